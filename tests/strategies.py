@@ -1,0 +1,44 @@
+"""Hypothesis strategies shared by the property tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
+
+UTC = dt.timezone.utc
+NY = ZoneInfo("America/New_York")
+
+# 2026 holds both DST switches (03-08, 11-01), Thanksgiving (11-26) and early closes (11-27, 12-24).
+YEAR_START = dt.datetime(2026, 1, 1, tzinfo=UTC)
+YEAR_END = dt.datetime(2026, 12, 20, tzinfo=UTC)
+
+interesting_instants = st.sampled_from(
+    [
+        dt.datetime(2026, 3, 6, 20, 50, tzinfo=UTC),   # Friday before spring-forward
+        dt.datetime(2026, 3, 9, 19, 50, tzinfo=UTC),   # Monday after: close is 20:00 UTC
+        dt.datetime(2026, 10, 30, 19, 50, tzinfo=UTC),  # Friday before fall-back
+        dt.datetime(2026, 11, 2, 20, 50, tzinfo=UTC),  # Monday after: close is 21:00 UTC
+        dt.datetime(2026, 11, 25, 20, 50, tzinfo=UTC),  # the day before Thanksgiving
+        dt.datetime(2026, 11, 27, 17, 50, tzinfo=UTC),  # early close 13:00 ET
+        dt.datetime(2026, 12, 24, 17, 50, tzinfo=UTC),  # Christmas Eve early close
+    ]
+)
+
+start_instants = st.one_of(
+    interesting_instants,
+    st.datetimes(min_value=YEAR_START.replace(tzinfo=None), max_value=YEAR_END.replace(tzinfo=None)).map(
+        lambda d: d.replace(tzinfo=UTC)
+    ),
+)
+
+time_steps = st.one_of(
+    st.sampled_from([dt.timedelta(seconds=5), dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=15), dt.timedelta(hours=1)]),
+    st.integers(min_value=1, max_value=10**6).map(lambda us: dt.timedelta(microseconds=us)),
+    st.integers(min_value=1, max_value=4 * 3600).map(lambda s: dt.timedelta(seconds=s)),
+    st.integers(min_value=1, max_value=3 * 86400).map(lambda s: dt.timedelta(seconds=s)),
+)
+
+# Bars and times may arrive in any zone; the machines must not care.
+zones = st.sampled_from([UTC, NY, ZoneInfo("Asia/Tokyo"), ZoneInfo("Europe/London")])
