@@ -1,0 +1,149 @@
+"""Bars and the one clock that drives every machine.
+
+A ``Bar`` acts at its END time: a one-minute bar that starts at 15:54 ends, and
+is seen by the bot, at 15:55. ``BarClock`` moves time forward from bars;
+``LiveClock`` also moves it from wall time (``heartbeat``), so a data outage
+cannot keep the session from reaching FLATTENING and CLOSED.
+
+Time only moves forward: a bar or heartbeat at or before the last seen time
+raises ``BarRejected`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Union
+
+import attrs
+
+from statebot.errors import BarRejected
+
+Price = Union[float, int, Decimal]
+"""A price as it arrives from data: finite and positive. Ticks are made from it
+at the instrument boundary, never here."""
+
+TimeListener = Callable[[dt.datetime], object]
+
+
+def require_aware(value: dt.datetime, what: str = "time") -> dt.datetime:
+    """Return ``value`` if it is a timezone-aware datetime; raise ``BarRejected`` otherwise."""
+    if not isinstance(value, dt.datetime):
+        raise BarRejected("not_a_datetime", f"{what} {value!r} is not a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise BarRejected("naive_datetime", f"{what} {value.isoformat()} is naive; statebot needs timezone-aware times")
+    return value
+
+
+def _check_price(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (float, int, Decimal)):
+        raise BarRejected("bad_price", f"bar {name} {value!r} is not a number")
+    finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+    if not finite or value <= 0:
+        raise BarRejected("bad_price", f"bar {name} {value!r} must be finite and positive")
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Bar:
+    """One OHLCV bar of ``symbol`` that ends at ``end`` (aware datetime).
+
+    Constructing a bar validates it: naive ``end``, a non-finite or non-positive
+    price, ``high`` below ``open``/``close``/``low``, ``low`` above
+    ``open``/``close``, or negative volume raise ``BarRejected`` with a reason.
+    """
+
+    symbol: str
+    end: dt.datetime
+    open: Price
+    high: Price
+    low: Price
+    close: Price
+    volume: float | int = 0
+
+    def __attrs_post_init__(self) -> None:
+        require_aware(self.end, "bar end")
+        for name in ("open", "high", "low", "close"):
+            _check_price(name, getattr(self, name))
+        o, h, low, c = self.open, self.high, self.low, self.close
+        if h < o or h < c or h < low:
+            raise BarRejected("high_below_open_close", f"bar {self.symbol} at {self.end.isoformat()}: high {h} is below open {o}, close {c} or low {low}")
+        if low > o or low > c:
+            raise BarRejected("low_above_open_close", f"bar {self.symbol} at {self.end.isoformat()}: low {low} is above open {o} or close {c}")
+        v = self.volume
+        if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)) or not (v >= 0) or (isinstance(v, float) and not math.isfinite(v)):
+            raise BarRejected("negative_volume", f"bar {self.symbol} at {self.end.isoformat()}: volume {v!r} must be a finite number >= 0")
+
+
+class BarClock:
+    """The bot's clock: time moves forward only, from bar end times.
+
+    Listeners (``subscribe``) are called with each new time, in order of
+    subscription; the session machine is the first. Listeners must not raise
+    for ordinary times; an exception propagates to the caller after ``now``
+    has already moved.
+    """
+
+    def __init__(self, *listeners: TimeListener) -> None:
+        self._now: dt.datetime | None = None
+        self._listeners: list[TimeListener] = list(listeners)
+
+    @property
+    def now(self) -> dt.datetime | None:
+        """The last accepted time, or None before the first."""
+        return self._now
+
+    def subscribe(self, listener: TimeListener) -> None:
+        """Call ``listener(t)`` on every accepted time from now on."""
+        self._listeners.append(listener)
+
+    def advance(self, t: dt.datetime) -> None:
+        """Move the clock to ``t``.
+
+        Raises ``BarRejected`` (``naive_datetime`` or ``not_after_previous``)
+        and changes nothing when ``t`` is naive or not after ``now``.
+        """
+        if t.tzinfo is None:
+            require_aware(t)
+        now = self._now
+        if now is not None and t <= now:
+            raise BarRejected("not_after_previous", f"time {t.isoformat()} is not after the last seen {now.isoformat()}")
+        self._now = t
+        for listener in self._listeners:
+            listener(t)
+
+    def on_bar(self, bar: Bar) -> None:
+        """Advance to the bar's end time (the moment the bar is complete)."""
+        self.advance(bar.end)
+
+
+class LiveClock(BarClock):
+    """A ``BarClock`` that also advances from wall time.
+
+    ``heartbeat()`` reads ``datetime.now(timezone.utc)`` at each call (so
+    freezegun can freeze it) and advances to it. Bars whose end lies more than
+    ``max_bar_lead`` ahead of wall time are rejected (``bar_from_future``):
+    one bad stamp must not flatten a session early.
+    """
+
+    def __init__(self, *listeners: TimeListener, max_bar_lead: dt.timedelta = dt.timedelta(seconds=5)) -> None:
+        super().__init__(*listeners)
+        self.max_bar_lead = max_bar_lead
+
+    @staticmethod
+    def wall_time() -> dt.datetime:
+        """The current wall time, aware, in UTC."""
+        return dt.datetime.now(dt.timezone.utc)
+
+    def heartbeat(self) -> dt.datetime:
+        """Advance to wall time and return it; ``BarRejected`` if it is not after ``now``."""
+        t = self.wall_time()
+        self.advance(t)
+        return t
+
+    def on_bar(self, bar: Bar) -> None:
+        wall = self.wall_time()
+        if bar.end > wall + self.max_bar_lead:
+            raise BarRejected("bar_from_future", f"bar end {bar.end.isoformat()} is ahead of wall time {wall.isoformat()}")
+        self.advance(bar.end)
