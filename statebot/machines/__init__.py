@@ -1,0 +1,12 @@
+"""The lifecycles, each a transition table (data) plus a small class that runs it."""
+
+from statebot.machines._table import MachineSpec, TableMachine, Transition
+from statebot.machines.session import SESSION_SPEC, SessionMachine, SessionTransition
+
+
+def all_specs() -> tuple[MachineSpec, ...]:
+    """Every lifecycle's spec, in the order the risk-review docs show them."""
+    return (SESSION_SPEC,)
+
+
+__all__ = ["MachineSpec", "TableMachine", "Transition", "SESSION_SPEC", "SessionMachine", "SessionTransition", "all_specs"]

@@ -1,0 +1,216 @@
+"""The session lifecycle: PRE_OPEN -> TRADING -> FLATTENING -> CLOSED, every day.
+
+The state is a function of clock time (see ``statebot.schedule``); the machine
+walks to it. A jump in time (missed bars, a data outage over the close) walks
+through every intermediate state in order and fires each transition, with
+``late=True`` when it happens after its due instant: a gap from 15:50 to 16:05
+still sends the flatten, and says it was late. No state is ever skipped.
+
+Transition actions are requests to subscribers (the runner): entering
+FLATTENING asks to cancel working entry orders and flatten every position;
+entering CLOSED asks to check that nothing is held.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from statebot.calendar import TradingCalendar
+from statebot.clock import require_aware
+from statebot.errors import BarRejected
+from statebot.machines._table import MachineSpec, TableMachine, Transition
+from statebot.schedule import CLOSED, FLATTENING, PRE_OPEN, TRADING, SessionSchedule, SessionTimes
+
+DUE = "clock_at_or_after_due"
+
+SESSION_SPEC = MachineSpec(
+    name="session",
+    states=(PRE_OPEN, TRADING, FLATTENING, CLOSED),
+    initial=CLOSED,
+    description=(
+        "One trading session a day from the exchange calendar. The state is a function of "
+        "clock time; a jump in time walks every state in order and fires each transition."
+    ),
+    transitions=(
+        Transition(
+            trigger="start_day", source=CLOSED, dest=PRE_OPEN, guard=DUE,
+            why="the session's day begins (local midnight, or the open if earlier); entries still refused",
+        ),
+        Transition(
+            trigger="open", source=PRE_OPEN, dest=TRADING, guard=DUE,
+            why="the exchange opened; entries allowed until the entry cut-off",
+        ),
+        Transition(
+            trigger="flatten", source=TRADING, dest=FLATTENING, guard=DUE,
+            actions=("cancel_entry_orders", "flatten_all_positions"),
+            why="close minus flatten lead reached: no new entries, cancel working entries, flatten all (late if time jumped past it)",
+        ),
+        Transition(
+            trigger="close", source=FLATTENING, dest=CLOSED, guard=DUE,
+            actions=("check_flat_at_close",),
+            why="the exchange closed; a position still open here is critical and trips the kill switch",
+        ),
+    ),
+)
+
+# Which instant of a session each trigger is due at (the time-driven half of the table).
+DUE_AT: dict[str, str] = {"start_day": "day_start", "open": "open", "flatten": "flatten", "close": "close"}
+
+
+@attrs.frozen(kw_only=True)
+class SessionTransition:
+    """One session transition, as delivered to subscribers.
+
+    ``due`` is the scheduled instant, ``at`` the clock time that caused it;
+    ``late`` is ``at > due``. ``actions`` are the table's requests for this row.
+    """
+
+    source: str
+    dest: str
+    trigger: str
+    session: dt.date
+    due: dt.datetime
+    at: dt.datetime
+    late: bool
+    actions: tuple[str, ...]
+
+    @property
+    def minutes_late(self) -> float:
+        return max(0.0, (self.at - self.due).total_seconds() / 60)
+
+
+SessionListener = Callable[[SessionTransition], object]
+_NONE: tuple[SessionTransition, ...] = ()
+
+
+class SessionMachine(TableMachine):
+    """The session lifecycle for one calendar, driven by ``advance(t)``.
+
+    Starts CLOSED and knows no time. The first ``advance`` places it: inside a
+    session day before the close it walks from CLOSED up to the state of that
+    time (so starting at 15:57 still fires a late flatten); after a close it
+    just stays CLOSED. A time that changes no state costs two comparisons.
+    """
+
+    SPEC = SESSION_SPEC
+
+    def __init__(
+        self,
+        calendar: TradingCalendar | SessionSchedule | None = None,
+        *,
+        flatten_lead: dt.timedelta = dt.timedelta(minutes=5),
+        entry_cutoff: dt.timedelta | None = None,
+    ) -> None:
+        if isinstance(calendar, SessionSchedule):
+            self.schedule = calendar
+        else:
+            self.schedule = SessionSchedule(calendar, flatten_lead=flatten_lead, entry_cutoff=entry_cutoff)
+        self._rows = {row.source[0]: row for row in SESSION_SPEC.transitions}
+        super().__init__()
+        self._subscribers: list[SessionListener] = []
+        self._last: dt.datetime | None = None
+        self._session: SessionTimes | None = None
+        self._upcoming: SessionTimes | None = None
+        self._next_due: dt.datetime | None = None
+
+    def _callable(self, prefix: str, name: str) -> Callable[..., Any]:
+        if prefix == "_act_":
+            # actions are requests carried to subscribers in SessionTransition.actions
+            return lambda event: None
+        return super()._callable(prefix, name)
+
+    def _guard_clock_at_or_after_due(self, event: Any) -> bool:
+        return bool(event.kwargs["at"] >= event.kwargs["due"])
+
+    # public ---------------------------------------------------------------
+
+    @property
+    def time(self) -> dt.datetime | None:
+        """The last time the machine accepted."""
+        return self._last
+
+    @property
+    def session(self) -> SessionTimes | None:
+        """The session whose day the clock is in (or, when CLOSED, last was in)."""
+        return self._session
+
+    @property
+    def next_change(self) -> dt.datetime | None:
+        """When the next transition is due (UTC), once the machine has a time."""
+        return self._next_due
+
+    def subscribe(self, listener: SessionListener) -> None:
+        """Call ``listener(transition)`` after every transition, in order."""
+        self._subscribers.append(listener)
+
+    def may_enter(self, t: dt.datetime) -> bool:
+        """True only when a new entry is allowed at ``t``: the machine has been
+        advanced to ``t``, is in TRADING and ``t`` is before the entry cut-off."""
+        s = self._session
+        last = self._last
+        if self._model.state != TRADING or s is None or last is None or t < last:
+            return False
+        if self._next_due is not None and t >= self._next_due:
+            return False
+        return s.entries_allowed(t)
+
+    def advance(self, t: dt.datetime) -> tuple[SessionTransition, ...]:
+        """Move to time ``t``; return the transitions fired, in order.
+
+        Raises ``BarRejected`` and changes nothing when ``t`` is naive or not
+        after the last accepted time.
+        """
+        if t.tzinfo is None:
+            require_aware(t)
+        last = self._last
+        if last is not None:
+            if t <= last:
+                raise BarRejected("not_after_previous", f"time {t.isoformat()} is not after the last seen {last.isoformat()}")
+            self._last = t
+            if t < self._next_due:  # type: ignore[operator]
+                return _NONE
+        else:
+            self._place(t)
+            self._last = t
+        return self._walk(t)
+
+    __call__ = advance
+
+    # walking ----------------------------------------------------------------
+
+    def _place(self, t: dt.datetime) -> None:
+        s = self.schedule.session_at(t)
+        if s is not None and s.state_at(t) == CLOSED:
+            self._session = s
+            self._upcoming = self.schedule.next_after(s, t)
+        else:
+            self._upcoming = s if s is not None else self.schedule.next_after(None, t)
+        self._next_due = self._upcoming.day_start
+
+    def _walk(self, t: dt.datetime) -> tuple[SessionTransition, ...]:
+        fired = []
+        while t >= self._next_due:  # type: ignore[operator]
+            row = self._rows[self._model.state]
+            due = self._next_due
+            if row.trigger == "start_day":
+                self._session = self._upcoming
+            session = self._session
+            assert session is not None and due is not None
+            self.fire(row.trigger, at=t, due=due)
+            if row.dest == CLOSED:
+                self._upcoming = self.schedule.next_after(session, t)
+                self._next_due = self._upcoming.day_start
+            else:
+                self._next_due = getattr(session, DUE_AT[self._rows[row.dest].trigger])
+            event = SessionTransition(
+                source=row.source[0], dest=row.dest, trigger=row.trigger, session=session.date,
+                due=due, at=t, late=t > due, actions=row.actions,
+            )
+            fired.append(event)
+            for listener in self._subscribers:
+                listener(event)
+        return tuple(fired)

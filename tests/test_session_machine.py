@@ -1,0 +1,195 @@
+"""The session lifecycle: order of states, gaps, late flattens, entry rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from statebot import (
+    CLOSED,
+    FLATTENING,
+    PRE_OPEN,
+    SESSION_SPEC,
+    TRADING,
+    BarRejected,
+    FixedHoursCalendar,
+    InvalidTransition,
+    SessionMachine,
+    SessionTransition,
+)
+from tests.strategies import NY
+
+
+def et(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 11) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, second, tzinfo=NY)
+
+
+def bar_ends(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> list[dt.datetime]:
+    out, t = [], start
+    while t <= end:
+        out.append(t)
+        t += step
+    return out
+
+
+def run(machine: SessionMachine, times: list[dt.datetime]) -> list[SessionTransition]:
+    fired: list[SessionTransition] = []
+    for t in times:
+        fired.extend(machine.advance(t))
+    return fired
+
+
+def test_the_table_is_the_documented_cycle() -> None:
+    assert SESSION_SPEC.states == (PRE_OPEN, TRADING, FLATTENING, CLOSED)
+    assert [(r.source[0], r.dest) for r in SESSION_SPEC.transitions] == [
+        (CLOSED, PRE_OPEN), (PRE_OPEN, TRADING), (TRADING, FLATTENING), (FLATTENING, CLOSED)
+    ]
+
+
+def test_five_minute_bars_flatten_at_the_1555_bar_end() -> None:
+    m = SessionMachine()
+    fired = run(m, bar_ends(et(24, 9, 35), et(24, 16, 0), dt.timedelta(minutes=5)))
+    flat = [e for e in fired if e.dest == FLATTENING]
+    assert len(flat) == 1
+    assert flat[0].at == et(24, 15, 55) and not flat[0].late
+
+
+def test_one_minute_bars_flatten_at_1555_not_1556() -> None:
+    m = SessionMachine()
+    fired = run(m, bar_ends(et(24, 9, 31), et(24, 16, 0), dt.timedelta(minutes=1)))
+    (flat,) = [e for e in fired if e.dest == FLATTENING]
+    assert flat.at == et(24, 15, 55)
+    assert flat.actions == ("cancel_entry_orders", "flatten_all_positions")
+
+
+def test_a_gap_over_the_close_still_flattens_and_says_it_was_late() -> None:
+    m = SessionMachine()
+    m.advance(et(24, 15, 50))
+    fired = m.advance(et(24, 16, 5))
+    assert [(e.source, e.dest) for e in fired] == [(TRADING, FLATTENING), (FLATTENING, CLOSED)]
+    assert all(e.late for e in fired)
+    assert fired[0].due == et(24, 15, 55) and fired[0].minutes_late == 10
+    assert fired[1].actions == ("check_flat_at_close",)
+
+
+def test_a_gap_of_days_walks_every_missed_session_in_order() -> None:
+    m = SessionMachine()
+    m.advance(et(24, 15, 50))
+    fired = m.advance(et(30, 10, 0))
+    sessions = [e.session for e in fired if e.dest == FLATTENING]
+    assert sessions == [dt.date(2026, 11, 24), dt.date(2026, 11, 25), dt.date(2026, 11, 27)]
+    assert m.state == TRADING and m.session is not None and m.session.date == dt.date(2026, 11, 30)
+
+
+def test_thanksgiving_stays_closed_all_day() -> None:
+    m = SessionMachine()
+    m.advance(et(25, 17, 0))
+    for hour in range(0, 24):
+        assert m.advance(et(26, hour, 1)) == ()
+        assert m.state == CLOSED
+
+
+def test_early_close_flattens_at_1255_and_closes_at_1300() -> None:
+    m = SessionMachine()
+    m.advance(et(27, 12, 54))
+    assert m.state == TRADING
+    assert [e.dest for e in m.advance(et(27, 12, 55))] == [FLATTENING]
+    assert [e.dest for e in m.advance(et(27, 13, 0))] == [CLOSED]
+
+
+def test_starting_after_the_close_does_not_replay_the_session() -> None:
+    m = SessionMachine()
+    assert m.advance(et(24, 20, 0)) == ()
+    assert m.state == CLOSED
+
+
+def test_starting_during_flattening_fires_a_late_flatten() -> None:
+    m = SessionMachine()
+    fired = m.advance(et(24, 15, 57))
+    assert [e.dest for e in fired] == [PRE_OPEN, TRADING, FLATTENING]
+    assert fired[-1].late
+
+
+def test_starting_before_the_open_is_pre_open() -> None:
+    m = SessionMachine()
+    assert [e.dest for e in m.advance(et(24, 8, 0))] == [PRE_OPEN]
+    assert not m.may_enter(et(24, 8, 0))
+
+
+def test_entries_only_in_trading_and_before_the_cutoff() -> None:
+    m = SessionMachine(entry_cutoff=dt.timedelta(minutes=15))
+    m.advance(et(24, 15, 44))
+    assert m.may_enter(et(24, 15, 44))
+    m.advance(et(24, 15, 45))
+    assert m.state == TRADING and not m.may_enter(et(24, 15, 45))
+    m.advance(et(24, 15, 56))
+    assert not m.may_enter(et(24, 15, 56))
+
+
+def test_may_enter_refuses_a_time_the_machine_has_not_reached() -> None:
+    m = SessionMachine()
+    m.advance(et(24, 15, 50))
+    assert not m.may_enter(et(24, 15, 56))
+    assert not m.may_enter(et(24, 15, 49))
+
+
+def test_a_repeated_or_earlier_time_is_rejected_and_changes_nothing() -> None:
+    m = SessionMachine()
+    m.advance(et(24, 15, 54))
+    for t in (et(24, 15, 54), et(24, 15, 0), et(24, 20, 54).astimezone(dt.timezone.utc) - dt.timedelta(hours=5)):
+        with pytest.raises(BarRejected):
+            m.advance(t)
+    assert m.state == TRADING and m.time == et(24, 15, 54)
+
+
+def test_subscribers_see_every_transition_in_order() -> None:
+    seen: list[str] = []
+    m = SessionMachine()
+    m.subscribe(lambda e: seen.append(e.dest))
+    m.advance(et(24, 8, 0))
+    m.advance(et(24, 16, 30))
+    assert seen == [PRE_OPEN, TRADING, FLATTENING, CLOSED]
+
+
+def test_a_trigger_the_table_does_not_allow_raises_naming_state_and_trigger() -> None:
+    m = SessionMachine()
+    m.advance(et(24, 20, 0))
+    with pytest.raises(InvalidTransition, match=r"session: trigger 'flatten' is not allowed in state CLOSED"):
+        m.fire("flatten", at=et(24, 20, 1), due=et(24, 20, 1))
+    assert m.state == CLOSED
+
+
+def test_a_transition_cannot_fire_before_it_is_due() -> None:
+    m = SessionMachine()
+    m.advance(et(24, 10, 0))
+    assert m.fire("flatten", at=et(24, 10, 0), due=et(24, 15, 55)) is False
+    assert m.state == TRADING
+
+
+def test_flatten_lead_is_configurable() -> None:
+    m = SessionMachine(flatten_lead=dt.timedelta(minutes=15))
+    m.advance(et(24, 15, 44))
+    assert [e.dest for e in m.advance(et(24, 15, 45))] == [FLATTENING]
+
+
+def test_fixed_hours_calendar_drives_the_same_machine() -> None:
+    m = SessionMachine(FixedHoursCalendar(open="10:00", close="11:00", tz_name="Europe/London"))
+    london = dt.timezone(dt.timedelta(0))
+    m.advance(dt.datetime(2026, 11, 24, 10, 54, tzinfo=london))
+    assert m.state == TRADING
+    m.advance(dt.datetime(2026, 11, 24, 10, 55, tzinfo=london))
+    assert m.state == FLATTENING
+
+
+def test_cme_session_opens_the_evening_before_its_date() -> None:
+    from statebot import ExchangeCalendar
+    from zoneinfo import ZoneInfo
+
+    ct = ZoneInfo("America/Chicago")
+    m = SessionMachine(ExchangeCalendar("CMES"))
+    m.advance(dt.datetime(2026, 11, 23, 16, 56, tzinfo=ct))
+    assert m.state == FLATTENING and m.session is not None and m.session.date == dt.date(2026, 11, 23)
+    fired = m.advance(dt.datetime(2026, 11, 23, 17, 0, tzinfo=ct))
+    assert [e.dest for e in fired] == [CLOSED, PRE_OPEN, TRADING]
+    assert [e.session for e in fired] == [dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 24)]
