@@ -1,0 +1,5 @@
+import sys
+
+from statebot.cli import main
+
+sys.exit(main())

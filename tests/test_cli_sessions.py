@@ -1,0 +1,59 @@
+"""``statebot sessions``: the schedule for people and for programs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from statebot.cli import main
+
+
+def test_json_lists_each_session_with_offsets(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sessions", "--start", "2026-11-23", "--end", "2026-11-30", "--entry-cutoff", "15m", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["session"] for r in rows] == ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-27", "2026-11-30"]
+    friday = rows[3]
+    assert friday == {
+        "session": "2026-11-27",
+        "open": "2026-11-27T09:30:00-05:00",
+        "entry_cutoff": "2026-11-27T12:45:00-05:00",
+        "flatten": "2026-11-27T12:55:00-05:00",
+        "close": "2026-11-27T13:00:00-05:00",
+    }
+
+
+def test_entry_cutoff_is_null_when_not_set(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["sessions", "--start", "2026-11-24", "--end", "2026-11-24", "--flatten-before", "10m", "--json"])
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["entry_cutoff"] is None and row["flatten"] == "2026-11-24T15:50:00-05:00"
+
+
+def test_table_marks_the_holiday_and_the_early_close(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["sessions", "--start", "2026-11-23", "--end", "2026-11-29"])
+    out = capsys.readouterr().out
+    assert "America/New_York" in out
+    assert "2026-11-26 Thu" in out and "no session (holiday)" in out
+    (friday,) = [line for line in out.splitlines() if line.startswith("2026-11-27")]
+    assert "12:55" in friday and "13:00" in friday and "early close" in friday
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--start", "2026-13-01"], "invalid date '2026-13-01'"),
+        (["--end", "tomorrow"], "invalid date 'tomorrow'"),
+        (["--flatten-before", "5x"], "invalid duration '5x'"),
+        (["--entry-cutoff=-5m"], "invalid duration '-5m'"),
+        (["--start", "2026-11-30", "--end", "2026-11-23"], "before --start"),
+        (["--calendar", "NOPE"], "unknown calendar 'NOPE'"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(argv: list[str], message: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "statebot", "sessions", *argv], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
