@@ -310,6 +310,15 @@ def _build(cls: type, data: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
+def from_data(cls: type, data: Mapping[str, Any], path: str = "") -> Any:
+    """Build the attrs config class ``cls`` from parsed TOML ``data`` (keys under ``path``).
+
+    The generic loader behind ``parse_config``, for sections defined outside
+    this module. Raises ``ConfigError`` naming the key path.
+    """
+    return _build(cls, data, path)
+
+
 def parse_config(text: str, *, base_dir: Path | None = None, source: str = "config") -> Config:
     """``Config`` from TOML ``text``; raises ``ConfigError`` naming the key path."""
     try:

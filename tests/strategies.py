@@ -42,3 +42,13 @@ time_steps = st.one_of(
 
 # Bars and times may arrive in any zone; the machines must not care.
 zones = st.sampled_from([UTC, NY, ZoneInfo("Asia/Tokyo"), ZoneInfo("Europe/London")])
+
+
+# -- sizing ------------------------------------------------------------------
+from decimal import Decimal  # noqa: E402
+
+money = st.decimals(min_value=Decimal("-1000"), max_value=Decimal("10000000"), places=2, allow_nan=False, allow_infinity=False)
+"""USD amounts with cents, including zero and negatives."""
+tick_values = st.sampled_from([Decimal("1.25"), Decimal("12.50"), Decimal("0.50"), Decimal("5.00"), Decimal("0.01")])
+"""Tick values of the built-in futures (MES, ES, MNQ, NQ) and an extreme one."""
+risk_fractions = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("1"), places=4)
