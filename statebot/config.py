@@ -325,7 +325,8 @@ def parse_config(text: str, *, base_dir: Path | None = None, source: str = "conf
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
-    return attrs.evolve(_build(Config, data, ""), base_dir=base_dir)
+    config: Config = _build(Config, data, "")
+    return attrs.evolve(config, base_dir=base_dir)
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -389,12 +390,12 @@ def default_toml() -> str:
     out = ["# statebot configuration. Every key is optional; shown here with its default.",
            "# Check a file with: statebot config check FILE", ""]
     for sec in _fields(Config):
-        cls = sec.type
+        cls: Any = sec.type
         out.append(f"# {(cls.__doc__ or sec.metadata['doc']).strip().splitlines()[0]}")
         out.append(f"[{sec.name}]")
         tables = []
         for f in _fields(cls):
-            default = f.default.factory() if isinstance(f.default, attrs.Factory) else f.default  # type: ignore[union-attr]
+            default = f.default.factory() if isinstance(f.default, attrs.Factory) else f.default  # type: ignore[union-attr, arg-type]
             if isinstance(default, dict):
                 tables.append((f, default))
                 continue

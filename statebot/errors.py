@@ -68,12 +68,13 @@ class ChainBroken(EventLogError):
 class TornTail(EventLogError):
     """An event log ends in a partial line (a write interrupted by a crash).
 
-    ``line`` is the torn line's number, ``offset`` the byte offset where it
+    ``line`` (also ``torn_line``) is the torn line's number, ``offset`` the byte offset where it
     starts (everything before it is complete lines).
     """
 
     def __init__(self, message: str, *, line: int, offset: int) -> None:
         super().__init__(message, line=line)
+        self.torn_line = line
         self.offset = offset
 
 

@@ -400,7 +400,7 @@ class EventLog:
 
     def _repair(self, torn: TornTail, head: Head) -> Head:
         tail = self.path.read_bytes()[torn.offset :]
-        event = _complete_event(tail, torn.line, head)
+        event = _complete_event(tail, torn.torn_line, head)
         if event is not None:
             self._file.write(b"\n")
             self._sync()
@@ -418,9 +418,9 @@ class EventLog:
         os.fsync(self._file.fileno())
         _fsync_dir(self.path.parent)
         self.moved_tail = moved
-        log.warning("event log %s: torn last line %d (%d bytes) moved to %s", self.path, torn.line, len(tail), moved)
+        log.warning("event log %s: torn last line %d (%d bytes) moved to %s", self.path, torn.torn_line, len(tail), moved)
         self._head = head
-        self._pending = {"line": torn.line, "bytes": len(tail), "moved_to": moved.name}
+        self._pending = {"line": torn.torn_line, "bytes": len(tail), "moved_to": moved.name}
         if self._last is not None:
             # recorded at once, at the clock time of the last complete event
             self._record_pending(self._last.ts)

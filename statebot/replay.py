@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from statebot.errors import EventLogError
 from statebot.events import (
     EVENT_LOG_TAIL_MOVED,
     KILL_SWITCH,
@@ -28,7 +29,6 @@ from statebot.events import (
     Head,
     iter_events,
 )
-from statebot.errors import EventLogError
 
 
 @attrs.frozen(kw_only=True)

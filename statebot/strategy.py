@@ -38,7 +38,7 @@ def _side(value: object) -> int:
     key = value.upper() if isinstance(value, str) else value
     if isinstance(value, bool) or key not in _SIDES:
         raise SignalError(f"signal side {value!r} must be LONG or SHORT (or +1 / -1)")
-    return _SIDES[key]  # type: ignore[index]
+    return _SIDES[key]
 
 
 def _ticks(what: str, optional: bool = False) -> Callable[[Any, Any, Any], None]:
