@@ -325,9 +325,12 @@ class EventLog:
 
     fsync policy: ``"every"`` event; ``"every_n"`` events; ``"transitions"``:
     at once for ``durable_types`` (default ``DURABLE_TYPES``), the rest at the
-    next durable event or ``sync``/``close``. Lines are always flushed to the
-    OS at once. On POSIX the file is locked: a second writer gets
-    ``EventLogError``.
+    next durable event or ``sync``/``close``. Lines are always handed to the
+    OS at once. A write that fails (disk full) is cut back to the last
+    complete line before the ``OSError`` propagates, so the chain stays
+    whole and a later append may succeed; if even that cut fails, every
+    further append raises ``EventLogError``. On POSIX the file is locked: a
+    second writer gets ``EventLogError``. Missing parent folders are created.
     """
 
     def __init__(
@@ -356,10 +359,13 @@ class EventLog:
         self.moved_tail: Path | None = None
         """Where a torn last line was moved on opening, or None."""
         self._pending: dict[str, Any] | None = None
+        self._broken: str | None = None
         self._unsynced = 0
         self._last: Event | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
-        self._file = open(self.path, "ab")
+        # unbuffered: a line is in the OS when append returns, and a failed write is cut back at once
+        self._file = open(self.path, "ab", buffering=0)
         try:
             self._lock()
             if created:
@@ -402,7 +408,7 @@ class EventLog:
         tail = self.path.read_bytes()[torn.offset :]
         event = _complete_event(tail, torn.torn_line, head)
         if event is not None:
-            self._file.write(b"\n")
+            self._write_all(b"\n")
             self._sync()
             log.warning("event log %s: last line lacked its newline; it is a complete event and was kept", self.path)
             self._last = event
@@ -461,8 +467,7 @@ class EventLog:
     def _write(self, ts: dt.datetime, type: str, payload: Mapping[str, Any]) -> Event:
         event = Event.make(seq=self._head.seq + 1, ts=ts, type=type, payload=payload,
                            config_hash=self.config_hash, prev_hash=self._head.hash, extra_types=self.extra_types)
-        self._file.write(event.to_line())
-        self._file.flush()
+        self._write_all(event.to_line())
         self._head = Head(seq=event.seq, hash=event.hash)
         self._last = event
         self._unsynced += 1
@@ -472,8 +477,25 @@ class EventLog:
             self._sync()
         return event
 
+    def _write_all(self, data: bytes) -> None:
+        """Write ``data`` whole or not at all: a failed write is cut back to the last complete line."""
+        if self._broken is not None:
+            raise EventLogError(f"event log {self.path} refuses appends: {self._broken}")
+        fd = self._file.fileno()
+        start = os.fstat(fd).st_size
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, start)
+            except OSError as cut:
+                self._broken = f"a failed write ({exc}) could not be cut back ({cut}); the last line may be torn"
+                log.error("event log %s: %s", self.path, self._broken)
+            raise
+
     def _sync(self) -> None:
-        self._file.flush()
         os.fsync(self._file.fileno())
         self._unsynced = 0
 

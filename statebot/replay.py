@@ -7,8 +7,9 @@ reviewer asks about: the session state, each (strategy, symbol) position
 state and quantity, each strategy's throttle state and the kill switch.
 
 Replay trusts the events' ``to`` fields. Where an event's ``from`` disagrees
-with the state replayed so far, the disagreement is kept in ``anomalies``
-(with its line number): the log verifies, but the story it tells has a hole.
+with the state replayed so far, or its ``ts`` is before the previous
+event's, the disagreement is kept in ``anomalies`` (with its line number):
+the log verifies, but the story it tells has a hole.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class ReplayResult:
     """
 
     verified: VerifyResult
+    config_hashes: tuple[str, ...]
+    """Every distinct ``config_hash`` in the log, in order of first use."""
     session: str | None
     session_date: str | None
     positions: Mapping[tuple[str, str], PositionView]
@@ -110,8 +113,12 @@ def replay(path: str | os.PathLike[str]) -> ReplayResult:
         if before is not None and claimed != before:
             anomalies.append(Anomaly(line=line, message=f"{what}: from {claimed} but replayed state was {before}"))
 
+    hashes: dict[str, None] = {}
     for line, event in iter_events(path):
         count += 1
+        hashes.setdefault(event.config_hash)
+        if last is not None and event.ts < last:
+            anomalies.append(Anomaly(line=line, message=f"ts {event.ts.isoformat()} is before the previous event's {last.isoformat()}"))
         head = Head(seq=event.seq, hash=event.hash)
         first = first or event.ts
         last = event.ts
@@ -135,7 +142,7 @@ def replay(path: str | os.PathLike[str]) -> ReplayResult:
             tails += 1
     return ReplayResult(
         verified=VerifyResult(events=count, head=head, first_ts=first, last_ts=last),
-        session=session, session_date=session_date, positions=positions, throttles=throttles,
+        config_hashes=tuple(hashes), session=session, session_date=session_date, positions=positions, throttles=throttles,
         kill_switch=kill, kill_switch_reason=kill_reason, tails_moved=tails, anomalies=tuple(anomalies),
     )
 

@@ -372,3 +372,83 @@ def test_a_second_torn_tail_gets_its_own_file(tmp_path: Path) -> None:
         EventLog(path, config_hash=CFG).close()
     assert (tmp_path / "e.jsonl.torn-1").exists() and (tmp_path / "e.jsonl.torn-2").exists()
     assert verify(path).events == 3
+
+
+# -- durability --------------------------------------------------------------------
+
+
+def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import os
+
+    calls: list[int] = []
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr("statebot.events.os.fsync", counting)
+    return calls
+
+
+def test_fsync_every_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = EventLog(tmp_path / "e.jsonl", config_hash=CFG)
+    calls = _count_fsyncs(monkeypatch)
+    for i in range(4):
+        log.append(T0, STATE_SAVED)
+    assert len(calls) == 4
+
+
+def test_fsync_every_n_events_and_on_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = EventLog(tmp_path / "e.jsonl", config_hash=CFG, fsync="every_n", fsync_every_n=3)
+    calls = _count_fsyncs(monkeypatch)
+    for i in range(7):
+        log.append(T0, STATE_SAVED)
+    assert len(calls) == 2
+    log.close()
+    assert len(calls) == 3
+
+
+def test_fsync_on_transitions_only_for_durable_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = EventLog(tmp_path / "e.jsonl", config_hash=CFG, fsync="transitions")
+    calls = _count_fsyncs(monkeypatch)
+    log.append(T0, STATE_SAVED)
+    log.append(T0, "BAR_REJECTED", {"reason": "not_after_previous"})
+    assert calls == []
+    log.append(T0, *_session(0))
+    log.append(T0, "KILL_SWITCH", {"from": "ARMED", "to": "TRIPPED", "reason": "manual"})
+    assert len(calls) == 2
+    log.close()
+
+
+@pytest.mark.invariant("a failed write (disk full) leaves no partial line: the log still verifies and can continue", machine="eventlog")
+def test_a_failed_write_is_cut_back_and_the_chain_continues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    path = tmp_path / "e.jsonl"
+    log = EventLog(path, config_hash=CFG)
+    log.append(T0, STATE_SAVED)
+    real_write = os.write
+    state = {"calls": 0}
+
+    def half_then_full_disk(fd: int, data: bytes) -> int:
+        state["calls"] += 1
+        if state["calls"] == 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("statebot.events.os.write", half_then_full_disk)
+    with pytest.raises(OSError, match="No space"):
+        log.append(T0, *_session(1))
+    monkeypatch.setattr("statebot.events.os.write", real_write)
+    assert verify(path).events == 1
+    assert log.append(T0, STATE_SAVED).seq == 2
+    log.close()
+    assert verify(path).events == 2
+
+
+def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
+    with EventLog(tmp_path / "a" / "b" / "e.jsonl", config_hash=CFG) as log:
+        log.append(T0, STATE_SAVED)
+    assert verify(tmp_path / "a" / "b" / "e.jsonl").events == 1

@@ -147,3 +147,20 @@ def test_cli_strict_fails_on_anomalies(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["replay", str(path)]) == 0
     assert "warning: line 2" in capsys.readouterr().out
     assert main(["replay", "--strict", str(path)]) == 1
+
+
+def test_time_going_backwards_is_an_anomaly(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    with EventLog(path, config_hash="c" * 64) as log:
+        log.append(T0, "STATE_SAVED")
+        log.append(T0 - dt.timedelta(seconds=1), "STATE_SAVED")
+    (a,) = replay(path).anomalies
+    assert a.line == 2 and "before the previous event's" in a.message
+
+
+def test_replay_lists_the_config_hashes_in_force(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    for cfg in ("a", "b", "a"):
+        with EventLog(path, config_hash=cfg * 64) as log:
+            log.append(T0, "STATE_SAVED")
+    assert replay(path).config_hashes == ("a" * 64, "b" * 64)

@@ -53,6 +53,7 @@ def as_json(result: ReplayResult) -> dict[str, Any]:
         "head": {"seq": v.head.seq, "hash": v.head.hash},
         "first_ts": v.first_ts.isoformat() if v.first_ts else None,
         "last_ts": v.last_ts.isoformat() if v.last_ts else None,
+        "config_hashes": list(result.config_hashes),
         "session": {"state": result.session, "session": result.session_date},
         "positions": [
             {"strategy": s, "symbol": sym, "state": p.state, "qty": p.qty} for (s, sym), p in sorted(result.positions.items())
@@ -69,6 +70,8 @@ def as_text(name: str, result: ReplayResult) -> str:
     lines = [f"{name}: {v.events} events, chain verified"
              + (f" (seq 1..{v.head.seq}, {v.first_ts.isoformat()} .. {v.last_ts.isoformat()}, head {v.head.hash[:16]})"
                 if v.first_ts and v.last_ts else "")]
+    if len(result.config_hashes) > 1:
+        lines.append(f"configs:     {len(result.config_hashes)} different config hashes (first {result.config_hashes[0][:16]})")
     lines.append(f"session:     {result.session or '-'}" + (f" (session {result.session_date})" if result.session_date else ""))
     kill = result.kill_switch or "ARMED (no KILL_SWITCH event)"
     lines.append(f"kill switch: {kill}" + (f" ({result.kill_switch_reason})" if result.kill_switch_reason else ""))
