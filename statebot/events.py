@@ -279,28 +279,25 @@ def iter_events(path: str | os.PathLike[str], *, allow_torn_tail: bool = False) 
     Raises ``ChainBroken`` at the first line whose hash, ``seq`` (1, 2, 3 ...)
     or ``prev_hash`` is wrong, ``TornTail`` when the last line has no newline
     (unless ``allow_torn_tail``: then iteration stops before it) and
-    ``OSError`` when the file cannot be read.
+    ``OSError`` when the file cannot be read. Reads one line at a time.
     """
-    data = Path(path).read_bytes()
     head = Head()
     offset = 0
-    line = 0
-    while offset < len(data):
-        line += 1
-        end = data.find(b"\n", offset)
-        if end < 0:
-            if allow_torn_tail:
-                return
-            raise TornTail(f"line {line}: partial last line ({len(data) - offset} bytes, no newline): a torn write", line=line, offset=offset)
-        event = parse_line(data[offset:end], line)
-        if event.seq != head.seq + 1:
-            hint = "removed or reordered" if event.seq > head.seq + 1 else "reordered or duplicated"
-            raise ChainBroken(f"line {line}: seq {event.seq}, expected {head.seq + 1} (a line was {hint})", line=line)
-        if event.prev_hash != head.hash:
-            raise ChainBroken(f"line {line}: prev_hash does not match line {line - 1}'s hash (a line was changed or replaced)", line=line)
-        head = Head(seq=event.seq, hash=event.hash)
-        yield line, event
-        offset = end + 1
+    with open(path, "rb") as f:
+        for line, raw in enumerate(f, start=1):
+            if not raw.endswith(b"\n"):
+                if allow_torn_tail:
+                    return
+                raise TornTail(f"line {line}: partial last line ({len(raw)} bytes, no newline): a torn write", line=line, offset=offset)
+            event = parse_line(raw[:-1], line)
+            if event.seq != head.seq + 1:
+                hint = "removed or reordered" if event.seq > head.seq + 1 else "reordered or duplicated"
+                raise ChainBroken(f"line {line}: seq {event.seq}, expected {head.seq + 1} (a line was {hint})", line=line)
+            if event.prev_hash != head.hash:
+                raise ChainBroken(f"line {line}: prev_hash does not match line {line - 1}'s hash (a line was changed or replaced)", line=line)
+            head = Head(seq=event.seq, hash=event.hash)
+            offset += len(raw)
+            yield line, event
 
 
 # -- the writer --------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from statebot.clock import Bar
+from statebot.clock import Bar, require_aware
 from statebot.errors import ConfigError, SignalError
 from statebot.schedule import SessionTimes
 
@@ -90,6 +90,11 @@ class Signal:
         return "LONG" if self.side == LONG else "SHORT"
 
 
+def _positive_decimal(value: object, what: str) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+        raise ConfigError(f"{what} {value!r} must be a positive Decimal")
+
+
 @attrs.frozen(kw_only=True)
 class StrategyContext:
     """What a strategy may know besides the bar, at the bar's end time ``now`` (aware).
@@ -100,12 +105,13 @@ class StrategyContext:
     ``may_enter``: True only when a new entry would be allowed now (TRADING,
     before the entry cut-off); ``session``: the current (or last) session's
     instants (UTC), None before the first; ``tick_size``: the instrument's
-    price increment, for turning prices into ticks.
+    price increment (positive Decimal), for turning prices into ticks.
+    A naive ``now`` raises ``BarRejected``; a bad ``tick_size`` ``ConfigError``.
     """
 
-    now: dt.datetime
+    now: dt.datetime = attrs.field(validator=lambda _, __, v: require_aware(v, "context now"))
     symbol: str
-    tick_size: Decimal
+    tick_size: Decimal = attrs.field(validator=lambda _, __, v: _positive_decimal(v, "tick_size"))
     position_qty: int = 0
     session_state: str = "CLOSED"
     may_enter: bool = False
