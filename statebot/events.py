@@ -128,6 +128,12 @@ def validate_payload(type: str, payload: Mapping[str, Any], extra_types: Mapping
         raise InvalidEvent(f"{type} payload lacks required key(s) {', '.join(sorted(missing))}")
 
 
+def minutes(delta: dt.timedelta) -> Decimal:
+    """``delta`` in minutes as a Decimal rounded to 0.01 (e.g. ``minutes_remaining``):
+    payloads refuse floats, and ``timedelta.total_seconds() / 60`` is one."""
+    return (Decimal(delta // dt.timedelta(microseconds=1)) / 60_000_000).quantize(Decimal("0.01"))
+
+
 # -- canonical JSON ----------------------------------------------------------
 
 

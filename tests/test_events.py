@@ -452,3 +452,13 @@ def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
     with EventLog(tmp_path / "a" / "b" / "e.jsonl", config_hash=CFG) as log:
         log.append(T0, STATE_SAVED)
     assert verify(tmp_path / "a" / "b" / "e.jsonl").events == 1
+
+
+def test_minutes_gives_a_storable_decimal() -> None:
+    from statebot.events import minutes
+
+    assert minutes(dt.timedelta(minutes=4, seconds=30)) == Decimal("4.50")
+    assert minutes(dt.timedelta(seconds=-20)) == Decimal("-0.33")
+    e = Event.make(seq=1, ts=T0, type="SESSION_EXIT_FLATTEN", config_hash=CFG, payload={
+        "reason": "flatten_lead", "minutes_remaining": minutes(dt.timedelta(minutes=5)), "positions": 1, "late": False})
+    assert e.payload["minutes_remaining"] == "5.00"
