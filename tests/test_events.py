@@ -29,6 +29,7 @@ from statebot.events import (
     read_events,
 )
 from statebot.replay import verify
+from tests.strategies import payloads, zones
 
 NY = ZoneInfo("America/New_York")
 T0 = dt.datetime(2026, 11, 24, 9, 30, tzinfo=NY)
@@ -462,3 +463,14 @@ def test_minutes_gives_a_storable_decimal() -> None:
     e = Event.make(seq=1, ts=T0, type="SESSION_EXIT_FLATTEN", config_hash=CFG, payload={
         "reason": "flatten_lead", "minutes_remaining": minutes(dt.timedelta(minutes=5)), "positions": 1, "late": False})
     assert e.payload["minutes_remaining"] == "5.00"
+
+
+@pytest.mark.invariant("every event the log accepts is read back equal and the log verifies", machine="eventlog")
+@given(batch=st.lists(st.tuples(st.datetimes(timezones=zones), payloads), max_size=6))
+def test_whatever_is_appended_reads_back_equal(tmp_path_factory: pytest.TempPathFactory, batch: list[tuple[dt.datetime, dict[str, object]]]) -> None:
+    """Invariant: append -> read_events is the identity on the stored form, and verify passes."""
+    path = tmp_path_factory.mktemp("log") / "e.jsonl"
+    with EventLog(path, config_hash=CFG) as log:
+        written = [log.append(ts, STATE_SAVED, payload) for ts, payload in batch]
+    assert read_events(path) == written
+    assert verify(path).events == len(batch)
