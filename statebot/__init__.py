@@ -12,6 +12,18 @@ from statebot.errors import BarRejected, CalendarError, ConfigError, InvalidTran
 from statebot.machines import SESSION_SPEC, MachineSpec, SessionMachine, SessionTransition, Transition
 from statebot.schedule import CLOSED, FLATTENING, PRE_OPEN, TRADING, SessionSchedule, SessionTimes
 
+# positions, orders, broker edge, kill switch
+from statebot.adapters.base import BrokerAdapter
+from statebot.adapters.sim import FaultPlan, FixedSlippage, RangeSlippage, SimBroker
+from statebot.book import Applied, PositionBook
+from statebot.errors import AdapterUnavailable, EntryRefused, OffTickPrice, OverFill, PositionMismatch, UnknownInstrument
+from statebot.flatten import FlattenAttempt, Flattener, FlattenStep, flatten_positions
+from statebot.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, instrument
+from statebot.machines.killswitch import ARMED, KILLSWITCH_SPEC, TRIP_REASONS, TRIPPED, Backoff, KillSwitch, Trip
+from statebot.machines.position import ENTERING, EXITING, FLAT, OPEN, POSITION_SPEC, ClosedTrade, PositionMachine
+from statebot.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
+from statebot.reconcile import Adopted, Mismatch, adopt_broker_positions, check_positions, reconcile
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -41,4 +53,48 @@ __all__ = [
     "Transition",
     "get_calendar",
     "parse_duration",
+    # positions, orders, broker edge, kill switch
+    "ARMED",
+    "AdapterUnavailable",
+    "Adopted",
+    "Applied",
+    "BUILTIN_INSTRUMENTS",
+    "Backoff",
+    "BrokerAdapter",
+    "BrokerEvent",
+    "ClosedTrade",
+    "ENTERING",
+    "EXITING",
+    "EntryRefused",
+    "FLAT",
+    "FaultPlan",
+    "Fill",
+    "FixedSlippage",
+    "FlattenAttempt",
+    "FlattenStep",
+    "Flattener",
+    "InstrumentSpec",
+    "KILLSWITCH_SPEC",
+    "KillSwitch",
+    "Mismatch",
+    "OPEN",
+    "OffTickPrice",
+    "OrderRequest",
+    "OrderStatus",
+    "OverFill",
+    "POSITION_SPEC",
+    "PositionBook",
+    "PositionMachine",
+    "PositionMismatch",
+    "RangeSlippage",
+    "SimBroker",
+    "TRIPPED",
+    "TRIP_REASONS",
+    "Trip",
+    "UnknownInstrument",
+    "adopt_broker_positions",
+    "check_positions",
+    "flatten_positions",
+    "instrument",
+    "reconcile",
 ]
