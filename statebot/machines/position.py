@@ -9,8 +9,9 @@ every event:
 - OPEN: contracts are held and no order above is working;
 - FLAT: nothing is held and nothing above is working.
 
-An order is *live* until the venue reported it ended (FILLED, CANCELLED,
-REJECTED) AND every fill that report counted has arrived. Positions change
+An order is *live* until its fills reach its quantity, or the venue reported
+it ended (FILLED, CANCELLED, REJECTED) and every fill that report counted has
+arrived. Positions change
 only by fills, each applied once (keyed by ``exec_id``), also after a cancel
 or in any state: brokers fill orders they already confirmed cancelled. Fills
 beyond an order's quantity, fills that reverse the position and fills of
@@ -134,6 +135,8 @@ class _Tracked:
 
     @property
     def live(self) -> bool:
+        if self.filled >= abs(self.order.qty):
+            return False
         return self.status not in (FILLED, CANCELLED, REJECTED) or self.filled < self.reported_filled
 
     @property
