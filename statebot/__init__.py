@@ -15,7 +15,7 @@ from statebot.schedule import CLOSED, FLATTENING, PRE_OPEN, TRADING, SessionSche
 # positions, orders, broker edge, kill switch
 from statebot.adapters.base import BrokerAdapter
 from statebot.adapters.sim import FaultPlan, FixedSlippage, RangeSlippage, SimBroker
-from statebot.book import Applied, PositionBook
+from statebot.book import Applied, PositionBook, send_entry, send_exit
 from statebot.errors import AdapterUnavailable, EntryRefused, OffTickPrice, OverFill, PositionMismatch, UnknownInstrument
 from statebot.flatten import FlattenAttempt, Flattener, FlattenStep, flatten_positions
 from statebot.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, instrument
@@ -97,4 +97,6 @@ __all__ = [
     "flatten_positions",
     "instrument",
     "reconcile",
+    "send_entry",
+    "send_exit",
 ]

@@ -8,14 +8,17 @@ the event log; their effect on the venue shows up in reconciliation.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 
 import attrs
 
-from statebot.errors import OverFill
+from statebot.adapters.base import BrokerAdapter
+from statebot.errors import AdapterUnavailable, EntryRefused, OverFill
 from statebot.instruments import InstrumentSpec, instrument
-from statebot.machines.position import ClosedTrade, PositionMachine
-from statebot.orders import BrokerEvent, Fill, OrderStatus
+from statebot.machines.killswitch import KillSwitch
+from statebot.machines.position import FLAT, ClosedTrade, PositionMachine
+from statebot.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
 
 
 @attrs.frozen(kw_only=True)
@@ -103,3 +106,58 @@ class PositionBook:
                     closed.append(trade)
         return Applied(closed=tuple(closed), duplicates=tuple(duplicates), unrouted=tuple(unrouted),
                        anomalies=tuple(anomalies))
+
+
+def send_entry(
+    book: PositionBook,
+    adapter: BrokerAdapter,
+    order: OrderRequest,
+    *,
+    at: dt.datetime,
+    killswitch: KillSwitch | None = None,
+    session_allows: bool = True,
+) -> bool:
+    """The one gate entries go through: check, record, send.
+
+    Raises ``EntryRefused`` (nothing sent) when the session forbids entries,
+    the kill switch is TRIPPED, or the position is not FLAT with nothing live.
+    Returns False when the adapter was unavailable (the machine recorded the
+    order as rejected), True when the order was handed to the venue.
+    """
+    m = book.machine(order.strategy, order.symbol)
+    if not session_allows:
+        raise EntryRefused(f"entry {order.client_order_id} refused: the session does not allow entries at {at.isoformat()}")
+    if killswitch is not None and not killswitch.allows_entries:
+        raise EntryRefused(f"entry {order.client_order_id} refused: the kill switch is TRIPPED")
+    if m.state != FLAT or not m.may_enter():
+        raise EntryRefused(f"entry {order.client_order_id} refused: {m.strategy}/{m.symbol} is {m.state} "
+                           f"with live orders {list(m.live_orders())}")
+    m.submit_entry(order)
+    return _send(m, adapter, order, at)
+
+
+def send_exit(book: PositionBook, adapter: BrokerAdapter, order: OrderRequest, *, at: dt.datetime) -> bool:
+    """Record and send an exit; cancel the rest of a partly filled entry first.
+
+    Returns False when the adapter was unavailable (the machine then either
+    never saw the exit, or recorded it as rejected). Raises ``InvalidTransition`` or
+    ``ValueError`` from ``PositionMachine.submit_exit``.
+    """
+    m = book.machine(order.strategy, order.symbol)
+    m.check_exit(order)
+    try:
+        for oid in m.working_entries():
+            adapter.cancel(oid)
+    except AdapterUnavailable:
+        return False
+    m.submit_exit(order)
+    return _send(m, adapter, order, at)
+
+
+def _send(m: PositionMachine, adapter: BrokerAdapter, order: OrderRequest, at: dt.datetime) -> bool:
+    try:
+        adapter.submit(order)
+    except AdapterUnavailable as exc:
+        m.submit_failed(order.client_order_id, at, f"adapter unavailable: {exc}")
+        return False
+    return True

@@ -7,9 +7,11 @@ the venue reports nothing held and nothing working; it backs off after
 failures, trips the kill switch when an attempt fails, and never stops trying.
 
 The venue's positions are the truth here: a symbol is closed by the venue's
-net quantity. With a ``PositionBook`` the closing orders are split per
-strategy machine (so the machines follow their fills); what no machine holds
-goes in one order of the flattener's own (strategy ``""``).
+net quantity. With a ``PositionBook`` whose machines account for that
+quantity exactly, the closing orders are split per strategy machine (so the
+machines follow their fills); otherwise one order of the flattener's own
+(strategy ``""``) closes the symbol, the machines keep their view, and the
+difference shows up in reconciliation, never silently adopted.
 """
 
 from __future__ import annotations
@@ -45,12 +47,14 @@ class FlattenAttempt:
 def _closers(symbol: str, venue_qty: int, book: PositionBook | None, new_id: Callable[[], str]) -> list[OrderRequest]:
     orders: list[OrderRequest] = []
     owned = 0
-    if book is not None:
-        for m in book.machines():
-            if m.symbol == symbol and m.qty:
-                orders.append(OrderRequest(client_order_id=new_id(), strategy=m.strategy, symbol=symbol,
-                                           qty=-m.qty, kind=MARKET, purpose=FLATTEN))
-                owned += m.qty
+    holders = [m for m in book.machines() if m.symbol == symbol and m.qty] if book is not None else []
+    # split per machine only when the machines account for the venue exactly; otherwise a report is
+    # still on its way or a position is unknown, and one unowned order is the only safe close
+    if sum(m.qty for m in holders) == venue_qty:
+        for m in holders:
+            orders.append(OrderRequest(client_order_id=new_id(), strategy=m.strategy, symbol=symbol,
+                                       qty=-m.qty, kind=MARKET, purpose=FLATTEN))
+            owned += m.qty
     rest = -venue_qty + owned
     if rest:
         orders.append(OrderRequest(client_order_id=new_id(), strategy="", symbol=symbol, qty=rest,
@@ -72,7 +76,8 @@ def flatten_positions(
     Cancels every working order in scope that is not a flatten order; for each
     symbol the venue holds (and not in ``skip``, e.g. a flatten order is still
     working) with no other order still working after the cancel, sends market
-    closing orders whose quantities sum to minus the venue's position. Ids come
+    closing orders whose quantities sum to minus the venue's position (split per
+    machine only when the book's machines sum to the venue's position). Ids come
     from ``new_id()``. With a ``book``, each machine records its closing order
     first (and the cancels), so its fills route to it; ``at`` is then needed
     for orders the adapter refuses.

@@ -102,7 +102,23 @@ def test_closing_orders_sum_to_minus_the_venue_position_when_machines_disagree()
     sim.on_bar(bar(1))
     ids = (f"f{i}" for i in range(10))
     attempt = flatten_positions(sim, new_id=ids.__next__, book=book, at=T0)
-    assert sum(o.qty for o in attempt.submitted) == -3
+    assert [(o.qty, o.strategy) for o in attempt.submitted] == [(-3, "")]
+    assert book.machine("s1", "MES").qty == 2  # left for reconciliation to report
+
+
+def test_closing_orders_are_split_per_machine_when_the_machines_match_the_venue() -> None:
+    sim = SimBroker(start=T0 - dt.timedelta(minutes=1))
+    book = PositionBook()
+    held(sim, book, qty=2, strategy="a")
+    b = book.machine("b", "MES")
+    o = order(-1, strategy="b")
+    b.submit_entry(o)
+    sim.submit(o)
+    sim.on_bar(bar(1))
+    book.apply(sim.drain())
+    ids = (f"f{i}" for i in range(10))
+    attempt = flatten_positions(sim, new_id=ids.__next__, book=book, at=T0)
+    assert sorted((o.strategy, o.qty) for o in attempt.submitted) == [("a", -2), ("b", 1)]
 
 
 def test_flatten_positions_raises_when_the_venue_is_unreachable() -> None:

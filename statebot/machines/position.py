@@ -246,18 +246,22 @@ class PositionMachine(TableMachine):
         ``InvalidTransition`` in FLAT or when nothing is held, ``ValueError`` for
         a quantity that would reverse the position.
         """
-        self._check_order(order, entry=False)
-        held = self._qty
-        if held == 0 or order.qty * held > 0 or abs(order.qty) > abs(held):
-            if held == 0:
-                raise InvalidTransition(self.SPEC.name, self.state, "submit_exit")
-            raise ValueError(f"{self.strategy}/{self.symbol}: exit qty {order.qty} does not close position {held}")
+        self.check_exit(order)
         to_cancel = self.working_entries()
         self._register(order)
         for oid in to_cancel:
             self._orders[oid].cancel_requested = True
         self._fire_to("submit_exit")
         return to_cancel
+
+    def check_exit(self, order: OrderRequest) -> None:
+        """Raise what ``submit_exit(order)`` would raise for a bad order; change nothing."""
+        self._check_order(order, entry=False)
+        held = self._qty
+        if held == 0:
+            raise InvalidTransition(self.SPEC.name, self.state, "submit_exit")
+        if order.qty * held > 0 or abs(order.qty) > abs(held):
+            raise ValueError(f"{self.strategy}/{self.symbol}: exit qty {order.qty} does not close position {held}")
 
     def cancel_entry(self) -> tuple[str, ...]:
         """Mark the working entry for cancelling; return the order ids to send ``cancel`` for.
