@@ -24,14 +24,23 @@ count as on it in strict mode: absorbs binary float noise such as
 ``5000.2500000001``, never a real off-grid price."""
 
 
-def _positive_money(what: str):  # type: ignore[no-untyped-def]
-    def convert(value: object) -> Decimal:
-        result = to_money(value, what)
-        if result <= 0:
-            raise ConfigError(f"{what} {value!r} must be positive")
-        return result
+def _positive(value: object, what: str) -> Decimal:
+    result = to_money(value, what)
+    if result <= 0:
+        raise ConfigError(f"{what} {value!r} must be positive")
+    return result
 
-    return convert
+
+def _tick_size(value: object) -> Decimal:
+    return _positive(value, "tick_size")
+
+
+def _tick_value(value: object) -> Decimal:
+    return _positive(value, "tick_value")
+
+
+def _multiplier(value: object) -> Decimal:
+    return _positive(value, "multiplier")
 
 
 def _as_decimal(price: object) -> Decimal:
@@ -59,12 +68,12 @@ class InstrumentSpec:
     """
 
     symbol: str
-    tick_size: Decimal = attrs.field(converter=_positive_money("tick_size"))
-    tick_value: Decimal = attrs.field(converter=_positive_money("tick_value"))
-    multiplier: Decimal = attrs.field(converter=_positive_money("multiplier"))
+    tick_size: Decimal = attrs.field(converter=_tick_size)
+    tick_value: Decimal = attrs.field(converter=_tick_value)
+    multiplier: Decimal = attrs.field(converter=_multiplier)
     currency: str = "USD"
 
-    def to_ticks(self, price: float | int | Decimal, *, strict: bool = False) -> int:
+    def to_ticks(self, price: float | Decimal, *, strict: bool = False) -> int:
         """``price`` as an integer number of ticks.
 
         Default: rounds to the nearest tick (halves away from zero), so data

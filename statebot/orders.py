@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Union
 
 import attrs
 
@@ -139,5 +138,5 @@ class Fill:
     at: dt.datetime = attrs.field(validator=_aware)
 
 
-BrokerEvent = Union[OrderStatus, Fill]
+BrokerEvent = OrderStatus | Fill
 """What ``BrokerAdapter.drain()`` returns, in the order the venue reported it."""

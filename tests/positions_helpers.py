@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from statebot import Bar, Fill, OrderRequest, OrderStatus, PositionMachine, instrument
 
-T0 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
 _ids = itertools.count(1)
 
 

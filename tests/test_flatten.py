@@ -72,7 +72,7 @@ def test_flatten_reaches_zero_within_one_bar_on_a_working_venue() -> None:
 
 
 def test_flatten_cancels_working_entry_orders_first() -> None:
-    sim, book, ks, venue = setup()
+    sim, book, _, venue = setup()
     m = book.machine("s2", "MES")
     entry = order(1, strategy="s2")
     m.submit_entry(entry)
@@ -122,7 +122,7 @@ def test_closing_orders_are_split_per_machine_when_the_machines_match_the_venue(
 
 
 def test_flatten_positions_raises_when_the_venue_is_unreachable() -> None:
-    sim, book, ks, venue = setup()
+    sim, _, _, _ = setup()
     sim.disconnect()
     with pytest.raises(AdapterUnavailable):
         flatten_positions(sim, new_id=iter(["x"]).__next__)
@@ -159,7 +159,7 @@ def test_a_venue_that_never_recovers_is_never_reported_flat(fault: str) -> None:
         venue.bar()
         venue.step()
     assert not any(venue.reported_flat)
-    assert sim.book == {"MES": 2}
+    assert sim.book == {"MES": 2} and book.machine("s1", "MES").qty == 2
     assert ks.state == TRIPPED
 
 
@@ -205,4 +205,5 @@ def test_flatten_converges_within_a_bound_once_the_venue_recovers(down_bars: int
             assert sim.book == {}
             break
     assert venue.reported_flat[-1] and sim.book == {}
+    assert book.machine("s1", "MES").state == FLAT
     assert (ks.state == TRIPPED) == (down_bars > 0 or rejects > 0)

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statebot import BUILTIN_INSTRUMENTS, ConfigError, InstrumentSpec, OffTickPrice, UnknownInstrument, instrument
+from statebot import (
+    BUILTIN_INSTRUMENTS,
+    ConfigError,
+    InstrumentSpec,
+    OffTickPrice,
+    UnknownInstrument,
+    instrument,
+)
 
 
 @pytest.mark.parametrize(

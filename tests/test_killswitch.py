@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statebot import ARMED, KILLSWITCH_SPEC, TRIP_REASONS, TRIPPED, Backoff, ConfigError, InvalidTransition, KillSwitch
+from statebot import (
+    ARMED,
+    KILLSWITCH_SPEC,
+    TRIP_REASONS,
+    TRIPPED,
+    Backoff,
+    ConfigError,
+    InvalidTransition,
+    KillSwitch,
+)
 from statebot.machines import all_specs
 from tests.positions_helpers import at
 
@@ -78,10 +87,10 @@ def test_consecutive_rejects_trip_at_the_limit_and_an_accept_resets_the_count() 
 
 
 def test_daily_loss_limit_trips_on_the_days_net_and_a_new_day_starts_at_zero() -> None:
-    ks = KillSwitch(daily_loss_limit=Decimal("100"))
-    assert not ks.record_trade(Decimal("-60"), DAY, at())
-    assert not ks.record_trade(Decimal("-50"), DAY + dt.timedelta(days=1), at(1))
-    assert ks.record_trade(Decimal("-50"), DAY + dt.timedelta(days=1), at(2)) is True
+    ks = KillSwitch(daily_loss_limit=Decimal(100))
+    assert not ks.record_trade(Decimal(-60), DAY, at())
+    assert not ks.record_trade(Decimal(-50), DAY + dt.timedelta(days=1), at(1))
+    assert ks.record_trade(Decimal(-50), DAY + dt.timedelta(days=1), at(2)) is True
     assert ks.trips[0].reason == "daily_loss_limit"
 
 

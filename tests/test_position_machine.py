@@ -12,7 +12,6 @@ from statebot import (
     FLAT,
     OPEN,
     POSITION_SPEC,
-    EntryRefused,
     InvalidTransition,
     OverFill,
 )

@@ -17,7 +17,13 @@ import itertools
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from statebot import (
     ENTERING,
@@ -117,7 +123,7 @@ class PositionsVsVenue(RuleBasedStateMachine):
     def exit(self, strategy: str) -> None:
         m = self.book.machine(strategy, "MES")
         if m.state not in (OPEN, ENTERING) or m.qty == 0 or any(
-                not m.order(o).purpose == "entry" for o in m.live_orders()):
+                m.order(o).purpose != "entry" for o in m.live_orders()):
             return
         order = OrderRequest(client_order_id=f"x{next(self.ids)}", strategy=strategy, symbol="MES", qty=-m.qty,
                              purpose="exit")

@@ -9,7 +9,6 @@ import pytest
 
 from statebot import (
     AdapterUnavailable,
-    Bar,
     BrokerAdapter,
     FaultPlan,
     Fill,

@@ -274,12 +274,13 @@ class SimBroker:
         month = (bar.end.year, bar.end.month)
         if month != self._month:
             self._month, self._month_volume = month, 0
+        due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
+        if not due:
+            return ()
         spec = instrument(bar.symbol, self._instruments)
         o, h, lo = spec.to_ticks(bar.open), spec.to_ticks(bar.high), spec.to_ticks(bar.low)
         executed = []
-        for oid, working in list(self._working.items()):
-            if working.order.symbol != bar.symbol or working.works_from > count:
-                continue
+        for oid, working in due:
             price = self._fill_price(working.order, o, h, lo)
             if price is None:
                 continue

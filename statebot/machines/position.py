@@ -30,7 +30,16 @@ import attrs
 from statebot.errors import EntryRefused, InvalidTransition, OverFill
 from statebot.instruments import InstrumentSpec
 from statebot.machines._table import MachineSpec, TableMachine, Transition
-from statebot.orders import CANCELLED, ENTRY, FILLED, REJECTED, SUBMITTED, Fill, OrderRequest, OrderStatus
+from statebot.orders import (
+    CANCELLED,
+    ENTRY,
+    FILLED,
+    REJECTED,
+    SUBMITTED,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+)
 
 FLAT = "FLAT"
 ENTERING = "ENTERING"
@@ -335,8 +344,8 @@ class PositionMachine(TableMachine):
         else:
             tracked.filled += abs(fill.qty)
             if fill.qty * tracked.order.qty < 0 or tracked.filled > abs(tracked.order.qty):
-                anomaly = ("over_fill", f"order {fill.order_id} for {tracked.order.qty} filled {tracked.filled} "
-                                        f"with fill {fill.exec_id} of {fill.qty}")
+                anomaly = ("over_fill", (f"order {fill.order_id} for {tracked.order.qty} filled {tracked.filled} "
+                                         f"with fill {fill.exec_id} of {fill.qty}"))
         before = self._qty
         closed = self._apply(fill)
         if before != 0 and self._qty * before < 0 and anomaly is None:
