@@ -25,7 +25,7 @@ from statebot.adapters.base import BrokerAdapter
 from statebot.book import PositionBook
 from statebot.clock import require_aware
 from statebot.errors import AdapterUnavailable
-from statebot.machines.killswitch import FLATTEN_FAILED, Backoff, KillSwitch
+from statebot.machines.killswitch import DISCONNECT, FLATTEN_FAILED, Backoff, KillSwitch
 from statebot.orders import FLATTEN, MARKET, OrderRequest
 
 
@@ -148,7 +148,9 @@ class Flattener:
     cancelled and sent again. Each failure (adapter unavailable, or a symbol
     still held when a new closing order is needed) counts; after a failure the
     next attempt waits ``backoff.delay(failures)``; from ``trip_after_failures``
-    failures on the kill switch (if given) is tripped with ``flatten_failed``.
+    failures on the kill switch (if given) is tripped: ``disconnect`` when the
+    venue could not be reached, ``flatten_failed`` when closing orders did not
+    flatten.
     It reports ``flat`` only from a venue that answered.
     """
 
@@ -177,6 +179,7 @@ class Flattener:
         self._next: dt.datetime | None = None
         self._sent: dict[str, tuple[str, int]] = {}
         self._tried: set[str] = set()
+        self._reported: set[str] = set()
         self._steps = 0
         self._flat = False
 
@@ -224,12 +227,13 @@ class Flattener:
             attempt = flatten_positions(self.adapter, new_id=self._new_id, book=self.book, symbols=self.symbols,
                                         skip=skip, at=now)
         except AdapterUnavailable as exc:
-            return self._failed(now, None, f"adapter unavailable: {exc}")
+            return self._failed(now, None, f"adapter unavailable: {exc}", DISCONNECT)
         self._flat = attempt.flat
         if attempt.flat:
             self._failures = 0
             self._next = None
             self._tried.clear()
+            self._reported.clear()
             return FlattenStep(at=now, attempted=True, flat=True, attempt=attempt)
         resent = {o.symbol for o in attempt.submitted} & self._tried
         for order in attempt.submitted:
@@ -240,12 +244,16 @@ class Flattener:
             return self._failed(now, attempt, f"closing orders did not flatten {problems}")
         return FlattenStep(at=now, attempted=True, flat=False, attempt=attempt)
 
-    def _failed(self, now: dt.datetime, attempt: FlattenAttempt | None, error: str) -> FlattenStep:
+    def _failed(self, now: dt.datetime, attempt: FlattenAttempt | None, error: str,
+                reason: str = FLATTEN_FAILED) -> FlattenStep:
         self._flat = False
         self._failures += 1
         self._next = now + self.backoff.delay(self._failures)
         tripped = False
-        if self.killswitch is not None and self._failures >= self.trip_after_failures:
-            tripped = self.killswitch.trip(FLATTEN_FAILED, now, error)
+        if (self.killswitch is not None and self._failures >= self.trip_after_failures
+                and (reason not in self._reported or self.killswitch.allows_entries)):
+            # once per reason per flatten episode: retries must not flood the trip record
+            self._reported.add(reason)
+            tripped = self.killswitch.trip(reason, now, error)
         return FlattenStep(at=now, attempted=True, flat=False, attempt=attempt, error=error, tripped=tripped,
                            next_attempt=self._next)

@@ -137,6 +137,7 @@ def test_rejects_and_disconnect_for_the_first_attempts_still_end_flat_with_the_s
         venue.bar()
         assert not venue.step()
     assert ks.state == TRIPPED and not ks.allows_entries
+    assert ks.trips[0].reason == "disconnect"
     sim.reconnect()
     for _ in range(8):
         venue.bar()
@@ -207,3 +208,12 @@ def test_flatten_converges_within_a_bound_once_the_venue_recovers(down_bars: int
     assert venue.reported_flat[-1] and sim.book == {}
     assert book.machine("s1", "MES").state == FLAT
     assert (ks.state == TRIPPED) == (down_bars > 0 or rejects > 0)
+
+
+def test_retries_record_each_trip_reason_once_per_episode() -> None:
+    sim, _, ks, venue = setup()
+    sim.disconnect()
+    for _ in range(10):
+        venue.bar()
+        venue.step()
+    assert [t.reason for t in ks.trips] == ["disconnect"]
