@@ -109,6 +109,10 @@ def flatten_positions(
         for order in _closers(symbol, holding[symbol], book, new_id):
             owner = book.machine(order.strategy, symbol) if book is not None and order.strategy else None
             if owner is not None:
+                # the venue works no order of this symbol any more: whatever the machine still
+                # counts on has ended there, its report is on the way; do not stack on top of it
+                for oid in owner.live_orders():
+                    owner.request_cancel(oid)
                 owner.submit_exit(order)
             try:
                 adapter.submit(order)

@@ -217,3 +217,13 @@ def test_retries_record_each_trip_reason_once_per_episode() -> None:
         venue.bar()
         venue.step()
     assert [t.reason for t in ks.trips] == ["disconnect"]
+
+
+def test_an_exit_the_venue_ended_but_not_yet_reported_does_not_block_the_flatten() -> None:
+    sim, book, _, venue = setup()
+    m = book.machine("s1", "MES")
+    stale_exit = order(-2, "exit")
+    m.submit_exit(stale_exit)  # recorded, but the venue never got it
+    assert venue.step() is False
+    venue.bar()
+    assert venue.step() and m.state == FLAT and sim.book == {}

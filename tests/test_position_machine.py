@@ -273,3 +273,14 @@ def test_average_entry_is_quantity_weighted_in_ticks() -> None:
     m.on_fill(fill(entry, 1, ticks=100))
     m.on_fill(fill(entry, 2, ticks=103))
     assert m.avg_entry_ticks == Decimal(306) / 3
+
+
+def test_exits_never_stack_past_what_is_held() -> None:
+    m = machine()
+    entry = order(2)
+    m.submit_entry(entry)
+    m.on_fill(fill(entry, 2))
+    m.submit_exit(order(-1, "exit"))
+    m.submit_exit(order(-1, "exit"))
+    with pytest.raises(ValueError, match="already working"):
+        m.submit_exit(order(-1, "exit"))

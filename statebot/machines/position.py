@@ -74,7 +74,7 @@ POSITION_SPEC = MachineSpec(
         Transition(trigger="submit_exit", source=ENTERING, dest=EXITING, guard="holding",
                    why="exit during a partly filled entry: the entry's rest is cancelled, the filled part exits"),
         Transition(trigger="submit_exit", source=EXITING, dest=EXITING,
-                   why="another exit or flatten order (e.g. the flatten replacing a working exit)"),
+                   why="another exit or flatten order (e.g. the flatten replacing a cancelled exit); never past what is held"),
         Transition(trigger="fill", source=EXITING, dest=EXITING, guard="lands_exiting",
                    why="part of the exit filled; the rest still works"),
         Transition(trigger="fill", source=EXITING, dest=FLAT, guard="lands_flat",
@@ -185,7 +185,6 @@ class PositionMachine(TableMachine):
         self._orders: dict[str, _Tracked] = {}
         self._exec_ids: set[str] = set()
         self._trip: _Trip | None = None
-        self._closing: list[ClosedTrade] = []
         self._dest = FLAT
 
     # queries ------------------------------------------------------------------
@@ -249,7 +248,8 @@ class PositionMachine(TableMachine):
     def submit_exit(self, order: OrderRequest) -> tuple[str, ...]:
         """Record an exit or flatten order about to be sent; return entry orders to cancel.
 
-        The order must close at most what is held (``0 < -order.qty * sign(qty) <= |qty|``).
+        The order must close at most what is held, counting exits still
+        working and not being cancelled (so exits never stack past zero).
         From ENTERING (with contracts held) the working entry is marked for
         cancelling: send ``adapter.cancel`` for each returned id. Raises
         ``InvalidTransition`` in FLAT or when nothing is held, ``ValueError`` for
@@ -269,8 +269,11 @@ class PositionMachine(TableMachine):
         held = self._qty
         if held == 0:
             raise InvalidTransition(self.SPEC.name, self.state, "submit_exit")
-        if order.qty * held > 0 or abs(order.qty) > abs(held):
-            raise ValueError(f"{self.strategy}/{self.symbol}: exit qty {order.qty} does not close position {held}")
+        pending = sum(abs(t.order.qty) - t.filled for t in self._orders.values()
+                      if t.live and not t.is_entry and not t.cancel_requested)
+        if order.qty * held > 0 or abs(order.qty) + pending > abs(held):
+            raise ValueError(f"{self.strategy}/{self.symbol}: exit qty {order.qty} with {pending} already "
+                             f"working does not close position {held}")
 
     def cancel_entry(self) -> tuple[str, ...]:
         """Mark the working entry for cancelling; return the order ids to send ``cancel`` for.
