@@ -24,7 +24,7 @@ import attrs
 from statebot.adapters.base import BrokerAdapter
 from statebot.book import PositionBook
 from statebot.clock import require_aware
-from statebot.errors import AdapterUnavailable
+from statebot.errors import AdapterUnavailable, ConfigError
 from statebot.machines.killswitch import DISCONNECT, FLATTEN_FAILED, Backoff, KillSwitch
 from statebot.orders import FLATTEN, MARKET, OrderRequest
 
@@ -73,29 +73,40 @@ def flatten_positions(
 ) -> FlattenAttempt:
     """One flatten attempt against any adapter.
 
-    Cancels every working order in scope that is not a flatten order; for each
+    Cancels every working order in scope except closing (flatten) orders that
+    still reduce the venue's position; for each
     symbol the venue holds (and not in ``skip``, e.g. a flatten order is still
     working) with no other order still working after the cancel, sends market
     closing orders whose quantities sum to minus the venue's position (split per
     machine only when the book's machines sum to the venue's position). Ids come
     from ``new_id()``. With a ``book``, each machine records its closing order
     first (and the cancels), so its fills route to it; ``at`` is then needed
-    for orders the adapter refuses.
+    for orders the adapter refuses (``ConfigError`` without it).
 
     Raises ``AdapterUnavailable`` from the adapter (possibly after part of the
     work was sent; the next attempt starts again from the venue's state).
     """
+    if book is not None and at is None:
+        raise ConfigError("flatten_positions with a book needs at= (the time of refused orders)")
+
     def in_scope(symbol: str) -> bool:
         return symbols is None or symbol in symbols
 
+    venue = adapter.positions()
     cancelled = []
     for order in adapter.open_orders():
-        if in_scope(order.symbol) and order.purpose != FLATTEN:
-            adapter.cancel(order.client_order_id)
-            cancelled.append(order.client_order_id)
-            owner = book.owner(order.client_order_id) if book is not None else None
-            if owner is not None:
-                owner.request_cancel(order.client_order_id)
+        if not in_scope(order.symbol):
+            continue
+        held = venue.get(order.symbol, 0)
+        # a closing order stays only while it still closes: once the symbol is flat (or it would
+        # add to the position) it could only open a new one
+        if order.purpose == FLATTEN and held * order.qty < 0:
+            continue
+        adapter.cancel(order.client_order_id)
+        cancelled.append(order.client_order_id)
+        owner = book.owner(order.client_order_id) if book is not None else None
+        if owner is not None:
+            owner.request_cancel(order.client_order_id)
     holding = {s: q for s, q in adapter.positions().items() if q and in_scope(s)}
     still_working = {o.symbol for o in adapter.open_orders() if in_scope(o.symbol)}
     if not holding and not still_working:
@@ -117,8 +128,7 @@ def flatten_positions(
             try:
                 adapter.submit(order)
             except AdapterUnavailable:
-                if owner is not None:
-                    assert at is not None, "flatten_positions with a book needs at="
+                if owner is not None and at is not None:
                     owner.submit_failed(order.client_order_id, at, "adapter unavailable")
                 raise
             submitted.append(order)

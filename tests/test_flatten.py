@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from statebot import (
     FLAT,
+    ConfigError,
     TRIPPED,
     AdapterUnavailable,
     Backoff,
@@ -227,3 +228,16 @@ def test_an_exit_the_venue_ended_but_not_yet_reported_does_not_block_the_flatten
     assert venue.step() is False
     venue.bar()
     assert venue.step() and m.state == FLAT and sim.book == {}
+
+
+def test_a_closing_order_left_working_after_the_symbol_went_flat_is_cancelled() -> None:
+    sim = SimBroker(start=T0, latency_bars=5)
+    sim.submit(order(-1, "flatten", oid="old-close", strategy=""))
+    attempt = flatten_positions(sim, new_id=iter(["f1"]).__next__)
+    assert attempt.cancelled == ("old-close",) and sim.open_orders() == ()
+    assert flatten_positions(sim, new_id=iter(["f2"]).__next__).flat
+
+
+def test_flatten_with_a_book_needs_the_time() -> None:
+    with pytest.raises(ConfigError, match="at="):
+        flatten_positions(SimBroker(start=T0), new_id=iter(["f"]).__next__, book=PositionBook())
