@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from statebot import (
     FLAT,
-    ConfigError,
     TRIPPED,
     AdapterUnavailable,
     Backoff,
+    ConfigError,
     Flattener,
     KillSwitch,
     PositionBook,
