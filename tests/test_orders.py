@@ -34,7 +34,7 @@ def test_sell_side_is_minus_one() -> None:
 
 
 def test_fill_refuses_a_naive_time_and_a_float_commission() -> None:
-    kw = dict(exec_id="x", order_id="o", strategy="s", symbol="MES", qty=1, price_ticks=1)
+    kw = {"exec_id": "x", "order_id": "o", "strategy": "s", "symbol": "MES", "qty": 1, "price_ticks": 1}
     with pytest.raises(BarRejected, match="naive"):
         Fill(**kw, commission=Decimal("0.57"), at=dt.datetime(2026, 11, 24, 15, 0))  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="float"):
