@@ -22,6 +22,20 @@ from statebot.sizing import SizingResult, compute_position_size
 from statebot.strategies import OpeningRangeBreakout, SmaCross
 from statebot.strategy import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
 
+# learning: trade outcomes, reliability metrics, strategy throttle, crash-safe state
+from statebot.errors import InvalidOutcome, StateInUse, StateSaveFailed
+from statebot.learning import LearningLoop, LearningUpdate
+from statebot.machines.throttle import (
+    NEXT_SESSION,
+    THROTTLE_SPEC,
+    ThrottleMachine,
+    ThrottleRules,
+    ThrottleTransition,
+)
+from statebot.metrics import ReliabilityMetrics
+from statebot.outcomes import TradeOutcome
+from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -85,4 +99,22 @@ __all__ = [
     "read_events",
     "replay",
     "verify",
+]
+
+__all__ += [
+    "DurableLearningLoop",
+    "InvalidOutcome",
+    "LearningLoop",
+    "LearningUpdate",
+    "NEXT_SESSION",
+    "PersistenceEvent",
+    "ReliabilityMetrics",
+    "StateInUse",
+    "StateSaveFailed",
+    "THROTTLE_SPEC",
+    "ThrottleMachine",
+    "ThrottleRules",
+    "ThrottleTransition",
+    "TradeOutcome",
+    "default_state_dir",
 ]
