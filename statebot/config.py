@@ -181,6 +181,82 @@ class EventLogConfig:
     fsync_every_n: int = setting(100, doc='with fsync = "every_n": fsync after this many events', check=at_least(1))
 
 
+def cooldown_text(v: str) -> str | None:
+    if v == "next_session":
+        return None
+    try:
+        parse_duration(v)
+    except ConfigError:
+        return f'expected a duration such as "30m" or "next_session", got {v!r}'
+    return None
+
+
+def positive_duration(v: dt.timedelta) -> str | None:
+    return None if v > dt.timedelta(0) else f"must be a positive duration, got {format_duration(v)!r}"
+
+
+@attrs.frozen(kw_only=True)
+class ThrottleConfig:
+    """Strategy throttle rules, checked after every closed trade (0 disables a limit where noted)."""
+
+    max_consecutive_losses: int = setting(4, doc="throttle after this many losing trades in a row (0: off)", check=at_least(0))
+    min_win_rate: Decimal = setting(Decimal("0.35"), doc="throttle when the rolling win rate falls below this, 0..1 (0: off)", check=unit_interval)
+    win_rate_min_trades: int = setting(10, doc="the win-rate rule needs at least this many trades in the window", check=at_least(1))
+    window: int = setting(20, doc="rolling window of trades for the win rate", check=at_least(1))
+    max_drawdown_usd: Decimal = setting(Decimal("150"), doc="throttle when net P&L falls this many USD below its peak (0: off)", check=non_negative)
+    max_slippage_error_ticks: Decimal = setting(
+        Decimal("1"), doc="throttle when fills average this many ticks worse than the strategy expected (0: off)", check=non_negative
+    )
+    slippage_min_trades: int = setting(5, doc="the slippage rule needs at least this many trades", check=at_least(1))
+    cooldown: str = setting("next_session", doc='how long a throttled strategy waits: a duration ("30m") or "next_session"', check=cooldown_text)
+    probation_trades: int = setting(3, doc="clean trades in PROBATION before full size again", check=at_least(1))
+    probation_size_cap: int = setting(1, doc="most contracts per entry during PROBATION", check=at_least(1))
+
+    def __attrs_post_init__(self) -> None:
+        if self.min_win_rate and self.win_rate_min_trades > self.window:
+            raise ConfigError(
+                f"throttle.win_rate_min_trades: {self.win_rate_min_trades} exceeds throttle.window {self.window}; the rule could never fire"
+            )
+
+    def rules(self) -> Any:
+        """The ``statebot.machines.throttle.ThrottleRules`` this section describes."""
+        from statebot.machines.throttle import NEXT_SESSION, ThrottleRules
+
+        return ThrottleRules(
+            max_consecutive_losses=self.max_consecutive_losses or None,
+            min_win_rate=self.min_win_rate or None,
+            win_rate_min_trades=self.win_rate_min_trades,
+            max_drawdown_usd=self.max_drawdown_usd or None,
+            max_slippage_error_ticks=self.max_slippage_error_ticks or None,
+            slippage_min_trades=self.slippage_min_trades,
+            cooldown=NEXT_SESSION if self.cooldown == NEXT_SESSION else parse_duration(self.cooldown),
+            probation_trades=self.probation_trades,
+            probation_size_cap=self.probation_size_cap,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class KillSwitchConfig:
+    """Kill-switch limits: crossing one stops all entries and flattens everything until a person re-arms it."""
+
+    daily_loss_limit_usd: Decimal = setting(Decimal("500"), doc="trip when a session's realized net P&L reaches minus this (0: off)", check=non_negative)
+    max_consecutive_rejects: int = setting(3, doc="trip after this many order rejects in a row (0: off)", check=at_least(0))
+    persistence_failures: int = setting(3, doc="trip after this many failed state saves in a row", check=at_least(1))
+    flatten_backoff_first: dt.timedelta = setting(dt.timedelta(seconds=5), doc="wait this long after a failed flatten attempt", check=positive_duration)
+    flatten_backoff_factor: int = setting(2, doc="multiply the wait by this after each further failure", check=at_least(1))
+    flatten_backoff_cap: dt.timedelta = setting(dt.timedelta(minutes=1), doc="never wait longer than this between flatten attempts", check=positive_duration)
+
+    def build(self) -> Any:
+        """A fresh ARMED ``statebot.machines.killswitch.KillSwitch`` with these limits."""
+        from statebot.machines.killswitch import Backoff, KillSwitch
+
+        return KillSwitch(
+            max_consecutive_rejects=self.max_consecutive_rejects or None,
+            daily_loss_limit=self.daily_loss_limit_usd or None,
+            backoff=Backoff(first=self.flatten_backoff_first, factor=self.flatten_backoff_factor, cap=self.flatten_backoff_cap),
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Config:
     """A whole bot configuration. Every section is optional in the file.
@@ -196,6 +272,8 @@ class Config:
     commission: CommissionConfig = section(CommissionConfig, "commission model")
     persistence: PersistenceConfig = section(PersistenceConfig, "state persistence")
     event_log: EventLogConfig = section(EventLogConfig, "event log")
+    throttle: ThrottleConfig = section(ThrottleConfig, "strategy throttle rules")
+    kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
     base_dir: Path | None = attrs.field(default=None, eq=False, metadata={"internal": True})
 
     def resolve(self, path: str) -> Path:
