@@ -48,6 +48,11 @@ from statebot.metrics import ReliabilityMetrics
 from statebot.outcomes import TradeOutcome
 from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
 
+# the runner: everything composed, and the small simulation loop
+from statebot.runner import ACTIONS, ENTER, FLATTEN, HOLD, SKIP, BotRunner, Decision
+from statebot.runner import EXIT_ACTION as EXIT
+from statebot.simulation import SessionFlatten, SimulationResult, simulate
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -176,4 +181,18 @@ __all__ += [
     "ThrottleTransition",
     "TradeOutcome",
     "default_state_dir",
+]
+
+__all__ += [
+    "ACTIONS",
+    "BotRunner",
+    "Decision",
+    "ENTER",
+    "EXIT",
+    "FLATTEN",
+    "HOLD",
+    "SKIP",
+    "SessionFlatten",
+    "SimulationResult",
+    "simulate",
 ]
