@@ -354,7 +354,7 @@ class BotRunner:
         if self._flattening:
             acted = self._step_flatten(t) or acted
         decision = self._decide(bar, t)
-        if decision is _NO_SIGNAL and acted is not None:
+        if acted is not None and decision.action == HOLD:
             decision = acted
         if self._dirty:
             self._save(t)
