@@ -168,6 +168,10 @@ class PersistenceConfig:
 
     state_dir: str = setting("state", doc="state folder; a relative path is relative to this file's folder", check=not_empty)
     save_every_trades: int = setting(1, doc="save learning metrics after this many trades (throttle changes are saved at once)", check=at_least(1))
+    runner_snapshot: Literal["changes", "sessions"] = setting(
+        "changes", doc='save the runner snapshot after every change of positions, orders or kill switch ("changes"), '
+        'or only at each session close and on shutdown ("sessions": simulations only, a crash loses the day)'
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -44,7 +44,9 @@ The fixed order of one bar (``run_once``):
    (``compute_position_size`` with the throttle's PROBATION cap); then
    ``send_entry`` (``ORDER_SUBMITTED`` purpose entry, written before the order
    leaves).
-10. If anything was logged, the runner snapshot is saved.
+10. If positions, orders, equity or the kill switch changed, the runner
+    snapshot is saved (with ``persistence.runner_snapshot = "sessions"``, for
+    simulations, only at each close and on ``close()``).
 
 The strategy runs before the gates because the scores the gates judge
 arrive on its signal. A bar that changes nothing costs a few comparisons, the
@@ -137,6 +139,11 @@ SKIP = "SKIP"
 HOLD = "HOLD"
 ACTIONS = (ENTER, EXIT_ACTION, FLATTEN, SKIP, HOLD)
 
+_SNAPSHOT_TYPES = frozenset({ORDER_SUBMITTED, ORDER_REJECTED, ORDER_CANCELLED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
+                             KILL_SWITCH, POSITION_MISMATCH, STATE_LOAD_FAILED})
+"""Events after which the snapshot is saved (positions, orders, equity or the kill switch
+changed); a session transition alone needs none: a restart re-derives the session."""
+
 
 @attrs.frozen(kw_only=True)
 class Decision:
@@ -174,6 +181,25 @@ class _Bracket:
     exit_ref_ticks: int | None = None
     stop_price: float | None = None
     target_price: float | None = None
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _context(now: dt.datetime, symbol: str, tick_size: Decimal, qty: int, state: str, may_enter: bool,
+             session: Any) -> StrategyContext:
+    """A ``StrategyContext`` built without re-running its validators: every value here was
+    validated already (the bar's aware end, the instrument's tick size), and this runs per bar."""
+    ctx = _new(StrategyContext)
+    _set(ctx, "now", now)
+    _set(ctx, "symbol", symbol)
+    _set(ctx, "tick_size", tick_size)
+    _set(ctx, "position_qty", qty)
+    _set(ctx, "session_state", state)
+    _set(ctx, "may_enter", may_enter)
+    _set(ctx, "session", session)
+    return ctx
 
 
 class BotRunner:
@@ -228,6 +254,7 @@ class BotRunner:
         self.state_dir = resolve_state_dir(state_dir if state_dir is not None else c.resolve(c.persistence.state_dir))
         self.snapshot_path = self.state_dir / RUNNER_STATE_FILENAME
         self._max_save_failures = c.kill_switch.persistence_failures
+        self._snapshot_on_change = c.persistence.runner_snapshot == "changes"
         self.events = EventLog(event_log if event_log is not None else c.resolve(c.event_log.path),
                                config_hash=self.config_hash, fsync=c.event_log.fsync, fsync_every_n=c.event_log.fsync_every_n)
         last = self.events.last
@@ -266,6 +293,8 @@ class BotRunner:
                                    id_prefix=f"{tag}-flatten")
         self._machine = self.book.machine(self.name, self.symbol)
         self._key = (self.name, self.symbol)
+        self._watch_learning = True
+        self._update_learning_watch()
         for m in self.book.machines():
             self._positions_logged[(m.strategy, m.symbol)] = m.state
         if self.killswitch.state == TRIPPED:
@@ -350,7 +379,8 @@ class BotRunner:
         self._process_adapter(t)
         if self._reconcile_due:
             self._reconcile(t)
-        self._learning_time(t)
+        if self._watch_learning:
+            self._learning_time(t)
         if self._flattening:
             acted = self._step_flatten(t) or acted
         decision = self._decide(bar, t)
@@ -383,7 +413,8 @@ class BotRunner:
         self._process_adapter(now)
         if self._reconcile_due:
             self._reconcile(now)
-        self._learning_time(now)
+        if self._watch_learning:
+            self._learning_time(now)
         if self._flattening:
             acted = self._step_flatten(now) or acted
         if self._dirty:
@@ -450,6 +481,7 @@ class BotRunner:
             acted = self._session_flatten(tr, t)
         if "check_flat_at_close" in tr.actions:
             self._check_flat_at_close(tr, t)
+            self._dirty = True
         return acted
 
     def _session_flatten(self, tr: SessionTransition, t: dt.datetime) -> Decision:
@@ -584,6 +616,7 @@ class BotRunner:
                     self._log(t, LEARNING_UPDATE, {"strategy": update.strategy, "trades": update.trades,
                                                    "net_pnl": update.net_pnl_usd})
                 self._log_throttle(update.transitions, t)
+            self._update_learning_watch()
         self._drain_persistence(t)
         self.killswitch.record_trade(outcome.net_pnl_usd, day, t)
         self._sync_killswitch(t)
@@ -614,13 +647,19 @@ class BotRunner:
 
     def _learning_time(self, t: dt.datetime) -> None:
         learning = self.learning
-        if learning.loop.throttle_state(self.name) == ACTIVE_STATE and not learning.consecutive_failures:
-            return
         session = self.session.session
         changes = learning.on_time(t, session.date if session is not None else None)
         self._log_throttle(changes, t)
         self._drain_persistence(t)
         self._sync_killswitch(t)
+        self._update_learning_watch()
+
+    def _update_learning_watch(self) -> None:
+        """Cooldowns only run while a strategy is not ACTIVE or a save is pending: only then
+        does a bar need the learning loop."""
+        learning = self.learning
+        self._watch_learning = bool(learning.loop.throttle_state(self.name) != ACTIVE_STATE or learning.consecutive_failures
+                                    or learning.dirty)
 
     def _log_throttle(self, changes: tuple[ThrottleTransition, ...], t: dt.datetime) -> None:
         for ch in changes:
@@ -708,8 +747,7 @@ class BotRunner:
         session = self.session
         may_enter = session.may_enter(t)
         try:
-            ctx = StrategyContext(now=t, symbol=self.symbol, tick_size=self.instrument.tick_size, position_qty=m.qty,
-                                  session_state=session.state, may_enter=may_enter, session=session.session)
+            ctx = _context(t, self.symbol, self.instrument.tick_size, m.qty, session.state, may_enter, session.session)
             signal = self.strategy.on_bar(bar, ctx)
         except Exception as exc:  # a strategy bug must not stop the loop; it is logged, the bar skipped
             self._error(t, "strategy", exc)
@@ -853,7 +891,8 @@ class BotRunner:
             log.error("event log %s: %s event not written: %s", self.events.path, type, exc)
             self._save_failed(t, f"event log write failed: {exc}", log_event=False)
             return
-        self._dirty = True
+        if type in _SNAPSHOT_TYPES and self._snapshot_on_change:
+            self._dirty = True
 
     def _error(self, t: dt.datetime, stage: str, exc: BaseException) -> None:
         log.warning("runner %s: %s: %s", stage, type(exc).__name__, exc)
