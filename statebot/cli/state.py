@@ -108,7 +108,8 @@ def _describe(loop: LearningLoop, name: str) -> str:
         else:
             lines.append("  no cooldown: only an operator reset releases it")
     elif throttle.state == "PROBATION":
-        lines.append(f"  size cap {throttle.size_cap}; {throttle.probation_clean}/{throttle.rules.probation_trades} clean trades")
+        # the bot's own rules say how many clean trades end probation; this reader does not know them
+        lines.append(f"  {throttle.probation_clean} clean probation trades so far")
     rate = m.rolling_win_rate
     lines.append(
         f"  trades {m.trades} (wins {m.wins}, losses {m.losses}), consecutive losses {m.consecutive_losses}, "
