@@ -44,21 +44,29 @@ SCHEMA_VERSION = 1
 @attrs.frozen(kw_only=True)
 class LearningUpdate:
     """What one ``record_trade`` changed: the strategy's trade count after it,
-    its cumulative net P&L, and the throttle transitions it caused (in order)."""
+    its cumulative net P&L, and the throttle transitions it caused (in order).
+    ``duplicate`` is True when the trade's ``trade_id`` was already learned
+    from: nothing changed."""
 
     strategy: str
     trades: int
     net_pnl_usd: Decimal
     transitions: tuple[ThrottleTransition, ...] = ()
+    duplicate: bool = False
+
+
+RECENT_TRADE_IDS = 500
+"""How many of a strategy's latest trade ids are remembered to refuse a trade fed twice."""
 
 
 @attrs.define
 class StrategyRecord:
-    """One strategy's lifetime metrics, judged metrics and throttle."""
+    """One strategy's lifetime metrics, judged metrics, throttle and latest trade ids."""
 
     metrics: ReliabilityMetrics
     judged: ReliabilityMetrics
     throttle: ThrottleMachine
+    trade_ids: list[str] = attrs.field(factory=list)
 
 
 def _aware(now: object, what: str = "now") -> dt.datetime:
@@ -153,13 +161,22 @@ class LearningLoop:
 
         ``session_date`` (default: the last one given to ``on_time``) is the
         session the trade closed in; a "next session" cooldown waits it out.
-        Returns the update with any throttle transitions, in order.
+        Returns the update with any throttle transitions, in order. A trade
+        whose ``trade_id`` is among the strategy's latest ``RECENT_TRADE_IDS``
+        learned is not counted again (``duplicate=True``): a runner replaying
+        fills after a restart cannot count a trade twice.
         """
         if not isinstance(outcome, TradeOutcome):
             raise InvalidOutcome(f"record_trade needs a TradeOutcome, got {type(outcome).__name__}")
         _aware(now)
         session = session_date if session_date is not None else self._session_date
         record = self._record(outcome.strategy)
+        if outcome.trade_id is not None:
+            if outcome.trade_id in record.trade_ids:
+                return LearningUpdate(strategy=outcome.strategy, trades=record.metrics.trades,
+                                      net_pnl_usd=record.metrics.net_pnl_usd, duplicate=True)
+            record.trade_ids.append(outcome.trade_id)
+            del record.trade_ids[:-RECENT_TRADE_IDS]
         record.metrics.update_from_trade(outcome)
         record.judged.update_from_trade(outcome)
         transitions = []
@@ -234,6 +251,7 @@ class LearningLoop:
                     "metrics": r.metrics.to_dict(),
                     "judged": r.judged.to_dict(),
                     "throttle": r.throttle.to_dict(),
+                    "trade_ids": list(r.trade_ids),
                 }
                 for name, r in sorted(self._records.items())
             },
@@ -268,8 +286,12 @@ class LearningLoop:
             if metrics.strategy != name or judged.strategy != name:
                 raise StateCorrupt(f"{what}: metrics name another strategy", reason="malformed")
             throttle = ThrottleMachine.from_dict(name, self.rules, f.field(e, "throttle", what))
+            trade_ids = f.field(e, "trade_ids", what)
+            if not isinstance(trade_ids, list) or not all(isinstance(i, str) for i in trade_ids):
+                raise StateCorrupt(f"{what}.trade_ids must be a list of strings", reason="malformed")
             records[name] = StrategyRecord(
-                metrics=self._adopt(metrics), judged=self._adopt(judged), throttle=throttle
+                metrics=self._adopt(metrics), judged=self._adopt(judged), throttle=throttle,
+                trade_ids=trade_ids[-RECENT_TRADE_IDS:],
             )
         self._records = records
         self.fail_closed_reason = fail_closed

@@ -125,8 +125,7 @@ class ReliabilityMetrics:
         self.gross_pnl_usd += outcome.gross_pnl_usd
         self.commission_usd += outcome.commission_usd
         self.net_pnl_usd += net
-        if self.net_pnl_usd > self.peak_net_pnl_usd:
-            self.peak_net_pnl_usd = self.net_pnl_usd
+        self.peak_net_pnl_usd = max(self.peak_net_pnl_usd, self.net_pnl_usd)
         self.max_drawdown_usd = max(self.max_drawdown_usd, self.drawdown_usd)
         error = outcome.slippage_error_ticks
         if self.slippage_count == 0:

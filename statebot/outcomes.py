@@ -181,8 +181,9 @@ class TradeOutcome:
         return cls(
             strategy=strategy, symbol=symbol, quantity=quantity, entry_time=entry_time, exit_time=exit_time,
             entry_price=entry_price, exit_price=exit_price, gross_pnl_usd=gross, commission_usd=commission,
-            slippage_ticks=slippage_ticks, expected_slippage_ticks=expected_slippage_ticks,
-            spread_ticks=spread_ticks, trade_id=trade_id,
+            slippage_ticks=to_ticks(slippage_ticks, "slippage_ticks"),
+            expected_slippage_ticks=to_ticks(expected_slippage_ticks, "expected_slippage_ticks"),
+            spread_ticks=to_ticks(spread_ticks, "spread_ticks"), trade_id=trade_id,
         )
 
     def to_dict(self) -> dict[str, Any]:

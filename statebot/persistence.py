@@ -16,6 +16,9 @@ folder: after a crash the file is the old state or the new one, never a mix.
   transition that loosens the throttle (to PROBATION or ACTIVE) does not
   allow entries until it is on disk;
 - metrics are saved after every trade (``save_every_trades=1``, the default);
+  with ``save_every_trades=N`` up to N-1 trades may be lost in a crash, so a
+  runner using it calls ``save(now)`` at each session close;
+- a trade fed again after a restart (same ``trade_id``) is not counted twice;
 - a missing file is a fresh start; a corrupt, truncated, empty, unknown-version
   or wrong-type file is moved aside (``learning_state.json.corrupt-<UTC
   stamp>``), logged as an error, reported as ``startup_error`` (a
@@ -49,7 +52,12 @@ import attrs
 
 from statebot.errors import ConfigError, StateCorrupt, StateInUse, StateSaveFailed
 from statebot.learning import LearningLoop, LearningUpdate
-from statebot.machines.throttle import STATE_CORRUPT, THROTTLED, ThrottleRules, ThrottleTransition
+from statebot.machines.throttle import (
+    STATE_CORRUPT,
+    THROTTLED,
+    ThrottleRules,
+    ThrottleTransition,
+)
 from statebot.outcomes import TradeOutcome
 
 try:
@@ -342,6 +350,8 @@ class DurableLearningLoop:
     def record_trade(self, outcome: TradeOutcome, now: dt.datetime, *, session_date: dt.date | None = None) -> LearningUpdate:
         """``LearningLoop.record_trade``, then save (always on a transition, else per ``save_every_trades``)."""
         update = self.loop.record_trade(outcome, now, session_date=session_date)
+        if update.duplicate:
+            return update
         self._dirty = True
         self._trades_unsaved += 1
         self._note(update.transitions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 import pytest
 
 from statebot import ConfigError, LearningLoop, StateCorrupt, ThrottleRules
@@ -103,3 +104,22 @@ def test_malformed_state_is_refused_and_changes_nothing(mutate, reason: str) -> 
         loop.load_from_dict(data)
     assert info.value.reason == reason
     assert loop.export_to_dict() == before
+
+
+@pytest.mark.invariant("a closed trade fed twice (same trade_id) is counted once", machine="throttle")
+def test_a_trade_fed_twice_is_counted_once() -> None:
+    loop = LearningLoop(ThrottleRules(max_consecutive_losses=2))
+    trade = attrs.evolve(outcome("-5"), trade_id="exec-17")
+    loop.record_trade(trade, T0)
+    again = loop.record_trade(trade, T0)
+    assert again.duplicate and again.transitions == ()
+    assert loop.metrics("orb").trades == 1
+
+
+def test_trade_ids_survive_export_and_load() -> None:
+    loop = LearningLoop()
+    trade = attrs.evolve(outcome("-5"), trade_id="exec-17")
+    loop.record_trade(trade, T0)
+    restored = LearningLoop()
+    restored.load_from_dict(loop.export_to_dict())
+    assert restored.record_trade(trade, T0).duplicate

@@ -15,9 +15,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import statebot
-from statebot import ConfigError, DurableLearningLoop, LearningLoop, StateCorrupt, StateInUse, StateSaveFailed, ThrottleRules
-from statebot import persistence
-from statebot.persistence import decode_state, default_state_dir, encode_state, read_state_file, resolve_state_dir
+from statebot import (
+    ConfigError,
+    DurableLearningLoop,
+    LearningLoop,
+    StateCorrupt,
+    StateInUse,
+    StateSaveFailed,
+    ThrottleRules,
+    persistence,
+)
+from statebot.persistence import (
+    decode_state,
+    default_state_dir,
+    encode_state,
+    read_state_file,
+    resolve_state_dir,
+)
 from tests.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)

@@ -7,7 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from statebot import NEXT_SESSION, THROTTLE_SPEC, ConfigError, LearningLoop, ThrottleRules
+from statebot import (
+    NEXT_SESSION,
+    THROTTLE_SPEC,
+    ConfigError,
+    LearningLoop,
+    ThrottleRules,
+)
 from statebot.machines import all_specs
 from statebot.machines.throttle import ACTIVE, PROBATION, THROTTLED, ThrottleMachine
 from tests.test_metrics import outcome

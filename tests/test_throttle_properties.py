@@ -106,7 +106,7 @@ class Reference:
         return {"ACTIVE": None, "THROTTLED": 0, "PROBATION": self.r.probation_size_cap}[self.state]
 
 
-optional = lambda s: st.one_of(st.none(), s)  # noqa: E731
+optional = lambda s: st.one_of(st.none(), s)
 rules_strategy = st.builds(
     ThrottleRules,
     max_consecutive_losses=optional(st.integers(1, 5)),

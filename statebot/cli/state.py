@@ -20,7 +20,14 @@ from statebot.errors import StateCorrupt
 from statebot.learning import LearningLoop
 from statebot.machines.throttle import ThrottleRules
 from statebot.metrics import ReliabilityMetrics
-from statebot.persistence import DEFAULT_FILENAME, ENV_STATE_DIR, DurableLearningLoop, default_state_dir, read_state_file, resolve_state_dir
+from statebot.persistence import (
+    DEFAULT_FILENAME,
+    ENV_STATE_DIR,
+    DurableLearningLoop,
+    default_state_dir,
+    read_state_file,
+    resolve_state_dir,
+)
 
 
 def register(sub: Any) -> None:

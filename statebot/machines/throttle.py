@@ -99,8 +99,12 @@ def _count(minimum: int) -> Any:
     return check
 
 
-def _optional_money(name: str) -> Any:
-    return lambda v: None if v is None else non_negative_money(v, name)
+def _max_drawdown(value: object) -> Decimal | None:
+    return None if value is None else non_negative_money(value, "max_drawdown_usd")
+
+
+def _max_slippage_error(value: object) -> Decimal | None:
+    return None if value is None else non_negative_money(value, "max_slippage_error_ticks")
 
 
 def _win_rate(value: object) -> Decimal | None:
@@ -143,10 +147,8 @@ class ThrottleRules:
     max_consecutive_losses: int | None = attrs.field(default=4, validator=_optional_count(1))
     min_win_rate: Decimal | None = attrs.field(default=Decimal("0.35"), converter=_win_rate)
     win_rate_min_trades: int = attrs.field(default=10, validator=_count(1))
-    max_drawdown_usd: Decimal | None = attrs.field(default=Decimal("150"), converter=_optional_money("max_drawdown_usd"))
-    max_slippage_error_ticks: Decimal | None = attrs.field(
-        default=Decimal("1"), converter=_optional_money("max_slippage_error_ticks")
-    )
+    max_drawdown_usd: Decimal | None = attrs.field(default=Decimal("150"), converter=_max_drawdown)
+    max_slippage_error_ticks: Decimal | None = attrs.field(default=Decimal("1"), converter=_max_slippage_error)
     slippage_min_trades: int = attrs.field(default=5, validator=_count(1))
     cooldown: dt.timedelta | str = attrs.field(default=NEXT_SESSION, converter=_cooldown)
     probation_trades: int = attrs.field(default=3, validator=_count(1))
@@ -266,7 +268,11 @@ class ThrottleMachine(TableMachine):
         return None
 
     def on_time(self, now: dt.datetime, session_date: dt.date | None = None) -> ThrottleTransition | None:
-        """Let the clock end a cooldown. ``session_date`` is the session ``now`` belongs to."""
+        """Let the clock end a cooldown. ``session_date`` is the session ``now`` belongs to.
+
+        A "next session" cooldown started without a known session adopts the
+        first session date seen here as the one to wait out (never earlier).
+        """
         if self._model.state != THROTTLED:
             return None
         if self.awaiting_session and session_date is not None:
