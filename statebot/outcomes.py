@@ -208,6 +208,18 @@ class TradeOutcome:
             "trade_id": self.trade_id,
         }
 
+    def event_payload(self) -> dict[str, Any]:
+        """The payload of a ``TRADE_CLOSED`` event: the keys the event log requires
+        (``qty``, ``gross_pnl``, ``commission``, ``net_pnl``, ``slippage_ticks``,
+        ``slippage_expected_ticks``; USD and ticks as Decimals) plus the rest of the trade."""
+        return {
+            "strategy": self.strategy, "symbol": self.symbol, "qty": self.quantity, "side": self.side,
+            "gross_pnl": self.gross_pnl_usd, "commission": self.commission_usd, "net_pnl": self.net_pnl_usd,
+            "win": self.win, "slippage_ticks": self.slippage_ticks, "slippage_expected_ticks": self.expected_slippage_ticks,
+            "spread_ticks": self.spread_ticks, "entry_time": self.entry_time, "exit_time": self.exit_time,
+            "entry_price": self.entry_price, "exit_price": self.exit_price, "trade_id": self.trade_id,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TradeOutcome:
         """The inverse of ``to_dict`` (derived keys are ignored). Raises ``InvalidOutcome``."""
