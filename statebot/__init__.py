@@ -47,6 +47,7 @@ from statebot.machines.throttle import (
 from statebot.metrics import ReliabilityMetrics
 from statebot.outcomes import TradeOutcome
 from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
+from statebot.throttle_config import ThrottleConfig
 
 __version__ = "0.1.0"
 
@@ -171,6 +172,7 @@ __all__ += [
     "StateInUse",
     "StateSaveFailed",
     "THROTTLE_SPEC",
+    "ThrottleConfig",
     "ThrottleMachine",
     "ThrottleRules",
     "ThrottleTransition",
