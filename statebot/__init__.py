@@ -49,6 +49,11 @@ from statebot.outcomes import TradeOutcome
 from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
 from statebot.throttle_config import ThrottleConfig
 
+# commission models, bar feeds
+from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
+from statebot.events import iter_events
+from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -178,4 +183,13 @@ __all__ += [
     "ThrottleTransition",
     "TradeOutcome",
     "default_state_dir",
+    # commission models, bar feeds
+    "BarDataError",
+    "CommissionModel",
+    "FeeSchedule",
+    "FixedCommission",
+    "IBKRFuturesCommission",
+    "SyntheticBars",
+    "iter_events",
+    "read_bars_csv",
 ]
