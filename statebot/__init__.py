@@ -47,6 +47,12 @@ from statebot.machines.throttle import (
 from statebot.metrics import ReliabilityMetrics
 from statebot.outcomes import TradeOutcome
 from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
+from statebot.throttle_config import ThrottleConfig
+
+# commission models, bar feeds
+from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
+from statebot.events import iter_events
+from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
 
 # the runner: everything composed, and the small simulation loop
 from statebot.runner import ACTIONS, ENTER, FLATTEN, HOLD, SKIP, BotRunner, Decision
@@ -176,11 +182,21 @@ __all__ += [
     "StateInUse",
     "StateSaveFailed",
     "THROTTLE_SPEC",
+    "ThrottleConfig",
     "ThrottleMachine",
     "ThrottleRules",
     "ThrottleTransition",
     "TradeOutcome",
     "default_state_dir",
+    # commission models, bar feeds
+    "BarDataError",
+    "CommissionModel",
+    "FeeSchedule",
+    "FixedCommission",
+    "IBKRFuturesCommission",
+    "SyntheticBars",
+    "iter_events",
+    "read_bars_csv",
 ]
 
 __all__ += [

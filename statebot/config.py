@@ -185,58 +185,8 @@ class EventLogConfig:
     fsync_every_n: int = setting(100, doc='with fsync = "every_n": fsync after this many events', check=at_least(1))
 
 
-def cooldown_text(v: str) -> str | None:
-    if v == "next_session":
-        return None
-    try:
-        parse_duration(v)
-    except ConfigError:
-        return f'expected a duration such as "30m" or "next_session", got {v!r}'
-    return None
-
-
 def positive_duration(v: dt.timedelta) -> str | None:
     return None if v > dt.timedelta(0) else f"must be a positive duration, got {format_duration(v)!r}"
-
-
-@attrs.frozen(kw_only=True)
-class ThrottleConfig:
-    """Strategy throttle rules, checked after every closed trade (0 disables a limit where noted)."""
-
-    max_consecutive_losses: int = setting(4, doc="throttle after this many losing trades in a row (0: off)", check=at_least(0))
-    min_win_rate: Decimal = setting(Decimal("0.35"), doc="throttle when the rolling win rate falls below this, 0..1 (0: off)", check=unit_interval)
-    win_rate_min_trades: int = setting(10, doc="the win-rate rule needs at least this many trades in the window", check=at_least(1))
-    window: int = setting(20, doc="rolling window of trades for the win rate", check=at_least(1))
-    max_drawdown_usd: Decimal = setting(Decimal("150"), doc="throttle when net P&L falls this many USD below its peak (0: off)", check=non_negative)
-    max_slippage_error_ticks: Decimal = setting(
-        Decimal("1"), doc="throttle when fills average this many ticks worse than the strategy expected (0: off)", check=non_negative
-    )
-    slippage_min_trades: int = setting(5, doc="the slippage rule needs at least this many trades", check=at_least(1))
-    cooldown: str = setting("next_session", doc='how long a throttled strategy waits: a duration ("30m") or "next_session"', check=cooldown_text)
-    probation_trades: int = setting(3, doc="clean trades in PROBATION before full size again", check=at_least(1))
-    probation_size_cap: int = setting(1, doc="most contracts per entry during PROBATION", check=at_least(1))
-
-    def __attrs_post_init__(self) -> None:
-        if self.min_win_rate and self.win_rate_min_trades > self.window:
-            raise ConfigError(
-                f"throttle.win_rate_min_trades: {self.win_rate_min_trades} exceeds throttle.window {self.window}; the rule could never fire"
-            )
-
-    def rules(self) -> Any:
-        """The ``statebot.machines.throttle.ThrottleRules`` this section describes."""
-        from statebot.machines.throttle import NEXT_SESSION, ThrottleRules
-
-        return ThrottleRules(
-            max_consecutive_losses=self.max_consecutive_losses or None,
-            min_win_rate=self.min_win_rate or None,
-            win_rate_min_trades=self.win_rate_min_trades,
-            max_drawdown_usd=self.max_drawdown_usd or None,
-            max_slippage_error_ticks=self.max_slippage_error_ticks or None,
-            slippage_min_trades=self.slippage_min_trades,
-            cooldown=NEXT_SESSION if self.cooldown == NEXT_SESSION else parse_duration(self.cooldown),
-            probation_trades=self.probation_trades,
-            probation_size_cap=self.probation_size_cap,
-        )
 
 
 @attrs.frozen(kw_only=True)
@@ -261,6 +211,10 @@ class KillSwitchConfig:
         )
 
 
+# defined beside the learning code; imported here, after the helpers it uses, to host it
+from statebot.throttle_config import ThrottleConfig  # noqa: E402
+
+
 @attrs.frozen(kw_only=True)
 class Config:
     """A whole bot configuration. Every section is optional in the file.
@@ -276,7 +230,7 @@ class Config:
     commission: CommissionConfig = section(CommissionConfig, "commission model")
     persistence: PersistenceConfig = section(PersistenceConfig, "state persistence")
     event_log: EventLogConfig = section(EventLogConfig, "event log")
-    throttle: ThrottleConfig = section(ThrottleConfig, "strategy throttle rules")
+    throttle: ThrottleConfig = section(ThrottleConfig, "strategy throttle")
     kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
     base_dir: Path | None = attrs.field(default=None, eq=False, metadata={"internal": True})
 

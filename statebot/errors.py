@@ -154,6 +154,7 @@ class PositionMismatch(StatebotError):
         self.mismatches = mismatches
 
 
+
 # -- learning: trade outcomes, crash-safe state ---------------------------------
 
 

@@ -54,6 +54,14 @@ class LearningUpdate:
     transitions: tuple[ThrottleTransition, ...] = ()
     duplicate: bool = False
 
+    def event_payload(self) -> dict[str, Any]:
+        """The payload of a ``LEARNING_UPDATE`` event (each transition is its own
+        ``THROTTLE_TRANSITION`` event)."""
+        return {
+            "strategy": self.strategy, "trades": self.trades, "net_pnl_usd": self.net_pnl_usd,
+            "duplicate": self.duplicate, "transitions": len(self.transitions),
+        }
+
 
 RECENT_TRADE_IDS = 500
 """How many of a strategy's latest trade ids are remembered to refuse a trade fed twice."""

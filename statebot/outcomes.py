@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from statebot.costs import CommissionModel
 from statebot.errors import InvalidOutcome
+
+if TYPE_CHECKING:
+    from statebot.instruments import InstrumentSpec
+    from statebot.machines.position import ClosedTrade
 
 LONG = "long"
 SHORT = "short"
@@ -186,6 +190,35 @@ class TradeOutcome:
             spread_ticks=to_ticks(spread_ticks, "spread_ticks"), trade_id=trade_id,
         )
 
+    @classmethod
+    def from_closed_trade(
+        cls,
+        closed: ClosedTrade,
+        instrument: InstrumentSpec,
+        *,
+        slippage_ticks: Decimal | int,
+        expected_slippage_ticks: Decimal | int,
+        spread_ticks: Decimal | int = 0,
+        trade_id: str | None = None,
+    ) -> TradeOutcome:
+        """The outcome of a position machine's ``ClosedTrade``: its exact gross P&L and
+        the commission its fills actually paid; prices are the average fill ticks x
+        ``instrument.tick_size``. Slippage comes from the caller (it knows the
+        intended prices). Raises ``InvalidOutcome`` when the symbols differ.
+        """
+        if closed.symbol != instrument.symbol:
+            raise InvalidOutcome(f"closed trade symbol {closed.symbol!r} is not the instrument's {instrument.symbol!r}")
+        return cls(
+            strategy=closed.strategy, symbol=closed.symbol, quantity=closed.qty,
+            entry_time=closed.entry_time, exit_time=closed.exit_time,
+            entry_price=closed.avg_entry_ticks * instrument.tick_size,
+            exit_price=closed.avg_exit_ticks * instrument.tick_size,
+            gross_pnl_usd=closed.gross_pnl, commission_usd=closed.commission,
+            slippage_ticks=to_ticks(slippage_ticks, "slippage_ticks"),
+            expected_slippage_ticks=to_ticks(expected_slippage_ticks, "expected_slippage_ticks"),
+            spread_ticks=to_ticks(spread_ticks, "spread_ticks"), trade_id=trade_id,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: Decimals as strings, times as ISO-8601 with offset,
         plus the derived ``side``, ``net_pnl_usd`` and ``win`` for readers."""
@@ -206,6 +239,18 @@ class TradeOutcome:
             "expected_slippage_ticks": str(self.expected_slippage_ticks),
             "spread_ticks": str(self.spread_ticks),
             "trade_id": self.trade_id,
+        }
+
+    def event_payload(self) -> dict[str, Any]:
+        """The payload of a ``TRADE_CLOSED`` event: the keys the event log requires
+        (``qty``, ``gross_pnl``, ``commission``, ``net_pnl``, ``slippage_ticks``,
+        ``slippage_expected_ticks``; USD and ticks as Decimals) plus the rest of the trade."""
+        return {
+            "strategy": self.strategy, "symbol": self.symbol, "qty": self.quantity, "side": self.side,
+            "gross_pnl": self.gross_pnl_usd, "commission": self.commission_usd, "net_pnl": self.net_pnl_usd,
+            "win": self.win, "slippage_ticks": self.slippage_ticks, "slippage_expected_ticks": self.expected_slippage_ticks,
+            "spread_ticks": self.spread_ticks, "entry_time": self.entry_time, "exit_time": self.exit_time,
+            "entry_price": self.entry_price, "exit_price": self.exit_price, "trade_id": self.trade_id,
         }
 
     @classmethod

@@ -51,6 +51,7 @@ from typing import Any
 import attrs
 
 from statebot.errors import ConfigError, StateCorrupt, StateInUse, StateSaveFailed
+from statebot.events import STATE_LOAD_FAILED, STATE_SAVE_FAILED, STATE_SAVED
 from statebot.learning import LearningLoop, LearningUpdate
 from statebot.machines.throttle import (
     STATE_CORRUPT,
@@ -217,32 +218,38 @@ def move_aside(path: Path, now: dt.datetime) -> Path:
 
 # events ----------------------------------------------------------------------
 
-STATE_FRESH = "STATE_FRESH"
-STATE_LOADED = "STATE_LOADED"
-STATE_CORRUPT_EVENT = "STATE_CORRUPT"
-STATE_SAVE_FAILED = "STATE_SAVE_FAILED"
-STATE_SAVE_GAVE_UP = "STATE_SAVE_GAVE_UP"
-STATE_SAVE_RECOVERED = "STATE_SAVE_RECOVERED"
+FRESH = "fresh"
+LOADED = "loaded"
+CORRUPT = "corrupt"
 
 
 @attrs.frozen(kw_only=True)
 class PersistenceEvent:
-    """Something the runner should put in its event log.
+    """Something the runner must put in its event log, typed as ``statebot.events`` types it.
 
-    ``type`` is one of STATE_FRESH, STATE_LOADED, STATE_CORRUPT,
-    STATE_SAVE_FAILED, STATE_SAVE_GAVE_UP, STATE_SAVE_RECOVERED; ``at`` is the
-    clock time given by the caller; ``detail`` says it for people.
+    ``type`` is ``STATE_LOAD_FAILED`` (a corrupt file moved aside; ``moved_to``
+    set), ``STATE_SAVE_FAILED`` (``gave_up`` once ``max_consecutive_failures``
+    was reached) or ``STATE_SAVED`` (only for the save that ends a run of
+    failures). ``at`` is the clock time given by the caller; ``error`` says it
+    for people. ``payload()`` carries every key the event log requires.
     """
 
     type: str
     at: dt.datetime
-    detail: str
+    error: str
     path: str
     consecutive_failures: int = 0
+    moved_to: str | None = None
+    gave_up: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "at": self.at.isoformat(), "detail": self.detail, "path": self.path,
-                "consecutive_failures": self.consecutive_failures}
+    def payload(self) -> dict[str, Any]:
+        """The event-log payload (strings, ints and bools only)."""
+        data: dict[str, Any] = {"error": self.error, "path": self.path, "consecutive_failures": self.consecutive_failures}
+        if self.type == STATE_LOAD_FAILED:
+            data["moved_to"] = self.moved_to
+        if self.type == STATE_SAVE_FAILED:
+            data["gave_up"] = self.gave_up
+        return data
 
 
 # the durable loop ------------------------------------------------------------
@@ -282,6 +289,7 @@ class DurableLearningLoop:
         self.max_consecutive_failures = max_consecutive_failures
         self.on_persistent_failure = on_persistent_failure
         self.startup_error: StateCorrupt | None = None
+        self.startup: str | None = None
         self.consecutive_failures = 0
         self._events: list[PersistenceEvent] = []
         self._trades_unsaved = 0
@@ -306,6 +314,7 @@ class DurableLearningLoop:
     ) -> DurableLearningLoop:
         """Load the state in ``state_dir`` (or start fresh) at clock time ``now``.
 
+        ``startup`` becomes ``"fresh"``, ``"loaded"`` or ``"corrupt"``.
         On a corrupt file: moved aside, logged, ``startup_error`` set, the loop
         fail closed and that fail-closed state saved at once (so a restart
         stays closed). ``options`` go to the constructor. Raises ``StateInUse``
@@ -396,7 +405,7 @@ class DurableLearningLoop:
                 log.warning("learning state save to %s failed (attempt %d): %s", self.path, attempt + 1, exc)
                 continue
             if self.consecutive_failures:
-                self._event(STATE_SAVE_RECOVERED, now, f"saved after {self.consecutive_failures} failed saves")
+                self._event(STATE_SAVED, now, f"saved after {self.consecutive_failures} failed saves")
             self.consecutive_failures = 0
             self._dirty = False
             self._trades_unsaved = 0
@@ -404,9 +413,9 @@ class DurableLearningLoop:
             return True
         self.consecutive_failures += 1
         reason = f"learning state save to {self.path} failed {self.consecutive_failures} times in a row: {last_error}"
-        self._event(STATE_SAVE_FAILED, now, reason)
-        if self.consecutive_failures >= self.max_consecutive_failures:
-            self._event(STATE_SAVE_GAVE_UP, now, reason)
+        gave_up = self.consecutive_failures >= self.max_consecutive_failures
+        self._event(STATE_SAVE_FAILED, now, reason, gave_up=gave_up)
+        if gave_up:
             log.error("%s", reason)
             if self.on_persistent_failure is None:
                 raise StateSaveFailed(reason)
@@ -434,9 +443,9 @@ class DurableLearningLoop:
             else:
                 self._unsaved_release.discard(change.strategy)
 
-    def _event(self, kind: str, now: dt.datetime, detail: str) -> None:
-        self._events.append(PersistenceEvent(type=kind, at=now, detail=detail, path=str(self.path),
-                                             consecutive_failures=self.consecutive_failures))
+    def _event(self, kind: str, now: dt.datetime, error: str, *, moved_to: str | None = None, gave_up: bool = False) -> None:
+        self._events.append(PersistenceEvent(type=kind, at=now, error=error, path=str(self.path),
+                                             consecutive_failures=self.consecutive_failures, moved_to=moved_to, gave_up=gave_up))
 
     def _acquire_lock(self) -> None:
         if fcntl is None:  # pragma: no cover - non-POSIX
@@ -461,14 +470,16 @@ class DurableLearningLoop:
         try:
             state = read_state_file(self.path)
             if state is None:
-                self._event(STATE_FRESH, now, f"no state file at {self.path}: fresh start")
+                self.startup = FRESH
                 log.info("no learning state at %s: fresh start", self.path)
                 return
             self.loop.load_from_dict(state)
         except StateCorrupt as exc:
+            self.startup = CORRUPT
             self._fail_closed(exc, now)
             return
-        self._event(STATE_LOADED, now, f"loaded {len(self.loop.strategies)} strategies from {self.path}")
+        self.startup = LOADED
+        log.info("loaded learning state of %d strategies from %s", len(self.loop.strategies), self.path)
 
     def _fail_closed(self, exc: StateCorrupt, now: dt.datetime) -> None:
         moved = move_aside(self.path, now)
@@ -477,7 +488,7 @@ class DurableLearningLoop:
         detail = f"{exc} (moved aside to {moved}); every strategy THROTTLED until an operator resets it"
         log.error("learning state corrupt: %s", detail)
         self.startup_error = exc
-        self._event(STATE_CORRUPT_EVENT, now, detail)
+        self._event(STATE_LOAD_FAILED, now, detail, moved_to=str(moved))
         self.loop.hold_all(STATE_CORRUPT, detail, now)
         self._dirty = True
         self.save(now)

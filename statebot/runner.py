@@ -73,7 +73,6 @@ from typing import Any
 
 import attrs
 
-from statebot import persistence
 from statebot.adapters.base import BrokerAdapter
 from statebot.book import PositionBook, send_entry, send_exit
 from statebot.calendar import TradingCalendar, get_calendar
@@ -122,6 +121,7 @@ from statebot.money import to_money
 from statebot.orders import CANCELLED, ENTRY, EXIT, REJECTED, Fill, OrderRequest, OrderStatus
 from statebot.outcomes import TradeOutcome
 from statebot.persistence import DurableLearningLoop, PersistenceEvent, move_aside, resolve_state_dir
+from statebot.persistence import atomic_write as persistence_atomic_write
 from statebot.reconcile import reconcile
 from statebot.runner_state import RUNNER_STATE_FILENAME, encode_runner_state, read_runner_state
 from statebot.sizing import compute_position_size
@@ -129,7 +129,7 @@ from statebot.strategy import Signal, Strategy, StrategyContext
 
 log = logging.getLogger("statebot.runner")
 
-atomic_write = persistence.atomic_write
+atomic_write = persistence_atomic_write
 """The snapshot writer (module attribute so a test can make saves fail)."""
 
 ENTER = "ENTER"
@@ -263,7 +263,8 @@ class BotRunner:
         self._pending: list[tuple[str, dict[str, Any]]] | None = []
         try:
             self.learning = DurableLearningLoop.open(
-                self.state_dir, self._start, rules=c.throttle.rules(), window=c.throttle.window, strategies=(self.name,),
+                self.state_dir, self._start, rules=c.throttle.rules(), window=c.throttle.window,
+                ewma_alpha=c.throttle.slippage_ewma_alpha, strategies=(self.name,),
                 save_every_trades=c.persistence.save_every_trades, max_consecutive_failures=self._max_save_failures,
                 on_persistent_failure=self._persistence_failed,
             )
@@ -585,12 +586,8 @@ class BotRunner:
         slippage = (direction * (trade.avg_entry_ticks - entry_ref) + direction * (exit_ref - trade.avg_exit_ticks)) / 2
         expected = bracket.expected_slippage_ticks if bracket else Decimal(0)
         try:
-            outcome = TradeOutcome(
-                strategy=trade.strategy or "-", symbol=trade.symbol, quantity=trade.qty,
-                entry_time=trade.entry_time, exit_time=trade.exit_time,
-                entry_price=trade.avg_entry_ticks * spec.tick_size, exit_price=trade.avg_exit_ticks * spec.tick_size,
-                gross_pnl_usd=trade.gross_pnl, commission_usd=trade.commission,
-                slippage_ticks=slippage, expected_slippage_ticks=expected, spread_ticks=0,
+            outcome = TradeOutcome.from_closed_trade(
+                trade, spec, slippage_ticks=slippage, expected_slippage_ticks=expected,
                 trade_id=f"{trade.strategy}/{trade.symbol}/{trade.entry_time.isoformat()}/{trade.exit_time.isoformat()}",
             )
         except StatebotError as exc:
@@ -671,11 +668,7 @@ class BotRunner:
             self._persistence_event(event, t)
 
     def _persistence_event(self, event: PersistenceEvent, t: dt.datetime) -> None:
-        if event.type == persistence.STATE_SAVE_FAILED:
-            self._log(t, STATE_SAVE_FAILED, {"error": event.detail, "file": Path(event.path).name,
-                                             "consecutive_failures": event.consecutive_failures})
-        elif event.type == persistence.STATE_CORRUPT_EVENT:
-            self._log(t, STATE_LOAD_FAILED, {"error": event.detail, "moved_to": event.detail.rsplit("moved aside to ", 1)[-1].split(")")[0]})
+        self._log(t, event.type, event.payload())
 
     def _persistence_failed(self, reason: str) -> None:
         self.killswitch.trip(PERSISTENCE_FAILURES, self._now or self._start, reason)

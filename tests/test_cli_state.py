@@ -120,3 +120,10 @@ def test_reset_while_a_bot_holds_the_state_is_refused(tmp_path: Path) -> None:
         proc = cli("reset", "orb", "--note", "x", "--state-dir", str(tmp_path))
     assert proc.returncode == 2
     assert "in use by another process" in proc.stderr
+
+
+def test_reset_in_a_missing_folder_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    proc = cli("reset", "orb", "--note", "x", "--state-dir", str(missing))
+    assert proc.returncode == 2 and "no state folder at" in proc.stderr
+    assert not missing.exists()

@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from statebot import ConfigError, LearningLoop, StateCorrupt, ThrottleRules
+from statebot.events import Event
 from statebot.learning import SCHEMA_VERSION
 from tests.test_metrics import outcome
 
@@ -123,3 +124,15 @@ def test_trade_ids_survive_export_and_load() -> None:
     restored = LearningLoop()
     restored.load_from_dict(loop.export_to_dict())
     assert restored.record_trade(trade, T0).duplicate
+
+
+def test_trade_update_and_transition_are_valid_event_log_payloads() -> None:
+    loop = LearningLoop(ThrottleRules(max_consecutive_losses=1))
+    trade = outcome("-5")
+    update = loop.record_trade(trade, T0)
+    (change,) = update.transitions
+    events = [("TRADE_CLOSED", trade.event_payload()), ("LEARNING_UPDATE", update.event_payload()),
+              ("THROTTLE_TRANSITION", change.event_payload())]
+    for seq, (kind, payload) in enumerate(events, start=1):
+        Event.make(seq=seq, ts=T0, type=kind, payload=payload, config_hash="0" * 64)
+    assert change.event_payload()["from"] == "ACTIVE" and change.event_payload()["to"] == "THROTTLED"

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from statebot import InvalidOutcome, TradeOutcome
 from statebot.costs import FixedCommission, IBKRFuturesCommission
+from statebot.instruments import instrument
+from statebot.machines.position import ClosedTrade
 from tests.strategies import TRADE_T0, commission_models, quantities, trade_outcomes
 
 T0 = TRADE_T0
@@ -135,3 +137,24 @@ def test_float_prices_are_refused_by_the_helper() -> None:
 def test_invalid_outcome_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         mes_trade(quantity=0)
+
+
+def test_a_position_machines_closed_trade_becomes_an_outcome_with_its_real_costs() -> None:
+    closed = ClosedTrade(
+        strategy="orb", symbol="MES", qty=-3, entry_time=T0, exit_time=T0 + dt.timedelta(minutes=30),
+        avg_entry_ticks=Decimal("20004"), avg_exit_ticks=Decimal("20000"), commission=Decimal("3.42"),
+        gross_pnl=Decimal("15.00"), fills=2,
+    )
+    trade = TradeOutcome.from_closed_trade(closed, instrument("MES"), slippage_ticks=1, expected_slippage_ticks=Decimal("0.5"))
+    assert (trade.quantity, trade.side) == (-3, "short")
+    assert (trade.entry_price, trade.exit_price) == (Decimal("5001.00"), Decimal("5000.00"))
+    assert trade.net_pnl_usd == closed.net_pnl == Decimal("11.58")
+
+
+def test_a_closed_trade_of_another_symbol_is_refused() -> None:
+    closed = ClosedTrade(
+        strategy="orb", symbol="ES", qty=1, entry_time=T0, exit_time=T0, avg_entry_ticks=Decimal(1),
+        avg_exit_ticks=Decimal(1), commission=Decimal(0), gross_pnl=Decimal(0), fills=2,
+    )
+    with pytest.raises(InvalidOutcome, match="closed trade symbol 'ES' is not the instrument's 'MES'"):
+        TradeOutcome.from_closed_trade(closed, instrument("MES"), slippage_ticks=0, expected_slippage_ticks=0)

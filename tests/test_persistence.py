@@ -25,6 +25,7 @@ from statebot import (
     ThrottleRules,
     persistence,
 )
+from statebot.events import Event
 from statebot.persistence import (
     decode_state,
     default_state_dir,
@@ -57,7 +58,8 @@ def test_missing_file_is_a_fresh_start(tmp_path: Path) -> None:
     with open_loop(tmp_path) as durable:
         assert durable.startup_error is None
         assert durable.loop.allows_entry("orb")
-        assert [e.type for e in durable.drain_events()] == ["STATE_FRESH"]
+        assert durable.startup == "fresh"
+        assert durable.drain_events() == ()
 
 
 def test_every_trade_is_saved_by_default(tmp_path: Path) -> None:
@@ -92,7 +94,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     with open_loop(tmp_path) as again:
         assert again.loop.export_to_dict() == before
         assert not again.allows_entry("orb")
-        assert [e.type for e in again.drain_events()] == ["STATE_LOADED"]
+        assert again.startup == "loaded"
 
 
 def test_state_file_is_mode_0600_and_no_temp_file_is_left(tmp_path: Path) -> None:
@@ -178,7 +180,9 @@ def test_corrupt_file_fails_closed_and_is_kept_beside(kind: str, tmp_path: Path,
         assert not durable.allows_entry("orb")
         assert durable.loop.throttle("orb").reason == "state_corrupt"
         assert not durable.allows_entry("any_other_strategy")
-        assert "STATE_CORRUPT" in [e.type for e in durable.drain_events()]
+        assert durable.startup == "corrupt"
+        (event,) = [e for e in durable.drain_events() if e.type == "STATE_LOAD_FAILED"]
+        assert event.payload()["moved_to"] == error.moved_to
     assert any("learning state corrupt" in r.getMessage() for r in caplog.records)
 
 
@@ -251,10 +255,13 @@ def test_a_save_that_keeps_failing_emits_events_and_is_retried_on_the_next_call(
         failing_writes(monkeypatch, [2])
         durable.record_trade(outcome("5"), T0)
         assert durable.dirty
-        assert [e.type for e in durable.drain_events()] == ["STATE_SAVE_FAILED"]
+        (failed,) = durable.drain_events()
+        assert failed.type == "STATE_SAVE_FAILED" and not failed.gave_up
+        assert "No space left on device" in failed.payload()["error"]
         durable.on_time(T0 + dt.timedelta(minutes=1))
         assert not durable.dirty
-        assert [e.type for e in durable.drain_events()] == ["STATE_SAVE_RECOVERED"]
+        (recovered,) = durable.drain_events()
+        assert recovered.type == "STATE_SAVED" and "after 1 failed saves" in recovered.error
 
 
 @pytest.mark.invariant("repeated failed saves trip the kill switch callback", machine="throttle")
@@ -267,7 +274,7 @@ def test_k_consecutive_failures_call_the_kill_switch_callback(tmp_path: Path, mo
         assert tripped == []
         durable.record_trade(outcome("5"), T0)
         assert len(tripped) == 1 and "failed 3 times in a row" in tripped[0]
-        assert "STATE_SAVE_GAVE_UP" in [e.type for e in durable.drain_events()]
+        assert [e.gave_up for e in durable.drain_events()] == [False, False, True]
 
 
 def test_without_a_callback_repeated_failures_raise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -335,3 +342,15 @@ def test_any_single_bit_flip_is_detected_or_harmless(data: st.DataObject) -> Non
     except StateCorrupt:
         return
     assert state == loop.export_to_dict()
+
+
+def test_persistence_events_are_valid_event_log_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "learning_state.json").write_bytes(b"")
+    with open_loop(tmp_path, save_retries=0, on_persistent_failure=lambda reason: None) as durable:
+        failing_writes(monkeypatch, [1])
+        durable.record_trade(outcome("5"), T0)
+        durable.on_time(T0 + dt.timedelta(minutes=1))  # retried: saved
+        events = durable.drain_events()
+    assert [e.type for e in events] == ["STATE_LOAD_FAILED", "STATE_SAVE_FAILED", "STATE_SAVED"]
+    for i, e in enumerate(events, start=1):
+        Event.make(seq=i, ts=e.at, type=e.type, payload=e.payload(), config_hash="0" * 64)

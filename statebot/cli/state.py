@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from statebot.errors import StateCorrupt
+from statebot.errors import ConfigError, StateCorrupt
 from statebot.learning import LearningLoop
 from statebot.machines.throttle import ThrottleRules
 from statebot.metrics import ReliabilityMetrics
@@ -140,6 +140,8 @@ def _describe(loop: LearningLoop, name: str) -> str:
 
 def run_reset(args: argparse.Namespace) -> int:
     folder = _folder(args)
+    if not folder.is_dir():
+        raise ConfigError(f"no state folder at {folder}; give --state-dir or set ${ENV_STATE_DIR}")
     path = folder / DEFAULT_FILENAME
     now = dt.datetime.now(dt.timezone.utc)
     try:

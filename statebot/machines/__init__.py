@@ -1,9 +1,13 @@
 """The lifecycles, each a transition table (data) plus a small class that runs it."""
 
 from statebot.machines._table import MachineSpec, TableMachine, Transition
+from statebot.machines.session import SESSION_SPEC, SessionMachine, SessionTransition
+
+# positions and kill switch
 from statebot.machines.killswitch import KILLSWITCH_SPEC, KillSwitch
 from statebot.machines.position import POSITION_SPEC, ClosedTrade, PositionMachine
-from statebot.machines.session import SESSION_SPEC, SessionMachine, SessionTransition
+
+# strategy throttle
 from statebot.machines.throttle import THROTTLE_SPEC, ThrottleMachine, ThrottleRules, ThrottleTransition
 
 
@@ -12,10 +16,6 @@ def all_specs() -> tuple[MachineSpec, ...]:
     return (SESSION_SPEC, POSITION_SPEC, THROTTLE_SPEC, KILLSWITCH_SPEC)
 
 
-__all__ = [
-    "MachineSpec", "TableMachine", "Transition", "all_specs",
-    "SESSION_SPEC", "SessionMachine", "SessionTransition",
-    "POSITION_SPEC", "ClosedTrade", "PositionMachine",
-    "THROTTLE_SPEC", "ThrottleMachine", "ThrottleRules", "ThrottleTransition",
-    "KILLSWITCH_SPEC", "KillSwitch",
-]
+__all__ = ["MachineSpec", "TableMachine", "Transition", "SESSION_SPEC", "SessionMachine", "SessionTransition", "all_specs",
+           "KILLSWITCH_SPEC", "KillSwitch", "POSITION_SPEC", "ClosedTrade", "PositionMachine"]
+__all__ += ["THROTTLE_SPEC", "ThrottleMachine", "ThrottleRules", "ThrottleTransition"]

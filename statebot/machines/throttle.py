@@ -198,6 +198,13 @@ class ThrottleTransition:
             "reason": self.reason, "detail": self.detail, "at": self.at.isoformat(), "note": self.note,
         }
 
+    def event_payload(self) -> dict[str, Any]:
+        """The payload of a ``THROTTLE_TRANSITION`` event (``from``/``to`` as replay reads them)."""
+        return {
+            "strategy": self.strategy, "from": self.source, "to": self.dest, "reason": self.reason,
+            "trigger": self.trigger, "detail": self.detail, "note": self.note,
+        }
+
 
 def _require_aware(value: object, what: str) -> dt.datetime:
     if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
