@@ -207,7 +207,8 @@ class BotRunner:
 
     ``equity`` (USD, Decimal/int/str) is the account value sizing starts from;
     realized net P&L is added as trades close (``set_equity`` overrides it,
-    e.g. from the broker's account value). ``config`` defaults to
+    e.g. from the broker's account value). On a restart the equity saved in
+    the snapshot wins over the argument. ``config`` defaults to
     ``Config()``; ``state_dir`` and ``event_log`` default to the config's
     (relative paths against the config file's folder). ``calendar`` overrides
     the config's calendar (e.g. a ``FixedHoursCalendar``); ``clock`` (a
@@ -242,7 +243,8 @@ class BotRunner:
         self.adapter = adapter
         self.clock = clock
         self.symbol = c.instrument.symbol
-        self.instrument = instrument(self.symbol, instruments)
+        self._instruments = dict(instruments or {})
+        self.instrument = instrument(self.symbol, self._instruments)
         self.equity = to_money(equity, "equity")
         self.session = SessionMachine(
             calendar if calendar is not None else get_calendar(c.calendar.name),
@@ -496,7 +498,7 @@ class BotRunner:
         })
         self._cancel_working_entries(t)
         self._flattening = True
-        self._step_flatten(t, force=True)
+        self._step_flatten(t)
         return Decision(action=FLATTEN, reason="session_flatten", detail=f"late={tr.late}")
 
     def _cancel_working_entries(self, t: dt.datetime) -> None:
@@ -574,12 +576,12 @@ class BotRunner:
             self._trade_closed(trade, t)
 
     def _price(self, symbol: str, ticks: int) -> Decimal:
-        return instrument(symbol, self.book._instruments).from_ticks(ticks)
+        return instrument(symbol, self._instruments).from_ticks(ticks)
 
     def _trade_closed(self, trade: ClosedTrade, t: dt.datetime) -> None:
         key = (trade.strategy, trade.symbol)
         bracket = self._brackets.pop(key, None)
-        spec = instrument(trade.symbol, self.book._instruments)
+        spec = instrument(trade.symbol, self._instruments)
         direction = 1 if trade.qty > 0 else -1
         entry_ref = bracket.entry_ref_ticks if bracket and bracket.entry_ref_ticks is not None else trade.avg_entry_ticks
         exit_ref = bracket.exit_ref_ticks if bracket and bracket.exit_ref_ticks is not None else trade.avg_exit_ticks
@@ -697,9 +699,7 @@ class BotRunner:
             self._note_exit_refs()
             self._cancel_working_entries(t)
 
-    def _step_flatten(self, t: dt.datetime, force: bool = False) -> Decision | None:
-        if force and self.flattener._next is not None and self.flattener.failures == 0:
-            self.flattener._next = None
+    def _step_flatten(self, t: dt.datetime) -> Decision | None:
         try:
             step = self.flattener.step(t)
         except (StatebotError, ValueError) as exc:
@@ -987,7 +987,7 @@ class BotRunner:
         self._run = int(snap["run"]) + 1
         self.equity = to_money(snap["equity"], "equity")
         for data in snap["positions"]:
-            m = PositionMachine.from_dict(data, instrument(str(data["symbol"]), self.book._instruments))
+            m = PositionMachine.from_dict(data, instrument(str(data["symbol"]), self._instruments))
             self.book.restore(m)
         for b in snap["brackets"]:
             self._brackets[(str(b["strategy"]), str(b["symbol"]))] = _Bracket(
