@@ -366,7 +366,25 @@ class BotRunner:
     # the bar ----------------------------------------------------------------------
 
     def run_once(self, bar: Bar) -> Decision:
-        """Handle one completed bar in the fixed order of the module docstring."""
+        """Handle one completed bar in the fixed order of the module docstring.
+
+        Never raises for what the bar, the venue or the strategy do. An unexpected
+        error inside the runner itself is logged (``RUNNER_ERROR`` stage ``bar``) and
+        trips the kill switch (``state_untrusted``): its state may be half updated.
+        """
+        try:
+            return self._run_bar(bar)
+        except Exception as exc:  # the loop must go on; the trip stops trading until a person looks
+            return self._crashed(bar.end, exc)
+
+    def _crashed(self, t: dt.datetime, exc: Exception) -> Decision:
+        log.exception("runner: unexpected error at %s", t.isoformat())
+        at = max(t, self._now) if self._now is not None else t
+        self._error(at, "bar", exc)
+        self._trip(STATE_UNTRUSTED, at, f"unexpected {type(exc).__name__} in the runner: {exc}")
+        return Decision(action=SKIP, reason="runner_error", detail=str(exc))
+
+    def _run_bar(self, bar: Bar) -> Decision:
         t = bar.end
         now = self._now
         if (now is not None and t <= now) or bar.symbol != self.symbol or (self.clock is not None and self._from_future(bar)):
@@ -404,6 +422,12 @@ class BotRunner:
         if now is None:
             now = (self.clock or LiveClock).wall_time()
         require_aware(now, "heartbeat time")
+        try:
+            return self._heartbeat(now)
+        except Exception as exc:  # as in run_once: logged, kill switch tripped, the loop goes on
+            return self._crashed(now, exc)
+
+    def _heartbeat(self, now: dt.datetime) -> Decision:
         if self._now is not None and now <= self._now:
             return _STALE_HEARTBEAT
         self._now = now

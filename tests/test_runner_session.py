@@ -182,3 +182,24 @@ def test_heartbeat_uses_the_live_clock_wall_time(tmp_path: Path) -> None:
     assert runner.session_state == "FLATTENING"
     assert runner.now == dt.datetime(2026, 11, 24, 20, 56, tzinfo=UTC)
     runner.close()
+
+
+def test_an_adapter_that_raises_something_unexpected_trips_the_kill_switch_and_the_loop_goes_on(tmp_path: Path) -> None:
+    class Exploding:
+        def __init__(self, sim):  # type: ignore[no-untyped-def]
+            self.sim = sim
+
+        def drain(self):  # type: ignore[no-untyped-def]
+            raise RuntimeError("socket buffer garbled")
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self.sim, name)
+
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(long()), Exploding(sim))
+    out = drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:02"))
+    assert [d.reason for _, d in out] == ["runner_error"] * 3
+    assert runner.killswitch_state == "TRIPPED"
+    assert events(tmp_path, "KILL_SWITCH")[0]["payload"]["reason"] == "state_untrusted"
+    runner.close()
+    assert verify(tmp_path / "events.jsonl").events == len(events(tmp_path))
