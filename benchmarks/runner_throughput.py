@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.baselines import bare_loop, flatten_windows  # noqa: E402
-from statebot import BotRunner, SessionSchedule, SimBroker, SmaCross  # noqa: E402
-from statebot.config import parse_config  # noqa: E402
-from statebot.feeds import SyntheticBars  # noqa: E402
+from benchmarks.baselines import bare_loop, flatten_windows
+from statebot import BotRunner, SessionSchedule, SimBroker, SmaCross
+from statebot.config import parse_config
+from statebot.feeds import SyntheticBars
 
 
 class Quiet:

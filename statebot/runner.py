@@ -68,7 +68,6 @@ import logging
 import os
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -78,7 +77,12 @@ from statebot.book import PositionBook, send_entry, send_exit
 from statebot.calendar import TradingCalendar, get_calendar
 from statebot.clock import Bar, LiveClock, require_aware
 from statebot.config import Config
-from statebot.errors import AdapterUnavailable, BarRejected, PositionMismatch, StateCorrupt, StatebotError
+from statebot.errors import (
+    AdapterUnavailable,
+    BarRejected,
+    PositionMismatch,
+    StatebotError,
+)
 from statebot.events import (
     BAR_REJECTED,
     FILL,
@@ -94,11 +98,9 @@ from statebot.events import (
     SESSION_EXIT_FLATTEN,
     SESSION_TRANSITION,
     STATE_LOAD_FAILED,
-    STATE_SAVE_FAILED,
     THROTTLE_TRANSITION,
     TRADE_CLOSED,
     EventLog,
-    iter_events,
     minutes,
 )
 from statebot.flatten import Flattener
@@ -118,19 +120,28 @@ from statebot.machines.session import SessionMachine, SessionTransition
 from statebot.machines.throttle import ACTIVE as ACTIVE_STATE
 from statebot.machines.throttle import ThrottleTransition
 from statebot.money import to_money
-from statebot.orders import CANCELLED, ENTRY, EXIT, REJECTED, Fill, OrderRequest, OrderStatus
+from statebot.orders import (
+    CANCELLED,
+    ENTRY,
+    EXIT,
+    REJECTED,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+)
 from statebot.outcomes import TradeOutcome
-from statebot.persistence import DurableLearningLoop, PersistenceEvent, move_aside, resolve_state_dir
-from statebot.persistence import atomic_write as persistence_atomic_write
+from statebot.persistence import (
+    DurableLearningLoop,
+    PersistenceEvent,
+    resolve_state_dir,
+)
 from statebot.reconcile import reconcile
-from statebot.runner_state import RUNNER_STATE_FILENAME, encode_runner_state, read_runner_state
+from statebot.runner_state import RUNNER_STATE_FILENAME, Bracket, RunnerPersistence
 from statebot.sizing import compute_position_size
 from statebot.strategy import Signal, Strategy, StrategyContext
 
 log = logging.getLogger("statebot.runner")
 
-atomic_write = persistence_atomic_write
-"""The snapshot writer (module attribute so a test can make saves fail)."""
 
 ENTER = "ENTER"
 EXIT_ACTION = "EXIT"
@@ -169,20 +180,6 @@ _HEARTBEAT = Decision(action=HOLD, reason="heartbeat")
 _STALE_HEARTBEAT = Decision(action=HOLD, reason="heartbeat_not_after_previous")
 
 
-@attrs.define
-class _Bracket:
-    """The protective exits of the open position: distances from the signal, prices once filled."""
-
-    side: int
-    stop_ticks: int
-    target_ticks: int | None
-    expected_slippage_ticks: Decimal
-    entry_ref_ticks: int | None
-    exit_ref_ticks: int | None = None
-    stop_price: float | None = None
-    target_price: float | None = None
-
-
 _new = object.__new__
 _set = object.__setattr__
 
@@ -202,7 +199,7 @@ def _context(now: dt.datetime, symbol: str, tick_size: Decimal, qty: int, state:
     return ctx
 
 
-class BotRunner:
+class BotRunner(RunnerPersistence):
     """One strategy in one instrument, run bar by bar through a broker adapter.
 
     ``equity`` (USD, Decimal/int/str) is the account value sizing starts from;
@@ -275,7 +272,7 @@ class BotRunner:
             raise
         self._run = 1
         self._orders_sent = 0
-        self._brackets: dict[tuple[str, str], _Bracket] = {}
+        self._brackets: dict[tuple[str, str], Bracket] = {}
         self._ks_logged = 0
         self._save_failures = 0
         self._dirty = False
@@ -791,7 +788,7 @@ class BotRunner:
             return Decision(action=HOLD, reason="order_working", detail=m.state)
         return self._enter(m, signal, bar, t, may_enter)
 
-    def _bracket_hit(self, b: _Bracket, bar: Bar) -> str | None:
+    def _bracket_hit(self, b: Bracket, bar: Bar) -> str | None:
         if b.side > 0:
             if bar.low <= b.stop_price:  # type: ignore[operator]
                 return "stop"
@@ -864,7 +861,7 @@ class BotRunner:
         order = OrderRequest(client_order_id=self._new_id(), strategy=self.name, symbol=self.symbol, qty=qty, purpose=ENTRY)
         self._log_order(t, order, {"stop_ticks": signal.stop_ticks, "limited_by": size.limited_by,
                                    "risk": size.risk, "equity": self.equity, "reason": signal.reason})
-        self._brackets[(self.name, self.symbol)] = _Bracket(
+        self._brackets[(self.name, self.symbol)] = Bracket(
             side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
             expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=self.instrument.to_ticks(bar.close),
         )
@@ -922,147 +919,3 @@ class BotRunner:
             self._log(t, type, payload)
         self._drain_persistence(t)
         self._sync_killswitch(t)
-
-    # snapshot ------------------------------------------------------------------------
-
-    def _snapshot(self, t: dt.datetime) -> dict[str, Any]:
-        ks = self.killswitch
-        head = self.events.head
-        return {
-            "run": self._run,
-            "clock": t.isoformat(),
-            "event_log": {"seq": head.seq, "hash": head.hash},
-            "equity": str(self.equity),
-            "orders_sent": self._orders_sent,
-            "positions": [m.to_dict() for m in self.book.machines() if m.qty or m.live_orders()],
-            "brackets": [
-                {"strategy": k[0], "symbol": k[1], "side": b.side, "stop_ticks": b.stop_ticks, "target_ticks": b.target_ticks,
-                 "expected_slippage_ticks": str(b.expected_slippage_ticks), "entry_ref_ticks": b.entry_ref_ticks,
-                 "exit_ref_ticks": b.exit_ref_ticks}
-                for k, b in self._brackets.items()
-            ],
-            "killswitch": {
-                "state": ks.state,
-                "trips": [{"reason": tr.reason, "at": tr.at.isoformat(), "detail": tr.detail} for tr in ks.trips],
-                "rejects": ks.consecutive_rejects,
-                "day": ks._day.isoformat() if ks._day is not None else None,
-                "day_net": str(ks.day_net_pnl),
-            },
-            "session": {"state": self.session.state,
-                        "date": self.session.session.date.isoformat() if self.session.session is not None else None},
-        }
-
-    def _save(self, t: dt.datetime) -> None:
-        data = encode_runner_state(self._snapshot(t), t)
-        error: OSError | None = None
-        for _ in range(2):
-            try:
-                atomic_write(self.snapshot_path, data)
-            except OSError as exc:
-                error = exc
-                continue
-            self._save_failures = 0
-            self._dirty = False
-            return
-        self._save_failed(t, f"runner state save to {self.snapshot_path} failed: {error}")
-
-    def _save_failed(self, t: dt.datetime, detail: str, log_event: bool = True) -> None:
-        self._save_failures += 1
-        log.warning("%s (%d in a row)", detail, self._save_failures)
-        if log_event:
-            try:
-                self.events.append(t, STATE_SAVE_FAILED, {"error": detail, "file": RUNNER_STATE_FILENAME,
-                                                          "consecutive_failures": self._save_failures})
-            except OSError as exc:
-                log.error("event log %s: STATE_SAVE_FAILED not written: %s", self.events.path, exc)
-        if self._save_failures >= self._max_save_failures and self.killswitch.allows_entries:
-            self.killswitch.trip(PERSISTENCE_FAILURES, t, f"{detail} ({self._save_failures} in a row)")
-            if log_event:
-                self._sync_killswitch(t)
-            self._flattening = True
-
-    def _restore(self) -> None:
-        start = self._start
-        try:
-            snap = read_runner_state(self.snapshot_path)
-        except StateCorrupt as exc:
-            moved = move_aside(self.snapshot_path, start)
-            detail = f"{exc}; moved aside to {moved.name}: positions and orders unknown until reconciled"
-            log.error("runner state corrupt: %s", detail)
-            self._pending.append(  # type: ignore[union-attr]
-                (STATE_LOAD_FAILED, {"error": str(exc), "moved_to": moved.name}))
-            self.killswitch.trip(STATE_UNTRUSTED, start, detail)
-            self._reconcile_due = True
-            return
-        if snap is None:
-            return
-        try:
-            self._restore_from(snap)
-        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            detail = f"runner state {self.snapshot_path} cannot be restored: {exc!r}"
-            log.error("%s", detail)
-            self._pending.append(  # type: ignore[union-attr]
-                (RUNNER_ERROR, {"stage": "restore", "error": detail}))
-            self.killswitch.trip(STATE_UNTRUSTED, start, detail)
-            self._reconcile_due = True
-
-    def _restore_from(self, snap: dict[str, Any]) -> None:
-        start = self._start
-        self._run = int(snap["run"]) + 1
-        self.equity = to_money(snap["equity"], "equity")
-        for data in snap["positions"]:
-            m = PositionMachine.from_dict(data, instrument(str(data["symbol"]), self._instruments))
-            self.book.restore(m)
-        for b in snap["brackets"]:
-            self._brackets[(str(b["strategy"]), str(b["symbol"]))] = _Bracket(
-                side=int(b["side"]), stop_ticks=int(b["stop_ticks"]), target_ticks=b["target_ticks"],
-                expected_slippage_ticks=Decimal(b["expected_slippage_ticks"]), entry_ref_ticks=b["entry_ref_ticks"],
-                exit_ref_ticks=b["exit_ref_ticks"],
-            )
-        for key, b in self._brackets.items():
-            m = self.book.machine(*key)
-            self._update_bracket(m)
-        ks = self.killswitch
-        k = snap["killswitch"]
-        for trip in k["trips"]:
-            ks.trip(str(trip["reason"]), dt.datetime.fromisoformat(trip["at"]), str(trip["detail"]))
-        self._ks_logged = len(ks.trips)
-        rejects = int(k["rejects"])
-        if ks.max_consecutive_rejects is None or rejects < ks.max_consecutive_rejects:
-            for _ in range(rejects):
-                ks.record_reject(start)
-        if k["day"] is not None:
-            ks._day = dt.date.fromisoformat(k["day"])
-            ks._day_net = Decimal(k["day_net"])
-        clock = dt.datetime.fromisoformat(snap["clock"])
-        last = self.events.last
-        if last is not None and last.ts > clock:
-            clock = last.ts
-        # place the session machine where it was; transitions up to here were logged before the restart
-        self.session.advance(clock)
-        self._next_change = self.session.next_change
-        self._now = clock
-        self._reconcile_due = True
-        self._check_log_head(snap["event_log"])
-
-    def _check_log_head(self, head: Mapping[str, Any]) -> None:
-        seq, digest = int(head["seq"]), str(head["hash"])
-        log_head = self.events.head
-        problem = None
-        if log_head.seq < seq:
-            problem = (f"event log {self.events.path} ends at seq {log_head.seq} but the runner state recorded seq {seq}: "
-                       f"the log was cut or replaced")
-        elif seq and log_head.seq == seq and log_head.hash != digest:
-            problem = f"event log {self.events.path} seq {seq} has another hash than the runner state recorded: replaced"
-        elif seq and log_head.seq > seq:
-            for _, event in iter_events(self.events.path):
-                if event.seq == seq:
-                    if event.hash != digest:
-                        problem = f"event log {self.events.path} seq {seq} has another hash than the runner state recorded"
-                    break
-        if problem is not None:
-            log.error("%s", problem)
-            self._pending.append(  # type: ignore[union-attr]
-                (RUNNER_ERROR, {"stage": "restore", "error": problem}))
-            self.killswitch.trip(STATE_UNTRUSTED, self._start, problem)
-

@@ -18,7 +18,13 @@ import attrs
 
 from statebot.adapters.sim import SimBroker
 from statebot.clock import Bar
-from statebot.events import KILL_SWITCH, SESSION_EXIT_FLATTEN, THROTTLE_TRANSITION, TRADE_CLOSED, iter_events
+from statebot.events import (
+    KILL_SWITCH,
+    SESSION_EXIT_FLATTEN,
+    THROTTLE_TRANSITION,
+    TRADE_CLOSED,
+    iter_events,
+)
 from statebot.runner import BotRunner
 
 

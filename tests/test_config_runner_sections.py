@@ -20,7 +20,7 @@ def test_defaults_build_the_library_defaults() -> None:
     rules = c.throttle.rules()
     assert rules.max_consecutive_losses == 4 and rules.cooldown == NEXT_SESSION and rules.probation_size_cap == 1
     ks = c.kill_switch.build()
-    assert ks.daily_loss_limit == Decimal("500") and ks.max_consecutive_rejects == 3
+    assert ks.daily_loss_limit == Decimal(500) and ks.max_consecutive_rejects == 3
     assert ks.backoff.first == dt.timedelta(seconds=5) and ks.backoff.cap == dt.timedelta(minutes=1)
 
 

@@ -9,7 +9,18 @@ from pathlib import Path
 import pytest
 
 from statebot import ENTER, SKIP, FixedSlippage
-from tests.runner_helpers import Scripted, bar_at, broker, config, drive, et, events, long, make_runner, short
+from tests.runner_helpers import (
+    Scripted,
+    bar_at,
+    broker,
+    config,
+    drive,
+    et,
+    events,
+    long,
+    make_runner,
+    short,
+)
 
 DAY = "2026-11-24"
 
@@ -31,7 +42,7 @@ def _round_trip(tmp_path: Path, signal, exit_price: float, *, slippage: int = 0)
 
 @pytest.mark.invariant("a closed trade's net P&L is gross minus commission per contract per side", machine="runner")
 def test_round_trip_pnl_is_net_of_per_contract_commission(tmp_path: Path) -> None:
-    runner, sim = _round_trip(tmp_path, long(stop_ticks=4), 6002.5)
+    runner, _ = _round_trip(tmp_path, long(stop_ticks=4), 6002.5)
     trade = events(tmp_path, "TRADE_CLOSED")[0]["payload"]
     # 3 contracts (15 USD / (4 ticks x 1.25)), long from 6000.00 to 6002.50: 10 ticks x 1.25 x 3 = 37.50
     assert trade["qty"] == 3
@@ -45,7 +56,7 @@ def test_round_trip_pnl_is_net_of_per_contract_commission(tmp_path: Path) -> Non
 
 
 def test_short_round_trip_with_slippage_reports_it_in_ticks(tmp_path: Path) -> None:
-    runner, sim = _round_trip(tmp_path, short(stop_ticks=4), 5997.5, slippage=1)
+    runner, _ = _round_trip(tmp_path, short(stop_ticks=4), 5997.5, slippage=1)
     trade = events(tmp_path, "TRADE_CLOSED")[0]["payload"]
     # short entry at 6000 - 1 tick, exit at 5997.50 + 1 tick: 8 ticks gained x 1.25 x 3
     assert trade["gross_pnl"] == "30.00" and trade["net_pnl"] == "22.50"
@@ -71,7 +82,7 @@ def test_entry_size_follows_equity_and_every_cap(tmp_path: Path, equity: str, cf
                                                   reason: str | None) -> None:
     sim = broker()
     runner = make_runner(tmp_path, Scripted(long(stop_ticks=stop)), sim, equity=equity, cfg=config(cfg))
-    (b, decision), = drive(runner, sim, [bar_at(et(DAY, "10:00"))])
+    (_, decision), = drive(runner, sim, [bar_at(et(DAY, "10:00"))])
     if qty:
         assert decision.action == ENTER and decision.qty == qty
         assert events(tmp_path, "ORDER_SUBMITTED")[0]["payload"]["qty"] == qty

@@ -8,9 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from statebot import BotRunner, SKIP, replay, verify
+from statebot import SKIP, BotRunner, replay, verify
 from statebot.config import parse_config
-from tests.runner_helpers import Scripted, bar_at, broker, config, drive, et, events, long, make_runner, short
+from tests.runner_helpers import (
+    Scripted,
+    bar_at,
+    broker,
+    config,
+    drive,
+    et,
+    events,
+    long,
+    make_runner,
+    short,
+)
 
 DAY = "2026-11-24"
 
@@ -131,7 +142,7 @@ def test_a_corrupt_snapshot_is_moved_aside_and_the_runner_starts_tripped(tmp_pat
 
 
 def test_failed_snapshot_saves_are_logged_retried_and_trip_after_k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import statebot.runner as runner_module
+    from statebot import runner_state
 
     def broken(path, data):  # type: ignore[no-untyped-def]
         raise OSError(28, "No space left on device")
@@ -139,7 +150,7 @@ def test_failed_snapshot_saves_are_logged_retried_and_trip_after_k(tmp_path: Pat
     sim = broker()
     strat = Scripted()
     runner = make_runner(tmp_path, strat, sim, cfg=config("[kill_switch]\npersistence_failures = 2\n"))
-    monkeypatch.setattr(runner_module, "atomic_write", broken)
+    monkeypatch.setattr(runner_state, "atomic_write", broken)
     strat.want = long()
     drive(runner, sim, [bar_at(et(DAY, "10:00"))])
     assert runner.killswitch_state == "ARMED"

@@ -10,9 +10,19 @@ import pytest
 from statebot import ENTER, FLATTEN, SKIP, SmaCross, replay, verify
 from statebot.feeds import SyntheticBars
 from statebot.schedule import TRADING
-from tests.runner_helpers import Scripted, bar_at, broker, drive, et, events, long, make_runner, minute_bars
+from tests.runner_helpers import (
+    Scripted,
+    bar_at,
+    broker,
+    drive,
+    et,
+    events,
+    long,
+    make_runner,
+    minute_bars,
+)
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.invariant("no position is held at a session close, early closes included", machine="runner")

@@ -21,7 +21,7 @@ def test_summary_of_thanksgiving_week_adds_up(tmp_path: Path) -> None:
     assert result.net_pnl == result.gross_pnl - result.commission
     # 1.25 per contract per side, both sides of every round trip
     assert result.commission == sum(Decimal("2.50") * abs(int(t["qty"])) for t in result.trades)
-    assert result.final_equity == Decimal("20000") + result.net_pnl
+    assert result.final_equity == Decimal(20000) + result.net_pnl
     assert result.max_drawdown >= 0
     assert [f.session for f in result.flattens] == ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-27"]
     assert not any(f.late for f in result.flattens)

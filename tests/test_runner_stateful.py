@@ -25,7 +25,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from statebot import ENTER, Bar, FaultPlan, Signal, SimBroker, replay
 from statebot.costs import FixedCommission
@@ -34,7 +40,7 @@ from statebot.machines.position import ENTERING, EXITING, FLAT, OPEN
 from statebot.schedule import TRADING
 from tests.runner_helpers import Scripted, config, make_runner
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 STARTS = [
     dt.datetime(2026, 11, 24, 19, 40, tzinfo=UTC),  # an ordinary afternoon
     dt.datetime(2026, 11, 25, 20, 30, tzinfo=UTC),  # before Thanksgiving
