@@ -117,6 +117,7 @@ from statebot.machines.killswitch import (
 from statebot.machines.killswitch import POSITION_MISMATCH as MISMATCH_REASON
 from statebot.machines.position import FLAT, OPEN, ClosedTrade, PositionMachine
 from statebot.machines.session import SessionMachine, SessionTransition
+from statebot.schedule import TRADING
 from statebot.machines.throttle import ACTIVE as ACTIVE_STATE
 from statebot.machines.throttle import ThrottleTransition
 from statebot.money import to_money
@@ -562,6 +563,10 @@ class BotRunner(RunnerPersistence):
         self._reconcile_due = True
         for event in events:
             self._apply(event, t)
+        if not self._flattening and (not self.killswitch.allows_entries or self.session.state != TRADING) \
+                and self.book.expected_positions():
+            # a late fill left a position where none may be held: flatten it too
+            self._flattening = True
 
     def _apply(self, event: OrderStatus | Fill, t: dt.datetime) -> None:
         ks = self.killswitch
