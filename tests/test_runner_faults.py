@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from statebot import Fill, verify
-from tests.runner_helpers import Scripted, broker, drive, et, events, long, make_runner, minute_bars
+from tests.runner_helpers import (
+    Scripted,
+    broker,
+    drive,
+    et,
+    events,
+    long,
+    make_runner,
+    minute_bars,
+)
 
 
 class Wrapped:
