@@ -186,3 +186,19 @@ def test_a_second_runner_on_the_same_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises((StateInUse, EventLogError)):
         make_runner(tmp_path, Scripted(), broker())
     runner.close()
+
+
+@pytest.mark.invariant("a corrupt learning state starts the runner fail closed: the strategy THROTTLED", machine="throttle")
+def test_a_corrupt_learning_state_starts_fail_closed_and_is_logged(tmp_path: Path) -> None:
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(), sim)
+    runner.run_once(bar_at(et(DAY, "10:00")))
+    runner.close()
+    (tmp_path / "state" / "learning_state.json").write_text('{"format": "statebot.learning_state", "sche')
+    again = make_runner(tmp_path, Scripted(long()), sim)
+    assert again.throttle_state == "THROTTLED"
+    (_, d), = drive(again, sim, [bar_at(et(DAY, "10:01"))])
+    assert d.reason == "throttled"
+    failed = events(tmp_path, "STATE_LOAD_FAILED")
+    assert failed and "corrupt" in failed[0]["payload"]["moved_to"]
+    again.close()
