@@ -113,7 +113,8 @@ leaves the order silent (PendingSubmit forever). Steps:
 - ``Drop()``: the gateway closes every client connection.
 
 The same steps can be applied later to a placed order with
-``apply(order_id, *steps, client_id=None)``. Other controls: ``set_position``,
+``apply(order_id, *steps, client_id=None)`` (it waits up to 5 s for that
+placeOrder to arrive, so it may follow ``ib.placeOrder`` at once). Other controls: ``set_position``,
 ``set_account_value``, ``set_historical_bars``, ``push_realtime_bars``,
 ``send_error``, ``drop``, ``set_accepting``, ``add_contract``, ``ack_cancels``.
 
@@ -544,7 +545,13 @@ class FakeGateway:
         """Run ``steps`` against an order already placed."""
 
         async def go() -> None:
-            await self._run_steps(self._find_order(order_id, client_id), steps)
+            # the placeOrder may still be in flight from the client: wait for it
+            deadline = time.monotonic() + 5
+            while (order := self._find_order(order_id, client_id)) is None:
+                if time.monotonic() > deadline:
+                    raise KeyError(f"fake gateway: no order {order_id} (client {client_id}) arrived in 5 s")
+                await asyncio.sleep(0.002)
+            await self._run_steps(order, steps)
 
         self._call(go)
 
@@ -983,11 +990,11 @@ class FakeGateway:
             if child.parent_id == order.order_id and child.client_id == order.client_id and not child.is_done:
                 await self._cancel(child)
 
-    def _find_order(self, order_id: int, client_id: int | None) -> PlacedOrder:
+    def _find_order(self, order_id: int, client_id: int | None) -> PlacedOrder | None:
         for (cid, oid), order in self.orders.items():
             if oid == order_id and (client_id is None or cid == client_id):
                 return order
-        raise KeyError(f"fake gateway: no order {order_id} (client {client_id})")
+        return None
 
     async def _run_steps(self, order: PlacedOrder, steps: Sequence[Step]) -> None:
         for step in steps:
