@@ -44,3 +44,7 @@ class InvalidTransition(StatebotError):
 
 class StateCorrupt(StatebotError):
     """A persisted state file is truncated, altered or of an unknown schema."""
+
+
+class MissingDependency(StatebotError, ImportError):
+    """An optional dependency (an extra such as ``ibkr``) is not installed; the message says how to install it."""

@@ -138,7 +138,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 SERVER_VERSION = 176
@@ -476,10 +476,10 @@ class FakeGateway:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeGateway:
+    def start(self) -> Self:
         """Listen on a random free port of 127.0.0.1 in a background thread."""
         ready = threading.Event()
-        failure: list[BaseException] = []
+        failure: list[OSError] = []
 
         def run() -> None:
             loop = asyncio.new_event_loop()
@@ -487,7 +487,7 @@ class FakeGateway:
             try:
                 self._server = loop.run_until_complete(asyncio.start_server(self._handle, self.host, 0))
                 self.port = self._server.sockets[0].getsockname()[1]
-            except BaseException as exc:  # reported to start()'s caller below
+            except OSError as exc:  # reported to start()'s caller below
                 failure.append(exc)
                 ready.set()
                 loop.close()
@@ -523,7 +523,7 @@ class FakeGateway:
         self._thread.join(10)
         self._thread = None
 
-    def __enter__(self) -> FakeGateway:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
