@@ -26,11 +26,12 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> Parser:
     from statebot.cli import sessions
+    from statebot.cli import config, replay
 
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions,):
+    for module in (sessions, replay, config):
         module.register(sub)
     return parser
 
