@@ -1,7 +1,8 @@
 """Interactive Brokers edge: the parts that need no connection.
 
 ``bars`` (5-second real-time bars into N-minute bars), ``contracts`` (front
-month and roll rule for MES/ES), ``backoff`` (reconnect delays) and
+month and roll rule for MES/ES), ``executions`` (each fill and commission
+applied once), ``backoff`` (reconnect delays) and
 ``client_library()`` (ib_insync, or ib_async in its place). Importing this
 package never imports a client library; only the adapter that talks to IB does,
 through ``client_library()``. Install one with the ``ibkr`` extra.
@@ -24,6 +25,13 @@ from statebot.adapters.ibkr.contracts import (
     quarterly_contract,
     third_friday,
 )
+from statebot.adapters.ibkr.executions import (
+    CommissionChange,
+    Execution,
+    ExecutionChange,
+    ExecutionLedger,
+    exec_id_parts,
+)
 
 __all__ = [
     "LIBRARY_NAMES",
@@ -32,10 +40,15 @@ __all__ = [
     "ROLL_DAYS_BEFORE_EXPIRY",
     "AggregatedBar",
     "BarAggregator",
+    "CommissionChange",
+    "Execution",
+    "ExecutionChange",
+    "ExecutionLedger",
     "FuturesContract",
     "RealTimeBar",
     "ReconnectBackoff",
     "client_library",
+    "exec_id_parts",
     "front_month",
     "last_trade_date",
     "quarterly_contract",
