@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from statebot.adapters.ibkr.executions import Execution, ExecutionLedger
 from tests.ibkr.fake_gateway import (
     DEFAULT_ACCOUNT,
     SERVER_VERSION,
@@ -232,7 +234,7 @@ def test_executions_already_seen_are_reported_again_after_a_reconnect(lib: Modul
         ib.disconnect()
 
 
-def test_an_execution_correction_arrives_as_a_new_fill_with_the_next_exec_id_suffix(lib: ModuleType, ib: Any, gateway: FakeGateway) -> None:
+def test_an_execution_correction_is_appended_by_the_library_as_one_more_fill(lib: ModuleType, ib: Any, gateway: FakeGateway) -> None:
     contract = mes(lib, ib)
     gateway.script_order(Accept(), Fill(price="5000.25", exec_id="0000e001.00000001.01.01"), CorrectExec(price="5000.50"))
     trade = ib.placeOrder(contract, lib.MarketOrder("BUY", 1))
@@ -241,6 +243,43 @@ def test_an_execution_correction_arrives_as_a_new_fill_with_the_next_exec_id_suf
         ("0000e001.00000001.01.01", 5000.25),
         ("0000e001.00000001.01.02", 5000.50),
     ]
+    assert sum(f.execution.shares for f in trade.fills) == 2  # one contract bought: the adapter must replace, not add
+
+
+def test_the_execution_ledger_turns_what_the_library_reports_into_one_fill_and_one_commission(lib: ModuleType, gateway: FakeGateway) -> None:
+    """Live fills, a repeat, a correction, a late commission and the replay after a reconnect."""
+    ledger = ExecutionLedger()
+    shares, fees = 0, Decimal(0)
+
+    def take_fill(fill: Any) -> None:
+        nonlocal shares, fees
+        change, fee = ledger.on_execution(Execution.from_ib(fill.execution))
+        shares += change.quantity_delta if change else 0
+        fees += fee.delta if fee else 0
+
+    def take_commission(report: Any) -> None:
+        nonlocal fees
+        if not report.execId:
+            return  # a fill whose commission has not come yet carries an empty report
+        fee = ledger.on_commission(report.execId, Decimal(repr(report.commission)))
+        fees += fee.delta if fee else 0
+
+    ib = connect(lib, gateway)
+    ib.execDetailsEvent += lambda trade, fill: take_fill(fill)
+    ib.commissionReportEvent += lambda trade, fill, report: take_commission(report)
+    gateway.script_order(Accept(), Fill(price="5000.25", commission=None), RepeatExec(), CorrectExec(price="5000.50"), Commission("0.62"))
+    trade = ib.placeOrder(mes(lib, ib), lib.MarketOrder("BUY", 1))
+    until(ib, lambda: fees)
+    ib.disconnect()
+    ib = connect(lib, gateway)
+    try:
+        for fill in ib.fills():
+            take_fill(fill)
+            take_commission(fill.commissionReport)
+    finally:
+        ib.disconnect()
+    assert trade.orderStatus.status == "Filled"
+    assert (shares, fees, ledger.net_shares()) == (1, Decimal("0.62"), 1)
 
 
 def test_partial_fill_then_cancel_keeps_the_filled_quantity(lib: ModuleType, ib: Any, gateway: FakeGateway) -> None:

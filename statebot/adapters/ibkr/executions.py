@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -70,6 +71,28 @@ class Execution:
         if isinstance(self.shares, bool) or not isinstance(self.shares, int) or self.shares <= 0:
             raise ConfigError(f"execution {self.exec_id}: shares {self.shares!r} must be a positive integer")
         require_aware(self.time, f"execution {self.exec_id} time")
+
+    @classmethod
+    def from_ib(cls, execution: Any) -> Execution:
+        """Convert a client library's ``Execution`` (ib_insync or ib_async; read by attribute name).
+
+        Shares must be whole (futures); the float price becomes the Decimal of
+        its shortest repr (``5000.25`` -> ``Decimal("5000.25")``). Raises
+        ``ConfigError`` for fractional shares or an unknown side.
+        """
+        shares = float(execution.shares)
+        if not shares.is_integer():
+            raise ConfigError(f"execution {execution.execId}: shares {shares} are not whole")
+        return cls(
+            exec_id=str(execution.execId),
+            order_id=int(execution.orderId),
+            perm_id=int(execution.permId),
+            side=str(execution.side),
+            shares=int(shares),
+            price=Decimal(repr(float(execution.price))),
+            time=execution.time,
+            order_ref=str(execution.orderRef or ""),
+        )
 
     @property
     def signed_shares(self) -> int:
@@ -154,8 +177,11 @@ class ExecutionLedger:
         None for a repeat, for a report older than one already received for
         the same execution, or while the execution itself has not been seen
         (it is kept, and ``on_execution`` returns it when the execution
-        arrives). Raises ``ConfigError`` for a float or a negative amount.
+        arrives). Raises ``ConfigError`` for an empty execId, a float or a
+        negative amount.
         """
+        if not exec_id:
+            raise ConfigError("a commission report without an execId cannot be matched to a fill")
         amount = to_money(commission, f"commission of {exec_id}")
         if amount < 0:
             raise ConfigError(f"commission {amount} of {exec_id} must not be negative")
