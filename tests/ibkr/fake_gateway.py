@@ -118,6 +118,9 @@ placeOrder to arrive, so it may follow ``ib.placeOrder`` at once). Other control
 ``set_account_value``, ``set_historical_bars``, ``push_realtime_bars``,
 ``send_error``, ``drop``, ``set_accepting``, ``add_contract``, ``ack_cancels``.
 
+Under freezegun, freeze with ``real_asyncio=True`` (as the IB client needs
+anyway): the gateway's waits use its event loop's clock.
+
 Inspection: ``received(name)``, ``count(name)``, ``wait_for(name, count,
 timeout)`` (and ``wait_for_async``), ``sent(name)`` (what the gateway wrote),
 ``orders`` (``PlacedOrder`` by (client id, order id)), ``executions``.
@@ -546,9 +549,10 @@ class FakeGateway:
 
         async def go() -> None:
             # the placeOrder may still be in flight from the client: wait for it
-            deadline = time.monotonic() + 5
+            loop = asyncio.get_running_loop()  # its clock stays real under freezegun's real_asyncio=True
+            deadline = loop.time() + 5
             while (order := self._find_order(order_id, client_id)) is None:
-                if time.monotonic() > deadline:
+                if loop.time() > deadline:
                     raise KeyError(f"fake gateway: no order {order_id} (client {client_id}) arrived in 5 s")
                 await asyncio.sleep(0.002)
             await self._run_steps(order, steps)
@@ -657,12 +661,13 @@ class FakeGateway:
 
     async def wait_for_async(self, name: str, count: int = 1, timeout: float = 5.0) -> list[ReceivedMessage]:
         """``wait_for`` for a test that runs in an asyncio loop (polls, never blocks the loop)."""
-        deadline = time.monotonic() + timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         while True:
             found = self.received(name)
             if len(found) >= count:
                 return found
-            if time.monotonic() > deadline:
+            if loop.time() > deadline:
                 names = [m.name for m in self.received()]
                 raise AssertionError(f"fake gateway: {count} x {name} not received in {timeout}s; got {names}")
             await asyncio.sleep(0.005)

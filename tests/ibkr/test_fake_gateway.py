@@ -453,3 +453,18 @@ def test_the_client_can_reconnect_after_a_drop(lib: ModuleType, ib: Any, gateway
     assert ib.isConnected()
     assert gateway.count("startApi") == 2
 
+
+
+def test_under_frozen_time_with_real_asyncio_the_client_and_gateway_still_talk(lib: ModuleType) -> None:
+    """Adapter tests freeze the clock; asyncio must keep real time (freezegun's real_asyncio=True)."""
+    freezegun = pytest.importorskip("freezegun")
+    frozen = dt.datetime(2026, 11, 24, 20, 54, 30, tzinfo=UTC)
+    with freezegun.freeze_time(frozen, real_asyncio=True), FakeGateway() as gateway:
+        ib = connect(lib, gateway)
+        try:
+            gateway.script_order(Accept(), Fill(price="5000.25"))
+            trade = ib.placeOrder(mes(lib, ib), lib.MarketOrder("SELL", 1))
+            until(ib, lambda: trade.orderStatus.status == "Filled")
+            assert trade.fills[0].execution.time == frozen
+        finally:
+            ib.disconnect()
