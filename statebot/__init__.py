@@ -22,6 +22,18 @@ from statebot.sizing import SizingResult, compute_position_size
 from statebot.strategies import OpeningRangeBreakout, SmaCross
 from statebot.strategy import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
 
+# positions, orders, broker edge, kill switch
+from statebot.adapters.base import BrokerAdapter
+from statebot.adapters.sim import FaultPlan, FixedSlippage, RangeSlippage, SimBroker
+from statebot.book import Applied, PositionBook, send_entry, send_exit
+from statebot.errors import AdapterUnavailable, EntryRefused, OffTickPrice, OverFill, PositionMismatch, UnknownInstrument
+from statebot.flatten import FlattenAttempt, Flattener, FlattenStep, flatten_positions
+from statebot.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, instrument
+from statebot.machines.killswitch import ARMED, KILLSWITCH_SPEC, TRIP_REASONS, TRIPPED, Backoff, KillSwitch, Trip
+from statebot.machines.position import ENTERING, EXITING, FLAT, OPEN, POSITION_SPEC, ClosedTrade, PositionMachine
+from statebot.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
+from statebot.reconcile import Adopted, Mismatch, adopt_broker_positions, check_positions, reconcile
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -85,4 +97,51 @@ __all__ = [
     "read_events",
     "replay",
     "verify",
+
+    # positions, orders, broker edge, kill switch
+    "ARMED",
+    "AdapterUnavailable",
+    "Adopted",
+    "Applied",
+    "BUILTIN_INSTRUMENTS",
+    "Backoff",
+    "BrokerAdapter",
+    "BrokerEvent",
+    "ClosedTrade",
+    "ENTERING",
+    "EXITING",
+    "EntryRefused",
+    "FLAT",
+    "FaultPlan",
+    "Fill",
+    "FixedSlippage",
+    "FlattenAttempt",
+    "FlattenStep",
+    "Flattener",
+    "InstrumentSpec",
+    "KILLSWITCH_SPEC",
+    "KillSwitch",
+    "Mismatch",
+    "OPEN",
+    "OffTickPrice",
+    "OrderRequest",
+    "OrderStatus",
+    "OverFill",
+    "POSITION_SPEC",
+    "PositionBook",
+    "PositionMachine",
+    "PositionMismatch",
+    "RangeSlippage",
+    "SimBroker",
+    "TRIPPED",
+    "TRIP_REASONS",
+    "Trip",
+    "UnknownInstrument",
+    "adopt_broker_positions",
+    "check_positions",
+    "flatten_positions",
+    "instrument",
+    "reconcile",
+    "send_entry",
+    "send_exit",
 ]
