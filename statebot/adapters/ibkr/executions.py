@@ -203,6 +203,10 @@ class ExecutionLedger:
         self._booked[base] = reported[1]
         return CommissionChange(execution=execution, commission=reported[1], delta=delta)
 
+    def executions(self) -> tuple[Execution, ...]:
+        """The latest version of every execution applied, in the order first seen."""
+        return tuple(self._current.values())
+
     def net_shares(self) -> int:
         """Signed shares of every applied execution (latest versions only)."""
         return sum(e.signed_shares for e in self._current.values())
