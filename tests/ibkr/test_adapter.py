@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from types import ModuleType
@@ -71,14 +72,14 @@ def adapter(lib: ModuleType, gateway: FakeGateway) -> Iterator[IBKRAdapter]:
     a.disconnect()
 
 
-def drain_until(adapter: IBKRAdapter, predicate: Any, rounds: int = 400) -> list[Any]:
+def drain_until(adapter: Any, predicate: Any, rounds: int = 400) -> list[Any]:
     """Drain repeatedly (each drain runs the client loop once) until ``predicate(events so far)``."""
     events: list[Any] = []
     for _ in range(rounds):
         events += adapter.drain()
         if predicate(events):
             return events
-        adapter.ib.sleep(0.005)
+        time.sleep(0.005)  # let TWS's messages reach the socket; the next drain reads them
     raise AssertionError(f"not reached; events: {events}")
 
 
@@ -196,7 +197,10 @@ def test_a_reject_is_a_rejected_status_with_the_reason(adapter: IBKRAdapter, gat
 def test_a_duplicate_client_order_id_is_rejected_without_reaching_ib(adapter: IBKRAdapter, gateway: FakeGateway) -> None:
     adapter.submit(buy())
     adapter.submit(buy())
-    assert REJECTED in statuses(drain_until(adapter, lambda ev: REJECTED in statuses(ev)))
+    events = drain_until(adapter, lambda ev: {REJECTED, ACCEPTED} <= set(statuses(ev)))
+    assert [e.order_id for e in events if isinstance(e, OrderStatus) and e.status == REJECTED] == ["o1"]
+    gateway.wait_for("placeOrder")
+    adapter.ib.reqCurrentTime()  # a round trip: anything sent before it has reached the gateway
     assert gateway.count("placeOrder") == 1
 
 
@@ -291,3 +295,33 @@ def test_historical_bars_are_stamped_at_their_end_in_utc(adapter: IBKRAdapter, g
     [bar] = adapter.historical_bars("MES", bar_size="5 mins")
     assert bar.end == T0 + dt.timedelta(minutes=5)
     assert bar.close == 5000.5
+
+
+@pytest.mark.invariant("in OBSERVE mode no order, cancel or global cancel reaches the venue's socket", machine="position")
+def test_observe_mode_sends_zero_order_messages_at_the_socket(adapter: IBKRAdapter, gateway: FakeGateway) -> None:
+    from statebot.adapters.observe import OBSERVED_REASON, ObserveOnly
+
+    gateway.set_position(gateway.contract("MESZ6"), 1, "25000")
+    observed = ObserveOnly(adapter)
+    observed.submit(buy(purpose="entry"))
+    observed.submit(buy(order_id="f1", qty=-1, purpose="flatten"))
+    observed.cancel("o1")
+    observed.cancel_all()
+    events = drain_until(observed, lambda ev: statuses(ev).count(REJECTED) == 2)
+    assert {e.reason for e in events if isinstance(e, OrderStatus)} == {OBSERVED_REASON}
+    assert observed.positions() == {"MES": 1}
+    assert [i.action for i in observed.intents] == ["submit", "submit", "cancel", "cancel_all"]
+    for name in ("placeOrder", "cancelOrder", "reqGlobalCancel"):
+        assert gateway.count(name) == 0
+
+
+def test_a_read_only_connection_refuses_orders_locally(lib: ModuleType, gateway: FakeGateway) -> None:
+    adapter = make(lib, gateway, readonly=True)
+    try:
+        adapter.submit(buy())
+        adapter.cancel_all()
+        [status] = drain_until(adapter, lambda ev: ev)
+        assert (status.status, status.reason) == (REJECTED, "read-only connection: orders are not sent")
+        assert gateway.count("placeOrder") == gateway.count("reqGlobalCancel") == 0
+    finally:
+        adapter.disconnect()

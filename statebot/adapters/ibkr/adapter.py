@@ -106,7 +106,9 @@ class IBKRAdapter:
 
     ``symbols`` are the statebot symbols traded (MES, ES, ...); each is traded
     in its front month on the session date given to ``connect`` (roll rule in
-    ``statebot.adapters.ibkr.contracts``). ``ib`` may be passed to use an
+    ``statebot.adapters.ibkr.contracts``). ``readonly`` connects read-only
+    (TWS's own guard; also set "Read-Only API" in TWS for OBSERVE) and
+    refuses every write locally. ``ib`` may be passed to use an
     existing client object (tests); otherwise one is made from the installed
     library (``MissingDependency`` when there is none).
     """
@@ -124,6 +126,7 @@ class IBKRAdapter:
         instruments: Mapping[str, InstrumentSpec] | None = None,
         backoff: ReconnectBackoff | None = None,
         commission_wait_s: float = 5.0,
+        readonly: bool = False,
         clock: Callable[[], dt.datetime] = wall_time,
         ib: Any = None,
     ) -> None:
@@ -140,6 +143,7 @@ class IBKRAdapter:
         self._specs = {s: instrument(s, self._instruments) for s in self.symbols}
         self.backoff = backoff or ReconnectBackoff()
         self.commission_wait_s = commission_wait_s
+        self.readonly = readonly
         self._clock = clock
         # the library of a client object passed in (ib_insync or ib_async) also makes the orders and contracts
         self._lib = client_library() if ib is None else importlib.import_module(type(ib).__module__.partition(".")[0])
@@ -185,7 +189,7 @@ class IBKRAdapter:
         self._session_date = session_date
         self._up = False
         try:
-            self.ib.connect(self.host, self.port, clientId=self.client_id, timeout=self.timeout_s, account=self.account)
+            self.ib.connect(self.host, self.port, clientId=self.client_id, timeout=self.timeout_s, readonly=self.readonly, account=self.account)
         except (OSError, TimeoutError, ConnectionError) as exc:
             raise AdapterUnavailable(f"cannot connect to TWS at {self.host}:{self.port} as client {self.client_id}: {exc!r}") from None
         self._up = True
@@ -245,6 +249,16 @@ class IBKRAdapter:
     def contract(self, symbol: str) -> Any:
         """The qualified IB contract traded for ``symbol``."""
         return self._contracts[symbol]
+
+    def _pump(self, call: str) -> None:
+        """Let the library read what TWS has sent; ``AdapterUnavailable`` if the connection is (or goes) down."""
+        self._require_connected(call)
+        try:
+            self.ib.sleep(0)
+        except ConnectionError:
+            self._on_disconnected()
+            raise AdapterUnavailable(f"the connection to TWS dropped during {call}; buffered reports stay for the next drain") from None
+        self._require_connected(call)
 
     def _require_connected(self, call: str) -> None:
         if not self.connected:
@@ -320,7 +334,9 @@ class IBKRAdapter:
         """
         self._require_connected("submit")
         reason = ""
-        if order.client_order_id in self._orders:
+        if self.readonly:
+            reason = "read-only connection: orders are not sent"
+        elif order.client_order_id in self._orders:
             reason = f"duplicate client_order_id {order.client_order_id!r}"
         elif order.symbol not in self._contracts:
             reason = f"symbol {order.symbol!r} is not traded by this adapter ({', '.join(self.symbols)})"
@@ -350,6 +366,8 @@ class IBKRAdapter:
     def cancel(self, order_id: str) -> None:
         """Ask IB to cancel ``order_id``; an order already ended (or unknown) is not an error."""
         self._require_connected("cancel")
+        if self.readonly:
+            return
         trade = self._trades.get(order_id)
         if trade is not None and not trade.isDone():
             self.ib.cancelOrder(trade.order)
@@ -357,6 +375,8 @@ class IBKRAdapter:
     def cancel_all(self, symbol: str | None = None) -> None:
         """Cancel every working statebot order (of ``symbol``); with no symbol, also every other order (global cancel)."""
         self._require_connected("cancel_all")
+        if self.readonly:
+            return
         if symbol is None:
             self.ib.reqGlobalCancel()
             return
@@ -365,8 +385,8 @@ class IBKRAdapter:
                 self.cancel(order_id)
 
     def positions(self) -> dict[str, int]:
-        """Signed position per statebot symbol, every contract month of a symbol summed."""
-        self._require_connected("positions")
+        """Signed position per statebot symbol, every contract month of a symbol summed (read fresh)."""
+        self._pump("positions")
         out: dict[str, int] = {}
         for p in self.ib.positions():
             if self.account and p.account != self.account:
@@ -375,17 +395,12 @@ class IBKRAdapter:
         return {s: q for s, q in out.items() if q}
 
     def open_orders(self) -> tuple[OrderRequest, ...]:
-        self._require_connected("open_orders")
+        self._pump("open_orders")
         return tuple(self._orders[oid] for oid, trade in self._trades.items() if not trade.isDone() and oid in self._orders)
 
     def drain(self) -> list[BrokerEvent]:
         """Let the library read what TWS sent, then return every status and fill since the last call."""
-        self._require_connected("drain")
-        try:
-            self.ib.sleep(0)
-        except ConnectionError:
-            self._on_disconnected()
-            raise AdapterUnavailable("the connection to TWS dropped while reading; buffered reports stay for the next drain") from None
+        self._pump("drain")
         now = self._clock()
         for exec_id, (change, since) in list(self._held.items()):
             if (now - since).total_seconds() >= self.commission_wait_s:
