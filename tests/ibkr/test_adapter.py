@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from statebot.adapters.base import BrokerAdapter
-from statebot.errors import AdapterUnavailable
+from statebot.errors import AdapterUnavailable, ConfigError
 from statebot.orders import (
     ACCEPTED,
     CANCELLED,
@@ -42,6 +42,13 @@ if not INSTALLED:
     pytest.skip("neither ib_insync nor ib_async is installed (the ibkr extra)", allow_module_level=True)
 
 from statebot.adapters.ibkr.adapter import IBKRAdapter, order_ref, parse_order_ref
+from statebot.adapters.ibkr.settings import (
+    LIVE,
+    LIVE_ACKNOWLEDGEMENT,
+    OBSERVE,
+    PAPER,
+    IBKRSettings,
+)
 
 UTC = dt.timezone.utc
 SESSION = dt.date(2026, 11, 24)
@@ -325,3 +332,46 @@ def test_a_read_only_connection_refuses_orders_locally(lib: ModuleType, gateway:
         assert gateway.count("placeOrder") == gateway.count("reqGlobalCancel") == 0
     finally:
         adapter.disconnect()
+
+
+def test_paper_mode_refuses_a_live_account(lib: ModuleType) -> None:
+    with FakeGateway(accounts=["U7654321"]) as gateway:
+        adapter = IBKRAdapter(host=gateway.host, port=gateway.port, client_id=11, ib=lib.IB(), expect_paper=True)
+        with pytest.raises(ConfigError, match="U7654321"):
+            adapter.connect(SESSION)
+        assert not adapter.connected
+        assert gateway.count("placeOrder") == 0
+
+
+def test_settings_build_an_observing_adapter_that_sends_nothing(lib: ModuleType, gateway: FakeGateway) -> None:
+    venue, ib_adapter = IBKRSettings(mode=OBSERVE, port=gateway.port, client_id=12).adapter(ib=lib.IB())
+    ib_adapter.connect(SESSION)
+    try:
+        venue.submit(buy())
+        assert statuses(drain_until(venue, lambda ev: ev)) == [REJECTED]
+        assert gateway.count("placeOrder") == 0
+        assert ib_adapter.readonly
+    finally:
+        ib_adapter.disconnect()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"mode": LIVE},
+        {"mode": LIVE, "live_flag": True},
+        {"mode": LIVE, "live_flag": True, "live_acknowledgement": "yes"},
+        {"mode": LIVE, "live_flag": True, "live_acknowledgement": LIVE_ACKNOWLEDGEMENT, "port": 7497},
+        {"mode": PAPER, "port": 7496},
+        {"mode": PAPER, "live_flag": True},
+    ],
+    ids=["live without flag", "live without acknowledgement", "live with a wrong acknowledgement", "live on the paper port", "paper on the live port", "--live in paper mode"],
+)
+def test_unsafe_settings_are_refused(settings: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        IBKRSettings(**settings)
+
+
+def test_live_mode_with_flag_and_acknowledgement_defaults_to_the_live_port() -> None:
+    assert IBKRSettings(mode=LIVE, live_flag=True, live_acknowledgement=LIVE_ACKNOWLEDGEMENT).resolved_port == 7496
+    assert IBKRSettings(mode=PAPER).resolved_port == 7497

@@ -39,10 +39,23 @@ from statebot.adapters.ibkr.executions import (
     ExecutionLedger,
     exec_id_parts,
 )
+from statebot.adapters.ibkr.settings import (
+    LIVE,
+    LIVE_ACKNOWLEDGEMENT,
+    MODES,
+    OBSERVE,
+    PAPER,
+    IBKRSettings,
+)
 
 __all__ = [
     "LIBRARY_NAMES",
+    "LIVE",
+    "LIVE_ACKNOWLEDGEMENT",
     "LIVE_PORT",
+    "MODES",
+    "OBSERVE",
+    "PAPER",
     "PAPER_PORT",
     "QUARTERLY_MONTHS",
     "REALTIME_BAR_SECONDS",
@@ -55,6 +68,7 @@ __all__ = [
     "ExecutionLedger",
     "FuturesContract",
     "IBKRAdapter",
+    "IBKRSettings",
     "RealTimeBar",
     "ReconnectBackoff",
     "client_library",

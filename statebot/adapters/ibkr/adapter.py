@@ -86,6 +86,11 @@ def wall_time() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def is_paper_account(account: str) -> bool:
+    """IB paper-trading account ids start with ``D`` (``DU1234567``); live ones do not."""
+    return account.startswith("D")
+
+
 def order_ref(order: OrderRequest) -> str:
     """The ``orderRef`` that tags an IB order with its statebot purpose, strategy and id."""
     return f"{ORDER_REF_PREFIX}:{order.purpose}:{order.strategy}:{order.client_order_id}"
@@ -108,7 +113,9 @@ class IBKRAdapter:
     in its front month on the session date given to ``connect`` (roll rule in
     ``statebot.adapters.ibkr.contracts``). ``readonly`` connects read-only
     (TWS's own guard; also set "Read-Only API" in TWS for OBSERVE) and
-    refuses every write locally. ``ib`` may be passed to use an
+    refuses every write locally. ``expect_paper`` (True or False) makes
+    ``connect`` refuse, with ``ConfigError``, an account of the other kind.
+    ``ib`` may be passed to use an
     existing client object (tests); otherwise one is made from the installed
     library (``MissingDependency`` when there is none).
     """
@@ -127,6 +134,7 @@ class IBKRAdapter:
         backoff: ReconnectBackoff | None = None,
         commission_wait_s: float = 5.0,
         readonly: bool = False,
+        expect_paper: bool | None = None,
         clock: Callable[[], dt.datetime] = wall_time,
         ib: Any = None,
     ) -> None:
@@ -144,6 +152,7 @@ class IBKRAdapter:
         self.backoff = backoff or ReconnectBackoff()
         self.commission_wait_s = commission_wait_s
         self.readonly = readonly
+        self.expect_paper = expect_paper
         self._clock = clock
         # the library of a client object passed in (ib_insync or ib_async) also makes the orders and contracts
         self._lib = client_library() if ib is None else importlib.import_module(type(ib).__module__.partition(".")[0])
@@ -184,7 +193,9 @@ class IBKRAdapter:
         """Connect, qualify the front month of every symbol for ``session_date``, replay what TWS holds.
 
         Raises ``AdapterUnavailable`` when TWS cannot be reached or the
-        contracts cannot be qualified (the connection is closed again).
+        contracts cannot be qualified (the connection is closed again; try
+        later), ``ConfigError`` when the account is not of the expected kind
+        (``expect_paper``; do not retry).
         """
         self._session_date = session_date
         self._up = False
@@ -193,6 +204,7 @@ class IBKRAdapter:
         except (OSError, TimeoutError, ConnectionError) as exc:
             raise AdapterUnavailable(f"cannot connect to TWS at {self.host}:{self.port} as client {self.client_id}: {exc!r}") from None
         self._up = True
+        self._check_accounts()
         try:
             for symbol in self.symbols:
                 self._contracts[symbol] = self._qualify(symbol, session_date)
@@ -227,6 +239,18 @@ class IBKRAdapter:
             self._next_attempt = now + dt.timedelta(seconds=self.backoff.delay_s(self._attempt))
             return False
         return True
+
+    def _check_accounts(self) -> None:
+        """With ``expect_paper`` set, refuse (disconnect, ``ConfigError``) an account of the other kind."""
+        if self.expect_paper is None:
+            return
+        accounts = [self.account] if self.account else list(self.ib.managedAccounts())
+        wrong = [a for a in accounts if is_paper_account(a) != self.expect_paper]
+        if wrong or not accounts:
+            self.ib.disconnect()
+            self._up = False
+            kind = "paper" if self.expect_paper else "live"
+            raise ConfigError(f"expected {kind} account(s) on {self.host}:{self.port}, but TWS manages {', '.join(accounts) or 'none'}")
 
     def _qualify(self, symbol: str, on: dt.date) -> Any:
         wanted = front_month(symbol, on, roll_days=self.roll_days)
