@@ -30,6 +30,7 @@ from tests.ibkr.fake_gateway import (
     Accept,
     Commission,
     CorrectExec,
+    Drop,
     FakeGateway,
     HistBar,
     Reject,
@@ -375,3 +376,30 @@ def test_unsafe_settings_are_refused(settings: dict[str, Any]) -> None:
 def test_live_mode_with_flag_and_acknowledgement_defaults_to_the_live_port() -> None:
     assert IBKRSettings(mode=LIVE, live_flag=True, live_acknowledgement=LIVE_ACKNOWLEDGEMENT).resolved_port == 7496
     assert IBKRSettings(mode=PAPER).resolved_port == 7497
+
+
+def test_a_flatten_order_cut_off_by_a_drop_is_reported_cancelled_after_the_reconnect(adapter: IBKRAdapter, gateway: FakeGateway) -> None:
+    """The order reached TWS but no status came back before the drop, and TWS does not work it:
+    the bot learns it ended (CANCELLED, so the flatten sends again) and nothing is sent twice."""
+    gateway.script_order(Drop())
+    adapter.submit(buy(order_id="f1", qty=-1, purpose="flatten"))
+    with pytest.raises(AdapterUnavailable):
+        drain_until(adapter, lambda ev: False)
+    assert adapter.reconnect_if_due(T0)
+    events = drain_until(adapter, lambda ev: CANCELLED in statuses(ev))
+    cancelled = next(e for e in events if isinstance(e, OrderStatus) and e.status == CANCELLED)
+    assert (cancelled.order_id, cancelled.reason) == ("f1", "no longer working at IB after a reconnect")
+    assert gateway.count("placeOrder") == 1
+
+
+def test_a_flatten_order_working_at_tws_across_a_drop_is_adopted_and_its_fill_arrives(adapter: IBKRAdapter, gateway: FakeGateway) -> None:
+    gateway.script_order(Accept(), Drop())
+    adapter.submit(buy(order_id="f1", qty=-1, purpose="flatten"))
+    with pytest.raises(AdapterUnavailable):
+        drain_until(adapter, lambda ev: False)
+    assert adapter.reconnect_if_due(T0)
+    assert [o.client_order_id for o in adapter.open_orders()] == ["f1"]
+    gateway.apply(adapter.ib_order_id("f1"), GatewayFill(price="5000.00"))
+    events = drain_until(adapter, lambda ev: fills(ev) and FILLED in statuses(ev))
+    assert [(f.order_id, f.qty) for f in fills(events)] == [("f1", -1)]
+    assert gateway.count("placeOrder") == 1
