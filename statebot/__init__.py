@@ -34,6 +34,26 @@ from statebot.machines.position import ENTERING, EXITING, FLAT, OPEN, POSITION_S
 from statebot.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
 from statebot.reconcile import Adopted, Mismatch, adopt_broker_positions, check_positions, reconcile
 
+# learning: trade outcomes, reliability metrics, strategy throttle, crash-safe state
+from statebot.errors import InvalidOutcome, StateInUse, StateSaveFailed
+from statebot.learning import LearningLoop, LearningUpdate
+from statebot.machines.throttle import (
+    NEXT_SESSION,
+    THROTTLE_SPEC,
+    ThrottleMachine,
+    ThrottleRules,
+    ThrottleTransition,
+)
+from statebot.metrics import ReliabilityMetrics
+from statebot.outcomes import TradeOutcome
+from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
+from statebot.throttle_config import ThrottleConfig
+
+# commission models, bar feeds
+from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
+from statebot.events import iter_events
+from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -144,4 +164,32 @@ __all__ = [
     "reconcile",
     "send_entry",
     "send_exit",
+]
+
+__all__ += [
+    "DurableLearningLoop",
+    "InvalidOutcome",
+    "LearningLoop",
+    "LearningUpdate",
+    "NEXT_SESSION",
+    "PersistenceEvent",
+    "ReliabilityMetrics",
+    "StateInUse",
+    "StateSaveFailed",
+    "THROTTLE_SPEC",
+    "ThrottleConfig",
+    "ThrottleMachine",
+    "ThrottleRules",
+    "ThrottleTransition",
+    "TradeOutcome",
+    "default_state_dir",
+    # commission models, bar feeds
+    "BarDataError",
+    "CommissionModel",
+    "FeeSchedule",
+    "FixedCommission",
+    "IBKRFuturesCommission",
+    "SyntheticBars",
+    "iter_events",
+    "read_bars_csv",
 ]

@@ -43,7 +43,18 @@ class InvalidTransition(StatebotError):
 
 
 class StateCorrupt(StatebotError):
-    """A persisted state file is truncated, altered or of an unknown schema."""
+    """A persisted state file is truncated, altered or of an unknown schema.
+
+    ``reason`` is a short code (``empty``, ``not_json``, ``wrong_type``,
+    ``unknown_schema``, ``unknown_version``, ``checksum_mismatch``, ``malformed``);
+    ``path`` the file read; ``moved_to`` where it was moved aside, once it was.
+    """
+
+    def __init__(self, message: str, *, reason: str = "malformed", path: str | None = None, moved_to: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.path = path
+        self.moved_to = moved_to
 
 
 # -- event log, sizing, strategies ------------------------------------------
@@ -141,6 +152,24 @@ class PositionMismatch(StatebotError):
         text = "; ".join(str(m) for m in mismatches)
         super().__init__(f"positions differ from the broker's: {text}")
         self.mismatches = mismatches
+
+
+
+# -- learning: trade outcomes, crash-safe state ---------------------------------
+
+
+class InvalidOutcome(StatebotError, ValueError):
+    """A closed trade's figures are inconsistent or of the wrong type (naive time,
+    exit before entry, float money, zero quantity, a price off the tick grid)."""
+
+
+class StateSaveFailed(StatebotError):
+    """The learning state could not be saved durably several times in a row and no
+    ``on_persistent_failure`` callback was given to trip the kill switch."""
+
+
+class StateInUse(StatebotError):
+    """Another process holds the state folder's lock (a running bot, or a second CLI)."""
 
 
 class MissingDependency(StatebotError, ImportError):

@@ -193,3 +193,12 @@ def test_cme_session_opens_the_evening_before_its_date() -> None:
     fired = m.advance(dt.datetime(2026, 11, 23, 17, 0, tzinfo=ct))
     assert [e.dest for e in fired] == [CLOSED, PRE_OPEN, TRADING]
     assert [e.session for e in fired] == [dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 24)]
+
+
+def test_a_missing_or_negative_flatten_lead_is_a_config_error() -> None:
+    from statebot import ConfigError
+
+    with pytest.raises(ConfigError, match="flatten lead"):
+        SessionMachine(flatten_lead=None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="must not be negative"):
+        SessionMachine(flatten_lead=dt.timedelta(minutes=-1))

@@ -27,11 +27,12 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     from statebot.cli import sessions
     from statebot.cli import config, replay
+    from statebot.cli import state as state_cli
 
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, replay, config):
+    for module in (sessions, replay, config, state_cli):
         module.register(sub)
     return parser
 
