@@ -170,3 +170,7 @@ class StateSaveFailed(StatebotError):
 
 class StateInUse(StatebotError):
     """Another process holds the state folder's lock (a running bot, or a second CLI)."""
+
+
+class MissingDependency(StatebotError, ImportError):
+    """An optional dependency (an extra such as ``ibkr``) is not installed; the message says how to install it."""
