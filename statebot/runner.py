@@ -73,6 +73,7 @@ from typing import Any
 import attrs
 
 from statebot.adapters.base import BrokerAdapter
+from statebot.adapters.observe import OBSERVED_REASON
 from statebot.book import PositionBook, send_entry, send_exit
 from statebot.calendar import TradingCalendar, get_calendar
 from statebot.clock import Bar, LiveClock, require_aware
@@ -573,8 +574,9 @@ class BotRunner(RunnerPersistence):
         if isinstance(event, OrderStatus):
             if event.status == REJECTED:
                 self._log(t, ORDER_REJECTED, {"order_id": event.order_id, "reason": event.reason})
-                ks.record_reject(t, f"order {event.order_id} rejected: {event.reason}")
-                self._sync_killswitch(t)
+                if event.reason != OBSERVED_REASON:  # OBSERVE mode refuses every order by design
+                    ks.record_reject(t, f"order {event.order_id} rejected: {event.reason}")
+                    self._sync_killswitch(t)
             elif event.status == CANCELLED:
                 self._log(t, ORDER_CANCELLED, {"order_id": event.order_id, "reason": event.reason})
             else:

@@ -121,3 +121,16 @@ def test_an_over_fill_of_our_entry_trips_the_kill_switch(tmp_path: Path) -> None
     assert runner.killswitch_state == "TRIPPED"
     assert events(tmp_path, "KILL_SWITCH")[0]["payload"]["reason"] == "over_fill"
     runner.close()
+
+
+def test_observe_mode_refusals_are_logged_but_never_trip_the_reject_limit(tmp_path: Path) -> None:
+    from statebot.adapters.observe import ObserveOnly
+
+    sim = broker()
+    observed = ObserveOnly(sim, clock=lambda: et("2026-11-24", "10:00"))
+    runner = make_runner(tmp_path, Scripted(long()), observed)
+    drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:09"))
+    assert len(events(tmp_path, "ORDER_REJECTED")) == 9  # the 10th refusal arrives with the next drain
+    assert runner.killswitch_state == "ARMED" and runner.position_qty == 0 and sim.book == {}
+    assert len(observed.intents) == 10
+    runner.close()
