@@ -213,7 +213,9 @@ class BotRunner(RunnerPersistence):
     the config's calendar (e.g. a ``FixedHoursCalendar``); ``clock`` (a
     ``LiveClock``) gives wall time to ``run_heartbeat()`` and refuses bars from
     the future; ``start`` is the clock time of start-up records when the log is
-    empty (default: wall time).
+    empty (default: wall time). ``commission`` is the configured commission
+    model, for building the venue (``SimBroker(commission=...)``); trade P&L
+    uses the commission the fills actually report.
 
     Raises ``ConfigError`` for a bad setting, ``StateInUse`` when another
     runner holds the state folder, ``EventLogError``/``ChainBroken`` for an
@@ -283,6 +285,7 @@ class BotRunner(RunnerPersistence):
         self._connected = True
         self._positions_logged: dict[tuple[str, str], str] = {}
         self._last_bar: Bar | None = None
+        self._flatten_stepped_at: dt.datetime | None = None
         self._next_change: dt.datetime | None = None
         try:
             self._restore()
@@ -299,7 +302,8 @@ class BotRunner(RunnerPersistence):
         self._update_learning_watch()
         for m in self.book.machines():
             self._positions_logged[(m.strategy, m.symbol)] = m.state
-        if self.killswitch.state == TRIPPED:
+        if self.killswitch.state == TRIPPED or (self.book.expected_positions() and self.session.state != TRADING):
+            # restarted while tripped, or mid-flatten: the flatten goes on
             self._flattening = True
 
     @classmethod
@@ -728,6 +732,9 @@ class BotRunner(RunnerPersistence):
             self._cancel_working_entries(t)
 
     def _step_flatten(self, t: dt.datetime) -> Decision | None:
+        if t == self._flatten_stepped_at:
+            return None  # once per bar or heartbeat: the venue's answer to this step comes with the next drain
+        self._flatten_stepped_at = t
         try:
             step = self.flattener.step(t)
         except (StatebotError, ValueError) as exc:

@@ -202,3 +202,20 @@ def test_a_corrupt_learning_state_starts_fail_closed_and_is_logged(tmp_path: Pat
     failed = events(tmp_path, "STATE_LOAD_FAILED")
     assert failed and "corrupt" in failed[0]["payload"]["moved_to"]
     again.close()
+
+
+def test_a_restart_during_the_flatten_goes_on_flattening(tmp_path: Path) -> None:
+    sim = broker()
+    strat = Scripted(long())
+    runner = make_runner(tmp_path, strat, sim)
+    drive(runner, sim, [bar_at(et(DAY, "15:50")), bar_at(et(DAY, "15:51"))])
+    assert runner.position_qty == 3
+    sim.reject_next(1)  # the venue refuses the 15:55 flatten order; the process stops before it hears so
+    drive(runner, sim, [bar_at(et(DAY, "15:55"))])
+    runner.close()
+    again = make_runner(tmp_path, Scripted(), sim)
+    assert again.killswitch_state == "ARMED"
+    assert again.session_state == "FLATTENING" and again.position_qty == 3
+    drive(again, sim, [bar_at(et(DAY, "15:57")), bar_at(et(DAY, "15:58")), bar_at(et(DAY, "15:59"))])
+    assert sim.book == {} and again.position_qty == 0 and again.killswitch_state == "ARMED"
+    again.close()
