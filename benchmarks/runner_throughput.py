@@ -8,8 +8,13 @@ timing; the calendar is loaded before timing too):
 * ``bare``: the baselines module's hand-written sma-cross loop (no lifecycle);
 * ``runner, quiet strategy``: a strategy that never signals, so every bar is
   the path that changes no state (the floor of the runner's own cost);
-* ``runner, sma-cross``: the demo strategy trading (orders, fills, events,
-  snapshots; event log fsync every 1000 events).
+* ``runner, sma-cross``: the demo strategy trading (orders, fills, events).
+
+Both runner timings use the simulation settings: event log fsync every 1000
+events, the runner snapshot saved per session (``runner_snapshot =
+"sessions"``) and the learning state every 1000 trades (throttle changes are
+still saved at once). Live settings fsync on every change and cost more per
+trade, never per quiet bar.
 
 Not a test: no assertion, it prints the figures.
 """
