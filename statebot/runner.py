@@ -280,6 +280,7 @@ class BotRunner(RunnerPersistence):
         self._ks_logged = 0
         self._save_failures = 0
         self._dirty = False
+        self._changed = False
         self._flattening = False
         self._reconcile_due = False
         self._connected = True
@@ -511,7 +512,7 @@ class BotRunner(RunnerPersistence):
             acted = self._session_flatten(tr, t)
         if "check_flat_at_close" in tr.actions:
             self._check_flat_at_close(tr, t)
-            self._dirty = True
+            self._dirty = self._dirty or self._changed
         return acted
 
     def _session_flatten(self, tr: SessionTransition, t: dt.datetime) -> Decision:
@@ -919,8 +920,10 @@ class BotRunner(RunnerPersistence):
             log.error("event log %s: %s event not written: %s", self.events.path, type, exc)
             self._save_failed(t, f"event log write failed: {exc}", log_event=False)
             return
-        if type in _SNAPSHOT_TYPES and self._snapshot_on_change:
-            self._dirty = True
+        if type in _SNAPSHOT_TYPES:
+            self._changed = True
+            if self._snapshot_on_change:
+                self._dirty = True
 
     def _error(self, t: dt.datetime, stage: str, exc: BaseException) -> None:
         log.warning("runner %s: %s: %s", stage, type(exc).__name__, exc)

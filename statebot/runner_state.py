@@ -133,6 +133,7 @@ class RunnerPersistence:
     _save_failures: int
     _max_save_failures: int
     _dirty: bool
+    _changed: bool
     _flattening: bool
     _reconcile_due: bool
     _pending: list[tuple[str, dict[str, Any]]] | None
@@ -181,7 +182,7 @@ class RunnerPersistence:
                 error = exc
                 continue
             self._save_failures = 0
-            self._dirty = False
+            self._dirty = self._changed = False
             return
         self._save_failed(t, f"runner state save to {self.snapshot_path} failed: {error}")
 
