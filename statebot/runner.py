@@ -25,14 +25,16 @@ The fixed order of one bar (``run_once``):
    Rejects count toward the kill switch's reject limit; an over-fill trips it.
    A closed round trip becomes a ``TradeOutcome`` net of its per-contract
    commission: ``TRADE_CLOSED``, then the learning loop (``LEARNING_UPDATE``,
-   ``THROTTLE_TRANSITION``), then the kill switch's daily loss.
+   ``THROTTLE_TRANSITION``), then the kill switch's daily loss. A position
+   left where none may be held (outside TRADING, or while tripped) is
+   flattened too.
 4. Reconcile at a quiet point (reports were applied since the last check and
    no order is live): a difference is ``POSITION_MISMATCH`` and a trip.
 5. Learning ``on_time``: cooldowns that ended (``THROTTLE_TRANSITION``).
 6. Kill switch and flatten: while a flatten is under way (the session's, or
-   the kill switch TRIPPED) the ``Flattener`` is stepped, on its backoff,
-   until the venue is flat (orders it sends: ``ORDER_SUBMITTED`` purpose
-   flatten). Every trip is a ``KILL_SWITCH {from, to, reason}`` event.
+   the kill switch TRIPPED) the ``Flattener`` is stepped once per bar or
+   heartbeat, on its backoff, until the venue is flat (orders it sends:
+   ``ORDER_SUBMITTED`` purpose flatten, logged as they leave). Every trip is a ``KILL_SWITCH {from, to, reason}`` event.
 7. ``strategy.on_bar(bar, ctx)``, on every bar, so its indicators stay current.
 8. An open position whose protective stop or target the bar reached is
    exited (``ORDER_SUBMITTED`` purpose exit).
@@ -46,7 +48,10 @@ The fixed order of one bar (``run_once``):
    leaves).
 10. If positions, orders, equity or the kill switch changed, the runner
     snapshot is saved (with ``persistence.runner_snapshot = "sessions"``, for
-    simulations, only at each close and on ``close()``).
+    simulations, only at a close after a day that changed something, and on
+    ``close()``).
+
+``run_heartbeat(now)`` runs steps 2 to 6 and 10: no strategy, no entry.
 
 The strategy runs before the gates because the scores the gates judge
 arrive on its signal. A bar that changes nothing costs a few comparisons, the
@@ -56,9 +61,11 @@ trigger.
 Restart: a new ``BotRunner`` on the same state folder and event log continues
 where the old one stopped: the log's ``seq`` goes on, positions and live
 orders come back from the snapshot, a throttled strategy stays throttled, a
-tripped kill switch stays tripped. A snapshot that cannot be read, or an
-event log that ends before the head the snapshot recorded, trips the kill
-switch (``state_untrusted``) and is logged loudly.
+tripped kill switch stays tripped, a flatten under way goes on. A snapshot
+that cannot be read, or an event log that ends before the head the snapshot
+recorded, trips the kill switch (``state_untrusted``) and is logged loudly.
+Reports the venue sent after the last snapshot and before a crash are not
+sent again by every venue: reconciliation then finds the difference and trips.
 """
 
 from __future__ import annotations
