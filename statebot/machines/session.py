@@ -35,6 +35,19 @@ SESSION_SPEC = MachineSpec(
         "One trading session a day from the exchange calendar. The state is a function of "
         "clock time; a jump in time walks every state in order and fires each transition."
     ),
+    invariants=(
+        "the state always equals the function of clock time: PRE_OPEN before the open, TRADING until "
+        "close minus the flatten lead, FLATTENING until the close, CLOSED after it and on days without a session",
+        "states are visited in cycle order and never skipped, even across a gap of hours or days",
+        "exactly one flatten per session whose open was reached, once its flatten instant has passed",
+        "a jump in time over the flatten instant still fires the flatten, marked late",
+        "a stale or repeated time is rejected and changes nothing",
+        "nothing depends on the process time zone or on the zone the times arrive in",
+        "five-minute bars flatten at the 15:55 bar end (the seed's minutes-to-close check never fired)",
+        "new entries are allowed only in TRADING, at a time the machine has reached, before the entry cut-off",
+        "holidays stay CLOSED and an early close flattens before its own close",
+        "a trigger the table does not allow, or one not yet due, raises or refuses and changes nothing",
+    ),
     transitions=(
         Transition(
             trigger="start_day", source=CLOSED, dest=PRE_OPEN, guard=DUE,
