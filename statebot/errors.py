@@ -44,3 +44,9 @@ class InvalidTransition(StatebotError):
 
 class StateCorrupt(StatebotError):
     """A persisted state file is truncated, altered or of an unknown schema."""
+
+
+class DocsError(StatebotError):
+    """The risk-review docs cannot be generated truthfully (a declared invariant
+    has no test, a marker names an unknown machine, a marked test is not
+    collected, a state source cannot be read)."""

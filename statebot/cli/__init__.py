@@ -27,10 +27,13 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     from statebot.cli import sessions
 
+    # risk-review docs
+    from statebot.cli import diagrams
+
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions,):
+    for module in (sessions, diagrams):
         module.register(sub)
     return parser
 
