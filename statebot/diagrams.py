@@ -187,11 +187,17 @@ def dot_source(spec: MachineSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_svg(spec: MachineSpec, path: str) -> None:
-    """Render ``spec`` to an SVG file with graphviz ``dot``; ``ConfigError`` when dot is missing or fails."""
+def require_dot() -> str:
+    """The path of graphviz ``dot``; ``ConfigError`` when it is not installed."""
     dot = shutil.which("dot")
     if dot is None:
         raise ConfigError("--svg needs graphviz's `dot` on PATH (e.g. apt-get install graphviz)")
+    return dot
+
+
+def write_svg(spec: MachineSpec, path: str) -> None:
+    """Render ``spec`` to an SVG file with graphviz ``dot``; ``ConfigError`` when dot is missing or fails."""
+    dot = require_dot()
     done = subprocess.run([dot, "-Tsvg", "-o", path], input=dot_source(spec), text=True, capture_output=True, check=False)
     if done.returncode != 0:
         raise ConfigError(f"dot failed for {spec.name}: {done.stderr.strip().splitlines()[-1:]}")

@@ -45,10 +45,11 @@ class Marker:
 
 @attrs.frozen(kw_only=True)
 class SourceMarker:
-    """An ``invariant`` marker as written in a test file (found without running it)."""
+    """An ``invariant`` marker as written in a test file on the test (function or class) ``target``."""
 
     path: str
     line: int
+    target: str
     text: str
     machine: str
 
@@ -79,8 +80,11 @@ def collect_markers(root: Path, tests: str = "tests") -> tuple[tuple[Marker, ...
         raise DocsError(f"no {tests}/ folder under {root}: run from a clone of the repository")
     with tempfile.TemporaryDirectory(prefix="statebot-invariants-") as tmp:
         out = Path(tmp) / "markers.json"
-        env = {**os.environ, ENV_OUT: str(out)}
-        cmd = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "", "-p", "no:cacheprovider",
+        # the collecting pytest loads the plugin from this very statebot, wherever root is
+        here = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, ENV_OUT: str(out),
+               "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)}
+        cmd = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "", "-p", "no:cacheprovider", f"--rootdir={root}",
                "-p", "statebot._pytest_invariants", tests]
         try:
             done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=COLLECT_TIMEOUT_S, check=False)
@@ -100,24 +104,55 @@ def collect_markers(root: Path, tests: str = "tests") -> tuple[tuple[Marker, ...
     return tuple(markers), tuple(problems)
 
 
-def _is_invariant_mark(node: ast.expr) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "invariant" and isinstance(node.value, ast.Attribute) and node.value.attr == "mark"
+def _invariant_call(node: ast.expr) -> tuple[str, str] | None:
+    """(text, machine) of a literal ``pytest.mark.invariant("text", machine="name")`` call."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "invariant"
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "mark"):
+        return None
+    machine = next((k.value for k in node.keywords if k.arg == "machine"), None)
+    if len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(machine, ast.Constant):
+        return str(node.args[0].value), str(machine.value)
+    return None
+
+
+def _scan_module(tree: ast.Module, path: str) -> list[SourceMarker]:
+    named: dict[str, tuple[str, str]] = {}  # NAME = pytest.mark.invariant(...)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            found = _invariant_call(node.value)
+            if found is not None:
+                named[node.targets[0].id] = found
+
+    def resolve(expr: ast.expr) -> tuple[str, str] | None:
+        if isinstance(expr, ast.Name):
+            return named.get(expr.id)
+        return _invariant_call(expr)
+
+    marks = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for deco in node.decorator_list:
+                found = resolve(deco)
+                if found is not None:
+                    marks.append(SourceMarker(path=path, line=deco.lineno, target=node.name, text=found[0], machine=found[1]))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            # TestModel = MARK_A(MARK_B(Model.TestCase)): marks applied by hand to a test class
+            value = node.value
+            while isinstance(value, ast.Call) and len(value.args) == 1 and resolve(value.func) is not None:
+                text, machine = resolve(value.func)  # type: ignore[misc]
+                marks.append(SourceMarker(path=path, line=value.lineno, target=node.targets[0].id, text=text, machine=machine))
+                value = value.args[0]
+    return marks
 
 
 def scan_source_markers(root: Path, tests: str = "tests") -> tuple[SourceMarker, ...]:
-    """Every ``pytest.mark.invariant("text", machine="name")`` with literal arguments in ``root/tests``."""
+    """Every literal invariant marker in ``root/tests`` and the test it decorates, read without importing."""
     found = []
     for file in sorted((root / tests).rglob("*.py")):
         if any(part == "node_modules" or part.startswith(".") for part in file.relative_to(root).parts):
             continue
         tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and _is_invariant_mark(node.func)):
-                continue
-            machine = next((k.value for k in node.keywords if k.arg == "machine"), None)
-            if len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(machine, ast.Constant):
-                found.append(SourceMarker(path=file.relative_to(root).as_posix(), line=node.lineno,
-                                          text=str(node.args[0].value), machine=str(machine.value)))
+        found += _scan_module(tree, file.relative_to(root).as_posix())
     return tuple(found)
 
 
@@ -139,11 +174,11 @@ def prove(specs: Sequence[MachineSpec], markers: Sequence[Marker], source: Seque
             errors.append(f"{m.nodeid}: invariant marker names unknown machine {m.machine!r} (known: {', '.join(names)})")
             continue
         tests.setdefault((m.machine, m.text), set()).add(_fold(m.nodeid))
-    collected = {(m.path, m.text, m.machine) for m in markers}
+    collected = {(m.path, part, m.text, m.machine) for m in markers for part in _fold(m.nodeid).split("::")[1:]}
     for s in source:
-        if (s.path, s.text, s.machine) not in collected:
-            errors.append(f"{s.path}:{s.line}: invariant {s.text!r} marks a test pytest does not collect "
-                          "(removed, renamed, or not a test)")
+        if (s.path, s.target, s.text, s.machine) not in collected:
+            errors.append(f"{s.path}:{s.line}: invariant {s.text!r} on {s.target} marks a test pytest does not "
+                          "collect (renamed, not a test, or not collected)")
     result = []
     for spec in specs:
         for text in spec.invariants:

@@ -47,6 +47,8 @@ def _write(path: Path, text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     specs = all_specs()
+    if args.svg:
+        diagrams.require_dot()
     if args.events is not None or args.state_dir is not None:
         if args.events is not None:
             current = livestate.states_from_events(args.events, specs)

@@ -1,0 +1,144 @@
+"""Current machine states for a live risk review, read from an event log or a state folder.
+
+Only reading, and deliberately small: the formats are owned by the event log
+and the persistence code; when they change, adapt the few names below. The
+hash chain is not verified here (``statebot replay`` does that); this only
+finds the last state each machine instance reached.
+
+Result shape: machine name -> instance label -> state, where the label is
+``""`` for a machine with one instance and ``strategy`` or ``strategy/symbol``
+for per-strategy or per-position machines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from statebot.errors import DocsError
+from statebot.machines._table import MachineSpec
+
+States = dict[str, dict[str, str]]
+
+# Event types that carry a machine's new state in payload["to"]; any other type
+# ending in _TRANSITION names its machine by its prefix (ORDER_TRANSITION -> order).
+TRANSITION_EVENTS: dict[str, str] = {
+    "SESSION_TRANSITION": "session",
+    "POSITION_TRANSITION": "position",
+    "THROTTLE_TRANSITION": "throttle",
+    "KILL_SWITCH": "kill_switch",
+}
+INSTANCE_KEYS = ("strategy", "symbol")
+EVENT_LOG_NAMES = ("events.jsonl",)
+LEARNING_STATE_NAMES = ("learning_state.json",)
+THROTTLE_MACHINE = "throttle"
+
+
+def _key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def _spec(name: str, specs: Sequence[MachineSpec], where: str) -> MachineSpec:
+    for spec in specs:
+        if _key(spec.name) == _key(name):
+            return spec
+    raise DocsError(f"{where}: machine {name!r} is not one statebot knows ({', '.join(s.name for s in specs)})")
+
+
+def _record(states: States, spec: MachineSpec, label: str, state: Any, where: str) -> None:
+    if state not in spec.states:
+        raise DocsError(f"{where}: {state!r} is not a state of {spec.name} ({', '.join(spec.states)})")
+    states.setdefault(spec.name, {})[label] = state
+
+
+def states_from_events(path: Path, specs: Sequence[MachineSpec], states: States | None = None) -> States:
+    """The last ``to`` of every machine instance in a JSONL event log (later lines win)."""
+    states = {} if states is None else states
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocsError(f"cannot read event log {path}: {exc.strerror or exc}") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DocsError(f"{where}: not a JSON event ({exc.msg})") from None
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise DocsError(f"{where}: an event is a JSON object with a string 'type'")
+        kind = event["type"]
+        machine = TRANSITION_EVENTS.get(kind) or (kind[: -len("_TRANSITION")].lower() if kind.endswith("_TRANSITION") else None)
+        if machine is None:
+            continue
+        payload = event.get("payload")
+        if not isinstance(payload, dict) or "to" not in payload:
+            raise DocsError(f"{where}: {kind} needs a payload object with 'to'")
+        label = "/".join(str(payload[k]) for k in INSTANCE_KEYS if k in payload)
+        _record(states, _spec(machine, specs, where), label, payload["to"], where)
+    return states
+
+
+def _throttle_map(data: Any, depth: int = 0) -> Mapping[str, Any] | None:
+    """Find ``{strategy: state-or-{state: ...}}`` in a learning-state document, a few levels deep."""
+    if not isinstance(data, dict) or depth > 3:
+        return None
+    for key in ("throttle", "throttles", "strategies"):
+        value = data.get(key)
+        if isinstance(value, dict) and value and all(_throttle_state(v) is not None for v in value.values()):
+            return value
+    for value in data.values():
+        found = _throttle_map(value, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _throttle_state(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in ("state", "throttle_state", "throttle"):
+            if isinstance(value.get(key), str):
+                return str(value[key])
+    return None
+
+
+def states_from_learning_state(path: Path, specs: Sequence[MachineSpec], states: States | None = None) -> States:
+    """Per-strategy throttle states from a saved learning state (JSON)."""
+    states = {} if states is None else states
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DocsError(f"cannot read learning state {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DocsError(f"{path}: not a JSON learning state") from None
+    found = _throttle_map(data)
+    if found is None:
+        raise DocsError(f"{path}: no per-strategy throttle states found (looked for throttle/strategies -> name -> state)")
+    spec = _spec(THROTTLE_MACHINE, specs, str(path))
+    for strategy in sorted(found):
+        _record(states, spec, str(strategy), _throttle_state(found[strategy]), f"{path} strategy {strategy!r}")
+    return states
+
+
+def states_from_state_dir(folder: Path, specs: Sequence[MachineSpec]) -> States:
+    """States from a bot's state folder: its event log, then its learning state (the saved truth)."""
+    if not folder.is_dir():
+        raise DocsError(f"state folder {folder} does not exist")
+    states: States = {}
+    read = False
+    for name in EVENT_LOG_NAMES:
+        if (folder / name).is_file():
+            states_from_events(folder / name, specs, states)
+            read = True
+    for name in LEARNING_STATE_NAMES:
+        if (folder / name).is_file():
+            states_from_learning_state(folder / name, specs, states)
+            read = True
+    if not read:
+        raise DocsError(f"state folder {folder} holds none of {', '.join(EVENT_LOG_NAMES + LEARNING_STATE_NAMES)}")
+    return states

@@ -1,0 +1,58 @@
+"""`statebot diagrams` on the command line: files written, live highlights, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from statebot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def session_log(tmp_path: Path, to: str) -> Path:
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps({"seq": 1, "ts": "2026-11-24T15:55:00-05:00", "type": "SESSION_TRANSITION",
+                                "payload": {"from": "TRADING", "to": to, "session": "2026-11-24"},
+                                "config_hash": "c", "prev_hash": "0", "hash": "h"}) + "\n")
+    return path
+
+
+def test_live_review_from_an_event_log_highlights_the_current_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagrams", "--events", str(session_log(tmp_path, "FLATTENING"))]) == 0
+    out = capsys.readouterr().out
+    assert "# State machines (live states)" in out
+    assert "class FLATTENING s_active" in out and "class TRADING s_default" in out
+    assert "- **FLATTENING**" in out
+
+
+def test_live_review_with_out_writes_live_states_md(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagrams", "--events", str(session_log(tmp_path, "CLOSED")), "--out", str(tmp_path / "review")]) == 0
+    assert "class CLOSED s_active" in (tmp_path / "review" / "live-states.md").read_text()
+
+
+def test_an_unreadable_event_log_is_one_line_on_stderr_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagrams", "--events", str(session_log(tmp_path, "LUNCH"))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("statebot diagrams: error: ") and "'LUNCH' is not a state of session" in err
+
+
+def test_events_and_state_dir_are_exclusive(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "statebot", "diagrams", "--events", "a", "--state-dir", "b"],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "not allowed with argument" in done.stderr
+
+
+def test_svg_without_graphviz_is_a_clear_error_or_writes_svgs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    code = main(["diagrams", "--root", str(ROOT), "--out", str(tmp_path), "--svg"])
+    if shutil.which("dot") is None:
+        assert code == 2 and "--svg needs graphviz's `dot`" in capsys.readouterr().err
+    else:
+        assert code == 0 and (tmp_path / "session.svg").read_text().lstrip().startswith("<?xml")
