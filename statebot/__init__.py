@@ -12,6 +12,9 @@ from statebot.errors import BarRejected, CalendarError, ConfigError, InvalidTran
 from statebot.machines import SESSION_SPEC, MachineSpec, SessionMachine, SessionTransition, Transition
 from statebot.schedule import CLOSED, FLATTENING, PRE_OPEN, TRADING, SessionSchedule, SessionTimes
 
+# risk-review docs
+from statebot.errors import DocsError
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -21,6 +24,7 @@ __all__ = [
     "CLOSED",
     "CalendarError",
     "ConfigError",
+    "DocsError",
     "ExchangeCalendar",
     "FLATTENING",
     "FixedHoursCalendar",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from transitions.extensions.diagrams import GraphMachine
 
@@ -63,7 +64,8 @@ def raw_mermaid(spec: MachineSpec, active: Iterable[str] = ()) -> str:
     graph.reset_styling()
     for state in active:
         graph.set_node_style(state, "active")
-    return str(graph.get_graph(title=spec.name).source)
+    drawn: Any = graph.get_graph(title=spec.name)  # the mermaid engine returns an object holding .source
+    return str(drawn.source)
 
 
 def fix_mermaid(source: str) -> str:
@@ -157,14 +159,18 @@ def state_machines_markdown(specs: Sequence[MachineSpec], current: Mapping[str, 
         "",
         "# State machines" + (" (live states)" if live else ""),
         "",
-        "Every lifecycle statebot runs, drawn from the transition table that runs it. A guard is shown"
-        " in brackets on its arrow; actions are requests made once the state changed. Invalid triggers"
-        " raise `InvalidTransition` and change nothing.",
+        (
+            "Every lifecycle statebot runs, drawn from the transition table that runs it. A guard is shown"
+            " in brackets on its arrow; actions are requests made once the state changed. Invalid triggers"
+            " raise `InvalidTransition` and change nothing."
+        ),
         "",
     ]
     if live:
-        head += ["Highlighted: the current state of each machine (of each instance, for per-strategy or"
-                 " per-symbol machines).", ""]
+        head += [
+            "Highlighted: the current state of each machine (of each instance, for per-strategy or per-symbol machines).",
+            "",
+        ]
     head += ["Machines: " + ", ".join(f"[{s.name}](#{s.name.lower().replace(' ', '-')})" for s in specs) + ".", ""]
     sections = [machine_section(s, (current or {}).get(s.name, {}) if live else None) for s in specs]
     return "\n".join(head) + "\n" + "\n".join(sections)

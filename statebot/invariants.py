@@ -117,11 +117,11 @@ def _invariant_call(node: ast.expr) -> tuple[str, str] | None:
 
 def _scan_module(tree: ast.Module, path: str) -> list[SourceMarker]:
     named: dict[str, tuple[str, str]] = {}  # NAME = pytest.mark.invariant(...)
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            found = _invariant_call(node.value)
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            found = _invariant_call(stmt.value)
             if found is not None:
-                named[node.targets[0].id] = found
+                named[stmt.targets[0].id] = found
 
     def resolve(expr: ast.expr) -> tuple[str, str] | None:
         if isinstance(expr, ast.Name):
@@ -137,7 +137,7 @@ def _scan_module(tree: ast.Module, path: str) -> list[SourceMarker]:
                     marks.append(SourceMarker(path=path, line=deco.lineno, target=node.name, text=found[0], machine=found[1]))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             # TestModel = MARK_A(MARK_B(Model.TestCase)): marks applied by hand to a test class
-            value = node.value
+            value: ast.expr = node.value
             while isinstance(value, ast.Call) and len(value.args) == 1 and resolve(value.func) is not None:
                 text, machine = resolve(value.func)  # type: ignore[misc]
                 marks.append(SourceMarker(path=path, line=value.lineno, target=node.targets[0].id, text=text, machine=machine))
@@ -201,12 +201,14 @@ def invariants_markdown(specs: Sequence[MachineSpec], invariants: Sequence[Invar
         "",
         "# Invariants",
         "",
-        "Every lifecycle guarantee the test suite proves, collected from the"
-        " `@pytest.mark.invariant(text, machine=...)` markers on the tests themselves. Each machine"
-        " declares the guarantees it must keep next to its transition table (`MachineSpec.invariants`);"
-        " generation fails when a declared invariant has no test, a marker names an unknown machine, or a"
-        " marker sits on something pytest does not collect. Run the tests of one invariant with"
-        ' `python -m pytest "<node id>"` (slow ones need `-m slow`).',
+        (
+            "Every lifecycle guarantee the test suite proves, collected from the"
+            " `@pytest.mark.invariant(text, machine=...)` markers on the tests themselves. Each machine"
+            " declares the guarantees it must keep next to its transition table (`MachineSpec.invariants`);"
+            " generation fails when a declared invariant has no test, a marker names an unknown machine, or a"
+            " marker sits on something pytest does not collect. Run the tests of one invariant with"
+            ' `python -m pytest "<node id>"` (slow ones need `-m slow`).'
+        ),
         "",
     ]
     for spec in specs:

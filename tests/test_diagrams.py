@@ -50,7 +50,7 @@ def test_every_transition_of_every_machine_is_an_arrow(spec: MachineSpec) -> Non
 
 def test_the_document_names_every_machine_in_order() -> None:
     text = state_machines_markdown(all_specs())
-    assert re.findall(r"^## (\S+)$", text, re.M) == [s.name for s in all_specs()]
+    assert re.findall(r"^## (\S+)$", text, re.MULTILINE) == [s.name for s in all_specs()]
 
 
 def test_generation_is_deterministic() -> None:

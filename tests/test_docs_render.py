@@ -47,7 +47,7 @@ SHAPES = MachineSpec(
         Transition(trigger="exit_fill", source="EXITING", dest="FLAT", why="flat again"),
     ),
 )
-BLOCK = re.compile(r"^## (?P<machine>\S+)$|^```mermaid\n(?P<source>.*?)\n```$", re.M | re.S)
+BLOCK = re.compile(r"^## (?P<machine>\S+)$|^```mermaid\n(?P<source>.*?)\n```$", re.MULTILINE | re.DOTALL)
 
 RENDER_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><script src="{mermaid}"></script></head>
@@ -141,7 +141,7 @@ def test_every_diagram_renders_in_headless_chromium(browser: str, tmp_path: Path
                     encoding="utf-8")
     done = run_chromium(browser, tmp_path / "profile-render", "--virtual-time-budget=30000", "--dump-dom", page.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
-    found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout, re.S)
+    found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout, re.DOTALL)
     assert found is not None and found.group(1) != "pending", "mermaid did not finish rendering"
     results = json.loads(html.unescape(found.group(1)))
     assert len(results) == len(diagrams)
