@@ -69,11 +69,13 @@ def raw_mermaid(spec: MachineSpec, active: Iterable[str] = ()) -> str:
 
 
 def fix_mermaid(source: str) -> str:
-    """Make ``transitions``' mermaid output parse and render in mermaid.js.
+    """Fix what ``transitions``' mermaid output gets wrong, as checked with mermaid.js 12.3 in Chromium.
 
-    - its front matter holds the bare title, which is not YAML mermaid accepts
-      as a config: it becomes ``title: <name>``;
-    - it styles nodes with ``Class`` lines: mermaid's keyword is ``class``;
+    - its front matter holds the bare title; mermaid parses that but draws no
+      title (the front matter must be YAML keys): it becomes ``title: <name>``;
+    - it styles nodes with ``Class`` lines; mermaid's lexer happens to accept
+      that, but the documented keyword is ``class``, which other renderers
+      need: it is written so;
     - trailing blanks are removed so the committed text stays clean.
     """
     lines = source.split("\n")
@@ -146,12 +148,14 @@ def machine_section(spec: MachineSpec, current: Mapping[str, str] | None = None)
     return "\n".join(parts)
 
 
-def state_machines_markdown(specs: Sequence[MachineSpec], current: Mapping[str, Mapping[str, str]] | None = None) -> str:
+def state_machines_markdown(
+    specs: Sequence[MachineSpec], current: Mapping[str, Mapping[str, str]] | None = None, read_from: str = ""
+) -> str:
     """The whole ``state-machines.md``: every spec, in the order given.
 
     With ``current`` (machine name -> instance label -> state) the states in
-    it are highlighted, for a live review; without it the document is the
-    committed, reproducible one.
+    it are highlighted, for a live review (``read_from`` says where they were
+    read); without it the document is the committed, reproducible one.
     """
     live = current is not None
     head = [
@@ -168,7 +172,8 @@ def state_machines_markdown(specs: Sequence[MachineSpec], current: Mapping[str, 
     ]
     if live:
         head += [
-            "Highlighted: the current state of each machine (of each instance, for per-strategy or per-symbol machines).",
+            "Highlighted: the current state of each machine (of each instance, for per-strategy or per-symbol machines)"
+            + (f", read from `{read_from}`." if read_from else "."),
             "",
         ]
     head += ["Machines: " + ", ".join(f"[{s.name}](#{s.name.lower().replace(' ', '-')})" for s in specs) + ".", ""]

@@ -28,6 +28,7 @@ def test_live_review_from_an_event_log_highlights_the_current_state(tmp_path: Pa
     assert "# State machines (live states)" in out
     assert "class FLATTENING s_active" in out and "class TRADING s_default" in out
     assert "- **FLATTENING**" in out
+    assert f"read from `{tmp_path / 'events.jsonl'}`" in out
 
 
 def test_live_review_with_out_writes_live_states_md(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             current = livestate.states_from_events(args.events, specs)
         else:
             current = livestate.states_from_state_dir(args.state_dir, specs)
-        text = diagrams.state_machines_markdown(specs, current)
+        text = diagrams.state_machines_markdown(specs, current, read_from=str(args.events or args.state_dir))
         if args.out is None:
             print(text)
         else:
