@@ -46,6 +46,51 @@ class StateCorrupt(StatebotError):
     """A persisted state file is truncated, altered or of an unknown schema."""
 
 
+# -- event log, sizing, strategies ------------------------------------------
+
+
+class EventLogError(StatebotError):
+    """An event could not be written, or an event log could not be read or trusted.
+
+    ``line`` is the 1-based line number of the offending line when there is one.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class ChainBroken(EventLogError):
+    """An event log's hash chain or sequence does not verify at ``line``:
+    a line was modified, removed, reordered or is not a valid event."""
+
+
+class TornTail(EventLogError):
+    """An event log ends in a partial line (a write interrupted by a crash).
+
+    ``line`` (also ``torn_line``) is the torn line's number, ``offset`` the byte offset where it
+    starts (everything before it is complete lines).
+    """
+
+    def __init__(self, message: str, *, line: int, offset: int) -> None:
+        super().__init__(message, line=line)
+        self.torn_line = line
+        self.offset = offset
+
+
+class InvalidEvent(EventLogError, ValueError):
+    """An event's type is unknown, a required payload key is missing, or a
+    payload value cannot be stored exactly (a float, a naive datetime, ...)."""
+
+
+class SizingError(StatebotError, ValueError):
+    """An argument of position sizing is of the wrong type or out of range."""
+
+
+class SignalError(StatebotError, ValueError):
+    """A strategy produced an invalid ``Signal`` (wrong side, non-integer ticks, ...)."""
+
+
 class DocsError(StatebotError):
     """The risk-review docs cannot be generated truthfully (a declared invariant
     has no test, a marker names an unknown machine, a marked test is not

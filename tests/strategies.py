@@ -42,3 +42,27 @@ time_steps = st.one_of(
 
 # Bars and times may arrive in any zone; the machines must not care.
 zones = st.sampled_from([UTC, NY, ZoneInfo("Asia/Tokyo"), ZoneInfo("Europe/London")])
+
+
+# -- sizing ------------------------------------------------------------------
+from decimal import Decimal  # noqa: E402
+
+money = st.decimals(min_value=Decimal("-1000"), max_value=Decimal("10000000"), places=2, allow_nan=False, allow_infinity=False)
+"""USD amounts with cents, including zero and negatives."""
+tick_values = st.sampled_from([Decimal("1.25"), Decimal("12.50"), Decimal("0.50"), Decimal("5.00"), Decimal("0.01")])
+"""Tick values of the built-in futures (MES, ES, MNQ, NQ) and an extreme one."""
+risk_fractions = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("1"), places=4)
+
+# -- event payloads ----------------------------------------------------------
+
+payload_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**12), max_value=10**12), st.text(max_size=12),
+    st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-(10**9), max_value=10**9),
+    st.datetimes(timezones=zones), st.dates(),
+)
+"""Values an event payload may hold (no floats: they are refused)."""
+payloads = st.dictionaries(
+    st.text(min_size=1, max_size=8),
+    st.recursive(payload_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8),
+    max_size=5,
+)

@@ -26,6 +26,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> Parser:
     from statebot.cli import sessions
+    from statebot.cli import config, replay
 
     # risk-review docs
     from statebot.cli import diagrams
@@ -33,7 +34,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, diagrams):
+    for module in (sessions, replay, config, diagrams):
         module.register(sub)
     return parser
 

@@ -1,0 +1,158 @@
+"""Bars from a CSV file, streamed: memory does not grow with the file.
+
+Columns (header required, any order, extra columns ignored):
+``timestamp,open,high,low,close,volume``. Timestamps are ISO-8601 with a UTC
+offset; naive timestamps are accepted only when a zone is given (``tz``), and a
+local time that does not exist or is ambiguous in that zone (DST) is an error.
+
+``bar_label="start"`` (the default, as most vendors and IB label bars) means a
+row's bar ends at ``timestamp + bar_size``; ``"end"`` means at ``timestamp``.
+When ``bar_size`` is not given it is inferred from the most common spacing of
+the first rows.
+
+A malformed row raises ``BarDataError`` naming the file and line, unless
+``skip_bad_rows`` is set: then ``on_bad_row(line, reason)`` is called and the
+row is skipped (the runner logs it as BAR_REJECTED).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from statebot.clock import Bar
+from statebot.errors import BarRejected, StatebotError
+
+COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
+_INFER_ROWS = 500
+
+BadRowHandler = Callable[[int, str], object]
+
+
+class BarDataError(StatebotError, ValueError):
+    """A bar file cannot be read; ``line`` is the 1-based line number (0: the file itself)."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        where = f"{path} line {line}" if line else path
+        super().__init__(f"{where}: {message}")
+        self.line = line
+        self.reason = message
+
+
+def _timestamp(text: str, tz: ZoneInfo | None) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"timestamp {text!r} is not ISO-8601") from None
+    if value.tzinfo is not None:
+        return value
+    if tz is None:
+        raise ValueError(f"timestamp {text!r} has no UTC offset (give the zone with --tz)")
+    early, late = value.replace(tzinfo=tz, fold=0), value.replace(tzinfo=tz, fold=1)
+    if early.utcoffset() != late.utcoffset():
+        raise ValueError(f"timestamp {text!r} is ambiguous in {tz} (DST fall-back); use offsets")
+    back = early.astimezone(dt.timezone.utc).astimezone(tz)
+    if back.replace(tzinfo=None) != value:
+        raise ValueError(f"timestamp {text!r} does not exist in {tz} (DST spring-forward)")
+    return early
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not a number") from None
+    return value
+
+
+def _volume(text: str) -> float | int:
+    value = _number("volume", text)
+    return int(value) if math.isfinite(value) and value.is_integer() else value
+
+
+def read_bars_csv(
+    path: str | Path,
+    *,
+    symbol: str = "MES",
+    bar_label: str = "start",
+    bar_size: dt.timedelta | None = None,
+    tz: ZoneInfo | None = None,
+    skip_bad_rows: bool = False,
+    on_bad_row: BadRowHandler | None = None,
+) -> Iterator[Bar]:
+    """Yield the file's bars in order. See the module docstring for the rules."""
+    name = str(path)
+    if bar_label not in ("start", "end"):
+        raise BarDataError(name, 0, f"bar label {bar_label!r} must be 'start' or 'end'")
+    if bar_size is not None and bar_size <= dt.timedelta(0):
+        raise BarDataError(name, 0, f"bar size {bar_size} must be positive")
+    try:
+        handle = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise BarDataError(name, 0, f"cannot open: {exc.strerror}") from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise BarDataError(name, 1, "empty file; expected a header " + ",".join(COLUMNS)) from None
+        cols = [c.strip().lower() for c in header]
+        missing = [c for c in COLUMNS if c not in cols]
+        if missing:
+            raise BarDataError(name, 1, f"header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
+        idx = [cols.index(c) for c in COLUMNS]
+
+        def parse(row: list[str]) -> tuple[dt.datetime, float, float, float, float, float | int]:
+            if len(row) < len(cols):
+                raise ValueError(f"expected {len(cols)} fields, found {len(row)}")
+            ts, o, h, low, c, v = (row[i] for i in idx)
+            return (_timestamp(ts, tz), _number("open", o), _number("high", h), _number("low", low),
+                    _number("close", c), _volume(v))
+
+        rows = ((reader.line_num, row) for row in reader if row)
+        size = bar_size
+        if size is None and bar_label == "start":
+            head = list(itertools.islice(rows, _INFER_ROWS))
+            size = _infer_size(name, head, idx[0], tz)
+            rows = itertools.chain(head, rows)
+        last_end: dt.datetime | None = None
+        for line, row in rows:
+            try:
+                ts, o, h, low, c, v = parse(row)
+                end = ts + size if bar_label == "start" else ts  # type: ignore[operator]
+                if last_end is not None and end <= last_end:
+                    raise ValueError(f"bar end {end.isoformat()} is not after the previous {last_end.isoformat()}")
+                bar = Bar(symbol=symbol, end=end, open=o, high=h, low=low, close=c, volume=v)
+            except (ValueError, BarRejected) as exc:
+                if not skip_bad_rows:
+                    raise BarDataError(name, line, str(exc)) from None
+                if on_bad_row is not None:
+                    on_bad_row(line, str(exc))
+                continue
+            last_end = end
+            yield bar
+
+
+def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: ZoneInfo | None) -> dt.timedelta:
+    """The most common positive spacing between consecutive parseable timestamps."""
+    times = []
+    first_error: tuple[int, str] | None = None
+    for line, row in head:
+        if len(row) > column:
+            try:
+                times.append(_timestamp(row[column], tz))
+            except ValueError as exc:
+                # otherwise reported with its line number when the row itself is read
+                first_error = first_error or (line, str(exc))
+    gaps = Counter(b - a for a, b in zip(times, times[1:]) if b > a)
+    if not gaps:
+        if first_error is not None:
+            raise BarDataError(name, *first_error)
+        raise BarDataError(name, 0, "cannot infer the bar size from fewer than two valid rows; give --bar-size")
+    return gaps.most_common(1)[0][0]

@@ -1,0 +1,89 @@
+"""``sma-cross``: always in the market, reversing when two moving averages cross.
+
+Demo, not alpha. Once ``slow`` closes have been seen, the wanted side is LONG
+while the fast simple moving average of the closes is above the slow one and
+SHORT while it is below (equal: no change). Whenever the wanted side differs
+from the position held (flat included) and entries are allowed
+(``ctx.may_enter``), it signals that side: so it enters at each session's
+open and reverses on each crossover. Outside entry hours it says nothing
+(the session flattens positions by itself).
+
+O(1) per bar: closes are integer ticks kept in running sums; the averages
+are compared as ``fast_sum x slow`` against ``slow_sum x fast``, exactly.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+
+from statebot.clock import Bar
+from statebot.errors import ConfigError
+from statebot.strategies._params import optional_positive_int, positive_int, score
+from statebot.strategy import LONG, SHORT, Signal, StrategyContext, price_ticks
+
+
+class SmaCross:
+    """Fast/slow SMA crossover on closes; ``fast`` < ``slow`` bars.
+
+    Each signal carries ``stop_ticks`` (default 8), ``target_ticks``
+    (default none), ``expected_slippage_ticks``, ``tier`` and the ``dvs`` /
+    ``eqs`` scores given here (default 1: the demo trusts its data).
+    Raises ``ConfigError`` for bad parameters.
+    """
+
+    def __init__(
+        self,
+        fast: int = 10,
+        slow: int = 30,
+        *,
+        stop_ticks: int = 8,
+        target_ticks: int | None = None,
+        expected_slippage_ticks: Decimal | int | str = Decimal("0.5"),
+        tier: str = "default",
+        dvs: Decimal | int | str = Decimal(1),
+        eqs: Decimal | int | str = Decimal(1),
+        name: str = "sma-cross",
+    ) -> None:
+        self.fast = positive_int("sma-cross fast", fast)
+        self.slow = positive_int("sma-cross slow", slow, 2)
+        if self.fast >= self.slow:
+            raise ConfigError(f"sma-cross fast {fast} must be less than slow {slow}")
+        self.stop_ticks = positive_int("sma-cross stop_ticks", stop_ticks)
+        self.target_ticks = optional_positive_int("sma-cross target_ticks", target_ticks)
+        self.expected_slippage_ticks = score("sma-cross expected_slippage_ticks", expected_slippage_ticks)
+        self.tier = tier
+        self.dvs = score("sma-cross dvs", dvs)
+        self.eqs = score("sma-cross eqs", eqs)
+        self.name = name
+        self._closes: deque[int] = deque()
+        self._fast_sum = 0
+        self._slow_sum = 0
+
+    @property
+    def trend(self) -> int:
+        """+1 while fast > slow, -1 while fast < slow, 0 when equal or still warming up."""
+        if len(self._closes) < self.slow:
+            return 0
+        diff = self._fast_sum * self.slow - self._slow_sum * self.fast
+        return LONG if diff > 0 else SHORT if diff < 0 else 0
+
+    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Signal | None:
+        close = price_ticks(bar.close, ctx.tick_size)
+        closes = self._closes
+        closes.append(close)
+        self._fast_sum += close
+        self._slow_sum += close
+        if len(closes) > self.fast:
+            self._fast_sum -= closes[-self.fast - 1]
+        if len(closes) > self.slow:
+            self._slow_sum -= closes.popleft()
+        want = self.trend
+        held = (ctx.position_qty > 0) - (ctx.position_qty < 0)
+        if want == 0 or want == held or not ctx.may_enter:
+            return None
+        return Signal(
+            side=want, stop_ticks=self.stop_ticks, target_ticks=self.target_ticks,
+            expected_slippage_ticks=self.expected_slippage_ticks, tier=self.tier, dvs=self.dvs, eqs=self.eqs,
+            reason=f"sma {self.fast}/{self.slow} {'above' if want == LONG else 'below'}",
+        )
