@@ -5,7 +5,8 @@ A test that proves a lifecycle guarantee carries
 ``collect_markers`` runs pytest's collection (``--collect-only``, in a
 subprocess, so nothing runs and nothing recurses) and reads those markers;
 ``prove`` checks them against the machines' declared ``MachineSpec.invariants``
-and ``invariants_markdown`` writes ``docs/invariants.md``.
+(and those of the other parts of the bot, ``SUBJECTS``) and
+``invariants_markdown`` writes ``docs/invariants.md``.
 
 Generation fails with ``DocsError`` when a declared invariant has no test, a
 marker names an unknown machine or is malformed, or a marker in a test file
@@ -156,9 +157,55 @@ def scan_source_markers(root: Path, tests: str = "tests") -> tuple[SourceMarker,
     return tuple(found)
 
 
-def prove(specs: Sequence[MachineSpec], markers: Sequence[Marker], source: Sequence[SourceMarker] = (),
+@attrs.frozen(kw_only=True)
+class Subject:
+    """A part of the bot that is not a lifecycle machine but whose guarantees the suite proves.
+
+    Markers name it like a machine (``machine="eventlog"``); ``invariants`` are
+    declared here as a machine declares them in its ``MachineSpec``.
+    """
+
+    name: str
+    description: str
+    invariants: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+
+SUBJECTS: tuple[Subject, ...] = (
+    Subject(
+        name="eventlog",
+        description="The append-only, hash-chained JSONL event log (`statebot/events.py`) and `statebot replay`.",
+        invariants=(
+            "the event log's hash chain detects any modified, removed, duplicated or reordered line",
+            "the event log's hash chain detects a modified line and names it",
+            "the event log's hash chain detects a modified line even when its hash is recomputed",
+            "the event log's hash chain detects a removed line and names where",
+            "the event log's hash chain detects reordered lines and names where",
+            "an event's hash depends on its content only: stable across runs, processes and time zones",
+            "every event the log accepts is read back equal and the log verifies",
+            "a failed write (disk full) leaves no partial line: the log still verifies and can continue",
+            "reopening a log with a torn last line keeps every complete line and moves the torn bytes aside, recorded",
+            "`statebot replay` exits 1 naming the line when any line of an event log was modified",
+        ),
+    ),
+    Subject(
+        name="runner",
+        description="The parts the bot runner composes around the machines: configuration, position sizing, quality gates.",
+        invariants=(
+            "the quality gates fail closed: an entry passes only with finite DVS and EQS at or above their thresholds",
+            "position size never exceeds max contracts, the throttle cap, or the risk budget",
+            "the returned size is the largest allowed: one more contract breaks the budget or a cap",
+            "position size grows (weakly) with equity",
+            "the config hash depends on the configuration's meaning, not how the file spells it",
+        ),
+    ),
+)
+
+Declares = MachineSpec | Subject
+
+
+def prove(subjects: Sequence[Declares], markers: Sequence[Marker], source: Sequence[SourceMarker] = (),
           problems: Sequence[str] = ()) -> tuple[Invariant, ...]:
-    """Match markers to the machines' declared invariants.
+    """Match markers to the declared invariants of machines (and other subjects).
 
     Returns every invariant (declared ones first, in declaration order, then
     ones marked in tests but not declared, sorted), each with its sorted,
@@ -167,7 +214,9 @@ def prove(specs: Sequence[MachineSpec], markers: Sequence[Marker], source: Seque
     marker on something pytest did not collect, malformed markers.
     """
     errors = list(problems)
-    names = [s.name for s in specs]
+    names = [s.name for s in subjects]
+    if len(set(names)) != len(names):
+        errors.append(f"two machines or subjects share a name: {', '.join(names)}")
     tests: dict[tuple[str, str], set[str]] = {}
     for m in markers:
         if m.machine not in names:
@@ -180,47 +229,51 @@ def prove(specs: Sequence[MachineSpec], markers: Sequence[Marker], source: Seque
             errors.append(f"{s.path}:{s.line}: invariant {s.text!r} on {s.target} marks a test pytest does not "
                           "collect (renamed, not a test, or not collected)")
     result = []
-    for spec in specs:
-        for text in spec.invariants:
-            proof = tests.get((spec.name, text))
+    for subject in subjects:
+        for text in subject.invariants:
+            proof = tests.get((subject.name, text))
             if not proof:
-                errors.append(f"{spec.name}: declared invariant {text!r} has no test marked with it")
+                errors.append(f"{subject.name}: declared invariant {text!r} has no test marked with it")
                 continue
-            result.append(Invariant(machine=spec.name, text=text, tests=tuple(sorted(proof)), declared=True))
-        extra = sorted(text for (machine, text) in tests if machine == spec.name and text not in spec.invariants)
-        result += [Invariant(machine=spec.name, text=t, tests=tuple(sorted(tests[(spec.name, t)])), declared=False) for t in extra]
+            result.append(Invariant(machine=subject.name, text=text, tests=tuple(sorted(proof)), declared=True))
+        extra = sorted(text for (name, text) in tests if name == subject.name and text not in subject.invariants)
+        result += [Invariant(machine=subject.name, text=t, tests=tuple(sorted(tests[(subject.name, t)])), declared=False)
+                   for t in extra]
     if errors:
         raise DocsError(f"{len(errors)} invariant problem(s): " + "; ".join(errors))
     return tuple(result)
 
 
-def invariants_markdown(specs: Sequence[MachineSpec], invariants: Sequence[Invariant]) -> str:
-    """The whole ``invariants.md``: per machine, each invariant and the node ids that prove it."""
+def invariants_markdown(subjects: Sequence[Declares], invariants: Sequence[Invariant]) -> str:
+    """The whole ``invariants.md``: per machine (then per other subject), each invariant and its tests."""
     lines = [
         GENERATED_NOTE,
         "",
         "# Invariants",
         "",
         (
-            "Every lifecycle guarantee the test suite proves, collected from the"
-            " `@pytest.mark.invariant(text, machine=...)` markers on the tests themselves. Each machine"
-            " declares the guarantees it must keep next to its transition table (`MachineSpec.invariants`);"
-            " generation fails when a declared invariant has no test, a marker names an unknown machine, or a"
-            " marker sits on something pytest does not collect. Run the tests of one invariant with"
-            ' `python -m pytest "<node id>"` (slow ones need `-m slow`).'
+            "Every guarantee the test suite proves, collected from the"
+            " `@pytest.mark.invariant(text, machine=...)` markers on the tests themselves: first the lifecycle"
+            " machines (each declares its guarantees next to its transition table, `MachineSpec.invariants`),"
+            " then the other parts of the bot (declared in `statebot.invariants.SUBJECTS`). Generation fails"
+            " when a declared invariant has no test, a marker names an unknown machine, or a marker sits on"
+            ' something pytest does not collect. Run the tests of one invariant with `python -m pytest "<node id>"`'
+            " (slow ones need `-m slow`)."
         ),
         "",
     ]
-    for spec in specs:
-        mine = [i for i in invariants if i.machine == spec.name]
-        lines += [f"## {spec.name}", ""]
+    for subject in subjects:
+        mine = [i for i in invariants if i.machine == subject.name]
+        lines += [f"## {subject.name}", ""]
+        if isinstance(subject, Subject):
+            lines += [subject.description, ""]
         if not mine:
-            lines += ["No invariant is declared or marked for this machine yet.", ""]
+            lines += ["No invariant is declared or marked for this yet.", ""]
             continue
         count = len({t for i in mine for t in i.tests})
         lines += [f"{len(mine)} invariants, proven by {count} tests.", ""]
         for n, inv in enumerate(mine, 1):
-            note = "" if inv.declared else " *(marked in tests; not declared in the spec)*"
+            note = "" if inv.declared else " *(marked in tests; not declared)*"
             lines.append(f"{n}. {inv.text}{note}")
             lines += [f"    - `{t}`" for t in inv.tests]
         lines.append("")
@@ -228,6 +281,7 @@ def invariants_markdown(specs: Sequence[MachineSpec], invariants: Sequence[Invar
 
 
 def generate(root: Path, specs: Sequence[MachineSpec], tests: str = "tests") -> str:
-    """Collect, check and render ``invariants.md`` for the repository at ``root``."""
+    """Collect, check and render ``invariants.md`` for the machines ``specs`` and ``SUBJECTS``."""
+    subjects = (*specs, *SUBJECTS)
     markers, problems = collect_markers(root, tests)
-    return invariants_markdown(specs, prove(specs, markers, scan_source_markers(root, tests), problems))
+    return invariants_markdown(subjects, prove(subjects, markers, scan_source_markers(root, tests), problems))

@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 from statebot.errors import DocsError
-from statebot.invariants import Marker, SourceMarker, collect_markers, generate, invariants_markdown, prove, scan_source_markers
+from statebot.invariants import (
+    SUBJECTS,
+    Marker,
+    SourceMarker,
+    Subject,
+    collect_markers,
+    generate,
+    invariants_markdown,
+    prove,
+    scan_source_markers,
+)
 from statebot.machines import SESSION_SPEC, all_specs
 from statebot.machines._table import MachineSpec, Transition
 
@@ -54,12 +64,12 @@ def test_a_marker_on_something_pytest_does_not_collect_fails_the_generation() ->
 def test_an_undeclared_marked_invariant_is_documented_and_flagged() -> None:
     found = prove([TOY], [marker("tests/t.py::test_a"), marker("tests/t.py::test_z", text="toy wakes up")])
     assert [(i.text, i.declared) for i in found] == [("toy is never busy twice", True), ("toy wakes up", False)]
-    assert "toy wakes up *(marked in tests; not declared in the spec)*" in invariants_markdown([TOY], found)
+    assert "toy wakes up *(marked in tests; not declared)*" in invariants_markdown([TOY], found)
 
 
 def test_a_machine_without_invariants_says_so() -> None:
     bare = MachineSpec(name="bare", states=("A",), initial="A", transitions=())
-    assert "No invariant is declared or marked for this machine yet." in invariants_markdown([bare], ())
+    assert "No invariant is declared or marked for this yet." in invariants_markdown([bare], ())
 
 
 def test_a_spec_refuses_a_multi_line_or_repeated_invariant() -> None:
@@ -69,13 +79,23 @@ def test_a_spec_refuses_a_multi_line_or_repeated_invariant() -> None:
         MachineSpec(name="x", states=("A",), initial="A", transitions=(), invariants=("a", "a"))
 
 
-def test_the_repository_proves_every_declared_session_invariant() -> None:
+def test_the_repository_proves_every_declared_invariant() -> None:
     """Reads this repository's real markers through pytest's collection (a subprocess)."""
     root = Path(__file__).resolve().parent.parent
     markers, problems = collect_markers(root)
     assert problems == ()
-    found = prove(all_specs(), markers, scan_source_markers(root))
+    subjects = (*all_specs(), *SUBJECTS)
+    found = prove(subjects, markers, scan_source_markers(root))
     assert {i.text for i in found if i.machine == "session"} >= set(SESSION_SPEC.invariants)
+    for subject in SUBJECTS:
+        assert {i.text for i in found if i.machine == subject.name} >= set(subject.invariants)
+
+
+def test_a_part_that_is_not_a_machine_is_proven_and_described_the_same_way() -> None:
+    log = Subject(name="log", description="The event log.", invariants=("a modified line is detected",))
+    found = prove([TOY, log], [marker("tests/t.py::test_a"), marker("tests/l.py::test_m", text="a modified line is detected", machine="log")])
+    text = invariants_markdown([TOY, log], found)
+    assert "## log\n\nThe event log.\n\n1 invariants, proven by 1 tests.\n\n1. a modified line is detected\n    - `tests/l.py::test_m`" in text
 
 
 def test_collection_reads_markers_on_functions_and_classes(tmp_path: Path) -> None:
