@@ -1,8 +1,8 @@
 """Current machine states for a live risk review, read from an event log or a state folder.
 
 Only reading, and deliberately small: the formats are owned by the event log
-and the persistence code; when they change, adapt the few names below. The
-hash chain is not verified here (``statebot replay`` does that); this only
+(``statebot.events``, whose reader also verifies the hash chain) and the
+persistence code; when they change, adapt the few names below. This only
 finds the last state each machine instance reached.
 
 Result shape: machine name -> instance label -> state, where the label is
@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from statebot.errors import DocsError
+from statebot.errors import DocsError, EventLogError
+from statebot.events import iter_events
 from statebot.machines._table import MachineSpec
 
 States = dict[str, dict[str, str]]
@@ -54,31 +55,30 @@ def _record(states: States, spec: MachineSpec, label: str, state: Any, where: st
 
 
 def states_from_events(path: Path, specs: Sequence[MachineSpec], states: States | None = None) -> States:
-    """The last ``to`` of every machine instance in a JSONL event log (later lines win)."""
+    """The last ``to`` of every machine instance in an event log (later lines win).
+
+    The log is read with ``statebot.events.iter_events``, so its hash chain is
+    verified on the way; a torn last line (a bot writing right now) is left
+    out. A broken chain, an unreadable file or a state the machine does not
+    have raises ``DocsError``.
+    """
     states = {} if states is None else states
     try:
-        text = path.read_text(encoding="utf-8")
+        for line, event in iter_events(path, allow_torn_tail=True):
+            kind = event.type
+            machine = TRANSITION_EVENTS.get(kind) or (kind[: -len("_TRANSITION")].lower() if kind.endswith("_TRANSITION") else None)
+            if machine is None:
+                continue
+            where = f"{path}:{line}"
+            payload = event.payload
+            if "to" not in payload:
+                raise DocsError(f"{where}: {kind} has no 'to' in its payload")
+            label = "/".join(str(payload[k]) for k in INSTANCE_KEYS if k in payload)
+            _record(states, _spec(machine, specs, where), label, payload["to"], where)
+    except EventLogError as exc:
+        raise DocsError(f"{path}: {exc} (`statebot replay {path}` says more)") from None
     except OSError as exc:
         raise DocsError(f"cannot read event log {path}: {exc.strerror or exc}") from None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DocsError(f"{where}: not a JSON event ({exc.msg})") from None
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            raise DocsError(f"{where}: an event is a JSON object with a string 'type'")
-        kind = event["type"]
-        machine = TRANSITION_EVENTS.get(kind) or (kind[: -len("_TRANSITION")].lower() if kind.endswith("_TRANSITION") else None)
-        if machine is None:
-            continue
-        payload = event.get("payload")
-        if not isinstance(payload, dict) or "to" not in payload:
-            raise DocsError(f"{where}: {kind} needs a payload object with 'to'")
-        label = "/".join(str(payload[k]) for k in INSTANCE_KEYS if k in payload)
-        _record(states, _spec(machine, specs, where), label, payload["to"], where)
     return states
 
 

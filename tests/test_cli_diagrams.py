@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 from statebot.cli import main
+from statebot.events import EventLog
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def session_log(tmp_path: Path, to: str) -> Path:
     path = tmp_path / "events.jsonl"
-    path.write_text(json.dumps({"seq": 1, "ts": "2026-11-24T15:55:00-05:00", "type": "SESSION_TRANSITION",
-                                "payload": {"from": "TRADING", "to": to, "session": "2026-11-24"},
-                                "config_hash": "c", "prev_hash": "0", "hash": "h"}) + "\n")
+    with EventLog(path, config_hash="c" * 64) as log:
+        log.append(dt.datetime(2026, 11, 24, 20, 55, tzinfo=dt.timezone.utc), "SESSION_TRANSITION",
+                   {"from": "TRADING", "to": to, "session": "2026-11-24"})
     return path
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
 from statebot.errors import DocsError
+from statebot.events import EventLog
 from statebot.livestate import states_from_events, states_from_learning_state, states_from_state_dir
 from statebot.machines import SESSION_SPEC
 from statebot.machines._table import MachineSpec, Transition
@@ -35,28 +37,33 @@ KILL = MachineSpec(
 SPECS = (SESSION_SPEC, POSITION, THROTTLE, KILL)
 
 
-def event(seq: int, kind: str, **payload: object) -> str:
-    return json.dumps({"seq": seq, "ts": "2026-11-24T15:55:00-05:00", "type": kind, "payload": payload,
-                       "config_hash": "c", "prev_hash": "p", "hash": "h"})
+T0 = dt.datetime(2026, 11, 24, 15, 50, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
 
 
-def log(tmp_path: Path, *lines: str) -> Path:
+def log(tmp_path: Path, *events: tuple[str, dict], extra_types: dict | None = None) -> Path:
+    """A real, hash-chained event log holding ``events`` (type, payload), a minute apart."""
     path = tmp_path / "events.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with EventLog(path, config_hash="c" * 64, extra_types=extra_types) as events_log:
+        for n, (kind, payload) in enumerate(events):
+            events_log.append(T0 + dt.timedelta(minutes=n), kind, payload)
     return path
+
+
+def session(to: str) -> tuple[str, dict]:
+    return "SESSION_TRANSITION", {"from": "TRADING", "to": to, "session": "2026-11-24"}
 
 
 def test_the_last_transition_of_each_machine_instance_wins(tmp_path: Path) -> None:
     path = log(
         tmp_path,
-        event(1, "SESSION_TRANSITION", **{"from": "PRE_OPEN", "to": "TRADING", "session": "2026-11-24"}),
-        event(2, "POSITION_TRANSITION", strategy="orb", symbol="MES", qty=1, **{"from": "FLAT", "to": "ENTERING"}),
-        event(3, "BAR_REJECTED", reason="not_after_previous"),
-        event(4, "POSITION_TRANSITION", strategy="orb", symbol="MES", qty=1, **{"from": "ENTERING", "to": "OPEN"}),
-        event(5, "POSITION_TRANSITION", strategy="vwap", symbol="MES", qty=0, **{"from": "ENTERING", "to": "FLAT"}),
-        event(6, "THROTTLE_TRANSITION", strategy="vwap", reason="eqs", **{"from": "ACTIVE", "to": "THROTTLED"}),
-        event(7, "KILL_SWITCH", reason="open at close", **{"from": "ARMED", "to": "TRIPPED"}),
-        event(8, "SESSION_TRANSITION", **{"from": "TRADING", "to": "FLATTENING", "session": "2026-11-24"}),
+        ("SESSION_TRANSITION", {"from": "PRE_OPEN", "to": "TRADING", "session": "2026-11-24"}),
+        ("POSITION_TRANSITION", {"strategy": "orb", "symbol": "MES", "qty": 0, "from": "FLAT", "to": "ENTERING"}),
+        ("BAR_REJECTED", {"reason": "not_after_previous", "symbol": "MES", "ts": T0}),
+        ("POSITION_TRANSITION", {"strategy": "orb", "symbol": "MES", "qty": 1, "from": "ENTERING", "to": "OPEN"}),
+        ("POSITION_TRANSITION", {"strategy": "vwap", "symbol": "MES", "qty": 0, "from": "ENTERING", "to": "FLAT"}),
+        ("THROTTLE_TRANSITION", {"strategy": "vwap", "reason": "eqs", "from": "ACTIVE", "to": "THROTTLED"}),
+        ("KILL_SWITCH", {"reason": "open at close", "from": "ARMED", "to": "TRIPPED"}),
+        session("FLATTENING"),
     )
     assert states_from_events(path, SPECS) == {
         "session": {"": "FLATTENING"},
@@ -67,27 +74,30 @@ def test_the_last_transition_of_each_machine_instance_wins(tmp_path: Path) -> No
 
 
 def test_an_event_naming_a_machine_statebot_does_not_know_is_an_error(tmp_path: Path) -> None:
-    path = log(tmp_path, event(1, "ORDER_TRANSITION", **{"from": "NEW", "to": "FILLED"}))
+    path = log(tmp_path, ("ORDER_TRANSITION", {"from": "NEW", "to": "FILLED"}), extra_types={"ORDER_TRANSITION": ("from", "to")})
     with pytest.raises(DocsError, match=r"events.jsonl:1: machine 'order' is not one statebot knows"):
         states_from_events(path, SPECS)
 
 
 def test_a_state_the_machine_does_not_have_is_an_error(tmp_path: Path) -> None:
-    path = log(tmp_path, event(1, "SESSION_TRANSITION", **{"from": "TRADING", "to": "LUNCH"}))
+    path = log(tmp_path, session("LUNCH"))
     with pytest.raises(DocsError, match=r"events.jsonl:1: 'LUNCH' is not a state of session"):
         states_from_events(path, SPECS)
 
 
-def test_a_line_that_is_not_json_is_an_error_naming_the_line(tmp_path: Path) -> None:
-    path = log(tmp_path, event(1, "BAR_REJECTED"), '{"seq": 2, "type": "SESSION_TRA')
-    with pytest.raises(DocsError, match=r"events.jsonl:2: not a JSON event"):
+def test_a_broken_hash_chain_is_an_error_naming_the_line(tmp_path: Path) -> None:
+    path = log(tmp_path, session("FLATTENING"), session("CLOSED"))
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0].replace("FLATTENING", "TRADING") + lines[1])
+    with pytest.raises(DocsError, match=r"events.jsonl: line 1: hash does not match the content"):
         states_from_events(path, SPECS)
 
 
-def test_a_transition_without_a_destination_is_an_error(tmp_path: Path) -> None:
-    path = log(tmp_path, event(1, "THROTTLE_TRANSITION", strategy="orb"))
-    with pytest.raises(DocsError, match=r"events.jsonl:1: THROTTLE_TRANSITION needs a payload object with 'to'"):
-        states_from_events(path, SPECS)
+def test_a_torn_last_line_of_a_log_being_written_is_left_out(tmp_path: Path) -> None:
+    path = log(tmp_path, session("FLATTENING"))
+    with path.open("a") as f:
+        f.write('{"config_hash":"cc')
+    assert states_from_events(path, SPECS) == {"session": {"": "FLATTENING"}}
 
 
 def test_a_missing_event_log_is_an_error(tmp_path: Path) -> None:
@@ -125,8 +135,8 @@ def test_a_torn_learning_state_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_state_folder_reads_the_log_then_the_saved_throttle_states(tmp_path: Path) -> None:
-    log(tmp_path, event(1, "THROTTLE_TRANSITION", strategy="orb", **{"from": "ACTIVE", "to": "THROTTLED"}),
-        event(2, "SESSION_TRANSITION", **{"from": "PRE_OPEN", "to": "TRADING"}))
+    log(tmp_path, ("THROTTLE_TRANSITION", {"strategy": "orb", "reason": "losses", "from": "ACTIVE", "to": "THROTTLED"}),
+        ("SESSION_TRANSITION", {"from": "PRE_OPEN", "to": "TRADING", "session": "2026-11-24"}))
     (tmp_path / "learning_state.json").write_text(json.dumps({"strategies": {"orb": {"state": "PROBATION"}}}))
     assert states_from_state_dir(tmp_path, SPECS) == {"session": {"": "TRADING"}, "throttle": {"orb": "PROBATION"}}
 
