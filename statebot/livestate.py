@@ -97,13 +97,15 @@ def _throttle_map(data: Any, depth: int = 0) -> Mapping[str, Any] | None:
     return None
 
 
-def _throttle_state(value: Any) -> str | None:
+def _throttle_state(value: Any, depth: int = 0) -> str | None:
+    """``"THROTTLED"``, ``{"state": "THROTTLED"}`` or ``{"throttle": {"state": "THROTTLED", ...}, ...}``."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dict):
+    if isinstance(value, dict) and depth < 2:
         for key in ("state", "throttle_state", "throttle"):
-            if isinstance(value.get(key), str):
-                return str(value[key])
+            found = _throttle_state(value.get(key), depth + 1)
+            if found is not None:
+                return found
     return None
 
 

@@ -111,8 +111,15 @@ def test_a_missing_event_log_is_an_error(tmp_path: Path) -> None:
         {"strategies": {"orb": {"state": "THROTTLED", "trades": 12}, "vwap": {"state": "ACTIVE"}}},
         {"schema": 1, "checksum": "x", "data": {"throttle": {"orb": "THROTTLED", "vwap": "ACTIVE"}}},
         {"payload": {"strategies": {"orb": {"throttle_state": "THROTTLED"}, "vwap": {"throttle": "ACTIVE"}}}},
+        {
+            "format": "statebot.learning_state", "schema_version": 1, "checksum": "sha256:00",
+            "state": {"schema_version": 1, "strategies": {
+                "orb": {"metrics": {"trades": 3}, "throttle": {"state": "THROTTLED", "reason": "losses", "resets": []}},
+                "vwap": {"metrics": {}, "throttle": {"state": "ACTIVE", "reason": None}},
+            }},
+        },
     ],
-    ids=["strategies", "wrapped-throttle", "other-keys"],
+    ids=["strategies", "wrapped-throttle", "other-keys", "envelope-with-nested-throttle"],
 )
 def test_throttle_states_are_found_in_a_learning_state(tmp_path: Path, document: dict) -> None:
     path = tmp_path / "learning_state.json"
