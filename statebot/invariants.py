@@ -280,8 +280,13 @@ def invariants_markdown(subjects: Sequence[Declares], invariants: Sequence[Invar
     return "\n".join(lines)
 
 
-def generate(root: Path, specs: Sequence[MachineSpec], tests: str = "tests") -> str:
-    """Collect, check and render ``invariants.md`` for the machines ``specs`` and ``SUBJECTS``."""
+def generate(root: Path, specs: Sequence[MachineSpec], tests: str = "tests") -> tuple[str, tuple[Invariant, ...]]:
+    """Collect, check and render ``invariants.md`` for the machines ``specs`` and ``SUBJECTS``.
+
+    Returns the document and the invariants in it (a caller may point out the
+    undeclared ones).
+    """
     subjects = (*specs, *SUBJECTS)
     markers, problems = collect_markers(root, tests)
-    return invariants_markdown(subjects, prove(subjects, markers, scan_source_markers(root, tests), problems))
+    proven = prove(subjects, markers, scan_source_markers(root, tests), problems)
+    return invariants_markdown(subjects, proven), proven

@@ -58,3 +58,23 @@ def test_svg_without_graphviz_is_a_clear_error_or_writes_svgs(tmp_path: Path, ca
         assert code == 2 and "--svg needs graphviz's `dot`" in capsys.readouterr().err
     else:
         assert code == 0 and (tmp_path / "session.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_marked_but_undeclared_invariants_are_written_and_pointed_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from statebot import invariants
+    from statebot.cli import diagrams as cli
+    from statebot.machines._table import MachineSpec, Transition
+
+    toy = MachineSpec(name="toy", states=("A", "B"), initial="A", transitions=(Transition(trigger="go", source="A", dest="B", why="w"),))
+    monkeypatch.setattr(cli, "all_specs", lambda: (toy,))
+    monkeypatch.setattr(invariants, "SUBJECTS", ())
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_toy.py").write_text(
+        'import pytest\n\n\n@pytest.mark.invariant("toy never goes back", machine="toy")\ndef test_a():\n    pass\n'
+    )
+    assert main(["diagrams", "--root", str(tmp_path), "--out", str(tmp_path / "docs")]) == 0
+    assert "toy never goes back *(marked in tests; not declared)*" in (tmp_path / "docs" / "invariants.md").read_text()
+    err = capsys.readouterr().err
+    assert "note: 1 invariant(s) are marked in tests but not declared" in err and "'toy never goes back'," in err

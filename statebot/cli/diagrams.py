@@ -10,6 +10,7 @@ draws the same diagrams with the current states highlighted, on stdout or into
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,20 @@ def _write(path: Path, text: str) -> None:
         f.write(text if text.endswith("\n") else text + "\n")
 
 
+def _note_undeclared(proven: tuple[invariants.Invariant, ...]) -> None:
+    """Marked but undeclared invariants are documented; say how to make them required."""
+    undeclared = [i for i in proven if not i.declared]
+    if not undeclared:
+        return
+    print(f"note: {len(undeclared)} invariant(s) are marked in tests but not declared; declaring them makes "
+          "a lost test fail the generation:", file=sys.stderr)
+    for name in dict.fromkeys(i.machine for i in undeclared):
+        print(f"  {name} (its MachineSpec invariants=, or statebot.invariants.SUBJECTS):", file=sys.stderr)
+        for inv in undeclared:
+            if inv.machine == name:
+                print(f"    {inv.text!r},", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     specs = all_specs()
     if args.svg:
@@ -62,9 +77,10 @@ def run(args: argparse.Namespace) -> int:
             print(args.out / LIVE)
         return 0
     out = args.out or Path("docs")
-    proven = invariants.generate(args.root.resolve(), specs)
+    document, proven = invariants.generate(args.root.resolve(), specs)
     _write(out / STATE_MACHINES, diagrams.state_machines_markdown(specs))
-    _write(out / INVARIANTS, proven)
+    _write(out / INVARIANTS, document)
+    _note_undeclared(proven)
     written = [out / STATE_MACHINES, out / INVARIANTS]
     if args.svg:
         for spec in specs:
