@@ -74,8 +74,8 @@ def fix_mermaid(source: str) -> str:
     - its front matter holds the bare title; mermaid parses that but draws no
       title (the front matter must be YAML keys): it becomes ``title: <name>``;
     - it styles nodes with ``Class`` lines; mermaid's lexer happens to accept
-      that, but the documented keyword is ``class``, which other renderers
-      need: it is written so;
+      that (it ignores case), but the documented keyword is ``class``: it is
+      written so;
     - trailing blanks are removed so the committed text stays clean.
     """
     lines = source.split("\n")
