@@ -244,3 +244,14 @@ def test_cme_session_opens_the_evening_before_its_date() -> None:
     fired = m.advance(dt.datetime(2026, 11, 23, 17, 0, tzinfo=ct))
     assert [e.dest for e in fired] == [CLOSED, PRE_OPEN, TRADING]
     assert [e.session for e in fired] == [dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 24)]
+
+
+def test_a_later_time_in_the_fall_back_hour_given_in_new_york_time_is_accepted() -> None:
+    """01:00 EST (fold=1) comes an hour after 01:00 EDT; one ZoneInfo compares them by wall clock."""
+    m = SessionMachine()
+    m.advance(dt.datetime(2026, 11, 1, 1, 3, 59, tzinfo=NY))
+    later = dt.datetime(2026, 11, 1, 1, 0, tzinfo=NY, fold=1)
+    assert m.advance(later) == ()
+    assert m.time == later.astimezone(dt.timezone.utc)
+    with pytest.raises(BarRejected):
+        m.advance(dt.datetime(2026, 11, 1, 1, 30, tzinfo=NY))  # EDT, fold=0: before the last time

@@ -98,6 +98,7 @@ class SessionTransition:
 
 SessionListener = Callable[[SessionTransition], object]
 _NONE: tuple[SessionTransition, ...] = ()
+_UTC = dt.timezone.utc
 
 
 class SessionMachine(TableMachine):
@@ -143,7 +144,7 @@ class SessionMachine(TableMachine):
 
     @property
     def time(self) -> dt.datetime | None:
-        """The last time the machine accepted."""
+        """The last time the machine accepted, in UTC."""
         return self._last
 
     @property
@@ -165,20 +166,24 @@ class SessionMachine(TableMachine):
         advanced to ``t``, is in TRADING and ``t`` is before the entry cut-off."""
         s = self._session
         last = self._last
-        if self._model.state != TRADING or s is None or last is None or t < last:
+        if self._model.state != TRADING or s is None or last is None or t.astimezone(_UTC) < last:
             return False
         if self._next_due is not None and t >= self._next_due:
             return False
         return s.entries_allowed(t)
 
     def advance(self, t: dt.datetime) -> tuple[SessionTransition, ...]:
-        """Move to time ``t``; return the transitions fired, in order.
+        """Move to time ``t``; return the transitions fired, in order (their ``at`` in UTC).
 
         Raises ``BarRejected`` and changes nothing when ``t`` is naive or not
         after the last accepted time.
         """
-        if t.tzinfo is None:
-            require_aware(t)
+        if t.tzinfo is not _UTC:
+            if t.tzinfo is None:
+                require_aware(t)
+            # two times in one ZoneInfo compare by wall clock, ignoring fold: 01:00 EST (fold=1)
+            # would look earlier than 01:03 EDT in the fall-back hour. UTC has no folds.
+            t = t.astimezone(_UTC)
         last = self._last
         if last is not None:
             if t <= last:
