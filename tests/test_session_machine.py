@@ -50,6 +50,10 @@ STALE = pytest.mark.invariant(
     'a stale or repeated time is rejected and changes nothing',
     machine="session",
 )
+ZONES = pytest.mark.invariant(
+    'nothing depends on the process time zone or on the zone the times arrive in',
+    machine="session",
+)
 REFUSED = pytest.mark.invariant(
     'a trigger the table does not allow, or one not yet due, raises or refuses and changes nothing',
     machine="session",
@@ -246,6 +250,7 @@ def test_cme_session_opens_the_evening_before_its_date() -> None:
     assert [e.session for e in fired] == [dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 24)]
 
 
+@ZONES
 def test_a_later_time_in_the_fall_back_hour_given_in_new_york_time_is_accepted() -> None:
     """01:00 EST (fold=1) comes an hour after 01:00 EDT; one ZoneInfo compares them by wall clock."""
     m = SessionMachine()
