@@ -228,6 +228,9 @@ class Event:
         """
         validate_payload(type, payload, extra_types)
         _aware(None, None, ts)
+        # keep ts in its stored form (a fixed offset), as a read-back event has it: a ZoneInfo time in
+        # a fall-back hour (fold=1) never compares equal to its fixed-offset twin
+        ts = dt.datetime.fromisoformat(ts.isoformat())
         plain = _plain(payload, f"{type} payload")
         body = {"seq": seq, "ts": ts.isoformat(), "type": type, "payload": plain, "config_hash": config_hash, "prev_hash": prev_hash}
         return cls(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash, prev_hash=prev_hash, hash=_digest(body))
