@@ -22,6 +22,38 @@ from statebot.sizing import SizingResult, compute_position_size
 from statebot.strategies import OpeningRangeBreakout, SmaCross
 from statebot.strategy import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
 
+# positions, orders, broker edge, kill switch
+from statebot.adapters.base import BrokerAdapter
+from statebot.adapters.sim import FaultPlan, FixedSlippage, RangeSlippage, SimBroker
+from statebot.book import Applied, PositionBook, send_entry, send_exit
+from statebot.errors import AdapterUnavailable, EntryRefused, OffTickPrice, OverFill, PositionMismatch, UnknownInstrument
+from statebot.flatten import FlattenAttempt, Flattener, FlattenStep, flatten_positions
+from statebot.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, instrument
+from statebot.machines.killswitch import ARMED, KILLSWITCH_SPEC, TRIP_REASONS, TRIPPED, Backoff, KillSwitch, Trip
+from statebot.machines.position import ENTERING, EXITING, FLAT, OPEN, POSITION_SPEC, ClosedTrade, PositionMachine
+from statebot.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
+from statebot.reconcile import Adopted, Mismatch, adopt_broker_positions, check_positions, reconcile
+
+# learning: trade outcomes, reliability metrics, strategy throttle, crash-safe state
+from statebot.errors import InvalidOutcome, StateInUse, StateSaveFailed
+from statebot.learning import LearningLoop, LearningUpdate
+from statebot.machines.throttle import (
+    NEXT_SESSION,
+    THROTTLE_SPEC,
+    ThrottleMachine,
+    ThrottleRules,
+    ThrottleTransition,
+)
+from statebot.metrics import ReliabilityMetrics
+from statebot.outcomes import TradeOutcome
+from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
+from statebot.throttle_config import ThrottleConfig
+
+# commission models, bar feeds
+from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
+from statebot.events import iter_events
+from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
+
 # risk-review docs
 from statebot.errors import DocsError
 
@@ -89,4 +121,79 @@ __all__ = [
     "read_events",
     "replay",
     "verify",
+
+    # positions, orders, broker edge, kill switch
+    "ARMED",
+    "AdapterUnavailable",
+    "Adopted",
+    "Applied",
+    "BUILTIN_INSTRUMENTS",
+    "Backoff",
+    "BrokerAdapter",
+    "BrokerEvent",
+    "ClosedTrade",
+    "ENTERING",
+    "EXITING",
+    "EntryRefused",
+    "FLAT",
+    "FaultPlan",
+    "Fill",
+    "FixedSlippage",
+    "FlattenAttempt",
+    "FlattenStep",
+    "Flattener",
+    "InstrumentSpec",
+    "KILLSWITCH_SPEC",
+    "KillSwitch",
+    "Mismatch",
+    "OPEN",
+    "OffTickPrice",
+    "OrderRequest",
+    "OrderStatus",
+    "OverFill",
+    "POSITION_SPEC",
+    "PositionBook",
+    "PositionMachine",
+    "PositionMismatch",
+    "RangeSlippage",
+    "SimBroker",
+    "TRIPPED",
+    "TRIP_REASONS",
+    "Trip",
+    "UnknownInstrument",
+    "adopt_broker_positions",
+    "check_positions",
+    "flatten_positions",
+    "instrument",
+    "reconcile",
+    "send_entry",
+    "send_exit",
+]
+
+__all__ += [
+    "DurableLearningLoop",
+    "InvalidOutcome",
+    "LearningLoop",
+    "LearningUpdate",
+    "NEXT_SESSION",
+    "PersistenceEvent",
+    "ReliabilityMetrics",
+    "StateInUse",
+    "StateSaveFailed",
+    "THROTTLE_SPEC",
+    "ThrottleConfig",
+    "ThrottleMachine",
+    "ThrottleRules",
+    "ThrottleTransition",
+    "TradeOutcome",
+    "default_state_dir",
+    # commission models, bar feeds
+    "BarDataError",
+    "CommissionModel",
+    "FeeSchedule",
+    "FixedCommission",
+    "IBKRFuturesCommission",
+    "SyntheticBars",
+    "iter_events",
+    "read_bars_csv",
 ]

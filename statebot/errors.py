@@ -43,7 +43,18 @@ class InvalidTransition(StatebotError):
 
 
 class StateCorrupt(StatebotError):
-    """A persisted state file is truncated, altered or of an unknown schema."""
+    """A persisted state file is truncated, altered or of an unknown schema.
+
+    ``reason`` is a short code (``empty``, ``not_json``, ``wrong_type``,
+    ``unknown_schema``, ``unknown_version``, ``checksum_mismatch``, ``malformed``);
+    ``path`` the file read; ``moved_to`` where it was moved aside, once it was.
+    """
+
+    def __init__(self, message: str, *, reason: str = "malformed", path: str | None = None, moved_to: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.path = path
+        self.moved_to = moved_to
 
 
 # -- event log, sizing, strategies ------------------------------------------
@@ -89,6 +100,76 @@ class SizingError(StatebotError, ValueError):
 
 class SignalError(StatebotError, ValueError):
     """A strategy produced an invalid ``Signal`` (wrong side, non-integer ticks, ...)."""
+
+# --- positions, orders, adapters --------------------------------------------
+
+
+class UnknownInstrument(ConfigError):
+    """A symbol with no ``InstrumentSpec`` (built in or registered)."""
+
+
+class OffTickPrice(StatebotError, ValueError):
+    """A price is not on the instrument's tick grid (strict conversion only)."""
+
+
+class AdapterUnavailable(StatebotError):
+    """The broker adapter cannot be reached (disconnected, not logged in).
+
+    Raised by adapter calls that need the venue; nothing was sent. The caller
+    retries later; it must never assume the call took effect.
+    """
+
+
+class OverFill(StatebotError):
+    """A fill exceeds what its order asked for, or belongs to no known order.
+
+    Raised by ``PositionMachine.on_fill`` AFTER the fill was applied: the venue
+    holds those contracts, so the position follows them. ``kind`` is
+    ``over_fill`` (more than the order's quantity), ``through_zero`` (a closing
+    fill reversed the position) or ``unknown_order``. The runner turns it into
+    an event, trips the kill switch and flattens.
+    """
+
+    def __init__(self, kind: str, message: str, fill: object = None, closed: object = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.fill = fill
+        self.closed = closed
+
+
+class EntryRefused(StatebotError):
+    """An entry was asked for where none may be sent (a position is held or an
+    order is still live, the kill switch is tripped, the session forbids it)."""
+
+
+class PositionMismatch(StatebotError):
+    """The positions statebot expects differ from the broker's; nothing adopted.
+
+    ``mismatches`` holds one ``statebot.reconcile.Mismatch`` per symbol.
+    """
+
+    def __init__(self, mismatches: tuple[object, ...]) -> None:
+        text = "; ".join(str(m) for m in mismatches)
+        super().__init__(f"positions differ from the broker's: {text}")
+        self.mismatches = mismatches
+
+
+
+# -- learning: trade outcomes, crash-safe state ---------------------------------
+
+
+class InvalidOutcome(StatebotError, ValueError):
+    """A closed trade's figures are inconsistent or of the wrong type (naive time,
+    exit before entry, float money, zero quantity, a price off the tick grid)."""
+
+
+class StateSaveFailed(StatebotError):
+    """The learning state could not be saved durably several times in a row and no
+    ``on_persistent_failure`` callback was given to trip the kill switch."""
+
+
+class StateInUse(StatebotError):
+    """Another process holds the state folder's lock (a running bot, or a second CLI)."""
 
 
 class DocsError(StatebotError):

@@ -187,6 +187,20 @@ def _aware(instance: Any, attribute: Any, value: dt.datetime) -> None:
         raise InvalidEvent(f"event ts {value!r} must be an aware datetime")
 
 
+def _fixed_offset(value: dt.datetime) -> dt.datetime:
+    """``value`` with its zone replaced by its own fixed UTC offset.
+
+    The stored form keeps only the offset, so an event read back must compare
+    equal to the one made even for a local time in a DST gap or overlap (where
+    zone-aware datetimes compare unequal across zones, PEP 495).
+    """
+    if isinstance(value, dt.datetime) and value.tzinfo is not None and value.utcoffset() is not None:
+        offset = value.utcoffset()
+        assert offset is not None
+        return value.replace(tzinfo=dt.timezone(offset), fold=0)
+    return value
+
+
 def _is_hex64(instance: Any, attribute: Any, value: str) -> None:
     if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
         raise InvalidEvent(f"event {attribute.name} {value!r} must be 64 lowercase hex digits")
@@ -202,7 +216,7 @@ class Event:
     """
 
     seq: int = attrs.field(validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1)))
-    ts: dt.datetime = attrs.field(validator=_aware)
+    ts: dt.datetime = attrs.field(validator=_aware, converter=_fixed_offset)
     type: str = attrs.field(validator=attrs.validators.instance_of(str))
     payload: dict[str, Any] = attrs.field(validator=attrs.validators.instance_of(dict))
     config_hash: str = attrs.field(validator=attrs.validators.instance_of(str))
@@ -264,7 +278,12 @@ def parse_line(raw: bytes, line: int) -> Event:
         keys = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise ChainBroken(f"line {line}: not an event (fields {keys})", line=line)
     claimed = data.pop("hash")
-    if _digest(data) != claimed:
+    try:
+        # canonical lines hold no JSON floats; a tampered number must not escape as TypeError
+        digest = _digest(data)
+    except (TypeError, ValueError) as exc:
+        raise ChainBroken(f"line {line}: not a canonical event ({exc})", line=line) from None
+    if digest != claimed:
         raise ChainBroken(f"line {line}: hash does not match the content (the line was modified)", line=line)
     try:
         ts = dt.datetime.fromisoformat(data["ts"])
@@ -439,9 +458,10 @@ class EventLog:
         return self._head
 
     def _record_pending(self, ts: dt.datetime) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            self._write(ts, EVENT_LOG_TAIL_MOVED, pending)
+        if self._pending is not None:
+            self._write(ts, EVENT_LOG_TAIL_MOVED, self._pending)
+            # cleared only once written: a failed write keeps it for the next append
+            self._pending = None
 
     # writing ---------------------------------------------------------------
 
@@ -465,8 +485,11 @@ class EventLog:
         if self._file.closed:
             raise EventLogError(f"event log {self.path} is closed")
         if self._pending is not None:
-            # a torn first line was moved aside: say so before anything else
+            # a torn first line was moved aside: say so before anything else,
+            # but only once this event is known to be valid (a refused append writes nothing)
             _aware(None, None, ts)
+            validate_payload(type, payload or {}, self.extra_types)
+            _plain(payload or {}, f"{type} payload")
             self._record_pending(ts)
         return self._write(ts, type, payload or {})
 

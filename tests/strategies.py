@@ -66,3 +66,36 @@ payloads = st.dictionaries(
     st.recursive(payload_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8),
     max_size=5,
 )
+
+# --- learning: closed trades ---------------------------------------------------
+
+from decimal import Decimal  # noqa: E402,F811
+
+from statebot.costs import FixedCommission, IBKRFuturesCommission  # noqa: E402
+from statebot.outcomes import TradeOutcome  # noqa: E402
+
+TRADE_T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+quantities = st.integers(min_value=-50, max_value=50).filter(bool)
+commission_models = st.one_of(
+    st.builds(FixedCommission, st.decimals(min_value=0, max_value=10, places=2, allow_nan=False, allow_infinity=False)),
+    st.just(IBKRFuturesCommission()),
+)
+slippage_ticks = st.decimals(min_value=-4, max_value=8, places=2, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def trade_outcomes(draw, strategy: st.SearchStrategy[str] = st.sampled_from(["orb", "vwap"])) -> TradeOutcome:  # type: ignore[no-untyped-def]
+    """Valid MES round trips: whole-tick moves, any side and size, real commission models."""
+    entry_ticks = draw(st.integers(min_value=16000, max_value=28000))
+    moved = draw(st.integers(min_value=-60, max_value=60))
+    held = draw(st.integers(min_value=0, max_value=4 * 3600))
+    entry = TRADE_T0 + dt.timedelta(seconds=draw(st.integers(min_value=0, max_value=200 * 86400)))
+    return TradeOutcome.from_prices(
+        strategy=draw(strategy), symbol="MES", quantity=draw(quantities),
+        entry_time=entry, exit_time=entry + dt.timedelta(seconds=held),
+        entry_price=Decimal(entry_ticks) * Decimal("0.25"), exit_price=Decimal(entry_ticks + moved) * Decimal("0.25"),
+        tick_size=Decimal("0.25"), tick_value=Decimal("1.25"), commission_model=draw(commission_models),
+        slippage_ticks=draw(slippage_ticks), expected_slippage_ticks=draw(slippage_ticks),
+        spread_ticks=draw(st.integers(min_value=0, max_value=4)),
+    )

@@ -39,6 +39,7 @@ def test_a_valid_bar_keeps_its_values() -> None:
         ({"open": "100"}, "bad_price"),
         ({"volume": -1}, "negative_volume"),
         ({"volume": float("nan")}, "negative_volume"),
+        ({"volume": Decimal("NaN")}, "negative_volume"),
     ],
 )
 def test_invalid_bars_are_rejected_with_a_named_reason(overrides: dict, reason: str) -> None:

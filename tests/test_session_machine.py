@@ -260,3 +260,12 @@ def test_a_later_time_in_the_fall_back_hour_given_in_new_york_time_is_accepted()
     assert m.time == later.astimezone(dt.timezone.utc)
     with pytest.raises(BarRejected):
         m.advance(dt.datetime(2026, 11, 1, 1, 30, tzinfo=NY))  # EDT, fold=0: before the last time
+
+
+def test_a_missing_or_negative_flatten_lead_is_a_config_error() -> None:
+    from statebot import ConfigError
+
+    with pytest.raises(ConfigError, match="flatten lead"):
+        SessionMachine(flatten_lead=None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="must not be negative"):
+        SessionMachine(flatten_lead=dt.timedelta(minutes=-1))

@@ -27,6 +27,7 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     from statebot.cli import sessions
     from statebot.cli import config, replay
+    from statebot.cli import state as state_cli
 
     # risk-review docs
     from statebot.cli import diagrams
@@ -34,7 +35,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, replay, config, diagrams):
+    for module in (sessions, replay, config, state_cli, diagrams):
         module.register(sub)
     return parser
 

@@ -80,7 +80,6 @@ def run(args: argparse.Namespace) -> int:
     document, proven = invariants.generate(args.root.resolve(), specs)
     _write(out / STATE_MACHINES, diagrams.state_machines_markdown(specs))
     _write(out / INVARIANTS, document)
-    _note_undeclared(proven)
     written = [out / STATE_MACHINES, out / INVARIANTS]
     if args.svg:
         for spec in specs:
@@ -88,4 +87,6 @@ def run(args: argparse.Namespace) -> int:
             written.append(out / f"{spec.name}.svg")
     for path in written:
         print(path)
+    sys.stdout.flush()
+    _note_undeclared(proven)
     return 0

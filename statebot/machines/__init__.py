@@ -3,10 +3,19 @@
 from statebot.machines._table import MachineSpec, TableMachine, Transition
 from statebot.machines.session import SESSION_SPEC, SessionMachine, SessionTransition
 
+# positions and kill switch
+from statebot.machines.killswitch import KILLSWITCH_SPEC, KillSwitch
+from statebot.machines.position import POSITION_SPEC, ClosedTrade, PositionMachine
+
+# strategy throttle
+from statebot.machines.throttle import THROTTLE_SPEC, ThrottleMachine, ThrottleRules, ThrottleTransition
+
 
 def all_specs() -> tuple[MachineSpec, ...]:
     """Every lifecycle's spec, in the order the risk-review docs show them."""
-    return (SESSION_SPEC,)
+    return (SESSION_SPEC, POSITION_SPEC, THROTTLE_SPEC, KILLSWITCH_SPEC)
 
 
-__all__ = ["MachineSpec", "TableMachine", "Transition", "SESSION_SPEC", "SessionMachine", "SessionTransition", "all_specs"]
+__all__ = ["MachineSpec", "TableMachine", "Transition", "SESSION_SPEC", "SessionMachine", "SessionTransition", "all_specs",
+           "KILLSWITCH_SPEC", "KillSwitch", "POSITION_SPEC", "ClosedTrade", "PositionMachine"]
+__all__ += ["THROTTLE_SPEC", "ThrottleMachine", "ThrottleRules", "ThrottleTransition"]

@@ -1,0 +1,459 @@
+"""The position lifecycle of one (strategy, symbol): FLAT -> ENTERING -> OPEN -> EXITING -> FLAT.
+
+The state follows from what the venue reported, by one rule applied after
+every event:
+
+- EXITING: an exit (or flatten) order is live and not being cancelled;
+- ENTERING: an entry order is live and not being cancelled, or nothing is held
+  and a cancelled entry is still unconfirmed (a fill may still come);
+- OPEN: contracts are held and no order above is working;
+- FLAT: nothing is held and nothing above is working.
+
+An order is *live* until its fills reach its quantity, or the venue reported
+it ended (FILLED, CANCELLED, REJECTED) and every fill that report counted has
+arrived. Positions change
+only by fills, each applied once (keyed by ``exec_id``), also after a cancel
+or in any state: brokers fill orders they already confirmed cancelled. Fills
+beyond an order's quantity, fills that reverse the position and fills of
+unknown orders are applied (the venue holds the contracts) and then raised as
+``OverFill``; the runner trips the kill switch and flattens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from statebot.errors import EntryRefused, InvalidTransition, OverFill
+from statebot.instruments import InstrumentSpec
+from statebot.machines._table import MachineSpec, TableMachine, Transition
+from statebot.orders import (
+    CANCELLED,
+    ENTRY,
+    FILLED,
+    REJECTED,
+    SUBMITTED,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+)
+
+FLAT = "FLAT"
+ENTERING = "ENTERING"
+OPEN = "OPEN"
+EXITING = "EXITING"
+
+POSITION_SPEC = MachineSpec(
+    name="position",
+    states=(FLAT, ENTERING, OPEN, EXITING),
+    initial=FLAT,
+    description=(
+        "One strategy's position in one symbol. Quantities are signed; positions change only by "
+        "fills, each execution applied once, also after a cancel. Over-fills are applied and raised."
+    ),
+    transitions=(
+        Transition(trigger="submit_entry", source=FLAT, dest=ENTERING,
+                   why="an entry order is sent; only from FLAT with no order of this position still live"),
+        Transition(trigger="fill", source=ENTERING, dest=ENTERING, guard="lands_entering",
+                   why="part of the entry filled; the rest still works; the position is what filled"),
+        Transition(trigger="fill", source=ENTERING, dest=OPEN, guard="lands_open",
+                   why="the entry filled in full, or part filled while its rest is being cancelled"),
+        Transition(trigger="order_ended", source=ENTERING, dest=FLAT, guard="lands_flat",
+                   why="the entry was rejected or cancelled with nothing filled"),
+        Transition(trigger="order_ended", source=ENTERING, dest=OPEN, guard="lands_open",
+                   why="the entry ended after a partial fill: hold what filled"),
+        Transition(trigger="cancel_entry", source=ENTERING, dest=OPEN, guard="lands_open",
+                   why="the rest of a partly filled entry is being cancelled: hold what filled, late fills still count"),
+        Transition(trigger="cancel_entry", source=ENTERING, dest=ENTERING, guard="lands_entering",
+                   why="cancel asked with nothing filled: wait for the venue's confirmation (a fill may still come)"),
+        Transition(trigger="submit_exit", source=OPEN, dest=EXITING,
+                   why="an exit or flatten order for the held contracts is sent"),
+        Transition(trigger="submit_exit", source=ENTERING, dest=EXITING, guard="holding",
+                   why="exit during a partly filled entry: the entry's rest is cancelled, the filled part exits"),
+        Transition(trigger="submit_exit", source=EXITING, dest=EXITING,
+                   why="another exit or flatten order (e.g. the flatten replacing a cancelled exit); never past what is held"),
+        Transition(trigger="fill", source=EXITING, dest=EXITING, guard="lands_exiting",
+                   why="part of the exit filled; the rest still works"),
+        Transition(trigger="fill", source=EXITING, dest=FLAT, guard="lands_flat",
+                   why="the exit filled: the round trip is closed (on_fill returns the ClosedTrade)"),
+        Transition(trigger="fill", source=EXITING, dest=ENTERING, guard="lands_entering",
+                   why="the exit closed what was held while a cancelled entry is unconfirmed: wait for it"),
+        Transition(trigger="fill", source=EXITING, dest=OPEN, guard="lands_open",
+                   why="the exit order is done but contracts remain (a late entry fill): exit again"),
+        Transition(trigger="order_ended", source=EXITING, dest=OPEN, guard="lands_open",
+                   why="the exit was rejected or cancelled: contracts remain, exit again"),
+        Transition(trigger="fill", source=OPEN, dest=OPEN, guard="lands_open",
+                   why="a late fill of an order that already ended changes the position: apply it"),
+        Transition(trigger="fill", source=OPEN, dest=FLAT, guard="lands_flat",
+                   why="a late exit fill closed the position"),
+        Transition(trigger="fill", source=OPEN, dest=ENTERING, guard="lands_entering",
+                   why="a late exit fill closed what was held while a cancelled entry is unconfirmed: wait for it"),
+        Transition(trigger="fill", source=FLAT, dest=OPEN, guard="lands_open",
+                   why="a late entry fill after the entry ended: the contracts are held, never ignored"),
+        Transition(trigger="anomalous_fill", source=(FLAT, ENTERING, OPEN, EXITING), dest=FLAT, guard="lands_flat",
+                   why="an over-fill or unknown order's fill is applied, then raised as OverFill"),
+        Transition(trigger="anomalous_fill", source=(FLAT, ENTERING, OPEN, EXITING), dest=ENTERING, guard="lands_entering",
+                   why="an over-fill or unknown order's fill is applied, then raised as OverFill"),
+        Transition(trigger="anomalous_fill", source=(FLAT, ENTERING, OPEN, EXITING), dest=OPEN, guard="lands_open",
+                   why="an over-fill or unknown order's fill is applied, then raised as OverFill"),
+        Transition(trigger="anomalous_fill", source=(FLAT, ENTERING, OPEN, EXITING), dest=EXITING, guard="lands_exiting",
+                   why="an over-fill or unknown order's fill is applied, then raised as OverFill"),
+        Transition(trigger="adopt", source=FLAT, dest=OPEN,
+                   why="start-up in OBSERVE mode: the broker's position is adopted explicitly, never silently"),
+    ),
+)
+
+
+@attrs.frozen(kw_only=True)
+class ClosedTrade:
+    """One round trip: from a flat position back to flat.
+
+    ``qty`` is every contract entered during the trip, signed (long > 0); ``avg_entry_ticks`` and
+    ``avg_exit_ticks`` are quantity-weighted averages (Decimal ticks);
+    ``commission`` is the sum over every fill of the trip; ``gross_pnl`` is
+    exact ((exit - entry) ticks x tick_value x qty); ``net_pnl`` subtracts the
+    commission. Times are the first entry fill's and the last exit fill's.
+    """
+
+    strategy: str
+    symbol: str
+    qty: int
+    entry_time: dt.datetime
+    exit_time: dt.datetime
+    avg_entry_ticks: Decimal
+    avg_exit_ticks: Decimal
+    commission: Decimal
+    gross_pnl: Decimal
+    fills: int
+
+    @property
+    def net_pnl(self) -> Decimal:
+        return self.gross_pnl - self.commission
+
+
+@attrs.define
+class _Tracked:
+    order: OrderRequest
+    filled: int = 0
+    status: str = SUBMITTED
+    reported_filled: int = 0
+    cancel_requested: bool = False
+
+    @property
+    def live(self) -> bool:
+        if self.filled >= abs(self.order.qty):
+            return False
+        return self.status not in (FILLED, CANCELLED, REJECTED) or self.filled < self.reported_filled
+
+    @property
+    def is_entry(self) -> bool:
+        return self.order.purpose == ENTRY
+
+
+@attrs.define
+class _Trip:
+    direction: int
+    opened_at: dt.datetime
+    open_qty: int = 0
+    open_notional: int = 0
+    close_qty: int = 0
+    close_notional: int = 0
+    commission: Decimal = Decimal(0)
+    fills: int = 0
+
+
+class PositionMachine(TableMachine):
+    """The position of ``strategy`` in ``instrument``, driven by order events.
+
+    Call ``submit_entry``/``submit_exit`` BEFORE handing the order to the
+    adapter (a fill may arrive at once); if the adapter raises, report it with
+    ``submit_failed``. Feed every ``OrderStatus`` to ``on_status`` and every
+    ``Fill`` to ``on_fill``. Triggers the table does not allow raise
+    ``InvalidTransition`` naming state and trigger, and change nothing.
+    """
+
+    SPEC = POSITION_SPEC
+
+    def __init__(self, strategy: str, instrument: InstrumentSpec) -> None:
+        super().__init__()
+        self.strategy = strategy
+        self.instrument = instrument
+        self._qty = 0
+        self._orders: dict[str, _Tracked] = {}
+        self._exec_ids: set[str] = set()
+        self._trip: _Trip | None = None
+        self._dest = FLAT
+
+    # queries ------------------------------------------------------------------
+
+    @property
+    def symbol(self) -> str:
+        return self.instrument.symbol
+
+    @property
+    def qty(self) -> int:
+        """Signed contracts held: the sum of every unique fill applied."""
+        return self._qty
+
+    @property
+    def avg_entry_ticks(self) -> Decimal | None:
+        """Quantity-weighted entry price (Decimal ticks) of the open trip, None when flat."""
+        trip = self._trip
+        if trip is None or trip.open_qty == 0:
+            return None
+        return Decimal(trip.open_notional) / trip.open_qty
+
+    def may_enter(self) -> bool:
+        """True when an entry may be sent: FLAT and no order of this position is live."""
+        return self._model.state == FLAT and not any(t.live for t in self._orders.values())
+
+    def knows(self, order_id: str) -> bool:
+        return order_id in self._orders
+
+    def seen(self, exec_id: str) -> bool:
+        """True when the execution ``exec_id`` was already applied."""
+        return exec_id in self._exec_ids
+
+    def live_orders(self) -> tuple[str, ...]:
+        """Client order ids the venue may still fill (including ones being cancelled)."""
+        return tuple(oid for oid, t in self._orders.items() if t.live)
+
+    def working_entries(self) -> tuple[str, ...]:
+        """Live entry orders not yet asked to cancel."""
+        return tuple(oid for oid, t in self._orders.items() if t.is_entry and t.live and not t.cancel_requested)
+
+    def order(self, order_id: str) -> OrderRequest:
+        return self._orders[order_id].order
+
+    # commands -----------------------------------------------------------------
+
+    def submit_entry(self, order: OrderRequest) -> None:
+        """Record an entry order about to be sent. FLAT -> ENTERING.
+
+        Raises ``InvalidTransition`` outside FLAT, ``EntryRefused`` when an
+        order of this position is still live, ``ValueError`` for an order of
+        another strategy/symbol or purpose.
+        """
+        self._check_order(order, entry=True)
+        if self._model.state != FLAT:
+            raise InvalidTransition(self.SPEC.name, self.state, "submit_entry")
+        if self.live_orders():
+            raise EntryRefused(f"{self.strategy}/{self.symbol}: an order is still live: {', '.join(self.live_orders())}")
+        self._register(order)
+        self.fire("submit_entry")
+
+    def submit_exit(self, order: OrderRequest) -> tuple[str, ...]:
+        """Record an exit or flatten order about to be sent; return entry orders to cancel.
+
+        The order must close at most what is held, counting exits still
+        working and not being cancelled (so exits never stack past zero).
+        From ENTERING (with contracts held) the working entry is marked for
+        cancelling: send ``adapter.cancel`` for each returned id. Raises
+        ``InvalidTransition`` in FLAT or when nothing is held, ``ValueError`` for
+        a quantity that would reverse the position.
+        """
+        self.check_exit(order)
+        to_cancel = self.working_entries()
+        self._register(order)
+        for oid in to_cancel:
+            self._orders[oid].cancel_requested = True
+        self._fire_to("submit_exit")
+        return to_cancel
+
+    def check_exit(self, order: OrderRequest) -> None:
+        """Raise what ``submit_exit(order)`` would raise for a bad order; change nothing."""
+        self._check_order(order, entry=False)
+        held = self._qty
+        if held == 0:
+            raise InvalidTransition(self.SPEC.name, self.state, "submit_exit")
+        pending = sum(abs(t.order.qty) - t.filled for t in self._orders.values()
+                      if t.live and not t.is_entry and not t.cancel_requested)
+        if order.qty * held > 0 or abs(order.qty) + pending > abs(held):
+            raise ValueError(f"{self.strategy}/{self.symbol}: exit qty {order.qty} with {pending} already "
+                             f"working does not close position {held}")
+
+    def cancel_entry(self) -> tuple[str, ...]:
+        """Mark the working entry for cancelling; return the order ids to send ``cancel`` for.
+
+        With part filled the state becomes OPEN at once (late fills still
+        count); with nothing filled it stays ENTERING until the venue confirms.
+        Raises ``InvalidTransition`` outside ENTERING.
+        """
+        if self._model.state != ENTERING:
+            raise InvalidTransition(self.SPEC.name, self.state, "cancel_entry")
+        ids = self.working_entries()
+        for oid in ids:
+            self._orders[oid].cancel_requested = True
+        self._fire_to("cancel_entry")
+        return ids
+
+    def request_cancel(self, order_id: str) -> None:
+        """Note that ``cancel`` was sent for ``order_id`` (any purpose); the state follows."""
+        tracked = self._orders.get(order_id)
+        if tracked is None or not tracked.live or tracked.cancel_requested:
+            return
+        if tracked.is_entry and self._model.state == ENTERING:
+            self.cancel_entry()
+            return
+        tracked.cancel_requested = True
+        self._fire_to("order_ended")
+
+    def submit_failed(self, order_id: str, at: dt.datetime, reason: str) -> None:
+        """The adapter refused the order (e.g. ``AdapterUnavailable``): same as a REJECTED status."""
+        tracked = self._orders[order_id]
+        self.on_status(OrderStatus(order_id=order_id, status=REJECTED, filled=tracked.filled,
+                                   remaining=abs(tracked.order.qty) - tracked.filled, at=at, reason=reason))
+
+    def adopt(self, qty: int, price_ticks: int, at: dt.datetime) -> None:
+        """OBSERVE-mode start-up only: hold ``qty`` contracts the broker reports. FLAT -> OPEN."""
+        if self._model.state != FLAT or qty == 0:
+            raise InvalidTransition(self.SPEC.name, self.state, "adopt")
+        self._start_trip(qty, price_ticks, at)
+        self._qty = qty
+        self._dest = OPEN
+        self.fire("adopt")
+
+    # events -------------------------------------------------------------------
+
+    def on_status(self, status: OrderStatus) -> None:
+        """Apply an order status report. Unknown order ids are ignored (they are not ours)."""
+        tracked = self._orders.get(status.order_id)
+        if tracked is None:
+            return
+        tracked.status = status.status
+        tracked.reported_filled = max(tracked.reported_filled, status.filled)
+        if self._derive() != self._model.state:
+            self._fire_to("order_ended")
+
+    def on_fill(self, fill: Fill) -> ClosedTrade | None:
+        """Apply ``fill`` once; return the round trip it closed, if any.
+
+        A repeated ``exec_id`` changes nothing and returns None. Raises
+        ``OverFill`` (after applying) for an over-fill, a reversal through zero
+        or an unknown order; its ``closed`` holds a trip the fill closed.
+        """
+        if fill.exec_id in self._exec_ids:
+            return None
+        if fill.symbol != self.symbol:
+            raise ValueError(f"fill {fill.exec_id} of {fill.symbol} sent to the {self.symbol} position")
+        self._exec_ids.add(fill.exec_id)
+        anomaly: tuple[str, str] | None = None
+        tracked = self._orders.get(fill.order_id)
+        if tracked is None:
+            anomaly = ("unknown_order", f"fill {fill.exec_id} of unknown order {fill.order_id!r}: {fill.qty} applied")
+        else:
+            tracked.filled += abs(fill.qty)
+            if fill.qty * tracked.order.qty < 0 or tracked.filled > abs(tracked.order.qty):
+                anomaly = ("over_fill", (f"order {fill.order_id} for {tracked.order.qty} filled {tracked.filled} "
+                                         f"with fill {fill.exec_id} of {fill.qty}"))
+        before = self._qty
+        closed = self._apply(fill)
+        if before != 0 and self._qty * before < 0 and anomaly is None:
+            anomaly = ("through_zero", f"fill {fill.exec_id} of {fill.qty} reversed position {before} to {self._qty}")
+        self._fire_to("anomalous_fill" if anomaly else "fill")
+        if anomaly is not None:
+            raise OverFill(anomaly[0], f"{self.strategy}/{self.symbol}: {anomaly[1]}", fill=fill, closed=closed)
+        return closed
+
+    # internals ----------------------------------------------------------------
+
+    def _check_order(self, order: OrderRequest, *, entry: bool) -> None:
+        if order.symbol != self.symbol or order.strategy != self.strategy:
+            raise ValueError(f"order {order.client_order_id} is for {order.strategy}/{order.symbol}, "
+                             f"not {self.strategy}/{self.symbol}")
+        if (order.purpose == ENTRY) != entry:
+            raise ValueError(f"order {order.client_order_id} has purpose {order.purpose!r}")
+        if order.client_order_id in self._orders:
+            raise ValueError(f"order id {order.client_order_id!r} was already used")
+
+    def _register(self, order: OrderRequest) -> None:
+        self._orders[order.client_order_id] = _Tracked(order)
+
+    def _derive(self) -> str:
+        entering = waiting = False
+        for t in self._orders.values():
+            if not t.live:
+                continue
+            if not t.is_entry:
+                if not t.cancel_requested:
+                    return EXITING
+            elif t.cancel_requested:
+                waiting = True
+            else:
+                entering = True
+        if entering or (waiting and self._qty == 0):
+            return ENTERING
+        return OPEN if self._qty else FLAT
+
+    def _fire_to(self, trigger: str) -> None:
+        self._dest = self._derive()
+        if trigger == "order_ended" and self._dest == self._model.state:
+            return
+        if not self.fire(trigger):
+            raise InvalidTransition(self.SPEC.name, f"{self.state} (to {self._dest})", trigger)
+
+    def _start_trip(self, qty: int, ticks: int, at: dt.datetime) -> None:
+        self._trip = _Trip(direction=1 if qty > 0 else -1, opened_at=at,
+                           open_qty=abs(qty), open_notional=abs(qty) * ticks)
+
+    def _apply(self, fill: Fill) -> ClosedTrade | None:
+        q, ticks = fill.qty, fill.price_ticks
+        trip = self._trip
+        closed = None
+        if self._qty == 0 or trip is None:
+            self._start_trip(q, ticks, fill.at)
+            trip = self._trip
+        elif q * trip.direction > 0:
+            trip.open_qty += abs(q)
+            trip.open_notional += abs(q) * ticks
+        else:
+            closing = min(abs(q), abs(self._qty))
+            trip.close_qty += closing
+            trip.close_notional += closing * ticks
+            trip.commission += fill.commission
+            trip.fills += 1
+            rest = abs(q) - closing
+            self._qty += trip.direction * -closing
+            if self._qty == 0:
+                closed = self._close(trip, fill.at)
+                self._trip = None
+                if rest:
+                    self._start_trip(-trip.direction * rest, ticks, fill.at)
+                    self._qty = -trip.direction * rest
+            return closed
+        assert trip is not None
+        trip.commission += fill.commission
+        trip.fills += 1
+        self._qty += q
+        return closed
+
+    def _close(self, trip: _Trip, at: dt.datetime) -> ClosedTrade:
+        tick_value = self.instrument.tick_value
+        gross = trip.direction * (trip.close_notional - trip.open_notional) * tick_value
+        return ClosedTrade(
+            strategy=self.strategy, symbol=self.symbol, qty=trip.direction * trip.open_qty,
+            entry_time=trip.opened_at, exit_time=at,
+            avg_entry_ticks=Decimal(trip.open_notional) / trip.open_qty,
+            avg_exit_ticks=Decimal(trip.close_notional) / trip.close_qty,
+            commission=trip.commission, gross_pnl=gross, fills=trip.fills,
+        )
+
+    # guards and actions named by the table ---------------------------------------
+
+    def _guard_holding(self, event: Any) -> bool:
+        return self._qty != 0
+
+    def _guard_lands_flat(self, event: Any) -> bool:
+        return self._dest == FLAT
+
+    def _guard_lands_entering(self, event: Any) -> bool:
+        return self._dest == ENTERING
+
+    def _guard_lands_open(self, event: Any) -> bool:
+        return self._dest == OPEN
+
+    def _guard_lands_exiting(self, event: Any) -> bool:
+        return self._dest == EXITING

@@ -1,0 +1,90 @@
+"""Instruments: prices become integer ticks, ticks become Decimal money."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from statebot import (
+    BUILTIN_INSTRUMENTS,
+    ConfigError,
+    InstrumentSpec,
+    OffTickPrice,
+    UnknownInstrument,
+    instrument,
+)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "tick_value"), [("MES", "1.25"), ("ES", "12.50"), ("MNQ", "0.50"), ("NQ", "5.00")]
+)
+def test_builtin_contracts_have_quarter_point_ticks_and_their_tick_values(symbol: str, tick_value: str) -> None:
+    spec = instrument(symbol)
+    assert spec.tick_size == Decimal("0.25")
+    assert spec.tick_value == Decimal(tick_value)
+    assert spec.multiplier * spec.tick_size == spec.tick_value
+    assert spec.currency == "USD"
+
+
+def test_unknown_symbol_is_a_config_error_naming_it_and_the_known_ones() -> None:
+    with pytest.raises(UnknownInstrument, match="'ZZ'.*MES") as info:
+        instrument("ZZ")
+    assert isinstance(info.value, ConfigError)
+
+
+def test_extra_instruments_are_found_before_builtins() -> None:
+    cl = InstrumentSpec(symbol="MCL", tick_size="0.01", tick_value="1.00", multiplier="100")
+    assert instrument("MCL", {"MCL": cl}) is cl
+
+
+def test_float_tick_size_is_refused() -> None:
+    with pytest.raises(ConfigError, match="float"):
+        InstrumentSpec(symbol="X", tick_size=0.25, tick_value="1.25", multiplier="5")
+
+
+def test_prices_of_any_numeric_type_become_the_same_ticks() -> None:
+    mes = instrument("MES")
+    assert mes.to_ticks(5000.25) == mes.to_ticks(Decimal("5000.25")) == mes.to_ticks(5000) + 1 == 20001
+
+
+def test_float_noise_lands_on_the_grid_even_in_strict_mode() -> None:
+    assert instrument("MES").to_ticks(5000.2500000001, strict=True) == 20001
+
+
+def test_off_grid_price_rounds_to_nearest_tick_by_default() -> None:
+    mes = instrument("MES")
+    assert mes.to_ticks(5000.1) == 20000
+    assert mes.to_ticks(5000.125) == 20001  # halves away from zero
+
+
+def test_off_grid_price_raises_in_strict_mode_naming_price_and_tick() -> None:
+    with pytest.raises(OffTickPrice, match=r"5000\.1.*0\.25"):
+        instrument("MES").to_ticks(5000.1, strict=True)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "5000", True, None])
+def test_non_numeric_or_non_finite_prices_raise(bad: object) -> None:
+    with pytest.raises(OffTickPrice):
+        instrument("MES").to_ticks(bad)  # type: ignore[arg-type]
+
+
+@given(ticks=st.integers(min_value=-10**9, max_value=10**9), symbol=st.sampled_from(sorted(BUILTIN_INSTRUMENTS)))
+def test_from_ticks_and_to_ticks_round_trip(ticks: int, symbol: str) -> None:
+    """For every integer tick count, to_ticks(from_ticks(t), strict) == t."""
+    spec = instrument(symbol)
+    assert spec.to_ticks(spec.from_ticks(ticks), strict=True) == ticks
+
+
+def test_pnl_is_ticks_times_tick_value_times_signed_qty() -> None:
+    mes = instrument("MES")
+    assert mes.pnl(20000, 20004, 2) == Decimal("10.00")
+    assert mes.pnl(20000, 20004, -2) == Decimal("-10.00")
+    assert mes.pnl(Decimal("20000.5"), 20001, 1) == Decimal("0.625")
+
+
+def test_pnl_refuses_fractional_quantities() -> None:
+    with pytest.raises(ConfigError):
+        instrument("ES").pnl(1, 2, 1.0)  # type: ignore[arg-type]

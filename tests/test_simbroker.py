@@ -1,0 +1,199 @@
+"""SimBroker: fill rules, slippage, commission, latency, faults, determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from statebot import (
+    AdapterUnavailable,
+    BrokerAdapter,
+    FaultPlan,
+    Fill,
+    FixedSlippage,
+    OrderRequest,
+    OrderStatus,
+    RangeSlippage,
+    SimBroker,
+)
+from statebot.costs import FixedCommission, IBKRFuturesCommission
+from tests.positions_helpers import T0, bar, order
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+def broker(**kw: object) -> SimBroker:
+    return SimBroker(start=T0, **kw)  # type: ignore[arg-type]
+
+
+def fills(events: list) -> list[Fill]:
+    return [e for e in events if isinstance(e, Fill)]
+
+
+def statuses(events: list) -> list[str]:
+    return [e.status for e in events if isinstance(e, OrderStatus)]
+
+
+def test_simbroker_implements_the_adapter_protocol() -> None:
+    assert isinstance(broker(), BrokerAdapter)
+
+
+def test_market_order_fills_at_the_next_bar_open_plus_fixed_slippage() -> None:
+    sim = broker(slippage=FixedSlippage(2))
+    sim.submit(order(1, oid="b"))
+    sim.submit(order(-1, oid="s"))
+    (buy, sell) = sim.on_bar(bar(1, o=5000.0))
+    assert buy.price_ticks == 20000 + 2 and sell.price_ticks == 20000 - 2
+
+
+def test_market_order_waits_latency_bars() -> None:
+    sim = broker(latency_bars=2)
+    sim.submit(order(1))
+    assert sim.on_bar(bar(1)) == () and sim.on_bar(bar(2)) == ()
+    assert len(sim.on_bar(bar(3))) == 1
+
+
+def test_buy_limit_fills_at_the_better_of_open_and_limit_when_low_reaches_it() -> None:
+    sim = broker()
+    sim.submit(OrderRequest(client_order_id="l", strategy="s1", symbol="MES", qty=1, kind="LIMIT", limit_ticks=19995))
+    assert sim.on_bar(bar(1, low=4999.0)) == ()  # low 19996 above the limit
+    (f,) = sim.on_bar(bar(2, o=4998.0, h=4999.0, low=4997.0, c=4998.0))
+    assert f.price_ticks == 19992  # gapped below the limit: the open is better
+
+
+def test_sell_stop_triggers_on_the_low_and_fills_at_the_worse_price_with_slippage() -> None:
+    sim = broker(slippage=FixedSlippage(1))
+    sim.submit(OrderRequest(client_order_id="st", strategy="s1", symbol="MES", qty=-1, kind="STOP", stop_ticks=19996))
+    assert sim.on_bar(bar(1, low=4999.25)) == ()
+    (f,) = sim.on_bar(bar(2, o=5000.0, low=4998.0))
+    assert f.price_ticks == 19996 - 1
+
+
+def test_range_slippage_grows_with_the_bar_range() -> None:
+    slip = RangeSlippage(fraction=Decimal("0.5"), min_ticks=1)
+    sim = broker(slippage=slip)
+    sim.submit(order(1))
+    (f,) = sim.on_bar(bar(1, o=5000.0, h=5002.0, low=4998.0))  # range 16 ticks
+    assert f.price_ticks == 20000 + 1 + 8
+
+
+def test_fills_carry_commission_per_contract_per_side() -> None:
+    sim = broker(commission=IBKRFuturesCommission())
+    sim.submit(order(3))
+    (f,) = sim.on_bar(bar(1))
+    assert f.commission == Decimal("0.57") * 3
+
+
+def test_the_venue_book_follows_executions() -> None:
+    sim = broker()
+    sim.submit(order(2))
+    sim.submit(order(-3))
+    sim.on_bar(bar(1))
+    assert sim.positions() == {"MES": -1}
+
+
+def test_accepted_then_filled_statuses_and_the_fill_are_drained_once() -> None:
+    sim = broker()
+    sim.submit(order(1))
+    sim.on_bar(bar(1))
+    events = sim.drain()
+    assert statuses(events) == ["ACCEPTED", "FILLED"] and len(fills(events)) == 1
+    assert sim.drain() == []
+
+
+def test_cancel_reports_cancelled_with_what_filled() -> None:
+    sim = broker()
+    sim.submit(order(1, oid="c"))
+    sim.cancel("c")
+    assert statuses(sim.drain()) == ["ACCEPTED", "CANCELLED"]
+    assert sim.open_orders() == ()
+    sim.cancel("c")  # ended already: not an error
+    assert sim.drain() == []
+
+
+def test_scheduled_rejects_reject_those_submissions() -> None:
+    sim = broker(faults=FaultPlan(reject_submissions={2}))
+    sim.submit(order(1))
+    sim.submit(order(1))
+    assert statuses(sim.drain()) == ["ACCEPTED", "REJECTED"]
+
+
+def test_duplicate_client_order_id_is_rejected() -> None:
+    sim = broker()
+    sim.submit(order(1, oid="same"))
+    sim.submit(order(1, oid="same"))
+    events = sim.drain()
+    assert statuses(events) == ["ACCEPTED", "REJECTED"] and "duplicate" in events[1].reason
+
+
+def test_disconnect_window_makes_every_call_raise_but_working_orders_still_fill() -> None:
+    window = (T0 + 1 * MINUTE, T0 + 3 * MINUTE)
+    sim = broker(faults=FaultPlan(disconnect_windows=(window,)))
+    sim.submit(order(1))
+    sim.on_bar(bar(1))
+    assert sim.book == {"MES": 1}
+    with pytest.raises(AdapterUnavailable):
+        sim.submit(order(1))
+    with pytest.raises(AdapterUnavailable):
+        sim.positions()
+    sim.on_bar(bar(3))
+    assert sim.positions() == {"MES": 1}
+
+
+def test_partial_fills_leave_the_rest_working() -> None:
+    sim = broker(seed=1, faults=FaultPlan(partial_p=1.0))
+    sim.submit(order(5))
+    (f,) = sim.on_bar(bar(1))
+    assert 1 <= f.qty < 5
+    assert len(sim.open_orders()) == 1
+
+
+def test_delayed_fill_report_arrives_after_its_filled_status() -> None:
+    sim = broker(faults=FaultPlan(delay_p=1.0, delay_bars=2))
+    sim.submit(order(1))
+    sim.on_bar(bar(1))
+    assert statuses(sim.drain()) == ["ACCEPTED", "FILLED"] and sim.in_flight() == 1
+    sim.on_bar(bar(2))
+    assert fills(sim.drain()) == []
+    sim.on_bar(bar(3))
+    assert len(fills(sim.drain())) == 1
+
+
+def test_duplicate_fill_reports_repeat_the_exec_id() -> None:
+    sim = broker(faults=FaultPlan(duplicate_p=1.0))
+    sim.submit(order(1))
+    sim.on_bar(bar(1))
+    reported = fills(sim.drain())
+    assert len(reported) == 2 and reported[0].exec_id == reported[1].exec_id
+    assert sim.book == {"MES": 1}
+
+
+def _run(seed: int) -> list:
+    sim = broker(seed=seed, slippage=RangeSlippage(jitter_ticks=3), faults=FaultPlan(
+        reject_p=0.2, partial_p=0.5, delay_p=0.3, duplicate_p=0.3))
+    out = []
+    for i in range(1, 30):
+        sim.submit(order(2 if i % 2 else -2, oid=f"d{i}"))
+        sim.on_bar(bar(i))
+        out.extend(sim.drain())
+    return out
+
+
+def test_same_seed_gives_the_same_events_and_another_seed_differs() -> None:
+    assert _run(7) == _run(7)
+    assert _run(7) != _run(8)
+
+
+def test_no_global_random_state_is_used() -> None:
+    import random
+
+    random.seed(1)
+    a = _run(3)
+    random.seed(2)
+    assert _run(3) == a
+
+
+def test_commission_default_is_a_fixed_fee() -> None:
+    assert isinstance(broker().commission, FixedCommission)
