@@ -1,8 +1,10 @@
 """Current machine states for a live risk review, read from an event log or a state folder.
 
 Only reading, and deliberately small: the formats are owned by the event log
-(``statebot.events``, whose reader also verifies the hash chain) and the
-persistence code; when they change, adapt the few names below. This only
+(``statebot.events``, whose reader verifies the hash chain) and the
+persistence code (``statebot.persistence``, whose reader checks the
+checksum); both are read through their own readers. When the shapes change,
+adapt the few names below. This only
 finds the last state each machine instance reached.
 
 Result shape: machine name -> instance label -> state, where the label is
@@ -12,14 +14,14 @@ for per-strategy or per-position machines.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from statebot.errors import DocsError, EventLogError
+from statebot.errors import DocsError, EventLogError, StateCorrupt
 from statebot.events import iter_events
 from statebot.machines._table import MachineSpec
+from statebot.persistence import DEFAULT_FILENAME, read_state_file
 
 States = dict[str, dict[str, str]]
 
@@ -33,7 +35,7 @@ TRANSITION_EVENTS: dict[str, str] = {
 }
 INSTANCE_KEYS = ("strategy", "symbol")
 EVENT_LOG_NAMES = ("events.jsonl",)
-LEARNING_STATE_NAMES = ("learning_state.json",)
+LEARNING_STATE_NAMES = (DEFAULT_FILENAME,)
 THROTTLE_MACHINE = "throttle"
 
 
@@ -82,48 +84,31 @@ def states_from_events(path: Path, specs: Sequence[MachineSpec], states: States 
     return states
 
 
-def _throttle_map(data: Any, depth: int = 0) -> Mapping[str, Any] | None:
-    """Find ``{strategy: state-or-{state: ...}}`` in a learning-state document, a few levels deep."""
-    if not isinstance(data, dict) or depth > 3:
-        return None
-    for key in ("throttle", "throttles", "strategies"):
-        value = data.get(key)
-        if isinstance(value, dict) and value and all(_throttle_state(v) is not None for v in value.values()):
-            return value
-    for value in data.values():
-        found = _throttle_map(value, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
-def _throttle_state(value: Any, depth: int = 0) -> str | None:
-    """``"THROTTLED"``, ``{"state": "THROTTLED"}`` or ``{"throttle": {"state": "THROTTLED", ...}, ...}``."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and depth < 2:
-        for key in ("state", "throttle_state", "throttle"):
-            found = _throttle_state(value.get(key), depth + 1)
-            if found is not None:
-                return found
-    return None
-
-
 def states_from_learning_state(path: Path, specs: Sequence[MachineSpec], states: States | None = None) -> States:
-    """Per-strategy throttle states from a saved learning state (JSON)."""
+    """Per-strategy throttle states from a saved learning state.
+
+    The file is read with ``statebot.persistence.read_state_file`` (format,
+    version and checksum checked); each strategy's state is
+    ``state.strategies.<name>.throttle.state``. Anything else raises ``DocsError``.
+    """
     states = {} if states is None else states
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_state_file(path)
+    except StateCorrupt as exc:
+        raise DocsError(str(exc)) from None
     except OSError as exc:
         raise DocsError(f"cannot read learning state {path}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DocsError(f"{path}: not a JSON learning state") from None
-    found = _throttle_map(data)
-    if found is None:
-        raise DocsError(f"{path}: no per-strategy throttle states found (looked for throttle/strategies -> name -> state)")
+    if data is None:
+        raise DocsError(f"learning state {path} does not exist")
+    strategies = data.get("strategies")
+    if not isinstance(strategies, dict):
+        raise DocsError(f"{path}: no 'strategies' object in its state")
     spec = _spec(THROTTLE_MACHINE, specs, str(path))
-    for strategy in sorted(found):
-        _record(states, spec, str(strategy), _throttle_state(found[strategy]), f"{path} strategy {strategy!r}")
+    for name in sorted(strategies):
+        entry = strategies[name]
+        throttle = entry.get("throttle") if isinstance(entry, dict) else None
+        state = throttle.get("state") if isinstance(throttle, dict) else None
+        _record(states, spec, str(name), state, f"{path} strategy {name!r} throttle")
     return states
 
 

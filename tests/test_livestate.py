@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
@@ -11,30 +10,10 @@ import pytest
 from statebot.errors import DocsError
 from statebot.events import EventLog
 from statebot.livestate import states_from_events, states_from_learning_state, states_from_state_dir
-from statebot.machines import SESSION_SPEC
-from statebot.machines._table import MachineSpec, Transition
+from statebot.machines import all_specs
+from statebot.persistence import encode_state
 
-THROTTLE = MachineSpec(
-    name="throttle",
-    states=("ACTIVE", "THROTTLED", "PROBATION"),
-    initial="ACTIVE",
-    transitions=(
-        Transition(trigger="throttle", source=("ACTIVE", "PROBATION"), dest="THROTTLED", why="unreliable"),
-        Transition(trigger="probe", source="THROTTLED", dest="PROBATION", why="cool-down over"),
-        Transition(trigger="restore", source="PROBATION", dest="ACTIVE", why="reliable again"),
-    ),
-)
-POSITION = MachineSpec(
-    name="position",
-    states=("FLAT", "ENTERING", "OPEN", "EXITING"),
-    initial="FLAT",
-    transitions=(Transition(trigger="enter", source="FLAT", dest="ENTERING", why="entry sent"),),
-)
-KILL = MachineSpec(
-    name="kill_switch", states=("ARMED", "TRIPPED"), initial="ARMED",
-    transitions=(Transition(trigger="trip", source="ARMED", dest="TRIPPED", why="critical"),),
-)
-SPECS = (SESSION_SPEC, POSITION, THROTTLE, KILL)
+SPECS = all_specs()  # the real machines: event types must map onto their names and states
 
 
 T0 = dt.datetime(2026, 11, 24, 15, 50, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
@@ -69,7 +48,7 @@ def test_the_last_transition_of_each_machine_instance_wins(tmp_path: Path) -> No
         "session": {"": "FLATTENING"},
         "position": {"orb/MES": "OPEN", "vwap/MES": "FLAT"},
         "throttle": {"vwap": "THROTTLED"},
-        "kill_switch": {"": "TRIPPED"},
+        "killswitch": {"": "TRIPPED"},
     }
 
 
@@ -105,46 +84,46 @@ def test_a_missing_event_log_is_an_error(tmp_path: Path) -> None:
         states_from_events(tmp_path / "nope.jsonl", SPECS)
 
 
-@pytest.mark.parametrize(
-    "document",
-    [
-        {"strategies": {"orb": {"state": "THROTTLED", "trades": 12}, "vwap": {"state": "ACTIVE"}}},
-        {"schema": 1, "checksum": "x", "data": {"throttle": {"orb": "THROTTLED", "vwap": "ACTIVE"}}},
-        {"payload": {"strategies": {"orb": {"throttle_state": "THROTTLED"}, "vwap": {"throttle": "ACTIVE"}}}},
-        {
-            "format": "statebot.learning_state", "schema_version": 1, "checksum": "sha256:00",
-            "state": {"schema_version": 1, "strategies": {
-                "orb": {"metrics": {"trades": 3}, "throttle": {"state": "THROTTLED", "reason": "losses", "resets": []}},
-                "vwap": {"metrics": {}, "throttle": {"state": "ACTIVE", "reason": None}},
-            }},
-        },
-    ],
-    ids=["strategies", "wrapped-throttle", "other-keys", "envelope-with-nested-throttle"],
-)
-def test_throttle_states_are_found_in_a_learning_state(tmp_path: Path, document: dict) -> None:
-    path = tmp_path / "learning_state.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
+def learning_state(folder: Path, throttles: dict[str, str]) -> Path:
+    """A learning state file as statebot.persistence writes it (envelope, checksum)."""
+    state = {"schema_version": 1, "fail_closed_reason": None, "fail_closed_at": None, "strategies": {
+        name: {"metrics": {}, "judged": {}, "throttle": {"state": value, "reason": None}, "trade_ids": []}
+        for name, value in throttles.items()
+    }}
+    path = folder / "learning_state.json"
+    path.write_bytes(encode_state(state, T0))
+    return path
+
+
+def test_throttle_states_are_read_from_a_saved_learning_state(tmp_path: Path) -> None:
+    path = learning_state(tmp_path, {"orb": "THROTTLED", "vwap": "ACTIVE"})
     assert states_from_learning_state(path, SPECS) == {"throttle": {"orb": "THROTTLED", "vwap": "ACTIVE"}}
 
 
-def test_a_learning_state_without_throttle_states_is_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "learning_state.json"
-    path.write_text(json.dumps({"metrics": [1, 2]}), encoding="utf-8")
-    with pytest.raises(DocsError, match=r"no per-strategy throttle states found"):
+def test_an_altered_learning_state_is_an_error(tmp_path: Path) -> None:
+    path = learning_state(tmp_path, {"orb": "THROTTLED"})
+    path.write_text(path.read_text().replace("THROTTLED", "ACTIVE"))
+    with pytest.raises(DocsError, match=r"learning_state.json fails its checksum"):
         states_from_learning_state(path, SPECS)
 
 
 def test_a_torn_learning_state_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "learning_state.json"
-    path.write_text('{"strategies": {"orb": ', encoding="utf-8")
-    with pytest.raises(DocsError, match=r"learning_state.json: not a JSON learning state"):
+    path.write_text('{"format": "statebot.learning_state", "state": {"strategies": ')
+    with pytest.raises(DocsError, match=r"learning_state.json is truncated or not JSON"):
+        states_from_learning_state(path, SPECS)
+
+
+def test_a_throttle_state_the_machine_does_not_have_is_an_error(tmp_path: Path) -> None:
+    path = learning_state(tmp_path, {"orb": "NAPPING"})
+    with pytest.raises(DocsError, match=r"strategy 'orb' throttle: 'NAPPING' is not a state of throttle"):
         states_from_learning_state(path, SPECS)
 
 
 def test_a_state_folder_reads_the_log_then_the_saved_throttle_states(tmp_path: Path) -> None:
     log(tmp_path, ("THROTTLE_TRANSITION", {"strategy": "orb", "reason": "losses", "from": "ACTIVE", "to": "THROTTLED"}),
         ("SESSION_TRANSITION", {"from": "PRE_OPEN", "to": "TRADING", "session": "2026-11-24"}))
-    (tmp_path / "learning_state.json").write_text(json.dumps({"strategies": {"orb": {"state": "PROBATION"}}}))
+    learning_state(tmp_path, {"orb": "PROBATION"})
     assert states_from_state_dir(tmp_path, SPECS) == {"session": {"": "TRADING"}, "throttle": {"orb": "PROBATION"}}
 
 
