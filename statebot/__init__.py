@@ -54,6 +54,9 @@ from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFu
 from statebot.events import iter_events
 from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
 
+# risk-review docs
+from statebot.errors import DocsError
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -63,6 +66,7 @@ __all__ = [
     "CLOSED",
     "CalendarError",
     "ConfigError",
+    "DocsError",
     "ExchangeCalendar",
     "FLATTENING",
     "FixedHoursCalendar",
