@@ -54,6 +54,9 @@ from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFu
 from statebot.events import iter_events
 from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
 
+# risk-review docs
+from statebot.errors import DocsError
+
 # the runner: everything composed, and the small simulation loop
 from statebot.runner import ACTIONS, ENTER, FLATTEN, HOLD, SKIP, BotRunner, Decision
 from statebot.runner import EXIT_ACTION as EXIT
@@ -68,6 +71,7 @@ __all__ = [
     "CLOSED",
     "CalendarError",
     "ConfigError",
+    "DocsError",
     "ExchangeCalendar",
     "FLATTENING",
     "FixedHoursCalendar",

@@ -21,6 +21,8 @@ import attrs
 
 from statebot.errors import BarRejected
 
+_UTC = dt.timezone.utc
+
 Price = Union[float, int, Decimal]
 """A price as it arrives from data: finite and positive. Ticks are made from it
 at the instrument boundary, never here."""
@@ -99,11 +101,11 @@ class BarClock:
 
     @property
     def now(self) -> dt.datetime | None:
-        """The last accepted time, or None before the first."""
+        """The last accepted time (in UTC), or None before the first."""
         return self._now
 
     def subscribe(self, listener: TimeListener) -> None:
-        """Call ``listener(t)`` on every accepted time from now on."""
+        """Call ``listener(t)`` on every accepted time from now on (``t`` in UTC)."""
         self._listeners.append(listener)
 
     def advance(self, t: dt.datetime) -> None:
@@ -112,8 +114,11 @@ class BarClock:
         Raises ``BarRejected`` (``naive_datetime`` or ``not_after_previous``)
         and changes nothing when ``t`` is naive or not after ``now``.
         """
-        if t.tzinfo is None:
-            require_aware(t)
+        if t.tzinfo is not _UTC:
+            if t.tzinfo is None:
+                require_aware(t)
+            # two times in one ZoneInfo compare by wall clock, ignoring fold (the fall-back hour)
+            t = t.astimezone(_UTC)
         now = self._now
         if now is not None and t <= now:
             raise BarRejected("not_after_previous", f"time {t.isoformat()} is not after the last seen {now.isoformat()}")

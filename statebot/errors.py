@@ -174,3 +174,8 @@ class StateInUse(StatebotError):
 
 class MissingDependency(StatebotError, ImportError):
     """An optional dependency (an extra such as ``ibkr``) is not installed; the message says how to install it."""
+
+class DocsError(StatebotError):
+    """The risk-review docs cannot be generated truthfully (a declared invariant
+    has no test, a marker names an unknown machine, a marked test is not
+    collected, a state source cannot be read)."""

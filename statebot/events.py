@@ -246,6 +246,7 @@ class Event:
         """
         validate_payload(type, payload, extra_types)
         _aware(None, None, ts)
+        ts = _fixed_offset(ts)  # the stored form; see _fixed_offset
         plain = _plain(payload, f"{type} payload")
         body = {"seq": seq, "ts": ts.isoformat(), "type": type, "payload": plain, "config_hash": config_hash, "prev_hash": prev_hash}
         return cls(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash, prev_hash=prev_hash, hash=_digest(body))

@@ -504,3 +504,15 @@ def test_whatever_is_appended_reads_back_equal(tmp_path_factory: pytest.TempPath
         written = [log.append(ts, STATE_SAVED, payload) for ts, payload in batch]
     assert read_events(path) == written
     assert verify(path).events == len(batch)
+
+
+def test_an_event_in_the_fall_back_hour_reads_back_equal(tmp_path: Path) -> None:
+    """01:00 EST on 2026-11-01 (fold=1) is ambiguous in New York; the stored offset says which."""
+    from zoneinfo import ZoneInfo
+
+    path = tmp_path / "e.jsonl"
+    with EventLog(path, config_hash=CFG) as log:
+        written = log.append(dt.datetime(2026, 11, 1, 1, 0, fold=1, tzinfo=ZoneInfo("America/New_York")), STATE_SAVED,
+                             {"path": "state.json", "seq": 1})
+    assert read_events(path) == [written]
+    assert written.ts.utcoffset() == dt.timedelta(hours=-5)
