@@ -57,6 +57,11 @@ from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
 # risk-review docs
 from statebot.errors import DocsError
 
+# the runner: everything composed, and the small simulation loop
+from statebot.runner import ACTIONS, ENTER, FLATTEN, HOLD, SKIP, BotRunner, Decision
+from statebot.runner import EXIT_ACTION as EXIT
+from statebot.simulation import SessionFlatten, SimulationResult, simulate
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -196,4 +201,18 @@ __all__ += [
     "SyntheticBars",
     "iter_events",
     "read_bars_csv",
+]
+
+__all__ += [
+    "ACTIONS",
+    "BotRunner",
+    "Decision",
+    "ENTER",
+    "EXIT",
+    "FLATTEN",
+    "HOLD",
+    "SKIP",
+    "SessionFlatten",
+    "SimulationResult",
+    "simulate",
 ]

@@ -68,6 +68,7 @@ STATE_SAVED = "STATE_SAVED"
 STATE_SAVE_FAILED = "STATE_SAVE_FAILED"
 STATE_LOAD_FAILED = "STATE_LOAD_FAILED"
 EVENT_LOG_TAIL_MOVED = "EVENT_LOG_TAIL_MOVED"
+RUNNER_ERROR = "RUNNER_ERROR"
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
     SESSION_TRANSITION: frozenset({"from", "to", "session"}),
@@ -94,6 +95,9 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     STATE_LOAD_FAILED: frozenset({"error", "moved_to"}),
     # this log's torn last line (a crash mid-write) was moved to another file on reopening
     EVENT_LOG_TAIL_MOVED: frozenset({"line", "bytes", "moved_to"}),
+    # the runner caught an error at one stage of a bar (a refused transition, an adapter
+    # failure, a bad signal) and carried on; stage names where
+    RUNNER_ERROR: frozenset({"stage", "error"}),
 }
 """Every built-in event type and the payload keys it must carry (more are allowed).
 
@@ -104,7 +108,7 @@ each records something a risk reviewer must be able to find."""
 DURABLE_TYPES: frozenset[str] = frozenset(
     {
         SESSION_TRANSITION, SESSION_EXIT_FLATTEN, ORDER_SUBMITTED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
-        THROTTLE_TRANSITION, KILL_SWITCH, STATE_SAVE_FAILED, STATE_LOAD_FAILED, EVENT_LOG_TAIL_MOVED,
+        THROTTLE_TRANSITION, KILL_SWITCH, STATE_SAVE_FAILED, STATE_LOAD_FAILED, EVENT_LOG_TAIL_MOVED, RUNNER_ERROR,
     }
 )
 """Types fsynced at once under the ``"transitions"`` policy: session, position,

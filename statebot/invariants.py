@@ -189,13 +189,22 @@ SUBJECTS: tuple[Subject, ...] = (
     ),
     Subject(
         name="runner",
-        description="The parts the bot runner composes around the machines: configuration, position sizing, quality gates.",
+        description="The bot runner (`statebot/runner.py`) and the parts it composes around the machines: "
+        "configuration, position sizing, quality gates.",
         invariants=(
             "the quality gates fail closed: an entry passes only with finite DVS and EQS at or above their thresholds",
             "position size never exceeds max contracts, the throttle cap, or the risk budget",
             "the returned size is the largest allowed: one more contract breaks the budget or a cap",
             "position size grows (weakly) with equity",
             "the config hash depends on the configuration's meaning, not how the file spells it",
+            # BotRunner (statebot/runner.py)
+            "no position is held at a session close, early closes included",
+            "a position still held when the session closes trips the kill switch",
+            "nothing is entered outside TRADING or after the entry cut-off",
+            "a closed trade's net P&L is gross minus commission per contract per side",
+            "a position the broker does not confirm is never adopted: mismatch event and trip",
+            "a fill of an order nobody sent is logged and, once the venue holds it, trips the kill switch",
+            "under random bars, gaps, faults and restarts the log replays to the runner's states and nothing enters outside TRADING",
         ),
     ),
 )

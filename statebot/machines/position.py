@@ -41,6 +41,9 @@ from statebot.orders import (
     OrderStatus,
 )
 
+SNAPSHOT_EXEC_IDS = 1000
+"""How many of the latest applied exec ids a snapshot keeps (to refuse a fill reported again)."""
+
 FLAT = "FLAT"
 ENTERING = "ENTERING"
 OPEN = "OPEN"
@@ -183,7 +186,10 @@ class PositionMachine(TableMachine):
         self.instrument = instrument
         self._qty = 0
         self._orders: dict[str, _Tracked] = {}
-        self._exec_ids: set[str] = set()
+        # orders that ended and are fully accounted for, moved out of _orders so the per-bar
+        # queries stay O(live orders); a report that touches one brings it back
+        self._done: dict[str, _Tracked] = {}
+        self._exec_ids: dict[str, None] = {}
         self._trip: _Trip | None = None
         self._dest = FLAT
 
@@ -211,7 +217,7 @@ class PositionMachine(TableMachine):
         return self._model.state == FLAT and not any(t.live for t in self._orders.values())
 
     def knows(self, order_id: str) -> bool:
-        return order_id in self._orders
+        return order_id in self._orders or order_id in self._done
 
     def seen(self, exec_id: str) -> bool:
         """True when the execution ``exec_id`` was already applied."""
@@ -226,7 +232,8 @@ class PositionMachine(TableMachine):
         return tuple(oid for oid, t in self._orders.items() if t.is_entry and t.live and not t.cancel_requested)
 
     def order(self, order_id: str) -> OrderRequest:
-        return self._orders[order_id].order
+        tracked = self._orders.get(order_id) or self._done[order_id]
+        return tracked.order
 
     # commands -----------------------------------------------------------------
 
@@ -320,13 +327,14 @@ class PositionMachine(TableMachine):
 
     def on_status(self, status: OrderStatus) -> None:
         """Apply an order status report. Unknown order ids are ignored (they are not ours)."""
-        tracked = self._orders.get(status.order_id)
+        tracked = self._lookup(status.order_id)
         if tracked is None:
             return
         tracked.status = status.status
         tracked.reported_filled = max(tracked.reported_filled, status.filled)
         if self._derive() != self._model.state:
             self._fire_to("order_ended")
+        self._compact()
 
     def on_fill(self, fill: Fill) -> ClosedTrade | None:
         """Apply ``fill`` once; return the round trip it closed, if any.
@@ -339,9 +347,9 @@ class PositionMachine(TableMachine):
             return None
         if fill.symbol != self.symbol:
             raise ValueError(f"fill {fill.exec_id} of {fill.symbol} sent to the {self.symbol} position")
-        self._exec_ids.add(fill.exec_id)
+        self._exec_ids[fill.exec_id] = None
         anomaly: tuple[str, str] | None = None
-        tracked = self._orders.get(fill.order_id)
+        tracked = self._lookup(fill.order_id)
         if tracked is None:
             anomaly = ("unknown_order", f"fill {fill.exec_id} of unknown order {fill.order_id!r}: {fill.qty} applied")
         else:
@@ -354,9 +362,68 @@ class PositionMachine(TableMachine):
         if before != 0 and self._qty * before < 0 and anomaly is None:
             anomaly = ("through_zero", f"fill {fill.exec_id} of {fill.qty} reversed position {before} to {self._qty}")
         self._fire_to("anomalous_fill" if anomaly else "fill")
+        self._compact()
         if anomaly is not None:
             raise OverFill(anomaly[0], f"{self.strategy}/{self.symbol}: {anomaly[1]}", fill=fill, closed=closed)
         return closed
+
+    # snapshot -----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready state for a restart: quantity, live orders, the open trip and the
+        applied exec ids (money and times as strings)."""
+        trip = self._trip
+        return {
+            "strategy": self.strategy, "symbol": self.symbol, "state": self.state, "qty": self._qty,
+            "orders": [
+                {"order": {"client_order_id": t.order.client_order_id, "qty": t.order.qty, "kind": t.order.kind,
+                           "purpose": t.order.purpose, "limit_ticks": t.order.limit_ticks, "stop_ticks": t.order.stop_ticks},
+                 "filled": t.filled, "status": t.status, "reported_filled": t.reported_filled,
+                 "cancel_requested": t.cancel_requested}
+                for t in self._orders.values() if t.live
+            ],
+            "exec_ids": list(self._exec_ids)[-SNAPSHOT_EXEC_IDS:],
+            "trip": None if trip is None else {
+                "direction": trip.direction, "opened_at": trip.opened_at.isoformat(), "open_qty": trip.open_qty,
+                "open_notional": trip.open_notional, "close_qty": trip.close_qty, "close_notional": trip.close_notional,
+                "commission": str(trip.commission), "fills": trip.fills,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], instrument: InstrumentSpec) -> PositionMachine:
+        """The machine ``to_dict`` described (only its live orders are kept).
+
+        Raises ``ValueError`` when the data are malformed or inconsistent: a state
+        that does not follow from the quantity and the live orders.
+        """
+        try:
+            m = cls(str(data["strategy"]), instrument)
+            for entry in data["orders"]:
+                o = entry["order"]
+                order = OrderRequest(client_order_id=o["client_order_id"], strategy=m.strategy, symbol=m.symbol,
+                                     qty=o["qty"], kind=o["kind"], purpose=o["purpose"],
+                                     limit_ticks=o["limit_ticks"], stop_ticks=o["stop_ticks"])
+                m._orders[order.client_order_id] = _Tracked(order, filled=int(entry["filled"]), status=str(entry["status"]),
+                                                            reported_filled=int(entry["reported_filled"]),
+                                                            cancel_requested=bool(entry["cancel_requested"]))
+            m._exec_ids = {str(x): None for x in data["exec_ids"]}
+            m._qty = int(data["qty"])
+            t = data["trip"]
+            if t is not None:
+                m._trip = _Trip(direction=int(t["direction"]), opened_at=dt.datetime.fromisoformat(t["opened_at"]),
+                                open_qty=int(t["open_qty"]), open_notional=int(t["open_notional"]),
+                                close_qty=int(t["close_qty"]), close_notional=int(t["close_notional"]),
+                                commission=Decimal(t["commission"]), fills=int(t["fills"]))
+            state = str(data["state"])
+        except (KeyError, TypeError, ArithmeticError) as exc:
+            raise ValueError(f"position snapshot {data!r} is malformed: {exc!r}") from None
+        if state not in POSITION_SPEC.states or m._derive() != state or (m._qty != 0) != (m._trip is not None):
+            raise ValueError(f"position snapshot of {m.strategy}/{m.symbol}: state {state} does not follow from "
+                             f"qty {m._qty} and its live orders")
+        m._dest = state
+        m._machine.set_state(state, model=m._model)
+        return m
 
     # internals ----------------------------------------------------------------
 
@@ -366,8 +433,21 @@ class PositionMachine(TableMachine):
                              f"not {self.strategy}/{self.symbol}")
         if (order.purpose == ENTRY) != entry:
             raise ValueError(f"order {order.client_order_id} has purpose {order.purpose!r}")
-        if order.client_order_id in self._orders:
+        if order.client_order_id in self._orders or order.client_order_id in self._done:
             raise ValueError(f"order id {order.client_order_id!r} was already used")
+
+    def _lookup(self, order_id: str) -> _Tracked | None:
+        tracked = self._orders.get(order_id)
+        if tracked is None:
+            tracked = self._done.pop(order_id, None)
+            if tracked is not None:
+                self._orders[order_id] = tracked
+        return tracked
+
+    def _compact(self) -> None:
+        if len(self._orders) > 4:
+            for oid in [oid for oid, t in self._orders.items() if not t.live]:
+                self._done[oid] = self._orders.pop(oid)
 
     def _register(self, order: OrderRequest) -> None:
         self._orders[order.client_order_id] = _Tracked(order)
