@@ -30,6 +30,12 @@ The fixed order of one bar (``run_once``):
    flattened too.
 4. Reconcile at a quiet point (reports were applied since the last check and
    no order is live): a difference is ``POSITION_MISMATCH`` and a trip.
+   Disconnects: a drain the venue cannot answer is ``VENUE_CONNECTION
+   {connected: false}`` (logged once) and no entry is sent while it lasts;
+   the first drain it answers again is ``VENUE_CONNECTION {connected: true}``
+   and entries stay refused (``SKIP reconciling``) until a reconciliation ran.
+   Flattening goes on being attempted throughout (the ``Flattener``'s rules);
+   a position still held when the session closes trips the kill switch.
 5. Learning ``on_time``: cooldowns that ended (``THROTTLE_TRANSITION``).
 6. Kill switch and flatten: while a flatten is under way (the session's, or
    the kill switch TRIPPED) the ``Flattener`` is stepped once per bar or
@@ -108,6 +114,7 @@ from statebot.events import (
     STATE_LOAD_FAILED,
     THROTTLE_TRANSITION,
     TRADE_CLOSED,
+    VENUE_CONNECTION,
     EventLog,
     minutes,
 )
@@ -292,6 +299,7 @@ class BotRunner(RunnerPersistence):
         self._reconcile_due = False
         self._connected = True
         self._stopping = False
+        self._resync = False
         self._positions_logged: dict[tuple[str, str], str] = {}
         self._last_bar: Bar | None = None
         self._flatten_stepped_at: dt.datetime | None = None
@@ -606,9 +614,15 @@ class BotRunner(RunnerPersistence):
         except AdapterUnavailable as exc:
             if self._connected:
                 self._connected = False
+                self._resync = True
                 self._error(t, "drain", exc)
+                self._log(t, VENUE_CONNECTION, {"connected": False, "detail": str(exc)})
             return
-        self._connected = True
+        if not self._connected:
+            # back: no entry until the venue's positions were compared with the machines'
+            self._connected = True
+            self._reconcile_due = True
+            self._log(t, VENUE_CONNECTION, {"connected": True, "detail": "reachable again; reconciling before entries"})
         if not events:
             return
         self._reconcile_due = True
@@ -711,6 +725,7 @@ class BotRunner(RunnerPersistence):
         except AdapterUnavailable:
             return
         self._reconcile_due = False
+        self._resync = False
         mismatches = reconcile(self.book.expected_positions(), venue)
         if not mismatches:
             return
@@ -897,6 +912,10 @@ class BotRunner(RunnerPersistence):
             return Decision(action=SKIP, reason="session", detail=self.session.state)
         if self._stopping:
             return Decision(action=SKIP, reason="stopping")
+        if not self._connected:
+            return Decision(action=SKIP, reason="adapter_unavailable", detail="venue disconnected")
+        if self._resync:
+            return Decision(action=SKIP, reason="reconciling", detail="positions not yet reconciled after a reconnect")
         if not self.killswitch.allows_entries:
             return Decision(action=SKIP, reason="kill_switch")
         learning = self.learning
