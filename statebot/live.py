@@ -136,10 +136,19 @@ class LiveSession:
         try:
             while not stop():
                 self.step()
-                self._sleep(wait)
+                self._wait(wait)
         finally:
             flat = self.shutdown()
         return flat
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep while the client library runs; a connection that drops meanwhile is not an error here
+        (the client library raises ``ConnectionError`` from its sleep; the adapter has noted the drop
+        and the next step reconnects)."""
+        try:
+            self._sleep(seconds)
+        except ConnectionError as exc:
+            log.warning("connection to TWS dropped: %r", exc)
 
     def shutdown(self) -> bool:
         """Flatten (unless OBSERVE), close the runner and the connection. Idempotent.
@@ -157,7 +166,7 @@ class LiveSession:
                 start = self.now()
                 runner.flatten_now("shutdown", start)
                 while runner.flattening and self.now() - start <= self.stop_timeout:
-                    self._sleep(min(self.heartbeat.total_seconds(), 0.5))
+                    self._wait(min(self.heartbeat.total_seconds(), 0.5))
                     now = self.now()
                     if not self.ib.connected and self.ib.reconnect_if_due(now):
                         self.reconnects += 1
