@@ -59,10 +59,10 @@ class Harness:
         self.tmp = tmp
         self.wall = SimWall(START)
         self.pushed = 0
-        self.paused_bars = False
+        self.bars_until: dt.datetime | None = None  # the feed goes quiet from then on
         self.before_step: list[Callable[[Harness], None]] = []
         venue, self.ib = IBKRSettings(mode=mode, host=gateway.host, port=gateway.port, client_id=7).adapter(
-            ib=lib.IB(), clock=self.wall)
+            ib=lib.IB(), clock=self.wall, timeout_s=0.25)
         self.runner = BotRunner(strategy, venue, equity=Decimal("10000"), config=Config(), state_dir=tmp / "state",
                                 event_log=tmp / "events.jsonl", start=START)
         self.loop = LiveSession(self.runner, self.ib, mode=mode, bar_minutes=1, heartbeat=STEP, session_date=SESSION,
@@ -78,7 +78,8 @@ class Harness:
             hook(self)
         bar_start = self.wall.t
         self.wall.t += STEP
-        if self.ib.connected and not self.paused_bars:
+        feeding = self.bars_until is None or bar_start < self.bars_until
+        if feeding and self.ib.connected and self.ib.ib.realtimeBars():
             self.gateway.push_realtime_bars([HistBar(bar_start, PRICE, PRICE, PRICE, PRICE, 10)])
             self.pushed += 1
             self._wait_for_bars()
@@ -196,3 +197,110 @@ def test_stopping_in_observe_mode_sends_nothing_and_does_not_flatten(harness_for
     h.run_until(dt.datetime(2026, 11, 23, 20, 53, tzinfo=UTC))
     assert h.events("SESSION_EXIT_FLATTEN") == []
     assert gateway.count("placeOrder") == 0 and not h.ib.connected
+
+
+def at(hhmmss: str) -> dt.datetime:
+    h, m, s = (int(x) for x in hhmmss.split(":"))
+    return dt.datetime(2026, 11, 23, h, m, s, tzinfo=UTC)
+
+
+def outage(start: dt.datetime, end: dt.datetime) -> Callable[[Harness], None]:
+    """A step hook: the gateway drops every connection at ``start`` and refuses new ones until ``end``."""
+    state = {"dropped": False, "back": False}
+
+    def hook(h: Harness) -> None:
+        if not state["dropped"] and h.wall.t >= start:
+            state["dropped"] = True
+            h.gateway.set_accepting(False)
+            h.gateway.drop()
+        if state["dropped"] and not state["back"] and h.wall.t >= end:
+            state["back"] = True
+            h.gateway.set_accepting(True)
+
+    return hook
+
+
+def first_flatten_stays_working(gateway: FakeGateway) -> None:
+    """Entries fill; the first flatten order is accepted but never fills; later ones fill."""
+    flattens = {"n": 0}
+
+    def policy(order: Any) -> list[Any]:
+        if ":flatten:" in order.order_ref:
+            flattens["n"] += 1
+            if flattens["n"] == 1:
+                return [Accept()]
+        return [Accept(), GatewayFill(price=PRICE)]
+
+    gateway.order_policy = policy
+
+
+@pytest.mark.invariant("a disconnect in the middle of a flatten: the flatten is retried after the reconnect and the session ends flat",
+                       machine="session")
+def test_a_disconnect_in_the_middle_of_a_flatten_is_retried_until_flat(harness_for: Callable[..., Harness],
+                                                                      gateway: FakeGateway) -> None:
+    first_flatten_stays_working(gateway)
+    h = harness_for(PAPER)
+    h.before_step.append(outage(at("20:55:10"), at("20:56:00")))
+    h.run_until(at("21:01:00"))
+    connections = [e["payload"]["connected"] for e in h.events("VENUE_CONNECTION")]
+    assert connections == [False, True]
+    assert h.loop.reconnects >= 1
+    flattens = [e for e in h.events("ORDER_SUBMITTED") if e["payload"]["purpose"] == "flatten"]
+    assert len(flattens) >= 2
+    assert all(q == 0 for q in gateway.positions().values())
+    assert h.runner.position_qty == 0
+    assert "position_held_at_close" not in [e["payload"]["reason"] for e in h.events("KILL_SWITCH")]
+    verify(h.tmp / "events.jsonl")
+
+
+@pytest.mark.invariant("a venue unreachable from the flatten past the close trips the kill switch (position held at close)",
+                       machine="killswitch")
+def test_a_disconnect_from_the_flatten_past_the_close_trips_the_kill_switch(harness_for: Callable[..., Harness],
+                                                                           gateway: FakeGateway) -> None:
+    fill_every_order(gateway)
+    h = harness_for(PAPER)
+    h.before_step.append(outage(at("20:54:30"), at("21:00:30")))
+    h.run_until(at("21:01:30"))
+    reasons = [e["payload"]["reason"] for e in h.events("KILL_SWITCH")]
+    assert "position_held_at_close" in reasons
+    assert h.runner.killswitch_state == "TRIPPED"
+    # the flatten went on after the reconnect: the position did not stay at IB
+    assert all(q == 0 for q in gateway.positions().values())
+
+
+@pytest.mark.invariant("reconnecting to a position the bot did not expect trips the kill switch; no entry follows",
+                       machine="killswitch")
+def test_a_reconnect_with_an_unexpected_position_trips_the_kill_switch(harness_for: Callable[..., Harness],
+                                                                      gateway: FakeGateway) -> None:
+    fill_every_order(gateway)
+    strategy = Scripted()
+    h = harness_for(PAPER, strategy)
+
+    def someone_trades_while_we_are_away(hh: Harness) -> None:
+        if hh.wall.t == at("20:51:30"):
+            gateway.set_position(gateway.contract("MESZ6"), 2, "6000", push=False)
+
+    h.before_step.append(outage(at("20:51:00"), at("20:52:00")))
+    h.before_step.append(someone_trades_while_we_are_away)
+    h.before_step.append(lambda hh: setattr(strategy, "want", long()) if hh.wall.t >= at("20:52:00") else None)
+    h.run_until(at("20:54:00"))
+    mismatch = h.events("POSITION_MISMATCH")
+    assert mismatch and mismatch[0]["payload"]["broker"] == 2
+    assert h.events("KILL_SWITCH")[0]["payload"]["reason"] == "position_mismatch"
+    assert not [e for e in h.events("ORDER_SUBMITTED") if e["payload"]["purpose"] == "entry"]
+    types = [e["type"] for e in h.events()]
+    assert types.index("POSITION_MISMATCH") > types.index("VENUE_CONNECTION")
+
+
+@pytest.mark.invariant("when IB stops sending bars the wall-time heartbeat still flattens the session and closes it flat",
+                       machine="session")
+def test_the_session_flattens_and_closes_when_bars_stop(harness_for: Callable[..., Harness], gateway: FakeGateway) -> None:
+    fill_every_order(gateway)
+    h = harness_for(PAPER)
+    h.bars_until = at("20:52:00")
+    h.run_until(at("21:01:00"))
+    assert [e["payload"]["to"] for e in h.events("SESSION_TRANSITION")][-2:] == ["FLATTENING", "CLOSED"]
+    [flatten] = [e for e in h.events("SESSION_EXIT_FLATTEN") if e["payload"]["reason"] == "flatten_lead"]
+    assert flatten["ts"].startswith("2026-11-23T20:55:0")
+    assert all(q == 0 for q in gateway.positions().values())
+    assert h.events("KILL_SWITCH") == []
