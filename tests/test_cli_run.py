@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from statebot import verify
 from statebot.adapters.ibkr import LIVE_ACKNOWLEDGEMENT
 from statebot.cli import main
 
 FLAGS = ("--adapter", "--mode", "--host", "--port", "--client-id", "--config", "--live", "--strategy", "--symbol",
-         "--bar-size", "--heartbeat", "--state-dir", "--events", "--equity", "--stop-timeout")
+         "--bar-size", "--heartbeat", "--state-dir", "--events", "--equity", "--stop-timeout", "--rearm-kill-switch")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -76,3 +81,34 @@ def test_an_unreachable_tws_exits_2_and_leaves_no_state(tmp_path: Path) -> None:
 def test_a_bar_size_that_does_not_divide_a_day_is_a_usage_error(tmp_path: Path) -> None:
     out = cli("run", "--adapter", "ibkr", "--mode", "PAPER", "--config", str(tmp_path / "x.toml"), "--bar-size", "7m")
     assert out.returncode == 2 and "divide a day" in out.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ib_insync") is None and importlib.util.find_spec("ib_async") is None,
+                    reason="the ibkr extra is not installed")
+def test_sigterm_stops_a_paper_run_flat_with_a_verified_event_log(tmp_path: Path) -> None:
+    from tests.ibkr.fake_gateway import FakeGateway
+
+    cfg = tmp_path / "bot.toml"
+    cfg.write_text("")
+    with FakeGateway() as gw:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "statebot", "run", "--adapter", "ibkr", "--mode", "PAPER", "--port", str(gw.port),
+             "--client-id", "9", "--config", str(cfg), "--state-dir", str(tmp_path / "state"),
+             "--events", str(tmp_path / "events.jsonl"), "--heartbeat", "200ms"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            gw.wait_for("reqRealTimeBars", timeout=30)
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert gw.count("placeOrder") == 0
+    assert proc.returncode == 0, err
+    assert "SIGTERM received" in err
+    verify(tmp_path / "events.jsonl")
+    reasons = [json.loads(line)["payload"].get("reason") for line in (tmp_path / "events.jsonl").read_text().splitlines()
+               if json.loads(line)["type"] == "SESSION_EXIT_FLATTEN"]
+    assert reasons == ["shutdown"]

@@ -88,6 +88,9 @@ def register(sub: Any) -> None:
                    help="account value sizing starts from (default: the account's NetLiquidation as TWS reports it)")
     p.add_argument("--stop-timeout", type=_duration, default=dt.timedelta(minutes=2), metavar="DURATION",
                    help="on Ctrl-C/SIGTERM, wait at most this long for the flatten (default 2m)")
+    p.add_argument("--rearm-kill-switch", default=None, metavar="NOTE",
+                   help="a tripped kill switch stays tripped across restarts: re-arm it at start, recording NOTE "
+                   "(why it is safe to trade again) in the event log")
     p.set_defaults(run=run)
 
 
@@ -153,6 +156,11 @@ def run(args: argparse.Namespace) -> int:
             equity = args.equity if args.equity is not None else _account_equity(ib, config.ibkr.account)
             runner = BotRunner.from_config(config, strategy=strategy, adapter=venue, equity=equity, clock=LiveClock(),
                                            state_dir=args.state_dir, event_log=args.events)
+            if args.rearm_kill_switch is not None:
+                if runner.killswitch_state == "TRIPPED":
+                    runner.reset_kill_switch(args.rearm_kill_switch, LiveClock.wall_time())
+                else:
+                    print("statebot run: the kill switch is ARMED; --rearm-kill-switch ignored", file=sys.stderr)
             session = LiveSession(runner, ib, mode=args.mode, bar_minutes=args.bar_size, heartbeat=args.heartbeat,
                                   stop_timeout=args.stop_timeout)
             session.start()
