@@ -9,7 +9,16 @@ import pytest
 
 from statebot import verify
 from statebot.errors import AdapterUnavailable
-from tests.runner_helpers import Scripted, broker, drive, et, events, long, make_runner, minute_bars
+from tests.runner_helpers import (
+    Scripted,
+    broker,
+    drive,
+    et,
+    events,
+    long,
+    make_runner,
+    minute_bars,
+)
 
 
 def test_flatten_now_closes_the_position_and_logs_why(tmp_path: Path) -> None:
