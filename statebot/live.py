@@ -7,7 +7,10 @@ it is a module of its own so tests can run it without the command line. One
 1. While the connection is down, ``ib.reconnect_if_due(now)`` tries again on
    the adapter's backoff schedule (never giving up; a flatten keeps waiting
    for it). After a reconnect the real-time bars are requested again; the
-   runner reconciles positions before it trades again.
+   runner reconciles positions before it trades again. On a new exchange date
+   whose front month (roll rule in ``statebot.adapters.ibkr.contracts``)
+   differs from the contract traded, the loop switches to it as soon as the
+   runner is flat with no working order (reconnecting to qualify it).
 2. Every N-minute bar completed since the last step (and any bar overdue by
    the aggregator's ``late_after``) goes to ``runner.run_once``, oldest first.
 3. ``runner.run_heartbeat`` at wall time, so the session flattens and closes
@@ -36,9 +39,10 @@ import logging
 from collections.abc import Callable
 
 from statebot.adapters.ibkr.adapter import IBKRAdapter
+from statebot.adapters.ibkr.contracts import front_month
 from statebot.adapters.ibkr.settings import MODES, OBSERVE
 from statebot.clock import LiveClock, require_aware
-from statebot.errors import ConfigError
+from statebot.errors import AdapterUnavailable, ConfigError
 from statebot.runner import BotRunner, Decision
 
 log = logging.getLogger("statebot.live")
@@ -89,6 +93,8 @@ class LiveSession:
         self._sleep = sleep if sleep is not None else ib.ib.sleep
         self._session_date = session_date
         self.reconnects = 0
+        self.rolls = 0
+        self._day: dt.date | None = None
         self.stopped_flat: bool | None = None
 
     def now(self) -> dt.datetime:
@@ -101,11 +107,12 @@ class LiveSession:
         Raises ``AdapterUnavailable`` when TWS cannot be reached (nothing
         started), ``ConfigError`` for an account of the wrong kind.
         """
+        day = self._session_date
+        if day is None:
+            day = self.now().astimezone(self.runner.session.schedule.tz).date()
         if not self.ib.connected:
-            day = self._session_date
-            if day is None:
-                day = self.now().astimezone(self.runner.session.schedule.tz).date()
             self.ib.connect(day)
+        self._day = day
         log.info("connected to %s:%s as client %s, trading %s", self.ib.host, self.ib.port, self.ib.client_id,
                  self.ib.contract(self.symbol).localSymbol)
         self._subscribe()
@@ -121,6 +128,8 @@ class LiveSession:
             self.reconnects += 1
             log.warning("reconnected to TWS (reconnect %d); positions are reconciled before trading again", self.reconnects)
             self._subscribe()
+        if ib.connected:
+            self._roll_if_due(now)
         out = [runner.run_once(agg.bar) for agg in ib.bars(now)]
         beat = now
         pending = ib.open_bar_end()
@@ -129,6 +138,38 @@ class LiveSession:
         if runner.now is None or beat > runner.now:
             out.append(runner.run_heartbeat(beat))
         return out
+
+    def _roll_if_due(self, now: dt.datetime) -> None:
+        """On a new exchange date whose front month differs from the contract traded, switch to it once flat.
+
+        The switch reconnects (qualifying the new front month) and requests its
+        bars; while the runner holds a position or an order works it waits.
+        """
+        day = now.astimezone(self.runner.session.schedule.tz).date()
+        if day == self._day:
+            return
+        ib = self.ib
+        wanted = front_month(self.symbol, day, roll_days=ib.roll_days).local_symbol
+        trading = ib.contract(self.symbol).localSymbol
+        if wanted == trading:
+            self._day = day
+            return
+        try:
+            busy = bool(self.runner.book.expected_positions()) or bool(ib.open_orders())
+        except AdapterUnavailable:
+            return
+        if busy:
+            return
+        log.warning("front month for %s is %s: switching from %s", day, wanted, trading)
+        ib.disconnect()
+        try:
+            ib.connect(day)
+        except AdapterUnavailable as exc:
+            log.warning("reconnect for the roll failed (%s); retrying on the backoff schedule", exc)
+            return
+        self._day = day
+        self.rolls += 1
+        self._subscribe()
 
     def run(self, stop: Callable[[], bool]) -> bool:
         """Step every ``heartbeat`` until ``stop()``; then ``shutdown()``. Returns True when it stopped flat."""

@@ -304,3 +304,18 @@ def test_the_session_flattens_and_closes_when_bars_stop(harness_for: Callable[..
     assert flatten["ts"].startswith("2026-11-23T20:55:0")
     assert all(q == 0 for q in gateway.positions().values())
     assert h.events("KILL_SWITCH") == []
+
+
+def test_on_the_roll_date_a_flat_bot_switches_to_the_next_contract(lib: ModuleType, gateway: FakeGateway,
+                                                                    tmp_path: Path) -> None:
+    h = Harness(lib, gateway, tmp_path, PAPER, Scripted())
+    h.wall.t = dt.datetime(2026, 12, 10, 15, 0, tzinfo=UTC)  # roll day: MESH7 is the front month from today
+    h.loop._session_date = dt.date(2026, 12, 9)  # connected yesterday's contract, MESZ6
+    try:
+        h.run_until(dt.datetime(2026, 12, 10, 15, 2, tzinfo=UTC))
+    finally:
+        h.close()
+    assert h.loop.rolls == 1
+    assert h.ib.contract("MES").localSymbol == "MESH7"
+    requested = [m for m in gateway.received("reqRealTimeBars")]
+    assert len(requested) == 2
