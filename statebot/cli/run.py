@@ -173,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"statebot run: {args.mode} on {args.host}:{settings.resolved_port} as client {args.client_id}, "
               f"{strategy.name} on {ib.contract(config.instrument.symbol).localSymbol}, {args.bar_size}m bars; "
               f"Ctrl-C stops", file=sys.stderr, flush=True)
+        if runner.killswitch_state == "TRIPPED":
+            print("statebot run: the kill switch is TRIPPED (see KILL_SWITCH in the event log): no entries, positions "
+                  "are flattened; --rearm-kill-switch NOTE re-arms it", file=sys.stderr, flush=True)
         flat = session.run(stop)
     finally:
         stop.restore()
