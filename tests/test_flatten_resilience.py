@@ -1,0 +1,81 @@
+"""The flattener keeps trying: a cancelled exit that fills late never wedges a machine or stops a step."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from statebot import FLAT, Backoff, Flattener, KillSwitch, OrderRequest, PositionBook, SimBroker, send_entry, send_exit
+from tests.positions_helpers import T0, bar, order
+
+NO_WAIT = Backoff(first=dt.timedelta(0), factor=1, cap=dt.timedelta(0))
+
+
+class AsyncCancelVenue:
+    """A venue whose cancels land after the next bar's fills (a cancel is only a request)."""
+
+    def __init__(self, sim: SimBroker) -> None:
+        self.sim, self.pending = sim, []  # type: ignore[var-annotated]
+
+    def cancel(self, oid: str) -> None:
+        self.pending.append(oid)
+
+    def on_bar(self, b):  # type: ignore[no-untyped-def]
+        fills = self.sim.on_bar(b)
+        for oid in self.pending:
+            self.sim.cancel(oid)
+        self.pending = []
+        return fills
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.sim, name)
+
+
+@pytest.mark.invariant("an exit that fills after its cancel was asked never wedges the machine or the flattener",
+                       machine="position")
+def test_a_take_profit_filling_before_its_cancel_lands_ends_flat_with_the_flattener() -> None:
+    sim = SimBroker(start=T0, latency_bars=1)
+    venue = AsyncCancelVenue(sim)
+    book, ks = PositionBook(), KillSwitch()
+    m = book.machine("s1", "MES")
+    send_entry(book, venue, order(1), at=T0, killswitch=ks, session_allows=True)  # type: ignore[arg-type]
+    for i in (1, 2):
+        venue.on_bar(bar(i))
+    book.apply(venue.drain())
+    tp = OrderRequest(client_order_id="tp", strategy="s1", symbol="MES", qty=-1, purpose="exit", kind="LIMIT",
+                      limit_ticks=20008)
+    send_exit(book, venue, tp, at=T0)  # type: ignore[arg-type]
+    venue.on_bar(bar(3, o=5000, h=5000.25, low=4999.75, c=5000))
+    book.apply(venue.drain())
+    venue.cancel("tp")
+    m.request_cancel("tp")
+    with pytest.raises(ValueError, match="already working"):
+        send_exit(book, venue, order(-1, "flatten"), at=T0)  # type: ignore[arg-type]
+    fl = Flattener(venue, book=book, killswitch=ks, backoff=NO_WAIT)  # type: ignore[arg-type]
+    for i in range(4, 10):
+        fl.step(T0 + dt.timedelta(minutes=i - 1, seconds=1))
+        venue.on_bar(bar(i, o=5002, h=5003))
+        applied = book.apply(venue.drain())
+        assert applied.anomalies == ()
+    assert sim.book == {} and (m.state, m.qty, m.may_enter()) == (FLAT, 0, True)
+    assert fl.step(T0 + dt.timedelta(minutes=20)).flat
+
+
+def test_a_flattener_step_reports_a_machine_refusal_instead_of_raising() -> None:
+    sim = SimBroker(start=T0)
+    book = PositionBook()
+    ks = KillSwitch()
+    m = book.machine("s1", "MES")
+    send_entry(book, sim, order(1), at=T0, killswitch=ks, session_allows=True)
+    sim.on_bar(bar(1))
+    book.apply(sim.drain())
+
+    def refuse(order_id: str) -> None:
+        raise ValueError("refused")
+
+    m.venue_not_working = refuse  # type: ignore[method-assign]
+    m.submit_exit(order(-1, "exit"))
+    sim.cancel_all()
+    step = Flattener(sim, book=book, killswitch=ks, backoff=NO_WAIT).step(T0 + dt.timedelta(minutes=2))
+    assert step.attempted and not step.flat and "refused" in step.error and not ks.allows_entries
