@@ -113,7 +113,7 @@ class PositionsVsVenue(RuleBasedStateMachine):
         order = OrderRequest(client_order_id=f"e{next(self.ids)}", strategy=strategy, symbol="MES", qty=qty, **kind)
         allowed = self.ks.allows_entries and m.may_enter()
         try:
-            send_entry(self.book, self.venue, order, at=self.t, killswitch=self.ks)
+            send_entry(self.book, self.venue, order, at=self.t, killswitch=self.ks, session_allows=True)
         except EntryRefused:
             assert not allowed
         else:
