@@ -79,3 +79,15 @@ def test_a_flattener_step_reports_a_machine_refusal_instead_of_raising() -> None
     sim.cancel_all()
     step = Flattener(sim, book=book, killswitch=ks, backoff=NO_WAIT).step(T0 + dt.timedelta(minutes=2))
     assert step.attempted and not step.flat and "refused" in step.error and not ks.allows_entries
+
+
+def test_a_flattener_backing_off_through_a_long_disconnect_never_overflows() -> None:
+    sim = SimBroker(start=T0)
+    sim.disconnect()
+    fl = Flattener(sim, backoff=Backoff(factor=3, cap=dt.timedelta(seconds=30)))
+    t = T0
+    for _ in range(60):
+        step = fl.step(t)
+        assert step.next_attempt is not None and step.next_attempt - t <= dt.timedelta(seconds=30)
+        t = step.next_attempt + dt.timedelta(seconds=1)
+    assert fl.failures == 60

@@ -104,6 +104,26 @@ def test_backoff_doubles_from_first_and_stops_at_the_cap() -> None:
     assert [b.delay(n).total_seconds() for n in range(6)] == [0, 5, 10, 20, 30, 30]
 
 
+
+@given(first=st.integers(0, 3600), factor=st.integers(1, 1000), extra=st.integers(0, 3600),
+       failures=st.integers(0, 10**6))
+def test_backoff_delay_never_exceeds_the_cap_for_any_failure_count(first: int, factor: int, extra: int,
+                                                                    failures: int) -> None:
+    """For any valid schedule and any failure count, the delay is between 0 and the cap (never overflows)."""
+    b = Backoff(first=dt.timedelta(seconds=first), factor=factor, cap=dt.timedelta(seconds=first + extra))
+    assert dt.timedelta(0) <= b.delay(failures) <= b.cap
+
+
+def test_a_fast_growing_backoff_stops_at_the_cap_after_many_failures() -> None:
+    b = Backoff(first=dt.timedelta(seconds=5), factor=10, cap=dt.timedelta(seconds=60))
+    assert b.delay(20) == b.delay(10**9) == dt.timedelta(seconds=60)
+
+
+@pytest.mark.parametrize("first, cap", [(-5, 60), (30, 10)])
+def test_backoff_refuses_a_negative_first_or_a_cap_below_it(first: int, cap: int) -> None:
+    with pytest.raises(ConfigError):
+        Backoff(first=dt.timedelta(seconds=first), cap=dt.timedelta(seconds=cap))
+
 @given(reasons=st.lists(st.sampled_from(TRIP_REASONS), min_size=1, max_size=10))
 def test_any_sequence_of_trips_keeps_every_reason_and_forbids_entries(reasons: list[str]) -> None:
     """After any non-empty sequence of trips: TRIPPED, entries refused, every reason recorded in order."""

@@ -69,21 +69,39 @@ class Trip:
     detail: str = ""
 
 
+def _non_negative_delay(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, dt.timedelta) or value < dt.timedelta(0):
+        raise ConfigError(f"backoff {attribute.name} {value!r} must be a timedelta >= 0")
+
+
 @attrs.frozen(kw_only=True)
 class Backoff:
     """Pure retry schedule: wait ``first`` after the first failure, times ``factor``
-    after each further one, never more than ``cap``."""
+    after each further one, never more than ``cap``.
 
-    first: dt.timedelta = dt.timedelta(seconds=5)
+    ``first`` >= 0 and ``cap`` >= ``first`` (``ConfigError`` otherwise); ``factor`` >= 1.
+    """
+
+    first: dt.timedelta = attrs.field(default=dt.timedelta(seconds=5), validator=_non_negative_delay)
     factor: int = attrs.field(default=2, validator=attrs.validators.ge(1))
-    cap: dt.timedelta = dt.timedelta(minutes=1)
+    cap: dt.timedelta = attrs.field(default=dt.timedelta(minutes=1), validator=_non_negative_delay)
+
+    def __attrs_post_init__(self) -> None:
+        if self.cap < self.first:
+            raise ConfigError(f"backoff cap {self.cap} must be >= first {self.first}")
 
     def delay(self, failures: int) -> dt.timedelta:
-        """How long to wait after ``failures`` consecutive failures (0 -> no wait)."""
+        """How long to wait after ``failures`` consecutive failures (0 -> no wait); at most ``cap``
+        for any count (the growth is clamped in seconds before a timedelta is built)."""
         if failures <= 0:
             return dt.timedelta(0)
-        step = self.first * self.factor ** min(failures - 1, 32)
-        return min(step, self.cap)
+        cap = self.cap.total_seconds()
+        seconds = self.first.total_seconds()
+        for _ in range(failures - 1):
+            if seconds >= cap or seconds == 0 or self.factor == 1:
+                break
+            seconds *= self.factor
+        return dt.timedelta(seconds=min(seconds, cap))
 
 
 class KillSwitch(TableMachine):
