@@ -145,7 +145,8 @@ class EntryRefused(StatebotError):
 
 
 class PositionMismatch(StatebotError):
-    """The positions statebot expects differ from the broker's; nothing adopted.
+    """The positions statebot expects differ from the broker's; nothing adopted (a kill switch
+    reset given mismatches raises it too, and stays TRIPPED).
 
     ``mismatches`` holds one ``statebot.reconcile.Mismatch`` per symbol.
     """

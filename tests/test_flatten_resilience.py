@@ -91,3 +91,25 @@ def test_a_flattener_backing_off_through_a_long_disconnect_never_overflows() -> 
         assert step.next_attempt is not None and step.next_attempt - t <= dt.timedelta(seconds=30)
         t = step.next_attempt + dt.timedelta(seconds=1)
     assert fl.failures == 60
+
+
+def test_after_an_unowned_flatten_the_book_mismatch_blocks_the_reset() -> None:
+    from statebot import FaultPlan, PositionMismatch, reconcile
+
+    sim = SimBroker(start=T0, faults=FaultPlan(delay_p=1.0, delay_bars=3))  # fill reports arrive 3 bars late
+    book, ks = PositionBook(), KillSwitch()
+    m = book.machine("s1", "MES")
+    send_entry(book, sim, order(2), at=T0, killswitch=ks, session_allows=True)
+    sim.on_bar(bar(1))
+    book.apply(sim.drain())
+    ks.trip("manual", T0)
+    fl = Flattener(sim, book=book, killswitch=ks, backoff=NO_WAIT)
+    for i in range(2, 12):
+        fl.step(T0 + dt.timedelta(minutes=i - 1, seconds=1))
+        sim.on_bar(bar(i))
+        book.apply(sim.drain())
+    assert sim.book == {} and m.qty == 2  # the unowned flatten closed the venue; the machine never saw it
+    mismatches = reconcile(book.expected_positions(), sim.positions())
+    with pytest.raises(PositionMismatch):
+        ks.reset("looked at it", T0 + dt.timedelta(minutes=12), mismatches=mismatches)
+    assert not ks.allows_entries

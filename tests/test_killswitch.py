@@ -18,6 +18,8 @@ from statebot import (
     ConfigError,
     InvalidTransition,
     KillSwitch,
+    Mismatch,
+    PositionMismatch,
 )
 from statebot.machines import all_specs
 from tests.positions_helpers import at
@@ -132,3 +134,14 @@ def test_any_sequence_of_trips_keeps_every_reason_and_forbids_entries(reasons: l
         ks.trip(reason, at(i))
     assert ks.state == TRIPPED and not ks.allows_entries
     assert [t.reason for t in ks.trips] == reasons
+
+
+@pytest.mark.invariant("the kill switch is not re-armed while reconciliation reports a mismatch", machine="killswitch")
+def test_reset_is_refused_while_a_reconcile_reports_mismatches_and_stays_tripped() -> None:
+    ks = KillSwitch()
+    ks.trip("manual", at(0))
+    with pytest.raises(PositionMismatch, match="MES expected 2 broker 0"):
+        ks.reset("checked", at(1), mismatches=(Mismatch(symbol="MES", expected=2, actual=0),))
+    assert ks.state == TRIPPED and ks.resets == ()
+    ks.reset("checked", at(2), mismatches=())
+    assert ks.state == ARMED

@@ -14,13 +14,14 @@ rejects (``record_reject``/``record_accept``) and the day's realized net P&L
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from statebot.clock import require_aware
-from statebot.errors import ConfigError, InvalidTransition
+from statebot.errors import ConfigError, InvalidTransition, PositionMismatch
 from statebot.machines._table import MachineSpec, TableMachine, Transition
 from statebot.money import to_money
 
@@ -171,13 +172,25 @@ class KillSwitch(TableMachine):
         self._trips.append(record)
         return was_armed
 
-    def reset(self, note: str, at: dt.datetime) -> None:
-        """Re-arm. Raises ``ConfigError`` for an empty note and ``InvalidTransition`` when ARMED."""
+    def reset(self, note: str, at: dt.datetime, mismatches: Sequence[object] = ()) -> None:
+        """Re-arm. Raises ``ConfigError`` for an empty note, ``InvalidTransition`` when ARMED, and
+        ``PositionMismatch`` (staying TRIPPED) when ``mismatches`` is non-empty.
+
+        Pass what ``statebot.reconcile.reconcile(book.expected_positions(), adapter.positions())``
+        returns just before: re-arming while the book and the broker disagree would let a
+        strategy's exit open a position nobody asked for (e.g. after the flattener closed the
+        venue with an unowned order the machines never saw). The operator path then: stop the
+        bot, check and flatten at the broker, and restart with a fresh book (at start-up
+        ``adopt_broker_positions`` in OBSERVE mode takes over whatever the broker still holds,
+        explicitly); reconcile shows no mismatch and the reset goes through.
+        """
         require_aware(at, "reset time")
         if not isinstance(note, str) or not note.strip():
             raise ConfigError("a kill switch reset needs a non-empty operator note")
         if self._model.state != TRIPPED:
             raise InvalidTransition(self.SPEC.name, self.state, "reset")
+        if mismatches:
+            raise PositionMismatch(tuple(mismatches))
         self.fire("reset", note=note)
         self._resets.append((at, note.strip()))
         self._trips.clear()
