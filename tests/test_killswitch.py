@@ -145,3 +145,12 @@ def test_reset_is_refused_while_a_reconcile_reports_mismatches_and_stays_tripped
     assert ks.state == TRIPPED and ks.resets == ()
     ks.reset("checked", at(2), mismatches=())
     assert ks.state == ARMED
+
+
+def test_a_late_trade_of_an_earlier_day_does_not_reset_the_current_days_loss() -> None:
+    ks = KillSwitch(daily_loss_limit="100")
+    today, yesterday = dt.date(2026, 11, 24), dt.date(2026, 11, 23)
+    ks.record_trade(Decimal("-60"), today, at(0))
+    ks.record_trade(Decimal("5"), yesterday, at(1))
+    assert ks.record_trade(Decimal("-60"), today, at(2)) is True
+    assert ks.day_net_pnl == Decimal("-120")

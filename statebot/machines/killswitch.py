@@ -115,6 +115,8 @@ class KillSwitch(TableMachine):
     """
 
     SPEC = KILLSWITCH_SPEC
+    DAYS_KEPT = 7
+    """Session dates whose realized totals are kept for late trades."""
 
     def __init__(
         self,
@@ -135,7 +137,8 @@ class KillSwitch(TableMachine):
         self._resets: list[tuple[dt.datetime, str]] = []
         self._rejects = 0
         self._day: dt.date | None = None
-        self._day_net = Decimal(0)
+        # per session date, so a late trade of an earlier day never resets the current day's total
+        self._day_nets: dict[dt.date, Decimal] = {}
 
     @property
     def allows_entries(self) -> bool:
@@ -158,8 +161,8 @@ class KillSwitch(TableMachine):
 
     @property
     def day_net_pnl(self) -> Decimal:
-        """Realized net P&L of the current day fed by ``record_trade``."""
-        return self._day_net
+        """Realized net P&L of the latest day fed by ``record_trade`` (0 before any)."""
+        return self._day_nets.get(self._day, Decimal(0)) if self._day is not None else Decimal(0)
 
     def trip(self, reason: str, at: dt.datetime, detail: str = "") -> bool:
         """Trip with ``reason``; return True when this trip changed ARMED to TRIPPED.
@@ -211,15 +214,19 @@ class KillSwitch(TableMachine):
     def record_trade(self, net_pnl: Decimal, day: dt.date, at: dt.datetime) -> bool:
         """Add a closed trade's net P&L to ``day`` (the session date; a new day starts at 0).
 
-        Returns True when this tripped the switch on the daily loss limit.
+        Totals are kept per date: a late trade of an earlier day adds to that day, never resets
+        the latest one. Only the last ``DAYS_KEPT`` dates are kept. Returns True when this
+        tripped the switch on the daily loss limit.
         """
         net = to_money(net_pnl, "net_pnl")
-        if day != self._day:
-            self._day, self._day_net = day, Decimal(0)
-        self._day_net += net
+        total = self._day_nets[day] = self._day_nets.get(day, Decimal(0)) + net
+        if self._day is None or day > self._day:
+            self._day = day
+        while len(self._day_nets) > self.DAYS_KEPT:
+            del self._day_nets[min(self._day_nets)]
         limit = self.daily_loss_limit
-        if limit is not None and self._day_net <= -limit:
-            return self.trip(DAILY_LOSS_LIMIT, at, f"day {day.isoformat()} net {self._day_net} <= -{limit}")
+        if limit is not None and total <= -limit:
+            return self.trip(DAILY_LOSS_LIMIT, at, f"day {day.isoformat()} net {total} <= -{limit}")
         return False
 
     def _callable(self, prefix: str, name: str) -> Any:
