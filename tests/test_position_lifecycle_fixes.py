@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 import pytest
 
@@ -174,3 +175,21 @@ def test_a_book_keeps_its_owner_lookup_for_ended_orders() -> None:
     m.on_fill(fill(entry, 1))
     m.on_status(status(entry, "FILLED", 1))
     assert book.owner(entry.client_order_id) is m
+
+
+def test_a_reversing_fill_splits_its_commission_pro_rata_between_the_two_trips() -> None:
+    m = machine()
+    entry = order(1)
+    m.submit_entry(entry)
+    m.on_fill(fill(entry, 1, commission="1.25"))
+    exit_ = order(-1, "exit")
+    m.submit_exit(exit_)
+    with pytest.raises(OverFill) as raised:
+        m.on_fill(fill(exit_, -3, commission="3.75"))
+    first = raised.value.closed
+    assert first is not None and first.commission == Decimal("2.50")
+    closer = order(2, "exit")
+    m.submit_exit(closer)
+    second = m.on_fill(fill(closer, 2, commission="2.50"))
+    assert second is not None and second.commission == Decimal("5.00")
+    assert first.commission + second.commission == Decimal("7.50")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import attrs
@@ -153,7 +153,8 @@ class ClosedTrade:
 
     ``qty`` is every contract entered during the trip, signed (long > 0); ``avg_entry_ticks`` and
     ``avg_exit_ticks`` are quantity-weighted averages (Decimal ticks);
-    ``commission`` is the sum over every fill of the trip; ``gross_pnl`` is
+    ``commission`` is the sum over every fill of the trip (a fill that closes
+    this trip and opens the next pays each its share by contracts); ``gross_pnl`` is
     exact ((exit - entry) ticks x tick_value x qty); ``net_pnl`` subtracts the
     commission. Times are the first entry fill's and the last exit fill's.
     """
@@ -545,11 +546,17 @@ class PositionMachine(TableMachine):
             trip.open_notional += abs(q) * ticks
         else:
             closing = min(abs(q), abs(self._qty))
+            rest = abs(q) - closing
+            # a fill that closes and reverses pays its commission pro rata: the closing part to this
+            # trip, the rest (exactly what remains, so nothing is lost to rounding) to the new one
+            closing_commission = fill.commission
+            if rest:
+                closing_commission = (fill.commission * closing / abs(q)).quantize(
+                    fill.commission, rounding=ROUND_HALF_EVEN)
             trip.close_qty += closing
             trip.close_notional += closing * ticks
-            trip.commission += fill.commission
+            trip.commission += closing_commission
             trip.fills += 1
-            rest = abs(q) - closing
             self._qty += trip.direction * -closing
             if self._qty == 0:
                 closed = self._close(trip, fill.at)
@@ -557,6 +564,9 @@ class PositionMachine(TableMachine):
                 if rest:
                     self._start_trip(-trip.direction * rest, ticks, fill.at)
                     self._qty = -trip.direction * rest
+                    assert self._trip is not None
+                    self._trip.commission = fill.commission - closing_commission
+                    self._trip.fills = 1
             return closed
         assert trip is not None
         trip.commission += fill.commission
