@@ -197,3 +197,15 @@ def test_no_global_random_state_is_used() -> None:
 
 def test_commission_default_is_a_fixed_fee() -> None:
     assert isinstance(broker().commission, FixedCommission)
+
+
+def test_a_submit_refused_before_venue_time_leaves_the_id_unused() -> None:
+    from statebot import ConfigError
+
+    sim = SimBroker()
+    entry = order(1)
+    with pytest.raises(ConfigError):
+        sim.submit(entry)
+    sim.on_bar(bar(0))
+    sim.submit(entry)
+    assert [e.status for e in sim.drain() if isinstance(e, OrderStatus)] == ["ACCEPTED"]

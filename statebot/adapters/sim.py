@@ -196,6 +196,7 @@ class SimBroker:
 
     def submit(self, order: OrderRequest) -> None:
         self._require_connected("submit")
+        at = self._time()  # before any change: a refused call must not burn the id or count
         self._submissions += 1
         n = self._submissions
         oid = order.client_order_id
@@ -215,7 +216,6 @@ class SimBroker:
             reason = f"simulated reject (submission {n})"
         elif not reason and self.faults.reject_p and self._rng.random() < self.faults.reject_p:
             reason = "simulated reject (random)"
-        at = self._time()
         if reason:
             self._events.append(OrderStatus(order_id=oid, status=REJECTED, filled=0, remaining=abs(order.qty),
                                             at=at, reason=reason))
