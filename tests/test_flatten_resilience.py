@@ -6,7 +6,17 @@ import datetime as dt
 
 import pytest
 
-from statebot import FLAT, Backoff, Flattener, KillSwitch, OrderRequest, PositionBook, SimBroker, send_entry, send_exit
+from statebot import (
+    FLAT,
+    Backoff,
+    Flattener,
+    KillSwitch,
+    OrderRequest,
+    PositionBook,
+    SimBroker,
+    send_entry,
+    send_exit,
+)
 from tests.positions_helpers import T0, bar, order
 
 NO_WAIT = Backoff(first=dt.timedelta(0), factor=1, cap=dt.timedelta(0))

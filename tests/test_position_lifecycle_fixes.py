@@ -7,7 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from statebot import ENTERING, EXITING, FLAT, OPEN, POSITION_SPEC, InvalidTransition, OverFill, PositionBook
+from statebot import (
+    ENTERING,
+    EXITING,
+    FLAT,
+    OPEN,
+    POSITION_SPEC,
+    InvalidTransition,
+    OverFill,
+    PositionBook,
+)
 from statebot.machines.position import EXEC_ID_MEMORY, UNREACHABLE_OUTCOMES
 from tests.positions_helpers import fill, machine, order, status
 

@@ -447,8 +447,7 @@ class PositionMachine(TableMachine):
             self._store({fill.order_id: tracked})
         dest = self._derive()
         if anomaly is None and ("fill", self._model.state, dest) not in _ROUTES:
-            anomaly = ("unexpected_fill", f"fill {fill.exec_id} of {fill.qty} took {self.state} to {dest}, "
-                                          f"which no row allows")
+            anomaly = ("unexpected_fill", f"fill {fill.exec_id} of {fill.qty} took {self.state} to {dest}: no row allows it")
         self._transition("anomalous_fill" if anomaly else "fill", dest)
         if anomaly is not None:
             raise OverFill(anomaly[0], f"{self.strategy}/{self.symbol}: {anomaly[1]}", fill=fill, closed=closed)
