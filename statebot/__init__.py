@@ -49,6 +49,19 @@ from statebot.outcomes import TradeOutcome
 from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
 from statebot.throttle_config import ThrottleConfig
 
+# commission models, bar feeds
+from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
+from statebot.events import iter_events
+from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
+
+# risk-review docs
+from statebot.errors import DocsError
+
+# the runner: everything composed, and the small simulation loop
+from statebot.runner import ACTIONS, ENTER, FLATTEN, HOLD, SKIP, BotRunner, Decision
+from statebot.runner import EXIT_ACTION as EXIT
+from statebot.simulation import SessionFlatten, SimulationResult, simulate
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -58,6 +71,7 @@ __all__ = [
     "CLOSED",
     "CalendarError",
     "ConfigError",
+    "DocsError",
     "ExchangeCalendar",
     "FLATTENING",
     "FixedHoursCalendar",
@@ -178,4 +192,27 @@ __all__ += [
     "ThrottleTransition",
     "TradeOutcome",
     "default_state_dir",
+    # commission models, bar feeds
+    "BarDataError",
+    "CommissionModel",
+    "FeeSchedule",
+    "FixedCommission",
+    "IBKRFuturesCommission",
+    "SyntheticBars",
+    "iter_events",
+    "read_bars_csv",
+]
+
+__all__ += [
+    "ACTIONS",
+    "BotRunner",
+    "Decision",
+    "ENTER",
+    "EXIT",
+    "FLATTEN",
+    "HOLD",
+    "SKIP",
+    "SessionFlatten",
+    "SimulationResult",
+    "simulate",
 ]

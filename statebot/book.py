@@ -61,6 +61,12 @@ class PositionBook:
             self._machines[key] = found
         return found
 
+    def restore(self, machine: PositionMachine) -> None:
+        """Put a machine rebuilt from a snapshot (``PositionMachine.from_dict``) in the book,
+        replacing any machine of the same strategy and symbol."""
+        self._machines[(machine.strategy, machine.symbol)] = machine
+        self._owner = {oid: m for oid, m in self._owner.items() if m is not machine and (m.strategy, m.symbol) != (machine.strategy, machine.symbol)}
+
     def machines(self) -> tuple[PositionMachine, ...]:
         return tuple(self._machines.values())
 

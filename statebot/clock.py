@@ -21,6 +21,8 @@ import attrs
 
 from statebot.errors import BarRejected
 
+_UTC = dt.timezone.utc
+
 Price = Union[float, int, Decimal]
 """A price as it arrives from data: finite and positive. Ticks are made from it
 at the instrument boundary, never here."""
@@ -37,11 +39,14 @@ def require_aware(value: dt.datetime, what: str = "time") -> dt.datetime:
     return value
 
 
+def _finite(value: float | int | Decimal) -> bool:
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+
+
 def _check_price(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (float, int, Decimal)):
         raise BarRejected("bad_price", f"bar {name} {value!r} is not a number")
-    finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
-    if not finite or value <= 0:
+    if not _finite(value) or value <= 0:
         raise BarRejected("bad_price", f"bar {name} {value!r} must be finite and positive")
 
 
@@ -72,12 +77,17 @@ class Bar:
         if low > o or low > c:
             raise BarRejected("low_above_open_close", f"bar {self.symbol} at {self.end.isoformat()}: low {low} is above open {o} or close {c}")
         v = self.volume
-        if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)) or not (v >= 0) or (isinstance(v, float) and not math.isfinite(v)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)) or not _finite(v) or v < 0:
             raise BarRejected("negative_volume", f"bar {self.symbol} at {self.end.isoformat()}: volume {v!r} must be a finite number >= 0")
 
 
 class BarClock:
     """The bot's clock: time moves forward only, from bar end times.
+
+    One clock serves one bar stream: a bar of a second symbol with the same
+    end time is not after the last seen time and is rejected. A bot trading
+    several instruments either merges their bars into one stream per end time
+    or runs one clock per stream.
 
     Listeners (``subscribe``) are called with each new time, in order of
     subscription; the session machine is the first. Listeners must not raise
@@ -91,11 +101,11 @@ class BarClock:
 
     @property
     def now(self) -> dt.datetime | None:
-        """The last accepted time, or None before the first."""
+        """The last accepted time (in UTC), or None before the first."""
         return self._now
 
     def subscribe(self, listener: TimeListener) -> None:
-        """Call ``listener(t)`` on every accepted time from now on."""
+        """Call ``listener(t)`` on every accepted time from now on (``t`` in UTC)."""
         self._listeners.append(listener)
 
     def advance(self, t: dt.datetime) -> None:
@@ -104,8 +114,11 @@ class BarClock:
         Raises ``BarRejected`` (``naive_datetime`` or ``not_after_previous``)
         and changes nothing when ``t`` is naive or not after ``now``.
         """
-        if t.tzinfo is None:
-            require_aware(t)
+        if t.tzinfo is not _UTC:
+            if t.tzinfo is None:
+                require_aware(t)
+            # two times in one ZoneInfo compare by wall clock, ignoring fold (the fall-back hour)
+            t = t.astimezone(_UTC)
         now = self._now
         if now is not None and t <= now:
             raise BarRejected("not_after_previous", f"time {t.isoformat()} is not after the last seen {now.isoformat()}")

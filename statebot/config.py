@@ -168,6 +168,10 @@ class PersistenceConfig:
 
     state_dir: str = setting("state", doc="state folder; a relative path is relative to this file's folder", check=not_empty)
     save_every_trades: int = setting(1, doc="save learning metrics after this many trades (throttle changes are saved at once)", check=at_least(1))
+    runner_snapshot: Literal["changes", "sessions"] = setting(
+        "changes", doc='save the runner snapshot after every change of positions, orders or kill switch ("changes"), '
+        'or only at each session close and on shutdown ("sessions": simulations only, a crash loses the day)'
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -179,6 +183,36 @@ class EventLogConfig:
         "every", doc='"every" event, "every_n" events, or "transitions" (session/position/throttle/kill-switch changes, orders, fills, trades)'
     )
     fsync_every_n: int = setting(100, doc='with fsync = "every_n": fsync after this many events', check=at_least(1))
+
+
+def positive_duration(v: dt.timedelta) -> str | None:
+    return None if v > dt.timedelta(0) else f"must be a positive duration, got {format_duration(v)!r}"
+
+
+@attrs.frozen(kw_only=True)
+class KillSwitchConfig:
+    """Kill-switch limits: crossing one stops all entries and flattens everything until a person re-arms it."""
+
+    daily_loss_limit_usd: Decimal = setting(Decimal("500"), doc="trip when a session's realized net P&L reaches minus this (0: off)", check=non_negative)
+    max_consecutive_rejects: int = setting(3, doc="trip after this many order rejects in a row (0: off)", check=at_least(0))
+    persistence_failures: int = setting(3, doc="trip after this many failed state saves in a row", check=at_least(1))
+    flatten_backoff_first: dt.timedelta = setting(dt.timedelta(seconds=5), doc="wait this long after a failed flatten attempt", check=positive_duration)
+    flatten_backoff_factor: int = setting(2, doc="multiply the wait by this after each further failure", check=at_least(1))
+    flatten_backoff_cap: dt.timedelta = setting(dt.timedelta(minutes=1), doc="never wait longer than this between flatten attempts", check=positive_duration)
+
+    def build(self) -> Any:
+        """A fresh ARMED ``statebot.machines.killswitch.KillSwitch`` with these limits."""
+        from statebot.machines.killswitch import Backoff, KillSwitch
+
+        return KillSwitch(
+            max_consecutive_rejects=self.max_consecutive_rejects or None,
+            daily_loss_limit=self.daily_loss_limit_usd or None,
+            backoff=Backoff(first=self.flatten_backoff_first, factor=self.flatten_backoff_factor, cap=self.flatten_backoff_cap),
+        )
+
+
+# defined beside the learning code; imported here, after the helpers it uses, to host it
+from statebot.throttle_config import ThrottleConfig  # noqa: E402
 
 
 @attrs.frozen(kw_only=True)
@@ -196,6 +230,8 @@ class Config:
     commission: CommissionConfig = section(CommissionConfig, "commission model")
     persistence: PersistenceConfig = section(PersistenceConfig, "state persistence")
     event_log: EventLogConfig = section(EventLogConfig, "event log")
+    throttle: ThrottleConfig = section(ThrottleConfig, "strategy throttle")
+    kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
     base_dir: Path | None = attrs.field(default=None, eq=False, metadata={"internal": True})
 
     def resolve(self, path: str) -> Path:

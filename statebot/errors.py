@@ -173,3 +173,12 @@ class StateSaveFailed(StatebotError):
 
 class StateInUse(StatebotError):
     """Another process holds the state folder's lock (a running bot, or a second CLI)."""
+
+
+class MissingDependency(StatebotError, ImportError):
+    """An optional dependency (an extra such as ``ibkr``) is not installed; the message says how to install it."""
+
+class DocsError(StatebotError):
+    """The risk-review docs cannot be generated truthfully (a declared invariant
+    has no test, a marker names an unknown machine, a marked test is not
+    collected, a state source cannot be read)."""

@@ -68,6 +68,7 @@ STATE_SAVED = "STATE_SAVED"
 STATE_SAVE_FAILED = "STATE_SAVE_FAILED"
 STATE_LOAD_FAILED = "STATE_LOAD_FAILED"
 EVENT_LOG_TAIL_MOVED = "EVENT_LOG_TAIL_MOVED"
+RUNNER_ERROR = "RUNNER_ERROR"
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
     SESSION_TRANSITION: frozenset({"from", "to", "session"}),
@@ -94,6 +95,9 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     STATE_LOAD_FAILED: frozenset({"error", "moved_to"}),
     # this log's torn last line (a crash mid-write) was moved to another file on reopening
     EVENT_LOG_TAIL_MOVED: frozenset({"line", "bytes", "moved_to"}),
+    # the runner caught an error at one stage of a bar (a refused transition, an adapter
+    # failure, a bad signal) and carried on; stage names where
+    RUNNER_ERROR: frozenset({"stage", "error"}),
 }
 """Every built-in event type and the payload keys it must carry (more are allowed).
 
@@ -104,7 +108,7 @@ each records something a risk reviewer must be able to find."""
 DURABLE_TYPES: frozenset[str] = frozenset(
     {
         SESSION_TRANSITION, SESSION_EXIT_FLATTEN, ORDER_SUBMITTED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
-        THROTTLE_TRANSITION, KILL_SWITCH, STATE_SAVE_FAILED, STATE_LOAD_FAILED, EVENT_LOG_TAIL_MOVED,
+        THROTTLE_TRANSITION, KILL_SWITCH, STATE_SAVE_FAILED, STATE_LOAD_FAILED, EVENT_LOG_TAIL_MOVED, RUNNER_ERROR,
     }
 )
 """Types fsynced at once under the ``"transitions"`` policy: session, position,
@@ -187,6 +191,20 @@ def _aware(instance: Any, attribute: Any, value: dt.datetime) -> None:
         raise InvalidEvent(f"event ts {value!r} must be an aware datetime")
 
 
+def _fixed_offset(value: dt.datetime) -> dt.datetime:
+    """``value`` with its zone replaced by its own fixed UTC offset.
+
+    The stored form keeps only the offset, so an event read back must compare
+    equal to the one made even for a local time in a DST gap or overlap (where
+    zone-aware datetimes compare unequal across zones, PEP 495).
+    """
+    if isinstance(value, dt.datetime) and value.tzinfo is not None and value.utcoffset() is not None:
+        offset = value.utcoffset()
+        assert offset is not None
+        return value.replace(tzinfo=dt.timezone(offset), fold=0)
+    return value
+
+
 def _is_hex64(instance: Any, attribute: Any, value: str) -> None:
     if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
         raise InvalidEvent(f"event {attribute.name} {value!r} must be 64 lowercase hex digits")
@@ -202,7 +220,7 @@ class Event:
     """
 
     seq: int = attrs.field(validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1)))
-    ts: dt.datetime = attrs.field(validator=_aware)
+    ts: dt.datetime = attrs.field(validator=_aware, converter=_fixed_offset)
     type: str = attrs.field(validator=attrs.validators.instance_of(str))
     payload: dict[str, Any] = attrs.field(validator=attrs.validators.instance_of(dict))
     config_hash: str = attrs.field(validator=attrs.validators.instance_of(str))
@@ -228,6 +246,7 @@ class Event:
         """
         validate_payload(type, payload, extra_types)
         _aware(None, None, ts)
+        ts = _fixed_offset(ts)  # the stored form; see _fixed_offset
         plain = _plain(payload, f"{type} payload")
         body = {"seq": seq, "ts": ts.isoformat(), "type": type, "payload": plain, "config_hash": config_hash, "prev_hash": prev_hash}
         return cls(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash, prev_hash=prev_hash, hash=_digest(body))
@@ -261,7 +280,12 @@ def parse_line(raw: bytes, line: int) -> Event:
         keys = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise ChainBroken(f"line {line}: not an event (fields {keys})", line=line)
     claimed = data.pop("hash")
-    if _digest(data) != claimed:
+    try:
+        # canonical lines hold no JSON floats; a tampered number must not escape as TypeError
+        digest = _digest(data)
+    except (TypeError, ValueError) as exc:
+        raise ChainBroken(f"line {line}: not a canonical event ({exc})", line=line) from None
+    if digest != claimed:
         raise ChainBroken(f"line {line}: hash does not match the content (the line was modified)", line=line)
     try:
         ts = dt.datetime.fromisoformat(data["ts"])
@@ -436,9 +460,10 @@ class EventLog:
         return self._head
 
     def _record_pending(self, ts: dt.datetime) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            self._write(ts, EVENT_LOG_TAIL_MOVED, pending)
+        if self._pending is not None:
+            self._write(ts, EVENT_LOG_TAIL_MOVED, self._pending)
+            # cleared only once written: a failed write keeps it for the next append
+            self._pending = None
 
     # writing ---------------------------------------------------------------
 
@@ -462,8 +487,11 @@ class EventLog:
         if self._file.closed:
             raise EventLogError(f"event log {self.path} is closed")
         if self._pending is not None:
-            # a torn first line was moved aside: say so before anything else
+            # a torn first line was moved aside: say so before anything else,
+            # but only once this event is known to be valid (a refused append writes nothing)
             _aware(None, None, ts)
+            validate_payload(type, payload or {}, self.extra_types)
+            _plain(payload or {}, f"{type} payload")
             self._record_pending(ts)
         return self._write(ts, type, payload or {})
 

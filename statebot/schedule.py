@@ -87,6 +87,8 @@ class SessionSchedule:
         entry_cutoff: dt.timedelta | None = None,
     ) -> None:
         self.calendar: TradingCalendar = calendar if calendar is not None else ExchangeCalendar("XNYS")
+        if flatten_lead is None:
+            raise ConfigError("flatten lead must be a duration (use 0 to flatten at the close itself)")
         self.flatten_lead: dt.timedelta = _lead(flatten_lead, "flatten lead")  # type: ignore[assignment]
         self.entry_cutoff = _lead(entry_cutoff, "entry cut-off")
         self._tz = self.calendar.tz

@@ -99,3 +99,36 @@ def trade_outcomes(draw, strategy: st.SearchStrategy[str] = st.sampled_from(["or
         slippage_ticks=draw(slippage_ticks), expected_slippage_ticks=draw(slippage_ticks),
         spread_ticks=draw(st.integers(min_value=0, max_value=4)),
     )
+
+
+# --- IB real-time bars (statebot.adapters.ibkr.bars) -------------------------------------------
+bar_minutes = st.sampled_from([1, 2, 3, 5, 15, 30, 60])
+
+
+@st.composite
+def realtime_bar_streams(draw: st.DrawFn, max_bars: int = 300) -> list:  # type: ignore[type-arg]
+    """Strictly increasing 5-second bars (starts on IB's grid, in any zone), with gaps of any length.
+
+    Prices are multiples of a 0.25 tick, so sums and extremes are exact.
+    """
+    from statebot.adapters.ibkr.bars import RealTimeBar
+
+    start = draw(st.integers(min_value=int(YEAR_START.timestamp()) // 5, max_value=int(YEAR_END.timestamp()) // 5)) * 5
+    gaps = draw(st.lists(st.one_of(st.just(1), st.just(1), st.just(1), st.integers(min_value=2, max_value=800)), max_size=max_bars))
+    zone = draw(zones)
+    out = []
+    t = start
+    for gap in [0, *gaps]:
+        t += gap * 5
+        ticks = draw(st.lists(st.integers(min_value=19_000, max_value=21_000), min_size=4, max_size=4))
+        out.append(
+            RealTimeBar(
+                start=dt.datetime.fromtimestamp(t, UTC).astimezone(zone),
+                open=ticks[0] * 0.25,
+                high=max(ticks) * 0.25,
+                low=min(ticks) * 0.25,
+                close=ticks[1] * 0.25,
+                volume=draw(st.integers(min_value=0, max_value=500)),
+            )
+        )
+    return out

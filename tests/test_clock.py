@@ -39,6 +39,7 @@ def test_a_valid_bar_keeps_its_values() -> None:
         ({"open": "100"}, "bad_price"),
         ({"volume": -1}, "negative_volume"),
         ({"volume": float("nan")}, "negative_volume"),
+        ({"volume": Decimal("NaN")}, "negative_volume"),
     ],
 )
 def test_invalid_bars_are_rejected_with_a_named_reason(overrides: dict, reason: str) -> None:
@@ -105,3 +106,11 @@ def test_live_clock_rejects_a_bar_stamped_in_the_future() -> None:
             clock.on_bar(bar(end=dt.datetime(2026, 11, 24, 20, 55, tzinfo=UTC)))
     assert err.value.reason == "bar_from_future"
     assert clock.now is None
+
+
+def test_clock_accepts_a_later_time_in_the_fall_back_hour_given_in_new_york_time() -> None:
+    """01:00 EST (fold=1) comes an hour after 01:00 EDT; one ZoneInfo compares them by wall clock."""
+    clock = BarClock()
+    clock.advance(dt.datetime(2026, 11, 1, 1, 3, tzinfo=NY))
+    clock.advance(dt.datetime(2026, 11, 1, 1, 0, tzinfo=NY, fold=1))
+    assert clock.now == dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.timezone.utc)

@@ -364,6 +364,36 @@ def test_torn_first_line_is_recorded_at_the_first_append(tmp_path: Path) -> None
     assert first.type == EVENT_LOG_TAIL_MOVED and first.ts == T0 and second == e and e.seq == 2
 
 
+def test_a_refused_append_after_a_torn_first_line_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(b'{"conf')
+    with EventLog(path, config_hash=CFG) as log:
+        with pytest.raises(InvalidEvent):
+            log.append(T0, FILL, {"order_id": "o1"})
+        assert path.read_bytes() == b""
+        log.append(T0, STATE_SAVED)
+    assert [e.type for e in read_events(path)] == [EVENT_LOG_TAIL_MOVED, STATE_SAVED]
+
+
+def test_a_line_with_a_json_float_is_a_broken_chain_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    with EventLog(path, config_hash=CFG) as log:
+        log.append(T0, "BAR_REJECTED", {"reason": "x"})
+    path.write_bytes(path.read_bytes().replace(b'"reason":"x"', b'"reason":1.5'))
+    with pytest.raises(ChainBroken) as err:
+        verify(path)
+    assert err.value.line == 1
+
+
+def test_a_local_time_in_a_dst_gap_reads_back_equal(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    gap = dt.datetime(2026, 3, 8, 2, 30, tzinfo=ZoneInfo("America/New_York"))  # does not exist locally
+    with EventLog(path, config_hash=CFG) as log:
+        written = log.append(gap, STATE_SAVED)
+    (read,) = read_events(path)
+    assert read == written and read.ts.utcoffset() == gap.utcoffset()
+
+
 def test_a_second_torn_tail_gets_its_own_file(tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
     write_log(path, 1)
@@ -474,3 +504,15 @@ def test_whatever_is_appended_reads_back_equal(tmp_path_factory: pytest.TempPath
         written = [log.append(ts, STATE_SAVED, payload) for ts, payload in batch]
     assert read_events(path) == written
     assert verify(path).events == len(batch)
+
+
+def test_an_event_in_the_fall_back_hour_reads_back_equal(tmp_path: Path) -> None:
+    """01:00 EST on 2026-11-01 (fold=1) is ambiguous in New York; the stored offset says which."""
+    from zoneinfo import ZoneInfo
+
+    path = tmp_path / "e.jsonl"
+    with EventLog(path, config_hash=CFG) as log:
+        written = log.append(dt.datetime(2026, 11, 1, 1, 0, fold=1, tzinfo=ZoneInfo("America/New_York")), STATE_SAVED,
+                             {"path": "state.json", "seq": 1})
+    assert read_events(path) == [written]
+    assert written.ts.utcoffset() == dt.timedelta(hours=-5)

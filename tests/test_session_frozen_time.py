@@ -17,6 +17,25 @@ from tests.strategies import NY
 
 US = dt.timedelta(microseconds=1)
 
+# Guarantees these tests prove, word for word as SESSION_SPEC.invariants declares them
+# (collected into docs/invariants.md by `python -m statebot diagrams`).
+TIME = pytest.mark.invariant(
+    'the state always equals the function of clock time: PRE_OPEN before the open, TRADING until close minus the flatten lead, FLATTENING until the close, CLOSED after it and on days without a session',
+    machine="session",
+)
+ZONES = pytest.mark.invariant(
+    'nothing depends on the process time zone or on the zone the times arrive in',
+    machine="session",
+)
+HOLIDAYS = pytest.mark.invariant(
+    'holidays stay CLOSED and an early close flattens before its own close',
+    machine="session",
+)
+ONE_FLATTEN = pytest.mark.invariant(
+    'exactly one flatten per session whose open was reached, once its flatten instant has passed',
+    machine="session",
+)
+
 
 def et(month: int, day: int, hour: int, minute: int = 0, second: int = 0, micro: int = 0) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, second, micro, tzinfo=NY)
@@ -61,6 +80,9 @@ def heartbeat_at(clock: LiveClock, instant: dt.datetime) -> None:
 
 
 @pytest.mark.parametrize(("instant", "expected"), ALL_CASES, ids=[f"{i.isoformat()}-{s}" for i, s in ALL_CASES])
+@TIME
+@ZONES
+@HOLIDAYS
 def test_live_clock_heartbeat_puts_a_fresh_machine_in_the_right_state(process_tz: str, instant: dt.datetime, expected: str) -> None:
     machine = SessionMachine()
     heartbeat_at(LiveClock(machine), instant)
@@ -70,6 +92,9 @@ def test_live_clock_heartbeat_puts_a_fresh_machine_in_the_right_state(process_tz
 @pytest.mark.parametrize(
     "cases", [REGULAR_CLOSE, EARLY_CLOSE, DST_WEEKS, THANKSGIVING], ids=["regular", "early-close", "dst-weeks", "thanksgiving"]
 )
+@TIME
+@ZONES
+@HOLIDAYS
 def test_one_machine_stepping_through_the_instants_matches_each(process_tz: str, cases: list) -> None:
     machine = SessionMachine()
     clock = LiveClock(machine)
@@ -78,6 +103,8 @@ def test_one_machine_stepping_through_the_instants_matches_each(process_tz: str,
         assert machine.state == expected, instant
 
 
+@ONE_FLATTEN
+@ZONES
 def test_heartbeats_alone_flatten_a_session_whose_bars_stopped(process_tz: str) -> None:
     """A data outage before the close: no bar after 15:40, heartbeats every second."""
     machine = SessionMachine()

@@ -20,6 +20,45 @@ from statebot import (
 )
 from tests.strategies import NY
 
+# Guarantees these tests prove, word for word as SESSION_SPEC.invariants declares them
+# (collected into docs/invariants.md by `python -m statebot diagrams`).
+FIVE_MINUTE_BARS = pytest.mark.invariant(
+    "five-minute bars flatten at the 15:55 bar end (the seed's minutes-to-close check never fired)",
+    machine="session",
+)
+ONE_FLATTEN = pytest.mark.invariant(
+    'exactly one flatten per session whose open was reached, once its flatten instant has passed',
+    machine="session",
+)
+LATE_FLATTEN = pytest.mark.invariant(
+    'a jump in time over the flatten instant still fires the flatten, marked late',
+    machine="session",
+)
+NEVER_SKIPPED = pytest.mark.invariant(
+    'states are visited in cycle order and never skipped, even across a gap of hours or days',
+    machine="session",
+)
+HOLIDAYS = pytest.mark.invariant(
+    'holidays stay CLOSED and an early close flattens before its own close',
+    machine="session",
+)
+ENTRIES = pytest.mark.invariant(
+    'new entries are allowed only in TRADING, at a time the machine has reached, before the entry cut-off',
+    machine="session",
+)
+STALE = pytest.mark.invariant(
+    'a stale or repeated time is rejected and changes nothing',
+    machine="session",
+)
+ZONES = pytest.mark.invariant(
+    'nothing depends on the process time zone or on the zone the times arrive in',
+    machine="session",
+)
+REFUSED = pytest.mark.invariant(
+    'a trigger the table does not allow, or one not yet due, raises or refuses and changes nothing',
+    machine="session",
+)
+
 
 def et(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 11) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, second, tzinfo=NY)
@@ -47,6 +86,8 @@ def test_the_table_is_the_documented_cycle() -> None:
     ]
 
 
+@FIVE_MINUTE_BARS
+@ONE_FLATTEN
 def test_five_minute_bars_flatten_at_the_1555_bar_end() -> None:
     m = SessionMachine()
     fired = run(m, bar_ends(et(24, 9, 35), et(24, 16, 0), dt.timedelta(minutes=5)))
@@ -55,6 +96,7 @@ def test_five_minute_bars_flatten_at_the_1555_bar_end() -> None:
     assert flat[0].at == et(24, 15, 55) and not flat[0].late
 
 
+@ONE_FLATTEN
 def test_one_minute_bars_flatten_at_1555_not_1556() -> None:
     m = SessionMachine()
     fired = run(m, bar_ends(et(24, 9, 31), et(24, 16, 0), dt.timedelta(minutes=1)))
@@ -63,6 +105,8 @@ def test_one_minute_bars_flatten_at_1555_not_1556() -> None:
     assert flat.actions == ("cancel_entry_orders", "flatten_all_positions")
 
 
+@LATE_FLATTEN
+@NEVER_SKIPPED
 def test_a_gap_over_the_close_still_flattens_and_says_it_was_late() -> None:
     m = SessionMachine()
     m.advance(et(24, 15, 50))
@@ -73,6 +117,7 @@ def test_a_gap_over_the_close_still_flattens_and_says_it_was_late() -> None:
     assert fired[1].actions == ("check_flat_at_close",)
 
 
+@NEVER_SKIPPED
 def test_a_gap_of_days_walks_every_missed_session_in_order() -> None:
     m = SessionMachine()
     m.advance(et(24, 15, 50))
@@ -82,6 +127,7 @@ def test_a_gap_of_days_walks_every_missed_session_in_order() -> None:
     assert m.state == TRADING and m.session is not None and m.session.date == dt.date(2026, 11, 30)
 
 
+@HOLIDAYS
 def test_thanksgiving_stays_closed_all_day() -> None:
     m = SessionMachine()
     m.advance(et(25, 17, 0))
@@ -90,6 +136,7 @@ def test_thanksgiving_stays_closed_all_day() -> None:
         assert m.state == CLOSED
 
 
+@HOLIDAYS
 def test_early_close_flattens_at_1255_and_closes_at_1300() -> None:
     m = SessionMachine()
     m.advance(et(27, 12, 54))
@@ -104,6 +151,7 @@ def test_starting_after_the_close_does_not_replay_the_session() -> None:
     assert m.state == CLOSED
 
 
+@LATE_FLATTEN
 def test_starting_during_flattening_fires_a_late_flatten() -> None:
     m = SessionMachine()
     fired = m.advance(et(24, 15, 57))
@@ -111,12 +159,14 @@ def test_starting_during_flattening_fires_a_late_flatten() -> None:
     assert fired[-1].late
 
 
+@ENTRIES
 def test_starting_before_the_open_is_pre_open() -> None:
     m = SessionMachine()
     assert [e.dest for e in m.advance(et(24, 8, 0))] == [PRE_OPEN]
     assert not m.may_enter(et(24, 8, 0))
 
 
+@ENTRIES
 def test_entries_only_in_trading_and_before_the_cutoff() -> None:
     m = SessionMachine(entry_cutoff=dt.timedelta(minutes=15))
     m.advance(et(24, 15, 44))
@@ -127,6 +177,7 @@ def test_entries_only_in_trading_and_before_the_cutoff() -> None:
     assert not m.may_enter(et(24, 15, 56))
 
 
+@ENTRIES
 def test_may_enter_refuses_a_time_the_machine_has_not_reached() -> None:
     m = SessionMachine()
     m.advance(et(24, 15, 50))
@@ -134,6 +185,7 @@ def test_may_enter_refuses_a_time_the_machine_has_not_reached() -> None:
     assert not m.may_enter(et(24, 15, 49))
 
 
+@STALE
 def test_a_repeated_or_earlier_time_is_rejected_and_changes_nothing() -> None:
     m = SessionMachine()
     m.advance(et(24, 15, 54))
@@ -143,6 +195,7 @@ def test_a_repeated_or_earlier_time_is_rejected_and_changes_nothing() -> None:
     assert m.state == TRADING and m.time == et(24, 15, 54)
 
 
+@NEVER_SKIPPED
 def test_subscribers_see_every_transition_in_order() -> None:
     seen: list[str] = []
     m = SessionMachine()
@@ -152,6 +205,7 @@ def test_subscribers_see_every_transition_in_order() -> None:
     assert seen == [PRE_OPEN, TRADING, FLATTENING, CLOSED]
 
 
+@REFUSED
 def test_a_trigger_the_table_does_not_allow_raises_naming_state_and_trigger() -> None:
     m = SessionMachine()
     m.advance(et(24, 20, 0))
@@ -160,6 +214,7 @@ def test_a_trigger_the_table_does_not_allow_raises_naming_state_and_trigger() ->
     assert m.state == CLOSED
 
 
+@REFUSED
 def test_a_transition_cannot_fire_before_it_is_due() -> None:
     m = SessionMachine()
     m.advance(et(24, 10, 0))
@@ -193,3 +248,24 @@ def test_cme_session_opens_the_evening_before_its_date() -> None:
     fired = m.advance(dt.datetime(2026, 11, 23, 17, 0, tzinfo=ct))
     assert [e.dest for e in fired] == [CLOSED, PRE_OPEN, TRADING]
     assert [e.session for e in fired] == [dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 24)]
+
+
+@ZONES
+def test_a_later_time_in_the_fall_back_hour_given_in_new_york_time_is_accepted() -> None:
+    """01:00 EST (fold=1) comes an hour after 01:00 EDT; one ZoneInfo compares them by wall clock."""
+    m = SessionMachine()
+    m.advance(dt.datetime(2026, 11, 1, 1, 3, 59, tzinfo=NY))
+    later = dt.datetime(2026, 11, 1, 1, 0, tzinfo=NY, fold=1)
+    assert m.advance(later) == ()
+    assert m.time == later.astimezone(dt.timezone.utc)
+    with pytest.raises(BarRejected):
+        m.advance(dt.datetime(2026, 11, 1, 1, 30, tzinfo=NY))  # EDT, fold=0: before the last time
+
+
+def test_a_missing_or_negative_flatten_lead_is_a_config_error() -> None:
+    from statebot import ConfigError
+
+    with pytest.raises(ConfigError, match="flatten lead"):
+        SessionMachine(flatten_lead=None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="must not be negative"):
+        SessionMachine(flatten_lead=dt.timedelta(minutes=-1))

@@ -12,6 +12,7 @@ import datetime as dt
 from functools import lru_cache
 
 import exchange_calendars as xcals
+import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -21,6 +22,29 @@ from tests.strategies import NY, start_instants, time_steps, zones
 
 LEAD = dt.timedelta(minutes=5)
 ORDER = [CLOSED, PRE_OPEN, TRADING, FLATTENING]
+
+# Guarantees these tests prove, word for word as SESSION_SPEC.invariants declares them
+# (collected into docs/invariants.md by `python -m statebot diagrams`).
+TIME = pytest.mark.invariant(
+    "the state always equals the function of clock time: PRE_OPEN before the open, TRADING until close minus the flatten lead, FLATTENING until the close, CLOSED after it and on days without a session",
+    machine="session",
+)
+NEVER_SKIPPED = pytest.mark.invariant(
+    "states are visited in cycle order and never skipped, even across a gap of hours or days",
+    machine="session",
+)
+ONE_FLATTEN = pytest.mark.invariant(
+    "exactly one flatten per session whose open was reached, once its flatten instant has passed",
+    machine="session",
+)
+STALE = pytest.mark.invariant(
+    "a stale or repeated time is rejected and changes nothing",
+    machine="session",
+)
+ZONES = pytest.mark.invariant(
+    "nothing depends on the process time zone or on the zone the times arrive in",
+    machine="session",
+)
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +70,8 @@ def oracle(t: dt.datetime, lead: dt.timedelta = LEAD) -> str:
     return CLOSED
 
 
+@TIME
+@ZONES
 @given(start=start_instants, steps=st.lists(time_steps, min_size=1, max_size=60), zone=zones)
 def test_state_always_equals_the_function_of_time(start: dt.datetime, steps: list, zone: dt.tzinfo) -> None:
     """For any increasing stream of times, in any zone, the state is oracle(t)."""
@@ -57,6 +83,7 @@ def test_state_always_equals_the_function_of_time(start: dt.datetime, steps: lis
         assert machine.state == oracle(t), t
 
 
+@NEVER_SKIPPED
 @given(start=start_instants, steps=st.lists(time_steps, min_size=1, max_size=60))
 def test_states_are_visited_in_cycle_order_and_never_skipped(start: dt.datetime, steps: list) -> None:
     """Every transition leaves the state the previous one entered, in table order."""
@@ -127,4 +154,4 @@ class SessionClockModel(RuleBasedStateMachine):
                 assert day in flats
 
 
-TestSessionClockModel = SessionClockModel.TestCase
+TestSessionClockModel = TIME(ONE_FLATTEN(STALE(ZONES(SessionClockModel.TestCase))))

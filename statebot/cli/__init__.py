@@ -29,10 +29,13 @@ def build_parser() -> Parser:
     from statebot.cli import config, replay
     from statebot.cli import state as state_cli
 
+    # risk-review docs
+    from statebot.cli import diagrams
+
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, replay, config, state_cli):
+    for module in (sessions, replay, config, state_cli, diagrams):
         module.register(sub)
     return parser
 

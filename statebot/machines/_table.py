@@ -47,13 +47,20 @@ class Transition:
 
 @attrs.frozen(kw_only=True)
 class MachineSpec:
-    """A lifecycle: name, states in their natural order, initial state, table."""
+    """A lifecycle: name, states in their natural order, initial state, table.
+
+    ``invariants`` lists the one-line guarantees the test suite must prove for
+    this machine, each word for word as a test's
+    ``@pytest.mark.invariant(text, machine=name)`` marker says it; the
+    risk-review generator fails when one of them has no test.
+    """
 
     name: str
     states: tuple[str, ...] = attrs.field(converter=tuple)
     initial: str
     transitions: tuple[Transition, ...] = attrs.field(converter=tuple)
     description: str = ""
+    invariants: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         known = set(self.states)
@@ -69,6 +76,11 @@ class MachineSpec:
                 if key in seen and row.guard is None:
                     raise ValueError(f"{self.name}: {row.trigger!r} from {src} is ambiguous")
                 seen.add(key)
+        for text in self.invariants:
+            if not text.strip() or "\n" in text:
+                raise ValueError(f"{self.name}: invariant {text!r} must be one non-empty line")
+        if len(set(self.invariants)) != len(self.invariants):
+            raise ValueError(f"{self.name}: an invariant is listed twice")
 
     @property
     def triggers(self) -> tuple[str, ...]:

@@ -37,9 +37,12 @@ DISCONNECT = "disconnect"
 FLATTEN_FAILED = "flatten_failed"
 OVER_FILL = "over_fill"
 MANUAL = "manual"
+STATE_UNTRUSTED = "state_untrusted"
+"""The runner's own state could not be trusted at start-up (a corrupt snapshot, an
+event log shorter than the snapshot says): positions and orders are unknown."""
 TRIP_REASONS = (
     DAILY_LOSS_LIMIT, CONSECUTIVE_REJECTS, POSITION_MISMATCH, POSITION_HELD_AT_CLOSE,
-    PERSISTENCE_FAILURES, DISCONNECT, FLATTEN_FAILED, OVER_FILL, MANUAL,
+    PERSISTENCE_FAILURES, DISCONNECT, FLATTEN_FAILED, OVER_FILL, MANUAL, STATE_UNTRUSTED,
 )
 
 KILLSWITCH_SPEC = MachineSpec(

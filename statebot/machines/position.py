@@ -50,6 +50,9 @@ from statebot.orders import (
     OrderStatus,
 )
 
+SNAPSHOT_EXEC_IDS = 1000
+"""How many of the latest applied exec ids a snapshot keeps (to refuse a fill reported again)."""
+
 FLAT = "FLAT"
 ENTERING = "ENTERING"
 OPEN = "OPEN"
@@ -452,6 +455,65 @@ class PositionMachine(TableMachine):
         if anomaly is not None:
             raise OverFill(anomaly[0], f"{self.strategy}/{self.symbol}: {anomaly[1]}", fill=fill, closed=closed)
         return closed
+
+    # snapshot -----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready state for a restart: quantity, live orders, the open trip and the
+        applied exec ids (money and times as strings)."""
+        trip = self._trip
+        return {
+            "strategy": self.strategy, "symbol": self.symbol, "state": self.state, "qty": self._qty,
+            "orders": [
+                {"order": {"client_order_id": t.order.client_order_id, "qty": t.order.qty, "kind": t.order.kind,
+                           "purpose": t.order.purpose, "limit_ticks": t.order.limit_ticks, "stop_ticks": t.order.stop_ticks},
+                 "filled": t.filled, "status": t.status, "reported_filled": t.reported_filled,
+                 "cancel_requested": t.cancel_requested}
+                for t in self._live.values()
+            ],
+            "exec_ids": list(self._exec_order)[-SNAPSHOT_EXEC_IDS:],
+            "trip": None if trip is None else {
+                "direction": trip.direction, "opened_at": trip.opened_at.isoformat(), "open_qty": trip.open_qty,
+                "open_notional": trip.open_notional, "close_qty": trip.close_qty, "close_notional": trip.close_notional,
+                "commission": str(trip.commission), "fills": trip.fills,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], instrument: InstrumentSpec) -> PositionMachine:
+        """The machine ``to_dict`` described (only its live orders are kept).
+
+        Raises ``ValueError`` when the data are malformed or inconsistent: a state
+        that does not follow from the quantity and the live orders.
+        """
+        try:
+            m = cls(str(data["strategy"]), instrument)
+            for entry in data["orders"]:
+                o = entry["order"]
+                order = OrderRequest(client_order_id=o["client_order_id"], strategy=m.strategy, symbol=m.symbol,
+                                     qty=o["qty"], kind=o["kind"], purpose=o["purpose"],
+                                     limit_ticks=o["limit_ticks"], stop_ticks=o["stop_ticks"])
+                m._store({order.client_order_id: _Tracked(
+                    order, filled=int(entry["filled"]), status=str(entry["status"]),
+                    reported_filled=int(entry["reported_filled"]), cancel_requested=bool(entry["cancel_requested"]))})
+            for exec_id in data["exec_ids"]:
+                m._remember(str(exec_id))
+            m._qty = int(data["qty"])
+            t = data["trip"]
+            if t is not None:
+                m._trip = _Trip(direction=int(t["direction"]), opened_at=dt.datetime.fromisoformat(t["opened_at"]),
+                                open_qty=int(t["open_qty"]), open_notional=int(t["open_notional"]),
+                                close_qty=int(t["close_qty"]), close_notional=int(t["close_notional"]),
+                                commission=Decimal(t["commission"]), fills=int(t["fills"]))
+            state = str(data["state"])
+        except (KeyError, TypeError, ArithmeticError) as exc:
+            raise ValueError(f"position snapshot {data!r} is malformed: {exc!r}") from None
+        if state not in POSITION_SPEC.states or m._derive() != state or (m._qty != 0) != (m._trip is not None):
+            raise ValueError(f"position snapshot of {m.strategy}/{m.symbol}: state {state} does not follow from "
+                             f"qty {m._qty} and its live orders")
+        m._dest = state
+        m._machine.set_state(state, model=m._model)
+        return m
 
     # internals ----------------------------------------------------------------
 

@@ -35,6 +35,19 @@ SESSION_SPEC = MachineSpec(
         "One trading session a day from the exchange calendar. The state is a function of "
         "clock time; a jump in time walks every state in order and fires each transition."
     ),
+    invariants=(
+        "the state always equals the function of clock time: PRE_OPEN before the open, TRADING until "
+        "close minus the flatten lead, FLATTENING until the close, CLOSED after it and on days without a session",
+        "states are visited in cycle order and never skipped, even across a gap of hours or days",
+        "exactly one flatten per session whose open was reached, once its flatten instant has passed",
+        "a jump in time over the flatten instant still fires the flatten, marked late",
+        "a stale or repeated time is rejected and changes nothing",
+        "nothing depends on the process time zone or on the zone the times arrive in",
+        "five-minute bars flatten at the 15:55 bar end (the seed's minutes-to-close check never fired)",
+        "new entries are allowed only in TRADING, at a time the machine has reached, before the entry cut-off",
+        "holidays stay CLOSED and an early close flattens before its own close",
+        "a trigger the table does not allow, or one not yet due, raises or refuses and changes nothing",
+    ),
     transitions=(
         Transition(
             trigger="start_day", source=CLOSED, dest=PRE_OPEN, guard=DUE,
@@ -85,6 +98,7 @@ class SessionTransition:
 
 SessionListener = Callable[[SessionTransition], object]
 _NONE: tuple[SessionTransition, ...] = ()
+_UTC = dt.timezone.utc
 
 
 class SessionMachine(TableMachine):
@@ -130,7 +144,7 @@ class SessionMachine(TableMachine):
 
     @property
     def time(self) -> dt.datetime | None:
-        """The last time the machine accepted."""
+        """The last time the machine accepted, in UTC."""
         return self._last
 
     @property
@@ -152,20 +166,24 @@ class SessionMachine(TableMachine):
         advanced to ``t``, is in TRADING and ``t`` is before the entry cut-off."""
         s = self._session
         last = self._last
-        if self._model.state != TRADING or s is None or last is None or t < last:
+        if self._model.state != TRADING or s is None or last is None or t.astimezone(_UTC) < last:
             return False
         if self._next_due is not None and t >= self._next_due:
             return False
         return s.entries_allowed(t)
 
     def advance(self, t: dt.datetime) -> tuple[SessionTransition, ...]:
-        """Move to time ``t``; return the transitions fired, in order.
+        """Move to time ``t``; return the transitions fired, in order (their ``at`` in UTC).
 
         Raises ``BarRejected`` and changes nothing when ``t`` is naive or not
         after the last accepted time.
         """
-        if t.tzinfo is None:
-            require_aware(t)
+        if t.tzinfo is not _UTC:
+            if t.tzinfo is None:
+                require_aware(t)
+            # two times in one ZoneInfo compare by wall clock, ignoring fold: 01:00 EST (fold=1)
+            # would look earlier than 01:03 EDT in the fall-back hour. UTC has no folds.
+            t = t.astimezone(_UTC)
         last = self._last
         if last is not None:
             if t <= last:

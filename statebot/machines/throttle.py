@@ -42,6 +42,22 @@ THROTTLE_SPEC = MachineSpec(
         "One per strategy. Rules on closed trades throttle it; a cooldown on the bar clock leads to a "
         "size-capped probation; clean probation trades restore it; an operator reset restores it from anywhere."
     ),
+    invariants=(
+        "every sequence of trades, clock ticks and resets drives the throttle exactly per its rules",
+        "N consecutive losing trades throttle the strategy, with the reason recorded",
+        "a breach during probation throttles the strategy again with a new cooldown",
+        "an operator reset with a note makes any state ACTIVE and records the note and time",
+        "a closed trade fed twice (same trade_id) is counted once",
+        "export_to_dict then load_from_dict restores an equal learning state",
+        "a throttle transition is on disk before the call that caused it returns",
+        "a transition that would allow entries again allows none until it is on disk",
+        "a throttle transition acknowledged before a crash is in force after restart",
+        "no acknowledged trade is missing from the metrics after a crash",
+        "the learning state file always loads after a SIGKILL at any moment (never torn)",
+        "a corrupt, truncated, empty or unknown-version state file starts every strategy THROTTLED",
+        "a restart after a corrupt state file stays fail closed until an operator resets",
+        "repeated failed saves trip the kill switch callback",
+    ),
     transitions=(
         Transition(
             trigger="breach", source=ACTIVE, dest=THROTTLED, actions=("start_cooldown",),

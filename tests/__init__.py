@@ -1,0 +1,1 @@
+"""statebot test suite (a regular package, so an installed top-level ``tests`` package cannot shadow it)."""

@@ -1,0 +1,215 @@
+"""The runner and the session: flat at every close (early closes and data outages too), entries only in TRADING."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from statebot import ENTER, FLATTEN, SKIP, SmaCross, replay, verify
+from statebot.feeds import SyntheticBars
+from statebot.schedule import TRADING
+from tests.runner_helpers import (
+    Scripted,
+    bar_at,
+    broker,
+    drive,
+    et,
+    events,
+    long,
+    make_runner,
+    minute_bars,
+)
+
+UTC = dt.UTC
+
+
+@pytest.mark.invariant("no position is held at a session close, early closes included", machine="runner")
+def test_always_in_the_market_strategy_is_flat_at_every_close_of_thanksgiving_week(tmp_path: Path) -> None:
+    sim = broker()
+    runner = make_runner(tmp_path, SmaCross(fast=3, slow=8), sim)
+    closes = {}
+    for b in SyntheticBars(start=dt.date(2026, 11, 23), end=dt.date(2026, 11, 27), seed=3):
+        sim.on_bar(b)
+        runner.run_once(b)
+        s = runner.session.session
+        if s is not None and b.end == s.close:
+            closes[s.date] = (dict(sim.book), runner.position_qty, runner.killswitch_state)
+    runner.close()
+    assert sorted(closes) == [dt.date(2026, 11, d) for d in (23, 24, 25, 27)]  # Thanksgiving has no session
+    assert all(v == ({}, 0, "ARMED") for v in closes.values()), closes
+    flattens = {e["payload"]["session"]: e for e in events(tmp_path, "SESSION_EXIT_FLATTEN")}
+    early = flattens["2026-11-27"]
+    assert dt.datetime.fromisoformat(early["ts"]) == et("2026-11-27", "12:55")
+    assert early["payload"]["late"] is False and early["payload"]["minutes_remaining"] == "5.00"
+    assert len(events(tmp_path, "TRADE_CLOSED")) > 4
+
+
+def test_five_minute_bars_flatten_at_the_1555_bar_and_close_flat(tmp_path: Path) -> None:
+    sim = broker()
+    strat = Scripted(long())
+    runner = make_runner(tmp_path, strat, sim)
+    t = et("2026-11-24", "15:35")
+    out = []
+    while t <= et("2026-11-24", "16:00"):
+        b = bar_at(t)
+        sim.on_bar(b)
+        out.append((t, runner.run_once(b)))
+        t += dt.timedelta(minutes=5)
+    assert out[0][1].action == ENTER
+    assert [d.action for tt, d in out if tt == et("2026-11-24", "15:55")] == [FLATTEN]
+    assert sim.book == {} and runner.killswitch_state == "ARMED" and runner.session_state == "CLOSED"
+
+
+def _outage_day(tmp_path: Path, heartbeat: bool):  # type: ignore[no-untyped-def]
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(long()), sim)
+    drive(runner, sim, minute_bars("2026-11-24", "15:40", "15:50"))
+    assert runner.position_qty == 3  # 15 USD tier risk / (4 ticks x 1.25)
+    # the feed stops at 15:50; the venue trades on
+    for b in minute_bars("2026-11-24", "15:51", "16:00"):
+        sim.on_bar(b)
+        if heartbeat:
+            runner.run_heartbeat(b.end + dt.timedelta(seconds=1))
+    return runner, sim
+
+
+@pytest.mark.invariant("a data outage over the close still flattens when heartbeats arrive", machine="session")
+def test_heartbeats_flatten_through_a_data_outage_over_the_close(tmp_path: Path) -> None:
+    runner, sim = _outage_day(tmp_path, heartbeat=True)
+    assert sim.book == {} and runner.position_qty == 0
+    assert runner.killswitch_state == "ARMED" and runner.session_state == "CLOSED"
+    flatten = events(tmp_path, "SESSION_EXIT_FLATTEN")[0]
+    assert flatten["payload"]["late"] is True  # the heartbeat came a second after 15:55
+    runner.close()
+
+
+@pytest.mark.invariant("a position still held when the session closes trips the kill switch", machine="runner")
+def test_outage_without_heartbeats_flattens_late_and_trips_the_kill_switch(tmp_path: Path) -> None:
+    runner, sim = _outage_day(tmp_path, heartbeat=False)
+    assert sim.book == {"MES": 3}
+    first = bar_at(et("2026-11-25", "09:31"))
+    sim.on_bar(first)
+    decision = runner.run_once(first)
+    assert decision.action in (FLATTEN, SKIP)
+    flatten = events(tmp_path, "SESSION_EXIT_FLATTEN")[0]
+    assert flatten["payload"]["late"] is True and flatten["payload"]["positions"] == {"MES": 3}
+    trips = events(tmp_path, "KILL_SWITCH")
+    assert trips[0]["payload"]["reason"] == "position_held_at_close"
+    drive(runner, sim, minute_bars("2026-11-25", "09:32", "09:40"))
+    assert sim.book == {} and runner.position_qty == 0
+    assert runner.killswitch_state == "TRIPPED"
+    assert not events(tmp_path, "ORDER_SUBMITTED") or all(
+        e["payload"]["purpose"] != "entry" or e["ts"] < "2026-11-24T21" for e in events(tmp_path, "ORDER_SUBMITTED"))
+    runner.close()
+    assert replay(tmp_path / "events.jsonl").kill_switch == "TRIPPED"
+
+
+@pytest.mark.invariant("nothing is entered outside TRADING or after the entry cut-off", machine="runner")
+def test_entries_only_in_trading_before_the_cutoff(tmp_path: Path) -> None:
+    from tests.runner_helpers import config
+
+    sim = broker()
+    strat = Scripted(long())
+    runner = make_runner(tmp_path, strat, sim, cfg=config('[calendar]\nentry_cutoff = "30m"\n'))
+    bars = list(minute_bars("2026-11-24", "09:00", "16:00"))
+    results = []
+    for b in bars:
+        sim.on_bar(b)
+        d = runner.run_once(b)
+        results.append((b.end, d))
+        if d.action == ENTER:
+            # leave again at once so the next bar may enter
+            strat.want = None
+        elif runner.position_qty == 0 and runner.position_state == "FLAT":
+            strat.want = long()
+    entries = [t for t, d in results if d.action == ENTER]
+    assert entries
+    assert all(et("2026-11-24", "09:30") <= t < et("2026-11-24", "15:30") for t in entries)
+    skipped = [d.reason for t, d in results if t < et("2026-11-24", "09:30")]
+    assert set(skipped) <= {"session", "no_signal"}
+    runner.close()
+
+
+def test_a_bar_at_or_before_the_last_time_is_rejected_and_logged(tmp_path: Path) -> None:
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(), sim)
+    b = bar_at(et("2026-11-24", "10:00"))
+    runner.run_once(b)
+    again = runner.run_once(b)
+    assert again.action == SKIP and again.reason == "bar_rejected"
+    rejected = events(tmp_path, "BAR_REJECTED")
+    assert rejected[0]["payload"]["reason"] == "not_after_previous"
+    runner.close()
+    assert verify(tmp_path / "events.jsonl").events == len(events(tmp_path))
+
+
+def test_a_bar_of_another_symbol_is_rejected(tmp_path: Path) -> None:
+    from statebot import Bar
+
+    runner = make_runner(tmp_path, Scripted(), broker())
+    b = Bar(symbol="ES", end=et("2026-11-24", "10:00"), open=6000, high=6001, low=5999, close=6000)
+    assert runner.run_once(b).reason == "bar_rejected"
+    assert events(tmp_path, "BAR_REJECTED")[0]["payload"]["reason"] == "wrong_symbol"
+    runner.close()
+
+
+def test_strategy_sees_the_session_and_its_position(tmp_path: Path) -> None:
+    sim = broker()
+    strat = Scripted(long())
+    runner = make_runner(tmp_path, strat, sim)
+    drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:03"))
+    ctx = strat.seen[-1]
+    assert ctx.session_state == TRADING and ctx.may_enter and ctx.position_qty == 3
+    assert ctx.now == et("2026-11-24", "10:03")
+    runner.close()
+
+
+def test_a_strategy_that_raises_is_logged_and_the_loop_goes_on(tmp_path: Path) -> None:
+    class Broken:
+        name = "broken"
+
+        def on_bar(self, bar, ctx):  # type: ignore[no-untyped-def]
+            raise RuntimeError("indicator blew up")
+
+    sim = broker()
+    runner = make_runner(tmp_path, Broken(), sim)
+    out = drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:02"))
+    assert [d.reason for _, d in out] == ["strategy_error"] * 3
+    assert events(tmp_path, "RUNNER_ERROR")[0]["payload"]["stage"] == "strategy"
+    runner.close()
+
+
+def test_heartbeat_uses_the_live_clock_wall_time(tmp_path: Path) -> None:
+    from freezegun import freeze_time
+
+    from statebot import LiveClock
+
+    runner = make_runner(tmp_path, Scripted(), broker(), clock=LiveClock())
+    with freeze_time(dt.datetime(2026, 11, 24, 20, 56, tzinfo=UTC)):
+        runner.run_heartbeat()
+    assert runner.session_state == "FLATTENING"
+    assert runner.now == dt.datetime(2026, 11, 24, 20, 56, tzinfo=UTC)
+    runner.close()
+
+
+def test_an_adapter_that_raises_something_unexpected_trips_the_kill_switch_and_the_loop_goes_on(tmp_path: Path) -> None:
+    class Exploding:
+        def __init__(self, sim):  # type: ignore[no-untyped-def]
+            self.sim = sim
+
+        def drain(self):  # type: ignore[no-untyped-def]
+            raise RuntimeError("socket buffer garbled")
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self.sim, name)
+
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(long()), Exploding(sim))
+    out = drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:02"))
+    assert [d.reason for _, d in out] == ["runner_error"] * 3
+    assert runner.killswitch_state == "TRIPPED"
+    assert events(tmp_path, "KILL_SWITCH")[0]["payload"]["reason"] == "state_untrusted"
+    runner.close()
+    assert verify(tmp_path / "events.jsonl").events == len(events(tmp_path))
