@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from statebot import (
     FLAT,
     Backoff,
+    FaultPlan,
     Flattener,
     KillSwitch,
     OrderRequest,
     PositionBook,
+    PositionMismatch,
     SimBroker,
+    reconcile,
     send_entry,
     send_exit,
 )
 from tests.positions_helpers import T0, bar, order
+from tests.runner_helpers import (
+    Scripted,
+    bar_at,
+    broker,
+    config,
+    drive,
+    et,
+    long,
+    make_runner,
+    short,
+)
 
 NO_WAIT = Backoff(first=dt.timedelta(0), factor=1, cap=dt.timedelta(0))
 
@@ -104,8 +120,6 @@ def test_a_flattener_backing_off_through_a_long_disconnect_never_overflows() -> 
 
 
 def test_after_an_unowned_flatten_the_book_mismatch_blocks_the_reset() -> None:
-    from statebot import FaultPlan, PositionMismatch, reconcile
-
     sim = SimBroker(start=T0, faults=FaultPlan(delay_p=1.0, delay_bars=3))  # fill reports arrive 3 bars late
     book, ks = PositionBook(), KillSwitch()
     m = book.machine("s1", "MES")
@@ -123,3 +137,24 @@ def test_after_an_unowned_flatten_the_book_mismatch_blocks_the_reset() -> None:
     with pytest.raises(PositionMismatch):
         ks.reset("looked at it", T0 + dt.timedelta(minutes=12), mismatches=mismatches)
     assert not ks.allows_entries
+
+
+def test_the_runner_refuses_to_rearm_while_the_broker_holds_what_the_book_does_not() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        sim = broker()
+        strat = Scripted()
+        runner = make_runner(Path(tmp), strat, sim, cfg=config("[kill_switch]\ndaily_loss_limit_usd = 1\n"))
+        t0 = et("2026-11-24", "10:00")
+        strat.plan[t0] = long(stop_ticks=4)
+        strat.plan[t0 + dt.timedelta(minutes=2)] = short(stop_ticks=4)
+        strat.plan[t0 + dt.timedelta(minutes=3)] = None
+        drive(runner, sim, [bar_at(t0 + dt.timedelta(minutes=i), p)
+                            for i, p in enumerate((6000.0, 6000.0, 5999.5, 5999.5))])
+        assert runner.killswitch_state == "TRIPPED"
+        sim.submit(order(1, strategy="outsider"))
+        sim.on_bar(bar_at(t0 + dt.timedelta(minutes=4), 5999.5))
+        assert sim.book  # the broker now holds contracts the book does not know
+        with pytest.raises(PositionMismatch):
+            runner.reset_kill_switch("looked at it", t0 + dt.timedelta(minutes=5))
+        assert runner.killswitch_state == "TRIPPED"
+        runner.close()
