@@ -600,11 +600,14 @@ class BotRunner(RunnerPersistence):
             applied = self.book.apply((event,))
         except (StatebotError, ValueError) as exc:
             self._error(t, "apply", exc)
+            self._trip(STATE_UNTRUSTED, t, f"a venue report could not be applied: {exc}")
             self._log_positions(t)
             return
         if applied.errors:  # the book reports a machine's refusal instead of raising it
             for _, exc in applied.errors:
                 self._error(t, "apply", exc)
+                # the machines may no longer match the venue: no entries until a person looks
+                self._trip(STATE_UNTRUSTED, t, f"a venue report was refused: {exc}")
             self._log_positions(t)
             return
         if isinstance(event, Fill) and not applied.duplicates:
