@@ -53,6 +53,16 @@ KILLSWITCH_SPEC = MachineSpec(
         "Stops all trading: no entries, flatten everything, keep retrying the flatten with backoff. "
         "Only a person re-arms it, with a note."
     ),
+    invariants=(
+        'TRIPPED returns to ARMED only by a reset with a non-empty operator note',
+        'a flatten that fails trips the kill switch and keeps trying until the venue is flat',
+        'a tripped kill switch stays tripped after a restart',
+        'a venue that never recovers is never reported flat',
+        'consecutive order rejects trip the kill switch at the configured limit',
+        'no entries are allowed while the kill switch is TRIPPED',
+        'no entry order is submitted while the kill switch is TRIPPED',
+        'the kill switch is not re-armed while reconciliation reports a mismatch',
+    ),
     transitions=(
         Transition(trigger="trip", source=ARMED, dest=TRIPPED, actions=("cancel_entry_orders", "flatten_all_positions"),
                    why="a limit was crossed or a fault seen: refuse entries, cancel working orders, flatten all"),

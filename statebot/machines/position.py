@@ -66,6 +66,28 @@ POSITION_SPEC = MachineSpec(
         "One strategy's position in one symbol. Quantities are signed; positions change only by "
         "fills, each execution applied once, also after a cancel. Over-fills are applied and raised."
     ),
+    invariants=(
+        'a broker position the machines do not expect is reported, never adopted',
+        'a closing order being cancelled still counts until the venue confirms: closing orders never stack past the position',
+        "a closing order's fill that starts from zero or moves away from zero is applied and raised",
+        'a duplicate execution report (same exec_id) is applied once',
+        'a fill repeated by IB, or replayed after a reconnect, reaches the position machines once',
+        'a non-terminal status after a terminal one never revives the order',
+        'an entry rejected or cancelled with nothing filled returns to FLAT',
+        'an execution correction replaces the fill it corrects instead of adding to it',
+        'an execution repeated by IB (same execId) is applied once',
+        'an exit that fills after its cancel was asked never wedges the machine or the flattener',
+        'an invalid trigger raises InvalidTransition naming state and trigger',
+        'an open position and its live orders survive a restart',
+        'an over-fill is applied (the venue holds it), logged and trips the kill switch',
+        'an over-fill is applied to the position and raised, never absorbed',
+        "every outcome of the position's derivation from every state is a table row or documented unreachable",
+        'fills arriving after a cancel are applied, never dropped',
+        "in OBSERVE mode no order, cancel or global cancel reaches the venue's socket",
+        'no entry order is submitted for a position that may not enter',
+        'one bad report in a batch never stops the rest of the batch from being applied',
+        "position qty is the sum of unique fills; FLAT holds nothing; the venue's book equals the machines' when reports are in; no entry is sent for a position that may not enter",
+    ),
     transitions=(
         Transition(trigger="submit_entry", source=FLAT, dest=ENTERING,
                    why="an entry order is sent; only from FLAT with no order of this position still live"),
