@@ -216,3 +216,10 @@ __all__ += [
     "SimulationResult",
     "simulate",
 ]
+
+# live trading on Interactive Brokers (importing it never imports a client library)
+from statebot.config import IBKRConfig  # noqa: E402
+from statebot.events import VENUE_CONNECTION  # noqa: E402
+from statebot.live import LiveSession  # noqa: E402
+
+__all__ += ["IBKRConfig", "LiveSession", "VENUE_CONNECTION"]

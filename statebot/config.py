@@ -211,6 +211,18 @@ class KillSwitchConfig:
         )
 
 
+@attrs.frozen(kw_only=True)
+class IBKRConfig:
+    """Interactive Brokers (``statebot run --adapter ibkr``): what only the config file may say."""
+
+    account: str = setting("", doc="IB account id to trade and read (default: the only account TWS manages)",
+                           example='"DU1234567"')
+    live_acknowledgement: str = setting(
+        "", doc="LIVE mode starts only with --live AND this set to the exact sentence in docs/ibkr.md",
+        example='"I understand that LIVE mode trades real money"',
+    )
+
+
 # defined beside the learning code; imported here, after the helpers it uses, to host it
 from statebot.throttle_config import ThrottleConfig  # noqa: E402
 
@@ -232,6 +244,7 @@ class Config:
     event_log: EventLogConfig = section(EventLogConfig, "event log")
     throttle: ThrottleConfig = section(ThrottleConfig, "strategy throttle")
     kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
+    ibkr: IBKRConfig = section(IBKRConfig, "Interactive Brokers account and LIVE acknowledgement")
     base_dir: Path | None = attrs.field(default=None, eq=False, metadata={"internal": True})
 
     def resolve(self, path: str) -> Path:

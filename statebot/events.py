@@ -69,6 +69,7 @@ STATE_SAVE_FAILED = "STATE_SAVE_FAILED"
 STATE_LOAD_FAILED = "STATE_LOAD_FAILED"
 EVENT_LOG_TAIL_MOVED = "EVENT_LOG_TAIL_MOVED"
 RUNNER_ERROR = "RUNNER_ERROR"
+VENUE_CONNECTION = "VENUE_CONNECTION"
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
     SESSION_TRANSITION: frozenset({"from", "to", "session"}),
@@ -98,6 +99,9 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     # the runner caught an error at one stage of a bar (a refused transition, an adapter
     # failure, a bad signal) and carried on; stage names where
     RUNNER_ERROR: frozenset({"stage", "error"}),
+    # the venue became unreachable (connected false: no entries) or reachable again
+    # (connected true: no entries until positions are reconciled)
+    VENUE_CONNECTION: frozenset({"connected", "detail"}),
 }
 """Every built-in event type and the payload keys it must carry (more are allowed).
 
@@ -109,6 +113,7 @@ DURABLE_TYPES: frozenset[str] = frozenset(
     {
         SESSION_TRANSITION, SESSION_EXIT_FLATTEN, ORDER_SUBMITTED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
         THROTTLE_TRANSITION, KILL_SWITCH, STATE_SAVE_FAILED, STATE_LOAD_FAILED, EVENT_LOG_TAIL_MOVED, RUNNER_ERROR,
+        VENUE_CONNECTION,
     }
 )
 """Types fsynced at once under the ``"transitions"`` policy: session, position,

@@ -30,6 +30,12 @@ The fixed order of one bar (``run_once``):
    flattened too.
 4. Reconcile at a quiet point (reports were applied since the last check and
    no order is live): a difference is ``POSITION_MISMATCH`` and a trip.
+   Disconnects: a drain the venue cannot answer is ``VENUE_CONNECTION
+   {connected: false}`` (logged once) and no entry is sent while it lasts;
+   the first drain it answers again is ``VENUE_CONNECTION {connected: true}``
+   and entries stay refused (``SKIP reconciling``) until a reconciliation ran.
+   Flattening goes on being attempted throughout (the ``Flattener``'s rules);
+   a position still held when the session closes trips the kill switch.
 5. Learning ``on_time``: cooldowns that ended (``THROTTLE_TRANSITION``).
 6. Kill switch and flatten: while a flatten is under way (the session's, or
    the kill switch TRIPPED) the ``Flattener`` is stepped once per bar or
@@ -108,6 +114,7 @@ from statebot.events import (
     STATE_LOAD_FAILED,
     THROTTLE_TRANSITION,
     TRADE_CLOSED,
+    VENUE_CONNECTION,
     EventLog,
     minutes,
 )
@@ -291,6 +298,8 @@ class BotRunner(RunnerPersistence):
         self._flattening = False
         self._reconcile_due = False
         self._connected = True
+        self._stopping = False
+        self._resync = False
         self._positions_logged: dict[tuple[str, str], str] = {}
         self._last_bar: Bar | None = None
         self._flatten_stepped_at: dt.datetime | None = None
@@ -372,6 +381,43 @@ class BotRunner(RunnerPersistence):
         self._ks_logged = 0
         self._log(at, KILL_SWITCH, {"from": TRIPPED, "to": ARMED, "reason": "manual_reset", "detail": note})
         self._save(at)
+
+    @property
+    def flattening(self) -> bool:
+        """True while a flatten is under way (the session's, the kill switch's or ``flatten_now``'s)."""
+        return self._flattening
+
+    def flatten_now(self, reason: str, now: dt.datetime | None = None) -> Decision:
+        """Stop entering and flatten every position, e.g. before a shutdown.
+
+        Logs ``SESSION_EXIT_FLATTEN {reason}``, cancels working entries and
+        steps the flatten at ``now`` (default: the ``LiveClock``'s wall time, or
+        the last clock time); later ``run_heartbeat`` calls keep stepping it
+        until the venue is flat (``flattening`` turns False). From then on this
+        runner sends no entry (``SKIP stopping``). Raises ``BarRejected`` for a
+        naive ``now``.
+        """
+        t = now if now is not None else (self.clock.wall_time() if self.clock is not None else (self._now or self._start))
+        require_aware(t, "flatten time")
+        t = max(t, self._now) if self._now is not None else t
+        self._now = t
+        if self._pending is not None:
+            self._flush_pending(t)
+        self._stopping = True
+        self._process_adapter(t)
+        self._note_exit_refs()
+        session = self.session.session
+        remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
+        self._log(t, SESSION_EXIT_FLATTEN, {"reason": reason, "session": session.date if session is not None else None,
+                                            "minutes_remaining": minutes(remaining),
+                                            "positions": dict(sorted(self.book.expected_positions().items())),
+                                            "late": False})
+        self._cancel_working_entries(t)
+        self._flattening = True
+        acted = self._step_flatten(t)
+        if self._dirty:
+            self._save(t)
+        return acted or Decision(action=FLATTEN, reason=reason)
 
     def set_equity(self, equity: Decimal | int | str) -> None:
         """Replace the equity sizing uses (USD), e.g. with the broker's account value."""
@@ -571,9 +617,15 @@ class BotRunner(RunnerPersistence):
         except AdapterUnavailable as exc:
             if self._connected:
                 self._connected = False
+                self._resync = True
                 self._error(t, "drain", exc)
+                self._log(t, VENUE_CONNECTION, {"connected": False, "detail": str(exc)})
             return
-        self._connected = True
+        if not self._connected:
+            # back: no entry until the venue's positions were compared with the machines'
+            self._connected = True
+            self._reconcile_due = True
+            self._log(t, VENUE_CONNECTION, {"connected": True, "detail": "reachable again; reconciling before entries"})
         if not events:
             return
         self._reconcile_due = True
@@ -684,6 +736,7 @@ class BotRunner(RunnerPersistence):
         except AdapterUnavailable:
             return
         self._reconcile_due = False
+        self._resync = False
         mismatches = reconcile(self.book.expected_positions(), venue)
         if not mismatches:
             return
@@ -868,6 +921,12 @@ class BotRunner(RunnerPersistence):
     def _enter(self, m: PositionMachine, signal: Signal, bar: Bar, t: dt.datetime, may_enter: bool) -> Decision:
         if not may_enter:
             return Decision(action=SKIP, reason="session", detail=self.session.state)
+        if self._stopping:
+            return Decision(action=SKIP, reason="stopping")
+        if not self._connected:
+            return Decision(action=SKIP, reason="adapter_unavailable", detail="venue disconnected")
+        if self._resync:
+            return Decision(action=SKIP, reason="reconciling", detail="positions not yet reconciled after a reconnect")
         if not self.killswitch.allows_entries:
             return Decision(action=SKIP, reason="kill_switch")
         learning = self.learning

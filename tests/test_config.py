@@ -106,8 +106,8 @@ def test_hash_changes_with_any_value() -> None:
 
 def test_default_hash_is_pinned() -> None:
     """A change of this hash means every existing event log's config_hash changes meaning: do it on purpose."""
-    # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added
-    assert config_hash(Config()) == "8e4bc7e8537c7fe2b904e28642c59c73cb819b638b8d6fc03ef9be9ea828c313"
+    # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, and the ibkr section
+    assert config_hash(Config()) == "0c44047f5dfabe7da400cd70c7c721ac38c8ff3d23c1ef0e133ebebde37222b4"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:

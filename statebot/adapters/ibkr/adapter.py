@@ -531,6 +531,15 @@ class IBKRAdapter:
         stream.updateEvent += on_update
         self._bar_lists.append(stream)
 
+    def open_bar_end(self) -> dt.datetime | None:
+        """The earliest end (UTC) of an N-minute bar still being built, None when none is.
+
+        A live loop keeps its heartbeats before this time, so the bar is not
+        refused as older than the clock when its last 5-second bar arrives.
+        """
+        ends = [e for e in (a.open_end for a in self._aggregators.values()) if e is not None]
+        return min(ends) if ends else None
+
     def bars(self, now: dt.datetime | None = None) -> list[AggregatedBar]:
         """N-minute bars completed since the last call, oldest first; with ``now``, also those overdue."""
         if now is not None:

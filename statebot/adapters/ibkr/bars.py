@@ -120,6 +120,11 @@ class BarAggregator:
         """How many 5-second bars a complete bar has (``minutes * 12``)."""
         return self._expected
 
+    @property
+    def open_end(self) -> dt.datetime | None:
+        """The end (UTC) of the bar being built, None when none is open."""
+        return None if self._bucket is None else dt.datetime.fromtimestamp((self._bucket + 1) * self._bucket_s, _UTC)
+
     def bucket_end(self, t: dt.datetime) -> dt.datetime:
         """The end (UTC) of the bucket that contains instant ``t``."""
         seconds = math.floor(require_aware(t).timestamp())

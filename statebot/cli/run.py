@@ -1,0 +1,182 @@
+"""``statebot run --adapter ibkr --mode OBSERVE|PAPER|LIVE ...``: the BotRunner live on TWS / IB Gateway.
+
+Builds the runner from the config file, connects (``statebot.live.LiveSession``),
+and runs until Ctrl-C or SIGTERM; then flattens (unless OBSERVE), closes the
+event log and the state, and exits 0 when it stopped flat, 1 when a flatten
+was still under way at the stop timeout. Bad input, a refused LIVE start, an
+unreachable TWS: one line on stderr, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import signal
+import sys
+from decimal import Decimal, InvalidOperation
+from types import FrameType
+from typing import Any
+
+import attrs
+
+from statebot.durations import parse_duration
+from statebot.errors import ConfigError
+
+EXIT_NOT_FLAT = 1
+
+
+def _duration(text: str) -> dt.timedelta:
+    try:
+        value = parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= dt.timedelta(0):
+        raise argparse.ArgumentTypeError(f"duration {text!r} must be positive")
+    return value
+
+
+def _bar_minutes(text: str) -> int:
+    value = _duration(text)
+    seconds = value.total_seconds()
+    if seconds % 60 or 1440 % int(seconds // 60):
+        raise argparse.ArgumentTypeError(f"bar size {text!r} must be whole minutes that divide a day (1m, 5m, 15m, 1h, ...)")
+    return int(seconds // 60)
+
+
+def _equity(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"equity {text!r} must be a number of USD") from None
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"equity {text!r} must be positive")
+    return value
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "run", help="run the bot live on Interactive Brokers (OBSERVE, PAPER or LIVE)",
+        description="Run the BotRunner live on TWS or IB Gateway: 5-second real-time bars of the front month "
+        "aggregated into --bar-size bars, a wall-time heartbeat so the session flattens even when bars stop, "
+        "reconnects with backoff, every decision in the event log. Ctrl-C or SIGTERM stops it: it flattens first "
+        "(not in OBSERVE), then closes the event log and the state. Exit 0 stopped flat, 1 a flatten was still "
+        "under way at --stop-timeout, 2 bad input or TWS unreachable at start.",
+    )
+    p.add_argument("--adapter", required=True, choices=("ibkr",), help="broker adapter (only ibkr)")
+    p.add_argument("--mode", required=True, choices=("OBSERVE", "PAPER", "LIVE"),
+                   help="OBSERVE: read-only, no order leaves the process; PAPER: a paper account (refuses live ports "
+                   "and non-paper accounts); LIVE: real money, needs --live and ibkr.live_acknowledgement in the config")
+    p.add_argument("--config", required=True, metavar="FILE", help="the bot's TOML config (see statebot config default)")
+    p.add_argument("--host", default="127.0.0.1", help="TWS / IB Gateway host (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, metavar="N",
+                   help="API socket port (default 7497 for OBSERVE and PAPER, 7496 for LIVE; IB Gateway: 4002 paper, 4001 live)")
+    p.add_argument("--client-id", type=int, default=1, metavar="N",
+                   help="API client id, unique per connection to that TWS (default 1)")
+    p.add_argument("--live", action="store_true", help="required, with the config's acknowledgement, for LIVE mode")
+    p.add_argument("--strategy", default="orb", metavar="NAME",
+                   help="strategy: sma-cross, orb or package.module:ClassName (default orb)")
+    p.add_argument("--symbol", default=None, metavar="SYM",
+                   help="instrument, traded in its front month (default: the config's instrument.symbol, MES)")
+    p.add_argument("--bar-size", type=_bar_minutes, default=1, metavar="DURATION",
+                   help="bar size the strategy trades, whole minutes dividing a day (default 1m)")
+    p.add_argument("--heartbeat", type=_duration, default=dt.timedelta(seconds=1), metavar="DURATION",
+                   help="wall-time heartbeat cadence (default 1s)")
+    p.add_argument("--state-dir", default=None, metavar="D", help="state folder (default: the config's persistence.state_dir)")
+    p.add_argument("--events", default=None, metavar="F", help="event log file (default: the config's event_log.path)")
+    p.add_argument("--equity", type=_equity, default=None, metavar="USD",
+                   help="account value sizing starts from (default: the account's NetLiquidation as TWS reports it)")
+    p.add_argument("--stop-timeout", type=_duration, default=dt.timedelta(minutes=2), metavar="DURATION",
+                   help="on Ctrl-C/SIGTERM, wait at most this long for the flatten (default 2m)")
+    p.add_argument("--rearm-kill-switch", default=None, metavar="NOTE",
+                   help="a tripped kill switch stays tripped across restarts: re-arm it at start, recording NOTE "
+                   "(why it is safe to trade again) in the event log")
+    p.set_defaults(run=run)
+
+
+def _account_equity(ib: Any, account: str) -> Decimal:
+    for value in ib.ib.accountValues():
+        if value.tag == "NetLiquidation" and value.currency == "USD" and (not account or value.account == account):
+            return Decimal(value.value)
+    raise ConfigError("TWS reported no NetLiquidation in USD for the account; pass --equity USD")
+
+
+class _StopFlag:
+    """Set by the first Ctrl-C or SIGTERM; a second Ctrl-C interrupts the shutdown flatten."""
+
+    def __init__(self) -> None:
+        self.set = False
+        self._previous: dict[int, Any] = {}
+
+    def __call__(self) -> bool:
+        return self.set
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.set and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.set = True
+        print(f"statebot run: {signal.Signals(signum).name} received, stopping (flatten first unless OBSERVE)",
+              file=sys.stderr, flush=True)
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    from statebot.adapters.ibkr.settings import IBKRSettings
+    from statebot.calendar import get_calendar
+    from statebot.clock import LiveClock
+    from statebot.config import load_config
+    from statebot.live import LiveSession
+    from statebot.runner import BotRunner
+    from statebot.strategy import get_strategy
+
+    config = load_config(args.config)
+    if args.symbol is not None:
+        config = attrs.evolve(config, instrument=attrs.evolve(config.instrument, symbol=args.symbol))
+    settings = IBKRSettings(mode=args.mode, host=args.host, port=args.port, client_id=args.client_id,
+                            symbols=(config.instrument.symbol,), account=config.ibkr.account, live_flag=args.live,
+                            live_acknowledgement=config.ibkr.live_acknowledgement)
+    strategy = get_strategy(args.strategy)
+    venue, ib = settings.adapter()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = _StopFlag()
+    stop.install()
+    try:
+        session: LiveSession | None = None
+        runner = None
+        try:
+            # connect before the runner opens the state folder: an unreachable TWS changes nothing on disk
+            ib.connect(LiveClock.wall_time().astimezone(get_calendar(config.calendar.name).tz).date())
+            equity = args.equity if args.equity is not None else _account_equity(ib, config.ibkr.account)
+            runner = BotRunner.from_config(config, strategy=strategy, adapter=venue, equity=equity, clock=LiveClock(),
+                                           state_dir=args.state_dir, event_log=args.events)
+            if args.rearm_kill_switch is not None:
+                if runner.killswitch_state == "TRIPPED":
+                    runner.reset_kill_switch(args.rearm_kill_switch, LiveClock.wall_time())
+                else:
+                    print("statebot run: the kill switch is ARMED; --rearm-kill-switch ignored", file=sys.stderr)
+            session = LiveSession(runner, ib, mode=args.mode, bar_minutes=args.bar_size, heartbeat=args.heartbeat,
+                                  stop_timeout=args.stop_timeout)
+            session.start()
+        except BaseException:
+            if runner is not None:
+                runner.close()
+            if ib.connected:
+                ib.disconnect()
+            raise
+        print(f"statebot run: {args.mode} on {args.host}:{settings.resolved_port} as client {args.client_id}, "
+              f"{strategy.name} on {ib.contract(config.instrument.symbol).localSymbol}, {args.bar_size}m bars; "
+              f"Ctrl-C stops", file=sys.stderr, flush=True)
+        if runner.killswitch_state == "TRIPPED":
+            print("statebot run: the kill switch is TRIPPED (see KILL_SWITCH in the event log): no entries, positions "
+                  "are flattened; --rearm-kill-switch NOTE re-arms it", file=sys.stderr, flush=True)
+        flat = session.run(stop)
+    finally:
+        stop.restore()
+    return 0 if flat else EXIT_NOT_FLAT
