@@ -32,10 +32,13 @@ def build_parser() -> Parser:
     # risk-review docs
     from statebot.cli import diagrams
 
+    # simulations
+    from statebot.cli import sim
+
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, replay, config, state_cli, diagrams):
+    for module in (sessions, replay, config, state_cli, diagrams, sim):
         module.register(sub)
     return parser
 
