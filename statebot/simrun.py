@@ -395,7 +395,7 @@ def summary_table(report: SimReport, title: str = "") -> str:
 # -- scenarios ----------------------------------------------------------------------
 
 EXPECTATIONS = ("flat_at_every_close", "late_flattens", "late_flattens_max", "kill_switch_trips_min", "kill_switch_trips_max",
-                "throttle_path", "log_verifies", "final_flat", "trades_min", "restarts", "sessions")
+                "throttle_path", "log_verifies", "final_flat", "trades_min", "restarts", "sessions", "flatten_times")
 
 
 @attrs.frozen(kw_only=True)
@@ -521,6 +521,9 @@ def check_expectations(report: SimReport, expect: Mapping[str, Any]) -> list[str
         elif key == "sessions":
             got_sessions = [s.session for s in report.sessions]
             need(got_sessions == list(want), f"sessions {got_sessions}, expected {list(want)}")
+        elif key == "flatten_times":
+            got_times = [s.flatten_at for s in report.sessions]
+            need(got_times == list(want), f"flatten times {got_times} (exchange time), expected {list(want)}")
     return failed
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -76,6 +77,7 @@ def register(sub: Any) -> None:
     p.add_argument("--start", type=dt.date.fromisoformat, help="first day of synthetic bars (YYYY-MM-DD)")
     p.add_argument("--end", type=dt.date.fromisoformat, help="last day of synthetic bars (YYYY-MM-DD)")
     p.add_argument("--skip-bad-rows", action="store_true", help="log malformed CSV rows as BAR_REJECTED and go on")
+    p.add_argument("--verbose", action="store_true", help="also print the runner's warnings (they are in the event log anyway)")
     p.set_defaults(run=run)
 
 
@@ -99,6 +101,9 @@ def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        # every warning the runner logs is also an event in the log; the summary reports them
+        logging.getLogger("statebot").addHandler(logging.NullHandler())
     if args.jobs < 1:
         raise ConfigError(f"--jobs {args.jobs} must be at least 1")
     scenario: Scenario | None = load_scenario(args.scenario) if args.scenario else None
