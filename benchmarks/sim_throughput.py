@@ -67,7 +67,7 @@ def peak_memory(start: dt.date, end: dt.date) -> tuple[int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         broker = SimBroker(commission=config.commission.build())
         runner = BotRunner(SmaCross(), broker, equity=Decimal(20000), config=config, state_dir=Path(tmp) / "state",
-                           event_log=Path(tmp) / "events.jsonl", start=dt.datetime.combine(start, dt.time(), dt.timezone.utc))
+                           event_log=Path(tmp) / "events.jsonl", start=dt.datetime.combine(start, dt.time(), dt.UTC))
         runner.session.schedule.between(start, end)
         count = 0
         tracemalloc.start()

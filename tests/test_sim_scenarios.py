@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from statebot.cli import main
-from statebot.simrun import SimReport, check_expectations, load_scenario, run_seeds, seed_setup
+from statebot.simrun import (
+    SimReport,
+    check_expectations,
+    load_scenario,
+    run_seeds,
+    seed_setup,
+)
 
 SIMS = Path(__file__).resolve().parent.parent / "sims"
 SCENARIOS = sorted(p for p in SIMS.glob("*.toml"))
