@@ -216,3 +216,26 @@ __all__ += [
     "SimulationResult",
     "simulate",
 ]
+
+# simulations from sims/: setups, scenarios with expectations, reports
+from statebot.simrun import (  # noqa: E402
+    Scenario,
+    SessionRow,
+    SimReport,
+    SimSetup,
+    check_expectations,
+    load_scenario,
+    run_seeds,
+    run_setup,
+)
+
+__all__ += [
+    "Scenario",
+    "SessionRow",
+    "SimReport",
+    "SimSetup",
+    "check_expectations",
+    "load_scenario",
+    "run_seeds",
+    "run_setup",
+]
