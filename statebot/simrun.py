@@ -53,7 +53,7 @@ from statebot.feeds import SyntheticBars, read_bars_csv
 from statebot.machines.killswitch import POSITION_HELD_AT_CLOSE
 from statebot.machines.throttle import ACTIVE
 from statebot.progress import Progress
-from statebot.runner import BotRunner
+from statebot.runner import SKIP, BotRunner
 from statebot.schedule import CLOSED
 from statebot.strategy import get_strategy
 
@@ -169,6 +169,8 @@ class SimReport:
     final_flat: bool
     equity_curve: tuple[tuple[str, str], ...]
     timeline: tuple[tuple[str, str, str, int], ...]
+    skips: Mapping[str, int] = attrs.field(factory=dict)
+    """Bars whose wanted entry (or the bar itself) was refused, by reason (throttled, session, a sizing reason, ...)."""
 
     @property
     def late_flattens(self) -> int:
@@ -186,6 +188,7 @@ class SimReport:
             "gross_pnl": str(self.gross_pnl), "commission": str(self.commission), "net_pnl": str(self.net_pnl),
             "max_drawdown": str(self.max_drawdown),
             "slippage": {"mean_ticks": _s(self.slippage_ticks_mean), "expected_mean_ticks": _s(self.slippage_expected_ticks_mean)},
+            "skips": dict(self.skips),
             "throttle_path": list(self.throttle_path), "throttle_events": self.throttle_events,
             "kill_switch_trips": list(self.kill_switch_trips),
             "sessions": [attrs.asdict(s) for s in self.sessions],
@@ -249,6 +252,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     restarts = set(setup.restart_after_bars)
     closes: list[tuple[str, bool]] = []
     count = restarted = 0
+    skips: dict[str, int] = {}
     try:
         for bar in bars:
             if runner is None:
@@ -259,9 +263,11 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
             before = runner.session.state
             broker.on_bar(bar)
             if outages and any(a <= bar.end < b for a, b in outages):
-                runner.run_heartbeat(bar.end)
+                decision = runner.run_heartbeat(bar.end)
             else:
-                runner.run_once(bar)
+                decision = runner.run_once(bar)
+            if decision.action == SKIP:
+                skips[decision.reason] = skips.get(decision.reason, 0) + 1
             count += 1
             if bad_rows and runner.now is not None:
                 for line, why in bad_rows:
@@ -281,8 +287,9 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     finally:
         if runner is not None:
             runner.close()
-    return _report(setup.seed, log_path, start_seq, count, restarted, closes, final_flat=not broker.book,
-                   tz=get_calendar(config.calendar.name).tz)
+    report = _report(setup.seed, log_path, start_seq, count, restarted, closes, final_flat=not broker.book,
+                     tz=get_calendar(config.calendar.name).tz)
+    return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
 def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
@@ -370,6 +377,7 @@ def summary_table(report: SimReport, title: str = "") -> str:
         f"{'commission':<22}{report.commission:,.2f} USD",
         f"{'slippage calibration':<22}{slip}",
         f"{'max drawdown':<22}{report.max_drawdown:,.2f} USD",
+        f"{'entries refused':<22}" + (", ".join(f"{k} {v}" for k, v in list(report.skips.items())[:4]) or "none"),
         f"{'throttle':<22}{report.throttle_events} transition(s): {' -> '.join(report.throttle_path)}",
         f"{'kill switch':<22}{len(report.kill_switch_trips)} trip(s)" + (f": {', '.join(report.kill_switch_trips)}" if report.kill_switch_trips else ""),
         f"{'restarts':<22}{report.restarts}",
