@@ -35,6 +35,7 @@ def test_demo_runs_from_a_fresh_folder_and_writes_nothing_there(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-m", "statebot", "sim"], cwd=tmp_path, env=env, capture_output=True, check=False,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress bar off a terminal, no runner warnings
     for label in ("trades", "net P&L", "commission", "slippage calibration", "max drawdown", "throttle", "kill switch"):
         assert label in done.stdout
     assert "2026-11-26" in done.stdout and "no session (holiday)" in done.stdout
