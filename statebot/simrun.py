@@ -540,17 +540,28 @@ def _run_seed(args: tuple[SimSetup, str]) -> SimReport:
     return run_setup(setup, out_dir)
 
 
-def run_seeds(setups: Sequence[SimSetup], out_root: str | os.PathLike[str], *, jobs: int = 1) -> list[SimReport]:
+def run_seeds(setups: Sequence[SimSetup], out_root: str | os.PathLike[str], *, jobs: int = 1,
+              progress: Progress | None = None) -> list[SimReport]:
     """Run each setup in ``out_root/seed-<seed>``; with ``jobs`` > 1 across processes.
 
     Each run depends only on its setup (seeded venue, seeded bars, its own
-    folder), so the merged list, in the order given, is the same serially or in parallel.
+    folder), so the merged list, in the order given, is the same serially or in
+    parallel. ``progress`` advances by one per finished run.
     """
     work = [(s, str(Path(out_root) / f"seed-{s.seed}")) for s in setups]
+    reports: list[SimReport] = []
     if jobs <= 1 or len(work) <= 1:
-        return [_run_seed(w) for w in work]
+        for w in work:
+            reports.append(_run_seed(w))
+            if progress is not None:
+                progress.advance()
+        return reports
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_run_seed, work))
+        for report in pool.map(_run_seed, work):
+            reports.append(report)
+            if progress is not None:
+                progress.advance()
+    return reports
 
 
 def monte_carlo_table(reports: Sequence[SimReport]) -> str:

@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
             print(summary_table(reports[0], title))
         else:
             setups = [seed_setup(scenario, s) if scenario is not None else attrs.evolve(base, seed=s) for s in seeds]
-            reports = run_seeds(setups, tmp, jobs=args.jobs)
+            with Progress(len(setups), "seeds") as progress:
+                reports = run_seeds(setups, tmp, jobs=args.jobs, progress=progress)
             print(title)
             print(monte_carlo_table(reports))
     _write_outputs(args, reports)
