@@ -161,6 +161,9 @@ class SimReport:
     slippage_expected_ticks_mean: Decimal | None
     throttle_path: tuple[str, ...]
     throttle_events: int
+    throttle_continuous: bool
+    """Each THROTTLE_TRANSITION starts where the previous one ended (from ACTIVE at first):
+    no throttle state was lost or invented, across restarts too."""
     kill_switch_trips: tuple[str, ...]
     sessions: tuple[SessionRow, ...]
     restarts: int
@@ -190,6 +193,7 @@ class SimReport:
             "slippage": {"mean_ticks": _s(self.slippage_ticks_mean), "expected_mean_ticks": _s(self.slippage_expected_ticks_mean)},
             "skips": dict(self.skips),
             "throttle_path": list(self.throttle_path), "throttle_events": self.throttle_events,
+            "throttle_continuous": self.throttle_continuous,
             "kill_switch_trips": list(self.kill_switch_trips),
             "sessions": [attrs.asdict(s) for s in self.sessions],
             "late_flattens": self.late_flattens, "flat_at_every_close": self.flat_at_every_close,
@@ -296,7 +300,8 @@ def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int,
             final_flat: bool, tz: Any) -> SimReport:
     trades: list[Mapping[str, Any]] = []
     path: list[str] = [ACTIVE]
-    throttle_events = rejected = 0
+    throttle_events = rejected = throttle_gaps = 0
+    throttle_now = ACTIVE
     trips: list[str] = []
     flattens: dict[str, tuple[str, bool]] = {}
     sessions: list[str] = []
@@ -324,6 +329,9 @@ def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int,
                 timeline.append((at.isoformat(), "position", str(p["to"]), int(p["qty"])))
             elif kind == THROTTLE_TRANSITION:
                 throttle_events += 1
+                if str(p["from"]) != throttle_now:
+                    throttle_gaps += 1
+                throttle_now = str(p["to"])
                 if path[-1] != p["to"]:
                     path.append(str(p["to"]))
                 timeline.append((at.isoformat(), "throttle", str(p["to"]), 0))
@@ -356,7 +364,7 @@ def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int,
         net_pnl=gross - commission, max_drawdown=drawdown,
         slippage_ticks_mean=None if slip is None else slip.quantize(Decimal("0.01")),
         slippage_expected_ticks_mean=None if expected is None else expected.quantize(Decimal("0.01")),
-        throttle_path=tuple(path), throttle_events=throttle_events, kill_switch_trips=tuple(trips), sessions=rows,
+        throttle_path=tuple(path), throttle_events=throttle_events, throttle_continuous=not throttle_gaps, kill_switch_trips=tuple(trips), sessions=rows,
         restarts=restarts, log_verifies=log_ok, log_error=log_error, final_flat=final_flat, equity_curve=tuple(curve),
         timeline=tuple(timeline),
     )
@@ -403,7 +411,8 @@ def summary_table(report: SimReport, title: str = "") -> str:
 # -- scenarios ----------------------------------------------------------------------
 
 EXPECTATIONS = ("flat_at_every_close", "late_flattens", "late_flattens_max", "kill_switch_trips_min", "kill_switch_trips_max",
-                "throttle_path", "log_verifies", "final_flat", "trades_min", "restarts", "sessions", "flatten_times")
+                "throttle_path", "log_verifies", "final_flat", "trades_min", "restarts", "sessions", "flatten_times",
+                "throttle_continuous")
 
 
 @attrs.frozen(kw_only=True)
@@ -529,6 +538,8 @@ def check_expectations(report: SimReport, expect: Mapping[str, Any]) -> list[str
         elif key == "sessions":
             got_sessions = [s.session for s in report.sessions]
             need(got_sessions == list(want), f"sessions {got_sessions}, expected {list(want)}")
+        elif key == "throttle_continuous":
+            need(report.throttle_continuous == bool(want), f"throttle_continuous is {report.throttle_continuous}, expected {want}")
         elif key == "flatten_times":
             got_times = [s.flatten_at for s in report.sessions]
             need(got_times == list(want), f"flatten times {got_times} (exchange time), expected {list(want)}")
