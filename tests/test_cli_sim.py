@@ -83,3 +83,30 @@ def test_skip_bad_rows_logs_bar_rejected_and_goes_on(tmp_path: Path, capsys: pyt
 def test_unknown_strategy_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sim", "--strategy", "nope"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def _naive_csv(path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    ny = ZoneInfo("America/New_York")
+    lines = ["timestamp,open,high,low,close,volume"]
+    for bar in SyntheticBars(start=dt.date(2026, 11, 23), end=dt.date(2026, 11, 23), seed=3):
+        start = (bar.end - dt.timedelta(minutes=1)).astimezone(ny).replace(tzinfo=None)
+        lines.append(f"{start.isoformat()},{bar.open},{bar.high},{bar.low},{bar.close},{bar.volume}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_naive_timestamps_need_tz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "naive.csv"
+    _naive_csv(csv)
+    assert main(["sim", "--bars", str(csv)]) == 2
+    assert "--tz" in capsys.readouterr().err
+
+
+def test_naive_timestamps_with_tz_are_exchange_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv, report = tmp_path / "naive.csv", tmp_path / "r.json"
+    _naive_csv(csv)
+    assert main(["sim", "--bars", str(csv), "--tz", "America/New_York", "--bar-size", "1m", "--report", str(report)]) == 0
+    data = json.loads(report.read_text())
+    assert data["bars"] == 390
+    assert [(s["session"], s["flatten_at"], s["late"]) for s in data["sessions"]] == [("2026-11-23", "15:55", False)]
