@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from statebot.adapters.base import BrokerAdapter
-from statebot.errors import AdapterUnavailable, EntryRefused, OverFill
+from statebot.errors import AdapterUnavailable, EntryRefused, OverFill, StatebotError
 from statebot.instruments import InstrumentSpec, instrument
 from statebot.machines.killswitch import KillSwitch
 from statebot.machines.position import FLAT, ClosedTrade, PositionMachine
@@ -28,6 +28,9 @@ class Applied:
     ``closed``: round trips completed; ``duplicates``: fills already applied
     (same exec_id), ignored; ``unrouted``: events of orders no machine knows;
     ``anomalies``: ``OverFill`` errors raised by machines (each fill was
+    applied; the runner must trip the kill switch); ``errors``: (event, error)
+    for every other ``StatebotError`` or ``ValueError`` a machine raised for
+    one event (that event changed nothing; the rest of the batch was still
     applied; the runner must trip the kill switch).
     """
 
@@ -35,6 +38,7 @@ class Applied:
     duplicates: tuple[Fill, ...] = ()
     unrouted: tuple[BrokerEvent, ...] = ()
     anomalies: tuple[OverFill, ...] = ()
+    errors: tuple[tuple[BrokerEvent, Exception], ...] = ()
 
 
 class PositionBook:
@@ -87,31 +91,38 @@ class PositionBook:
     def apply(self, events: Iterable[BrokerEvent]) -> Applied:
         """Route each event, in order, to the machine that owns its order.
 
-        Never raises for an over-fill: it is collected in ``anomalies`` after
-        the machine applied it, so one bad report cannot hide the rest.
+        Never raises for a machine's error: an over-fill is collected in
+        ``anomalies`` after the machine applied it, any other ``StatebotError``
+        or ``ValueError`` in ``errors``, and the next event is applied, so one
+        bad report cannot hide the rest.
         """
         closed: list[ClosedTrade] = []
         duplicates: list[Fill] = []
         unrouted: list[BrokerEvent] = []
         anomalies: list[OverFill] = []
+        errors: list[tuple[BrokerEvent, Exception]] = []
         for event in events:
             m = self.owner(event.order_id)
             if m is None:
                 unrouted.append(event)
-            elif isinstance(event, OrderStatus):
-                m.on_status(event)
-            elif m.seen(event.exec_id):
-                duplicates.append(event)
-            else:
-                try:
+                continue
+            try:
+                if isinstance(event, OrderStatus):
+                    m.on_status(event)
+                elif m.seen(event.exec_id):
+                    duplicates.append(event)
+                else:
                     trade = m.on_fill(event)
-                except OverFill as exc:
-                    anomalies.append(exc)
-                    trade = exc.closed  # type: ignore[assignment]
-                if trade is not None:
-                    closed.append(trade)
+                    if trade is not None:
+                        closed.append(trade)
+            except OverFill as exc:
+                anomalies.append(exc)
+                if exc.closed is not None:
+                    closed.append(exc.closed)  # type: ignore[arg-type]
+            except (StatebotError, ValueError) as exc:
+                errors.append((event, exc))
         return Applied(closed=tuple(closed), duplicates=tuple(duplicates), unrouted=tuple(unrouted),
-                       anomalies=tuple(anomalies))
+                       anomalies=tuple(anomalies), errors=tuple(errors))
 
 
 def send_entry(
@@ -120,20 +131,22 @@ def send_entry(
     order: OrderRequest,
     *,
     at: dt.datetime,
-    killswitch: KillSwitch | None = None,
-    session_allows: bool = True,
+    killswitch: KillSwitch,
+    session_allows: bool,
 ) -> bool:
     """The one gate entries go through: check, record, send.
 
-    Raises ``EntryRefused`` (nothing sent) when the session forbids entries,
-    the kill switch is TRIPPED, or the position is not FLAT with nothing live.
+    ``killswitch`` and ``session_allows`` are required: the gate is never open
+    by default. Raises ``EntryRefused`` (nothing sent) when the
+    session forbids entries, the kill switch is TRIPPED, or the position is not
+    FLAT with nothing live.
     Returns False when the adapter was unavailable (the machine recorded the
     order as rejected), True when the order was handed to the venue.
     """
     m = book.machine(order.strategy, order.symbol)
     if not session_allows:
         raise EntryRefused(f"entry {order.client_order_id} refused: the session does not allow entries at {at.isoformat()}")
-    if killswitch is not None and not killswitch.allows_entries:
+    if not killswitch.allows_entries:
         raise EntryRefused(f"entry {order.client_order_id} refused: the kill switch is TRIPPED")
     if m.state != FLAT or not m.may_enter():
         raise EntryRefused(f"entry {order.client_order_id} refused: {m.strategy}/{m.symbol} is {m.state} "

@@ -125,8 +125,10 @@ class OverFill(StatebotError):
 
     Raised by ``PositionMachine.on_fill`` AFTER the fill was applied: the venue
     holds those contracts, so the position follows them. ``kind`` is
-    ``over_fill`` (more than the order's quantity), ``through_zero`` (a closing
-    fill reversed the position) or ``unknown_order``. The runner turns it into
+    ``over_fill`` (more than the order's quantity, or a closing order's fill
+    from zero or away from zero), ``through_zero`` (a closing fill reversed the
+    position), ``unknown_order`` or ``unexpected_fill`` (an outcome the
+    position table has no row for). The runner turns it into
     an event, trips the kill switch and flattens.
     """
 
@@ -143,7 +145,8 @@ class EntryRefused(StatebotError):
 
 
 class PositionMismatch(StatebotError):
-    """The positions statebot expects differ from the broker's; nothing adopted.
+    """The positions statebot expects differ from the broker's; nothing adopted (a kill switch
+    reset given mismatches raises it too, and stays TRIPPED).
 
     ``mismatches`` holds one ``statebot.reconcile.Mismatch`` per symbol.
     """

@@ -24,7 +24,7 @@ import attrs
 from statebot.adapters.base import BrokerAdapter
 from statebot.book import PositionBook
 from statebot.clock import require_aware
-from statebot.errors import AdapterUnavailable, ConfigError
+from statebot.errors import AdapterUnavailable, ConfigError, StatebotError
 from statebot.machines.killswitch import DISCONNECT, FLATTEN_FAILED, Backoff, KillSwitch
 from statebot.orders import FLATTEN, MARKET, OrderRequest
 
@@ -121,10 +121,16 @@ def flatten_positions(
             owner = book.machine(order.strategy, symbol) if book is not None and order.strategy else None
             if owner is not None:
                 # the venue works no order of this symbol any more: whatever the machine still
-                # counts on has ended there, its report is on the way; do not stack on top of it
+                # counts on has ended there (the venue's position already counts its fills)
                 for oid in owner.live_orders():
-                    owner.request_cancel(oid)
-                owner.submit_exit(order)
+                    owner.venue_not_working(oid)
+                try:
+                    owner.submit_exit(order)
+                except (StatebotError, ValueError):
+                    # the machine cannot take this order (its view differs from the venue's): close
+                    # the venue's contracts anyway with an unowned order; reconciliation shows the rest
+                    order = attrs.evolve(order, strategy="")
+                    owner = None
             try:
                 adapter.submit(order)
             except AdapterUnavailable:
@@ -212,7 +218,8 @@ class Flattener:
         return f"{self.id_prefix}-{self._ids}"
 
     def step(self, now: dt.datetime) -> FlattenStep:
-        """Make one attempt if due; see the class docstring. Never raises ``AdapterUnavailable``."""
+        """Make one attempt if due; see the class docstring. Raises nothing but ``ValueError`` for a naive ``now``:
+        an attempt that fails (venue unreachable, a machine refusing) is reported and retried."""
         require_aware(now, "now")
         if self._next is not None and now < self._next:
             return FlattenStep(at=now, attempted=False, flat=False, next_attempt=self._next)
@@ -242,6 +249,10 @@ class Flattener:
                                         skip=skip, at=now)
         except AdapterUnavailable as exc:
             return self._failed(now, None, f"adapter unavailable: {exc}", DISCONNECT)
+        except (StatebotError, ValueError) as exc:
+            # a machine refused what the venue's state demands: count it as a failed attempt (the
+            # kill switch trips) and keep trying on the backoff schedule; never stop flattening
+            return self._failed(now, None, f"{type(exc).__name__}: {exc}")
         self._flat = attempt.flat
         if attempt.flat:
             self._failures = 0

@@ -192,6 +192,7 @@ SUBJECTS: tuple[Subject, ...] = (
         description="The bot runner (`statebot/runner.py`) and the parts it composes around the machines: "
         "configuration, position sizing, quality gates.",
         invariants=(
+            "a venue report a position machine refuses trips the kill switch (state_untrusted)",
             "the quality gates fail closed: an entry passes only with finite DVS and EQS at or above their thresholds",
             "position size never exceeds max contracts, the throttle cap, or the risk budget",
             "the returned size is the largest allowed: one more contract breaks the budget or a cap",

@@ -68,7 +68,8 @@ class OrderRequest:
     """What a strategy asks a venue to do.
 
     ``qty`` is signed (buy > 0, sell < 0). ``kind`` is MARKET, LIMIT (needs
-    ``limit_ticks``) or STOP (needs ``stop_ticks``, the trigger price in ticks).
+    ``limit_ticks``) or STOP (needs ``stop_ticks``, the trigger price in ticks);
+    a price field the kind does not use is refused.
     ``purpose`` is ``entry``, ``exit`` or ``flatten``. Invalid combinations
     raise ``ConfigError`` at construction.
     """
@@ -89,6 +90,11 @@ class OrderRequest:
             raise ConfigError(f"STOP order {self.client_order_id!r} needs stop_ticks")
         if self.kind == MARKET and (self.limit_ticks is not None or self.stop_ticks is not None):
             raise ConfigError(f"MARKET order {self.client_order_id!r} takes no limit or stop price")
+        if self.kind == LIMIT and self.stop_ticks is not None:
+            raise ConfigError(f"LIMIT order {self.client_order_id!r} takes no stop_ticks (stop-limit is not supported)")
+        if self.kind == STOP and self.limit_ticks is not None:
+            raise ConfigError(f"STOP order {self.client_order_id!r} takes no limit_ticks (stop-limit is not supported; "
+                              f"it would be filled as a stop-market)")
 
     @property
     def side(self) -> int:

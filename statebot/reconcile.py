@@ -20,7 +20,8 @@ import attrs
 
 from statebot.adapters.base import BrokerAdapter
 from statebot.book import PositionBook
-from statebot.errors import ConfigError, PositionMismatch
+from statebot.errors import ConfigError, InvalidTransition, PositionMismatch
+from statebot.machines.position import FLAT
 
 OBSERVE = "OBSERVE"
 
@@ -83,17 +84,22 @@ def adopt_broker_positions(
     mode raises ``ConfigError``. ``prices_ticks`` gives each symbol's reference
     price (e.g. the last close) as the entry for P&L; a missing one raises
     ``ConfigError``. Machines that already hold a position raise
-    ``InvalidTransition``. Returns one record per adopted symbol for the event log.
+    ``InvalidTransition``. Every check runs before anything is adopted: when
+    one raises, no machine changed. Returns one record per adopted symbol for
+    the event log.
     """
     if mode != OBSERVE:
         raise ConfigError(f"broker positions may only be adopted in {OBSERVE} mode, not {mode!r}")
-    adopted = []
-    for symbol in sorted(actual):
-        qty = actual[symbol]
-        if not qty:
-            continue
+    held = {symbol: actual[symbol] for symbol in sorted(actual) if actual[symbol]}
+    # every check first: a refusal must leave the book exactly as it was, never half adopted
+    for symbol, qty in held.items():
         if symbol not in prices_ticks:
             raise ConfigError(f"no reference price to adopt {qty} {symbol}")
+        m = book.machine(strategy, symbol)
+        if m.state != FLAT:
+            raise InvalidTransition("position", m.state, "adopt")
+    adopted = []
+    for symbol, qty in held.items():
         price = prices_ticks[symbol]
         book.machine(strategy, symbol).adopt(qty, price, at)
         adopted.append(Adopted(strategy=strategy, symbol=symbol, qty=qty, price_ticks=price, at=at))

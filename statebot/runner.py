@@ -373,10 +373,13 @@ class BotRunner(RunnerPersistence):
     def reset_kill_switch(self, note: str, now: dt.datetime | None = None) -> None:
         """A person re-arms the kill switch with a note (``KILL_SWITCH`` TRIPPED -> ARMED, reason manual_reset).
 
-        Raises ``ConfigError`` for an empty note and ``InvalidTransition`` when ARMED.
+        Raises ``ConfigError`` for an empty note, ``InvalidTransition`` when ARMED, and, staying
+        TRIPPED, ``PositionMismatch`` while the book differs from the broker's positions or
+        ``AdapterUnavailable`` when the broker cannot be asked (the book is unverified).
         """
         at = now or self._now or self._start
-        self.killswitch.reset(note, at)
+        mismatches = reconcile(self.book.expected_positions(), self.adapter.positions())
+        self.killswitch.reset(note, at, mismatches=mismatches)
         self._ks_logged = 0
         self._log(at, KILL_SWITCH, {"from": TRIPPED, "to": ARMED, "reason": "manual_reset", "detail": note})
         self._save(at)
@@ -608,6 +611,14 @@ class BotRunner(RunnerPersistence):
             applied = self.book.apply((event,))
         except (StatebotError, ValueError) as exc:
             self._error(t, "apply", exc)
+            self._trip(STATE_UNTRUSTED, t, f"a venue report could not be applied: {exc}")
+            self._log_positions(t)
+            return
+        if applied.errors:  # the book reports a machine's refusal instead of raising it
+            for _, exc in applied.errors:
+                self._error(t, "apply", exc)
+                # the machines may no longer match the venue: no entries until a person looks
+                self._trip(STATE_UNTRUSTED, t, f"a venue report was refused: {exc}")
             self._log_positions(t)
             return
         if isinstance(event, Fill) and not applied.duplicates:

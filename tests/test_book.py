@@ -55,25 +55,25 @@ def test_send_entry_refuses_while_the_kill_switch_is_tripped_and_sends_nothing()
     book, sim, ks = PositionBook(), SimBroker(start=T0), KillSwitch()
     ks.trip("manual", at())
     with pytest.raises(EntryRefused, match="TRIPPED"):
-        send_entry(book, sim, order(1), at=at(), killswitch=ks)
+        send_entry(book, sim, order(1), at=at(), killswitch=ks, session_allows=True)
     assert sim.open_orders() == () and book.machine("s1", "MES").state == FLAT
 
 
 @pytest.mark.invariant("no entry order is submitted for a position that may not enter", machine="position")
 def test_send_entry_refuses_a_second_entry_and_outside_the_session() -> None:
     book, sim = PositionBook(), SimBroker(start=T0)
-    assert send_entry(book, sim, order(1), at=at())
+    assert send_entry(book, sim, order(1), at=at(), killswitch=KillSwitch(), session_allows=True)
     with pytest.raises(EntryRefused, match="ENTERING"):
-        send_entry(book, sim, order(1), at=at())
+        send_entry(book, sim, order(1), at=at(), killswitch=KillSwitch(), session_allows=True)
     with pytest.raises(EntryRefused, match="session"):
-        send_entry(book, sim, order(1, strategy="s2"), at=at(), session_allows=False)
+        send_entry(book, sim, order(1, strategy="s2"), at=at(), killswitch=KillSwitch(), session_allows=False)
     assert len(sim.open_orders()) == 1
 
 
 def test_send_entry_on_a_disconnected_venue_leaves_the_position_flat() -> None:
     book, sim = PositionBook(), SimBroker(start=T0)
     sim.disconnect()
-    assert send_entry(book, sim, order(1), at=at()) is False
+    assert send_entry(book, sim, order(1), at=at(), killswitch=KillSwitch(), session_allows=True) is False
     assert book.machine("s1", "MES").state == FLAT and book.machine("s1", "MES").may_enter()
 
 
@@ -81,7 +81,7 @@ def test_send_exit_cancels_the_rest_of_a_partly_filled_entry() -> None:
     book = PositionBook()
     sim = SimBroker(start=T0, faults=FaultPlan(partial_p=1.0), seed=3)
     entry = order(4)
-    send_entry(book, sim, entry, at=at())
+    send_entry(book, sim, entry, at=at(), killswitch=KillSwitch(), session_allows=True)
     sim.on_bar(bar(1))
     book.apply(sim.drain())
     m = book.machine("s1", "MES")
@@ -98,7 +98,7 @@ def test_late_fill_reported_after_the_cancel_confirmation_is_applied() -> None:
     book = PositionBook()
     sim = SimBroker(start=T0, faults=FaultPlan(partial_p=1.0, delay_p=1.0, delay_bars=2), seed=5)
     entry = order(3)
-    send_entry(book, sim, entry, at=at())
+    send_entry(book, sim, entry, at=at(), killswitch=KillSwitch(), session_allows=True)
     sim.on_bar(bar(1))  # part executes; its report is delayed
     sim.cancel(entry.client_order_id)
     m = book.machine("s1", "MES")
@@ -109,3 +109,26 @@ def test_late_fill_reported_after_the_cancel_confirmation_is_applied() -> None:
     sim.on_bar(bar(3))
     book.apply(sim.drain())
     assert m.qty == sim.book["MES"] > 0 and m.state == OPEN
+
+
+@pytest.mark.invariant("one bad report in a batch never stops the rest of the batch from being applied",
+                       machine="position")
+def test_an_error_on_one_event_is_recorded_and_the_rest_of_the_batch_is_applied() -> None:
+    book = PositionBook()
+    s1 = book.machine("s1", "MES")
+    s2 = book.machine("s2", "MES")
+    e1, e2 = order(1), order(2, strategy="s2")
+    s1.submit_entry(e1)
+    s2.submit_entry(e2)
+    s1._model.state = "OPEN"  # a machine whose state disagrees with its orders: its next status is refused
+    applied = book.apply([status(e1, "CANCELLED"), fill(e2, 2), status(e2, "FILLED", 2)])
+    assert [type(err).__name__ for _, err in applied.errors] == ["InvalidTransition"]
+    assert applied.errors[0][0].order_id == e1.client_order_id
+    assert s2.qty == 2 and book.expected_positions() == {"MES": 2}
+
+
+def test_send_entry_has_no_open_gate_by_default() -> None:
+    book, sim = PositionBook(), SimBroker(start=T0)
+    with pytest.raises(TypeError):
+        send_entry(book, sim, order(1), at=at())  # type: ignore[call-arg]
+    assert sim.open_orders() == ()

@@ -18,6 +18,8 @@ from statebot import (
     ConfigError,
     InvalidTransition,
     KillSwitch,
+    Mismatch,
+    PositionMismatch,
 )
 from statebot.machines import all_specs
 from tests.positions_helpers import at
@@ -104,6 +106,26 @@ def test_backoff_doubles_from_first_and_stops_at_the_cap() -> None:
     assert [b.delay(n).total_seconds() for n in range(6)] == [0, 5, 10, 20, 30, 30]
 
 
+
+@given(first=st.integers(0, 3600), factor=st.integers(1, 1000), extra=st.integers(0, 3600),
+       failures=st.integers(0, 10**6))
+def test_backoff_delay_never_exceeds_the_cap_for_any_failure_count(first: int, factor: int, extra: int,
+                                                                    failures: int) -> None:
+    """For any valid schedule and any failure count, the delay is between 0 and the cap (never overflows)."""
+    b = Backoff(first=dt.timedelta(seconds=first), factor=factor, cap=dt.timedelta(seconds=first + extra))
+    assert dt.timedelta(0) <= b.delay(failures) <= b.cap
+
+
+def test_a_fast_growing_backoff_stops_at_the_cap_after_many_failures() -> None:
+    b = Backoff(first=dt.timedelta(seconds=5), factor=10, cap=dt.timedelta(seconds=60))
+    assert b.delay(20) == b.delay(10**9) == dt.timedelta(seconds=60)
+
+
+@pytest.mark.parametrize("first, cap", [(-5, 60), (30, 10)])
+def test_backoff_refuses_a_negative_first_or_a_cap_below_it(first: int, cap: int) -> None:
+    with pytest.raises(ConfigError):
+        Backoff(first=dt.timedelta(seconds=first), cap=dt.timedelta(seconds=cap))
+
 @given(reasons=st.lists(st.sampled_from(TRIP_REASONS), min_size=1, max_size=10))
 def test_any_sequence_of_trips_keeps_every_reason_and_forbids_entries(reasons: list[str]) -> None:
     """After any non-empty sequence of trips: TRIPPED, entries refused, every reason recorded in order."""
@@ -112,3 +134,23 @@ def test_any_sequence_of_trips_keeps_every_reason_and_forbids_entries(reasons: l
         ks.trip(reason, at(i))
     assert ks.state == TRIPPED and not ks.allows_entries
     assert [t.reason for t in ks.trips] == reasons
+
+
+@pytest.mark.invariant("the kill switch is not re-armed while reconciliation reports a mismatch", machine="killswitch")
+def test_reset_is_refused_while_a_reconcile_reports_mismatches_and_stays_tripped() -> None:
+    ks = KillSwitch()
+    ks.trip("manual", at(0))
+    with pytest.raises(PositionMismatch, match="MES expected 2 broker 0"):
+        ks.reset("checked", at(1), mismatches=(Mismatch(symbol="MES", expected=2, actual=0),))
+    assert ks.state == TRIPPED and ks.resets == ()
+    ks.reset("checked", at(2), mismatches=())
+    assert ks.state == ARMED
+
+
+def test_a_late_trade_of_an_earlier_day_does_not_reset_the_current_days_loss() -> None:
+    ks = KillSwitch(daily_loss_limit="100")
+    today, yesterday = dt.date(2026, 11, 24), dt.date(2026, 11, 23)
+    ks.record_trade(Decimal("-60"), today, at(0))
+    ks.record_trade(Decimal("5"), yesterday, at(1))
+    assert ks.record_trade(Decimal("-60"), today, at(2)) is True
+    assert ks.day_net_pnl == Decimal("-120")

@@ -47,3 +47,10 @@ def test_terminal_statuses_are_filled_cancelled_rejected() -> None:
 
     assert [n for n in ("SUBMITTED", "ACCEPTED", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED")
             if s(n).terminal] == ["FILLED", "CANCELLED", "REJECTED"]
+
+
+@pytest.mark.parametrize("kind, prices", [("STOP", {"stop_ticks": 20004, "limit_ticks": 20004}),
+                                          ("LIMIT", {"limit_ticks": 20004, "stop_ticks": 20000})])
+def test_an_order_refuses_a_price_field_its_kind_does_not_use(kind: str, prices: dict[str, int]) -> None:
+    with pytest.raises(ConfigError, match="takes no"):
+        OrderRequest(client_order_id="a", strategy="s", symbol="MES", qty=1, kind=kind, **prices)  # type: ignore[arg-type]

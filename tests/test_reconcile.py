@@ -7,6 +7,7 @@ import pytest
 from statebot import (
     OPEN,
     ConfigError,
+    InvalidTransition,
     Mismatch,
     PositionBook,
     PositionMismatch,
@@ -69,3 +70,20 @@ def test_adoption_in_observe_mode_opens_the_machines_and_reports_each() -> None:
 def test_adoption_needs_a_reference_price() -> None:
     with pytest.raises(ConfigError, match="reference price"):
         adopt_broker_positions(PositionBook(), {"MES": 1}, strategy="s", prices_ticks={}, at=at(), mode="OBSERVE")
+
+
+def test_adoption_refused_for_one_symbol_adopts_nothing() -> None:
+    book = PositionBook()
+    with pytest.raises(ConfigError, match="no reference price"):
+        adopt_broker_positions(book, {"ES": 1, "MES": -2}, strategy="s", prices_ticks={"ES": 24000}, at=T0,
+                               mode="OBSERVE")
+    assert book.expected_positions() == {} and all(m.state != OPEN for m in book.machines())
+
+
+def test_adoption_refused_by_a_machine_already_holding_adopts_nothing() -> None:
+    book = PositionBook()
+    adopt_broker_positions(book, {"MES": 1}, strategy="s", prices_ticks={"MES": 20000}, at=T0, mode="OBSERVE")
+    with pytest.raises(InvalidTransition):
+        adopt_broker_positions(book, {"ES": 1, "MES": 1}, strategy="s", prices_ticks={"ES": 24000, "MES": 20000},
+                               at=T0, mode="OBSERVE")
+    assert book.expected_positions() == {"MES": 1}

@@ -134,3 +134,27 @@ def test_observe_mode_refusals_are_logged_but_never_trip_the_reject_limit(tmp_pa
     assert runner.killswitch_state == "ARMED" and runner.position_qty == 0 and sim.book == {}
     assert len(observed.intents) == 10
     runner.close()
+
+
+
+@pytest.mark.invariant("a venue report a position machine refuses trips the kill switch (state_untrusted)", machine="runner")
+def test_a_venue_report_the_machines_refuse_trips_the_kill_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from statebot import Applied, InvalidTransition, OrderStatus
+
+    sim = broker()
+    venue = Wrapped(sim)
+    runner = make_runner(tmp_path, Scripted(long()), venue)
+    drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:01"))
+    assert runner.killswitch_state == "ARMED"
+    venue.extra.append(OrderStatus(order_id="late-report", status="CANCELLED", filled=0, remaining=1, at=et("2026-11-24", "10:01")))
+
+    def refusing_apply(batch):  # type: ignore[no-untyped-def]
+        return Applied(errors=tuple((e, InvalidTransition("position", "FLAT", "order_ended")) for e in batch))
+
+    monkeypatch.setattr(runner.book, "apply", refusing_apply)
+    drive(runner, sim, minute_bars("2026-11-24", "10:02", "10:04"))
+    assert runner.killswitch_state == "TRIPPED"
+    assert [e["payload"]["reason"] for e in events(tmp_path, "KILL_SWITCH")][0] == "state_untrusted"
+    assert events(tmp_path, "RUNNER_ERROR")
+    runner.close()
+    assert verify(tmp_path / "events.jsonl").events > 0

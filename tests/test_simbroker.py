@@ -197,3 +197,47 @@ def test_no_global_random_state_is_used() -> None:
 
 def test_commission_default_is_a_fixed_fee() -> None:
     assert isinstance(broker().commission, FixedCommission)
+
+
+def test_a_submit_refused_before_venue_time_leaves_the_id_unused() -> None:
+    from statebot import ConfigError
+
+    sim = SimBroker()
+    entry = order(1)
+    with pytest.raises(ConfigError):
+        sim.submit(entry)
+    sim.on_bar(bar(0))
+    sim.submit(entry)
+    assert [e.status for e in sim.drain() if isinstance(e, OrderStatus)] == ["ACCEPTED"]
+
+
+def test_a_cancel_with_latency_lands_after_the_next_bars_fills() -> None:
+    sim = SimBroker(start=T0, latency_bars=1, faults=FaultPlan(cancel_latency_bars=1))
+    entry = order(1)
+    sim.submit(entry)
+    sim.on_bar(bar(1))
+    sim.cancel(entry.client_order_id)
+    assert [o.client_order_id for o in sim.open_orders()] == [entry.client_order_id]  # still working
+    fills = sim.on_bar(bar(2))
+    assert len(fills) == 1 and sim.book == {"MES": 1}
+    assert [e.status for e in sim.drain() if isinstance(e, OrderStatus)] == ["ACCEPTED", "FILLED"]
+
+
+def test_a_cancel_with_latency_takes_effect_when_nothing_filled() -> None:
+    sim = SimBroker(start=T0, latency_bars=5, faults=FaultPlan(cancel_latency_bars=2))
+    entry = order(1)
+    sim.submit(entry)
+    sim.cancel(entry.client_order_id)
+    sim.on_bar(bar(1))
+    assert sim.open_orders() != ()
+    sim.on_bar(bar(2))
+    assert sim.open_orders() == ()
+    assert [e.status for e in sim.drain() if isinstance(e, OrderStatus)] == ["ACCEPTED", "CANCELLED"]
+
+
+def test_a_stale_status_fault_reports_accepted_after_the_terminal_status() -> None:
+    sim = SimBroker(start=T0, faults=FaultPlan(stale_status_p=1.0))
+    entry = order(1)
+    sim.submit(entry)
+    sim.cancel(entry.client_order_id)
+    assert [e.status for e in sim.drain() if isinstance(e, OrderStatus)] == ["ACCEPTED", "CANCELLED", "ACCEPTED"]

@@ -14,8 +14,11 @@ Faults (``FaultPlan``), by probability (drawn from the broker's own
 ``random.Random(seed)``, never the global one) or by schedule: rejected
 submissions, partial fills (the rest works on), disconnect windows (every
 adapter call raises ``AdapterUnavailable``; orders already working still fill),
-delayed fill reports, duplicated fill reports. The venue's position book
-(``book``) changes when a fill executes, whatever happens to its report.
+delayed fill reports, duplicated fill reports, cancels that take effect
+bars later (a cancel is a request: the order may fill meanwhile) and stale
+statuses delivered after a terminal one (venues report out of order). The
+venue's position book (``book``) changes when a fill executes, whatever
+happens to its report.
 """
 
 from __future__ import annotations
@@ -85,6 +88,10 @@ class FaultPlan:
     ``disconnect_bars`` bars). Schedules: ``reject_submissions`` holds the
     1-based numbers of submissions to reject; ``disconnect_windows`` holds
     [start, end) venue times (aware) during which every call fails.
+    ``cancel_latency_bars``: a cancel takes effect that many bars later, after
+    that bar's fills (0: at once); the order stays in ``open_orders`` meanwhile.
+    ``stale_status_p``: per terminal status, the probability that a stale
+    ACCEPTED report of the same order follows it.
     """
 
     reject_p: float = attrs.field(default=0.0, validator=_probability)
@@ -96,6 +103,8 @@ class FaultPlan:
     disconnect_bars: int = attrs.field(default=3, validator=attrs.validators.ge(1))
     reject_submissions: frozenset[int] = attrs.field(default=frozenset(), converter=frozenset)
     disconnect_windows: tuple[tuple[dt.datetime, dt.datetime], ...] = attrs.field(default=(), converter=tuple)
+    cancel_latency_bars: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    stale_status_p: float = attrs.field(default=0.0, validator=_probability)
 
     def __attrs_post_init__(self) -> None:
         for start, end in self.disconnect_windows:
@@ -158,6 +167,7 @@ class SimBroker:
         self._manual_down = False
         self._down_until_bar = 0
         self._reject_next = 0
+        self._cancels: list[tuple[int, str]] = []
 
     # test and scenario controls ----------------------------------------------
 
@@ -196,6 +206,7 @@ class SimBroker:
 
     def submit(self, order: OrderRequest) -> None:
         self._require_connected("submit")
+        at = self._time()  # before any change: a refused call must not burn the id or count
         self._submissions += 1
         n = self._submissions
         oid = order.client_order_id
@@ -215,7 +226,6 @@ class SimBroker:
             reason = f"simulated reject (submission {n})"
         elif not reason and self.faults.reject_p and self._rng.random() < self.faults.reject_p:
             reason = "simulated reject (random)"
-        at = self._time()
         if reason:
             self._events.append(OrderStatus(order_id=oid, status=REJECTED, filled=0, remaining=abs(order.qty),
                                             at=at, reason=reason))
@@ -226,10 +236,24 @@ class SimBroker:
 
     def cancel(self, order_id: str) -> None:
         self._require_connected("cancel")
+        if self.faults.cancel_latency_bars:
+            if order_id in self._working:
+                self._cancels.append((self._bar_count + self.faults.cancel_latency_bars, order_id))
+            return
+        self._cancel_now(order_id)
+
+    def _cancel_now(self, order_id: str) -> None:
         working = self._working.pop(order_id, None)
         if working is not None:
-            self._events.append(OrderStatus(order_id=order_id, status=CANCELLED, filled=working.filled,
-                                            remaining=working.remaining, at=self._time(), reason="cancelled on request"))
+            self._report_terminal(OrderStatus(order_id=order_id, status=CANCELLED, filled=working.filled,
+                                              remaining=working.remaining, at=self._time(),
+                                              reason="cancelled on request"))
+
+    def _report_terminal(self, status: OrderStatus) -> None:
+        self._events.append(status)
+        if self.faults.stale_status_p and self._rng.random() < self.faults.stale_status_p:
+            self._events.append(attrs.evolve(status, status=ACCEPTED, filled=0,
+                                             remaining=status.filled + status.remaining, reason=""))
 
     def cancel_all(self, symbol: str | None = None) -> None:
         self._require_connected("cancel_all")
@@ -275,16 +299,20 @@ class SimBroker:
         if month != self._month:
             self._month, self._month_volume = month, 0
         due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
-        if not due:
-            return ()
-        spec = instrument(bar.symbol, self._instruments)
-        o, h, lo = spec.to_ticks(bar.open), spec.to_ticks(bar.high), spec.to_ticks(bar.low)
         executed = []
-        for oid, working in due:
-            price = self._fill_price(working.order, o, h, lo)
-            if price is None:
-                continue
-            executed.append(self._execute(oid, working, price))
+        if due:
+            spec = instrument(bar.symbol, self._instruments)
+            o, h, lo = spec.to_ticks(bar.open), spec.to_ticks(bar.high), spec.to_ticks(bar.low)
+            for oid, working in due:
+                price = self._fill_price(working.order, o, h, lo)
+                if price is not None:
+                    executed.append(self._execute(oid, working, price))
+        if self._cancels:
+            # cancels asked earlier land now, after this bar's fills
+            landing = [oid for release, oid in self._cancels if release <= self._bar_count]
+            self._cancels = [(release, oid) for release, oid in self._cancels if release > self._bar_count]
+            for oid in landing:
+                self._cancel_now(oid)
         return tuple(executed)
 
     def _fill_price(self, order: OrderRequest, o: int, h: int, lo: int) -> int | None:
@@ -321,8 +349,12 @@ class SimBroker:
         done = working.remaining == 0
         if done:
             del self._working[oid]
-        self._events.append(OrderStatus(order_id=oid, status=FILLED if done else PARTIALLY_FILLED,
-                                        filled=working.filled, remaining=working.remaining, at=at))
+        report = OrderStatus(order_id=oid, status=FILLED if done else PARTIALLY_FILLED,
+                             filled=working.filled, remaining=working.remaining, at=at)
+        if done:
+            self._report_terminal(report)
+        else:
+            self._events.append(report)
         copies = 2 if faults.duplicate_p and rng.random() < faults.duplicate_p else 1
         for _ in range(copies):
             if faults.delay_p and rng.random() < faults.delay_p:

@@ -14,13 +14,14 @@ rejects (``record_reject``/``record_accept``) and the day's realized net P&L
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from statebot.clock import require_aware
-from statebot.errors import ConfigError, InvalidTransition
+from statebot.errors import ConfigError, InvalidTransition, PositionMismatch
 from statebot.machines._table import MachineSpec, TableMachine, Transition
 from statebot.money import to_money
 
@@ -52,6 +53,16 @@ KILLSWITCH_SPEC = MachineSpec(
         "Stops all trading: no entries, flatten everything, keep retrying the flatten with backoff. "
         "Only a person re-arms it, with a note."
     ),
+    invariants=(
+        'TRIPPED returns to ARMED only by a reset with a non-empty operator note',
+        'a flatten that fails trips the kill switch and keeps trying until the venue is flat',
+        'a tripped kill switch stays tripped after a restart',
+        'a venue that never recovers is never reported flat',
+        'consecutive order rejects trip the kill switch at the configured limit',
+        'no entries are allowed while the kill switch is TRIPPED',
+        'no entry order is submitted while the kill switch is TRIPPED',
+        'the kill switch is not re-armed while reconciliation reports a mismatch',
+    ),
     transitions=(
         Transition(trigger="trip", source=ARMED, dest=TRIPPED, actions=("cancel_entry_orders", "flatten_all_positions"),
                    why="a limit was crossed or a fault seen: refuse entries, cancel working orders, flatten all"),
@@ -72,21 +83,39 @@ class Trip:
     detail: str = ""
 
 
+def _non_negative_delay(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, dt.timedelta) or value < dt.timedelta(0):
+        raise ConfigError(f"backoff {attribute.name} {value!r} must be a timedelta >= 0")
+
+
 @attrs.frozen(kw_only=True)
 class Backoff:
     """Pure retry schedule: wait ``first`` after the first failure, times ``factor``
-    after each further one, never more than ``cap``."""
+    after each further one, never more than ``cap``.
 
-    first: dt.timedelta = dt.timedelta(seconds=5)
+    ``first`` >= 0 and ``cap`` >= ``first`` (``ConfigError`` otherwise); ``factor`` >= 1.
+    """
+
+    first: dt.timedelta = attrs.field(default=dt.timedelta(seconds=5), validator=_non_negative_delay)
     factor: int = attrs.field(default=2, validator=attrs.validators.ge(1))
-    cap: dt.timedelta = dt.timedelta(minutes=1)
+    cap: dt.timedelta = attrs.field(default=dt.timedelta(minutes=1), validator=_non_negative_delay)
+
+    def __attrs_post_init__(self) -> None:
+        if self.cap < self.first:
+            raise ConfigError(f"backoff cap {self.cap} must be >= first {self.first}")
 
     def delay(self, failures: int) -> dt.timedelta:
-        """How long to wait after ``failures`` consecutive failures (0 -> no wait)."""
+        """How long to wait after ``failures`` consecutive failures (0 -> no wait); at most ``cap``
+        for any count (the growth is clamped in seconds before a timedelta is built)."""
         if failures <= 0:
             return dt.timedelta(0)
-        step = self.first * self.factor ** min(failures - 1, 32)
-        return min(step, self.cap)
+        cap = self.cap.total_seconds()
+        seconds = self.first.total_seconds()
+        for _ in range(failures - 1):
+            if seconds >= cap or seconds == 0 or self.factor == 1:
+                break
+            seconds *= self.factor
+        return dt.timedelta(seconds=min(seconds, cap))
 
 
 class KillSwitch(TableMachine):
@@ -99,6 +128,8 @@ class KillSwitch(TableMachine):
     """
 
     SPEC = KILLSWITCH_SPEC
+    DAYS_KEPT = 7
+    """Session dates whose realized totals are kept for late trades."""
 
     def __init__(
         self,
@@ -119,7 +150,8 @@ class KillSwitch(TableMachine):
         self._resets: list[tuple[dt.datetime, str]] = []
         self._rejects = 0
         self._day: dt.date | None = None
-        self._day_net = Decimal(0)
+        # per session date, so a late trade of an earlier day never resets the current day's total
+        self._day_nets: dict[dt.date, Decimal] = {}
 
     @property
     def allows_entries(self) -> bool:
@@ -142,8 +174,8 @@ class KillSwitch(TableMachine):
 
     @property
     def day_net_pnl(self) -> Decimal:
-        """Realized net P&L of the current day fed by ``record_trade``."""
-        return self._day_net
+        """Realized net P&L of the latest day fed by ``record_trade`` (0 before any)."""
+        return self._day_nets.get(self._day, Decimal(0)) if self._day is not None else Decimal(0)
 
     def trip(self, reason: str, at: dt.datetime, detail: str = "") -> bool:
         """Trip with ``reason``; return True when this trip changed ARMED to TRIPPED.
@@ -156,13 +188,25 @@ class KillSwitch(TableMachine):
         self._trips.append(record)
         return was_armed
 
-    def reset(self, note: str, at: dt.datetime) -> None:
-        """Re-arm. Raises ``ConfigError`` for an empty note and ``InvalidTransition`` when ARMED."""
+    def reset(self, note: str, at: dt.datetime, mismatches: Sequence[object] = ()) -> None:
+        """Re-arm. Raises ``ConfigError`` for an empty note, ``InvalidTransition`` when ARMED, and
+        ``PositionMismatch`` (staying TRIPPED) when ``mismatches`` is non-empty.
+
+        Pass what ``statebot.reconcile.reconcile(book.expected_positions(), adapter.positions())``
+        returns just before: re-arming while the book and the broker disagree would let a
+        strategy's exit open a position nobody asked for (e.g. after the flattener closed the
+        venue with an unowned order the machines never saw). The operator path then: stop the
+        bot, check and flatten at the broker, and restart with a fresh book (at start-up
+        ``adopt_broker_positions`` in OBSERVE mode takes over whatever the broker still holds,
+        explicitly); reconcile shows no mismatch and the reset goes through.
+        """
         require_aware(at, "reset time")
         if not isinstance(note, str) or not note.strip():
             raise ConfigError("a kill switch reset needs a non-empty operator note")
         if self._model.state != TRIPPED:
             raise InvalidTransition(self.SPEC.name, self.state, "reset")
+        if mismatches:
+            raise PositionMismatch(tuple(mismatches))
         self.fire("reset", note=note)
         self._resets.append((at, note.strip()))
         self._trips.clear()
@@ -183,15 +227,19 @@ class KillSwitch(TableMachine):
     def record_trade(self, net_pnl: Decimal, day: dt.date, at: dt.datetime) -> bool:
         """Add a closed trade's net P&L to ``day`` (the session date; a new day starts at 0).
 
-        Returns True when this tripped the switch on the daily loss limit.
+        Totals are kept per date: a late trade of an earlier day adds to that day, never resets
+        the latest one. Only the last ``DAYS_KEPT`` dates are kept. Returns True when this
+        tripped the switch on the daily loss limit.
         """
         net = to_money(net_pnl, "net_pnl")
-        if day != self._day:
-            self._day, self._day_net = day, Decimal(0)
-        self._day_net += net
+        total = self._day_nets[day] = self._day_nets.get(day, Decimal(0)) + net
+        if self._day is None or day > self._day:
+            self._day = day
+        while len(self._day_nets) > self.DAYS_KEPT:
+            del self._day_nets[min(self._day_nets)]
         limit = self.daily_loss_limit
-        if limit is not None and self._day_net <= -limit:
-            return self.trip(DAILY_LOSS_LIMIT, at, f"day {day.isoformat()} net {self._day_net} <= -{limit}")
+        if limit is not None and total <= -limit:
+            return self.trip(DAILY_LOSS_LIMIT, at, f"day {day.isoformat()} net {total} <= -{limit}")
         return False
 
     def _callable(self, prefix: str, name: str) -> Any:

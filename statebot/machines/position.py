@@ -3,7 +3,8 @@
 The state follows from what the venue reported, by one rule applied after
 every event:
 
-- EXITING: an exit (or flatten) order is live and not being cancelled;
+- EXITING: an exit (or flatten) order is live and not being cancelled
+  (contracts may already be zero: a late report is still on its way);
 - ENTERING: an entry order is live and not being cancelled, or nothing is held
   and a cancelled entry is still unconfirmed (a fill may still come);
 - OPEN: contracts are held and no order above is working;
@@ -14,15 +15,22 @@ it ended (FILLED, CANCELLED, REJECTED) and every fill that report counted has
 arrived. Positions change
 only by fills, each applied once (keyed by ``exec_id``), also after a cancel
 or in any state: brokers fill orders they already confirmed cancelled. Fills
-beyond an order's quantity, fills that reverse the position and fills of
-unknown orders are applied (the venue holds the contracts) and then raised as
-``OverFill``; the runner trips the kill switch and flattens.
+beyond an order's quantity, fills that reverse the position, fills of a
+closing (exit/flatten) order that start from zero or move the position away
+from zero, and fills of unknown orders are applied (the venue holds the
+contracts) and then raised as ``OverFill``; the runner trips the kill switch
+and flattens.
+
+A closing order being cancelled still counts against what may be closed until
+the venue confirms the cancel (or lists it no longer working), so closing
+orders never stack past the position.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from collections import deque
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import attrs
@@ -36,6 +44,7 @@ from statebot.orders import (
     FILLED,
     REJECTED,
     SUBMITTED,
+    TERMINAL_STATUSES,
     Fill,
     OrderRequest,
     OrderStatus,
@@ -57,11 +66,35 @@ POSITION_SPEC = MachineSpec(
         "One strategy's position in one symbol. Quantities are signed; positions change only by "
         "fills, each execution applied once, also after a cancel. Over-fills are applied and raised."
     ),
+    invariants=(
+        'a broker position the machines do not expect is reported, never adopted',
+        'a closing order being cancelled still counts until the venue confirms: closing orders never stack past the position',
+        "a closing order's fill that starts from zero or moves away from zero is applied and raised",
+        'a duplicate execution report (same exec_id) is applied once',
+        'a fill repeated by IB, or replayed after a reconnect, reaches the position machines once',
+        'a non-terminal status after a terminal one never revives the order',
+        'an entry rejected or cancelled with nothing filled returns to FLAT',
+        'an execution correction replaces the fill it corrects instead of adding to it',
+        'an execution repeated by IB (same execId) is applied once',
+        'an exit that fills after its cancel was asked never wedges the machine or the flattener',
+        'an invalid trigger raises InvalidTransition naming state and trigger',
+        'an open position and its live orders survive a restart',
+        'an over-fill is applied (the venue holds it), logged and trips the kill switch',
+        'an over-fill is applied to the position and raised, never absorbed',
+        "every outcome of the position's derivation from every state is a table row or documented unreachable",
+        'fills arriving after a cancel are applied, never dropped',
+        "in OBSERVE mode no order, cancel or global cancel reaches the venue's socket",
+        'no entry order is submitted for a position that may not enter',
+        'one bad report in a batch never stops the rest of the batch from being applied',
+        "position qty is the sum of unique fills; FLAT holds nothing; the venue's book equals the machines' when reports are in; no entry is sent for a position that may not enter",
+    ),
     transitions=(
         Transition(trigger="submit_entry", source=FLAT, dest=ENTERING,
                    why="an entry order is sent; only from FLAT with no order of this position still live"),
         Transition(trigger="fill", source=ENTERING, dest=ENTERING, guard="lands_entering",
                    why="part of the entry filled; the rest still works; the position is what filled"),
+        Transition(trigger="fill", source=ENTERING, dest=FLAT, guard="lands_flat",
+                   why="the entry's last fill brought a position left by an anomaly back to zero"),
         Transition(trigger="fill", source=ENTERING, dest=OPEN, guard="lands_open",
                    why="the entry filled in full, or part filled while its rest is being cancelled"),
         Transition(trigger="order_ended", source=ENTERING, dest=FLAT, guard="lands_flat",
@@ -88,6 +121,14 @@ POSITION_SPEC = MachineSpec(
                    why="the exit order is done but contracts remain (a late entry fill): exit again"),
         Transition(trigger="order_ended", source=EXITING, dest=OPEN, guard="lands_open",
                    why="the exit was rejected or cancelled: contracts remain, exit again"),
+        Transition(trigger="order_ended", source=(FLAT, OPEN), dest=ENTERING, guard="lands_entering",
+                   why="a later terminal report of an ended entry counts a fill not yet received: wait for it"),
+        Transition(trigger="order_ended", source=(FLAT, ENTERING, OPEN), dest=EXITING, guard="lands_exiting",
+                   why="a later terminal report of an ended exit counts a fill not yet received: wait for it"),
+        Transition(trigger="order_ended", source=EXITING, dest=FLAT, guard="lands_flat",
+                   why="a closing order ended after another closing order already closed the position"),
+        Transition(trigger="order_ended", source=EXITING, dest=ENTERING, guard="lands_entering",
+                   why="the exit ended with nothing held while a cancelled entry is unconfirmed: wait for it"),
         Transition(trigger="fill", source=OPEN, dest=OPEN, guard="lands_open",
                    why="a late fill of an order that already ended changes the position: apply it"),
         Transition(trigger="fill", source=OPEN, dest=FLAT, guard="lands_flat",
@@ -110,13 +151,35 @@ POSITION_SPEC = MachineSpec(
 )
 
 
+UNREACHABLE_OUTCOMES: dict[tuple[str, str, str], str] = {
+    ("order_ended", FLAT, OPEN): "a status never changes the quantity: FLAT holds nothing, OPEN holds something",
+    ("order_ended", OPEN, FLAT): "a status never changes the quantity: OPEN holds something, FLAT holds nothing",
+    ("fill", FLAT, FLAT): "a fill from FLAT (nothing held) leaves a non-zero quantity",
+    ("fill", FLAT, ENTERING): "FLAT has no live entry (a waiting one with nothing held is ENTERING) and fills end orders",
+    ("fill", FLAT, EXITING): "fills only end orders; an exit working after the fill was working before it (EXITING)",
+    ("fill", ENTERING, EXITING): "fills only end orders; an exit working after the fill was working before it (EXITING)",
+    ("fill", OPEN, EXITING): "fills only end orders; an exit working after the fill was working before it (EXITING)",
+}
+"""(trigger, source, outcome) pairs of the derivation no row covers, each with the reason it cannot
+happen. Should a fill land on one anyway it is applied and raised as ``OverFill("unexpected_fill")``;
+a status landing on one raises ``InvalidTransition`` and changes nothing."""
+
+_ROUTES = frozenset((row.trigger, src, row.dest) for row in POSITION_SPEC.transitions for src in row.source)
+
+EXEC_ID_MEMORY = 10_000
+"""How many of its most recent execution ids a position machine remembers to recognise repeated
+reports. A repeat older than that is applied again; against an order that already ended it shows
+as an over-fill (raised), so it is never silent."""
+
+
 @attrs.frozen(kw_only=True)
 class ClosedTrade:
     """One round trip: from a flat position back to flat.
 
     ``qty`` is every contract entered during the trip, signed (long > 0); ``avg_entry_ticks`` and
     ``avg_exit_ticks`` are quantity-weighted averages (Decimal ticks);
-    ``commission`` is the sum over every fill of the trip; ``gross_pnl`` is
+    ``commission`` is the sum over every fill of the trip (a fill that closes
+    this trip and opens the next pays each its share by contracts); ``gross_pnl`` is
     exact ((exit - entry) ticks x tick_value x qty); ``net_pnl`` subtracts the
     commission. Times are the first entry fill's and the last exit fill's.
     """
@@ -155,6 +218,15 @@ class _Tracked:
     def is_entry(self) -> bool:
         return self.order.purpose == ENTRY
 
+    @property
+    def may_still_fill(self) -> int:
+        """Contracts the venue may still fill: up to the order's size while working, only the
+        fills a terminal report counted once it ended."""
+        if not self.live:
+            return 0
+        cap = self.reported_filled if self.status in TERMINAL_STATUSES else abs(self.order.qty)
+        return max(cap - self.filled, 0)
+
 
 @attrs.define
 class _Trip:
@@ -185,11 +257,12 @@ class PositionMachine(TableMachine):
         self.strategy = strategy
         self.instrument = instrument
         self._qty = 0
-        self._orders: dict[str, _Tracked] = {}
-        # orders that ended and are fully accounted for, moved out of _orders so the per-bar
-        # queries stay O(live orders); a report that touches one brings it back
-        self._done: dict[str, _Tracked] = {}
-        self._exec_ids: dict[str, None] = {}
+        # orders the venue may still fill; small, so per-event cost stays flat over a long run
+        self._live: dict[str, _Tracked] = {}
+        # orders that ended: kept to route and check late fills (a lookup, never a scan)
+        self._ended: dict[str, _Tracked] = {}
+        self._exec_ids: set[str] = set()
+        self._exec_order: deque[str] = deque()
         self._trip: _Trip | None = None
         self._dest = FLAT
 
@@ -214,25 +287,28 @@ class PositionMachine(TableMachine):
 
     def may_enter(self) -> bool:
         """True when an entry may be sent: FLAT and no order of this position is live."""
-        return self._model.state == FLAT and not any(t.live for t in self._orders.values())
+        return self._model.state == FLAT and not self._live
 
     def knows(self, order_id: str) -> bool:
-        return order_id in self._orders or order_id in self._done
+        return order_id in self._live or order_id in self._ended
 
     def seen(self, exec_id: str) -> bool:
-        """True when the execution ``exec_id`` was already applied."""
+        """True when the execution ``exec_id`` was applied (among the last ``EXEC_ID_MEMORY``)."""
         return exec_id in self._exec_ids
 
     def live_orders(self) -> tuple[str, ...]:
         """Client order ids the venue may still fill (including ones being cancelled)."""
-        return tuple(oid for oid, t in self._orders.items() if t.live)
+        return tuple(self._live)
 
     def working_entries(self) -> tuple[str, ...]:
         """Live entry orders not yet asked to cancel."""
-        return tuple(oid for oid, t in self._orders.items() if t.is_entry and t.live and not t.cancel_requested)
+        return tuple(oid for oid, t in self._live.items() if t.is_entry and not t.cancel_requested)
 
     def order(self, order_id: str) -> OrderRequest:
-        tracked = self._orders.get(order_id) or self._done[order_id]
+        """The order recorded as ``order_id``; raises ``KeyError`` for an unknown one."""
+        tracked = self._tracked(order_id)
+        if tracked is None:
+            raise KeyError(order_id)
         return tracked.order
 
     # commands -----------------------------------------------------------------
@@ -255,8 +331,9 @@ class PositionMachine(TableMachine):
     def submit_exit(self, order: OrderRequest) -> tuple[str, ...]:
         """Record an exit or flatten order about to be sent; return entry orders to cancel.
 
-        The order must close at most what is held, counting exits still
-        working and not being cancelled (so exits never stack past zero).
+        The order must close at most what is held, counting closing orders
+        still live, also those being cancelled until the venue confirms the
+        cancel (so closing orders never stack past zero).
         From ENTERING (with contracts held) the working entry is marked for
         cancelling: send ``adapter.cancel`` for each returned id. Raises
         ``InvalidTransition`` in FLAT or when nothing is held, ``ValueError`` for
@@ -266,8 +343,8 @@ class PositionMachine(TableMachine):
         to_cancel = self.working_entries()
         self._register(order)
         for oid in to_cancel:
-            self._orders[oid].cancel_requested = True
-        self._fire_to("submit_exit")
+            self._live[oid].cancel_requested = True
+        self._transition("submit_exit", self._derive())
         return to_cancel
 
     def check_exit(self, order: OrderRequest) -> None:
@@ -276,8 +353,8 @@ class PositionMachine(TableMachine):
         held = self._qty
         if held == 0:
             raise InvalidTransition(self.SPEC.name, self.state, "submit_exit")
-        pending = sum(abs(t.order.qty) - t.filled for t in self._orders.values()
-                      if t.live and not t.is_entry and not t.cancel_requested)
+        # a closing order being cancelled may still fill until the venue confirms: count it
+        pending = sum(t.may_still_fill for t in self._live.values() if not t.is_entry)
         if order.qty * held > 0 or abs(order.qty) + pending > abs(held):
             raise ValueError(f"{self.strategy}/{self.symbol}: exit qty {order.qty} with {pending} already "
                              f"working does not close position {held}")
@@ -292,25 +369,47 @@ class PositionMachine(TableMachine):
         if self._model.state != ENTERING:
             raise InvalidTransition(self.SPEC.name, self.state, "cancel_entry")
         ids = self.working_entries()
-        for oid in ids:
-            self._orders[oid].cancel_requested = True
-        self._fire_to("cancel_entry")
+        changes = {oid: attrs.evolve(self._live[oid], cancel_requested=True) for oid in ids}
+        dest = self._derive(changes)
+        self._check("cancel_entry", dest)
+        self._store(changes)
+        self._transition("cancel_entry", dest)
         return ids
 
     def request_cancel(self, order_id: str) -> None:
-        """Note that ``cancel`` was sent for ``order_id`` (any purpose); the state follows."""
-        tracked = self._orders.get(order_id)
-        if tracked is None or not tracked.live or tracked.cancel_requested:
+        """Note that ``cancel`` was sent for ``order_id`` (any purpose); the state follows.
+
+        A closing order being cancelled still counts as live (it may fill) until the venue
+        confirms. Raises ``InvalidTransition`` (changing nothing) only for an outcome the table
+        lacks, which ``UNREACHABLE_OUTCOMES`` says cannot happen.
+        """
+        tracked = self._live.get(order_id)
+        if tracked is None or tracked.cancel_requested:
             return
         if tracked.is_entry and self._model.state == ENTERING:
             self.cancel_entry()
             return
-        tracked.cancel_requested = True
-        self._fire_to("order_ended")
+        self._change("order_ended", {order_id: attrs.evolve(tracked, cancel_requested=True)})
+
+    def venue_not_working(self, order_id: str) -> None:
+        """The venue lists ``order_id`` as no longer working (e.g. its open orders): treat it as
+        ended with the fills received so far.
+
+        For the flattener, which sizes closing orders by the venue's own position. A fill of it
+        that still arrives is applied, and raised as ``OverFill`` if it moves the position away
+        from zero. Changes nothing for an order that is not live.
+        """
+        tracked = self._live.get(order_id)
+        if tracked is None:
+            return
+        self._change("order_ended", {order_id: attrs.evolve(tracked, status=CANCELLED, reported_filled=tracked.filled,
+                                                            cancel_requested=True)})
 
     def submit_failed(self, order_id: str, at: dt.datetime, reason: str) -> None:
         """The adapter refused the order (e.g. ``AdapterUnavailable``): same as a REJECTED status."""
-        tracked = self._orders[order_id]
+        tracked = self._tracked(order_id)
+        if tracked is None:
+            raise KeyError(order_id)
         self.on_status(OrderStatus(order_id=order_id, status=REJECTED, filled=tracked.filled,
                                    remaining=abs(tracked.order.qty) - tracked.filled, at=at, reason=reason))
 
@@ -326,15 +425,19 @@ class PositionMachine(TableMachine):
     # events -------------------------------------------------------------------
 
     def on_status(self, status: OrderStatus) -> None:
-        """Apply an order status report. Unknown order ids are ignored (they are not ours)."""
-        tracked = self._lookup(status.order_id)
+        """Apply an order status report. Unknown order ids are ignored (they are not ours).
+
+        A non-terminal status after a terminal one is stale (venues deliver out of order) and
+        ignored; the filled count reported never goes down. Raises ``InvalidTransition``
+        (changing nothing) only for an outcome the table lacks.
+        """
+        tracked = self._tracked(status.order_id)
         if tracked is None:
             return
-        tracked.status = status.status
-        tracked.reported_filled = max(tracked.reported_filled, status.filled)
-        if self._derive() != self._model.state:
-            self._fire_to("order_ended")
-        self._compact()
+        if tracked.status in TERMINAL_STATUSES and not status.terminal:
+            return
+        self._change("order_ended", {status.order_id: attrs.evolve(
+            tracked, status=status.status, reported_filled=max(tracked.reported_filled, status.filled))})
 
     def on_fill(self, fill: Fill) -> ClosedTrade | None:
         """Apply ``fill`` once; return the round trip it closed, if any.
@@ -347,9 +450,9 @@ class PositionMachine(TableMachine):
             return None
         if fill.symbol != self.symbol:
             raise ValueError(f"fill {fill.exec_id} of {fill.symbol} sent to the {self.symbol} position")
-        self._exec_ids[fill.exec_id] = None
+        self._remember(fill.exec_id)
         anomaly: tuple[str, str] | None = None
-        tracked = self._lookup(fill.order_id)
+        tracked = self._tracked(fill.order_id)
         if tracked is None:
             anomaly = ("unknown_order", f"fill {fill.exec_id} of unknown order {fill.order_id!r}: {fill.qty} applied")
         else:
@@ -361,8 +464,16 @@ class PositionMachine(TableMachine):
         closed = self._apply(fill)
         if before != 0 and self._qty * before < 0 and anomaly is None:
             anomaly = ("through_zero", f"fill {fill.exec_id} of {fill.qty} reversed position {before} to {self._qty}")
-        self._fire_to("anomalous_fill" if anomaly else "fill")
-        self._compact()
+        if anomaly is None and tracked is not None and not tracked.is_entry and fill.qty * before >= 0:
+            # a closing order can only close: from zero, or away from zero, it opens a position nobody asked for
+            anomaly = ("over_fill", (f"closing order {fill.order_id} fill {fill.exec_id} of {fill.qty} moved "
+                                     f"position {before} to {self._qty}, away from zero"))
+        if tracked is not None:
+            self._store({fill.order_id: tracked})
+        dest = self._derive()
+        if anomaly is None and ("fill", self._model.state, dest) not in _ROUTES:
+            anomaly = ("unexpected_fill", f"fill {fill.exec_id} of {fill.qty} took {self.state} to {dest}: no row allows it")
+        self._transition("anomalous_fill" if anomaly else "fill", dest)
         if anomaly is not None:
             raise OverFill(anomaly[0], f"{self.strategy}/{self.symbol}: {anomaly[1]}", fill=fill, closed=closed)
         return closed
@@ -380,9 +491,9 @@ class PositionMachine(TableMachine):
                            "purpose": t.order.purpose, "limit_ticks": t.order.limit_ticks, "stop_ticks": t.order.stop_ticks},
                  "filled": t.filled, "status": t.status, "reported_filled": t.reported_filled,
                  "cancel_requested": t.cancel_requested}
-                for t in self._orders.values() if t.live
+                for t in self._live.values()
             ],
-            "exec_ids": list(self._exec_ids)[-SNAPSHOT_EXEC_IDS:],
+            "exec_ids": list(self._exec_order)[-SNAPSHOT_EXEC_IDS:],
             "trip": None if trip is None else {
                 "direction": trip.direction, "opened_at": trip.opened_at.isoformat(), "open_qty": trip.open_qty,
                 "open_notional": trip.open_notional, "close_qty": trip.close_qty, "close_notional": trip.close_notional,
@@ -404,10 +515,11 @@ class PositionMachine(TableMachine):
                 order = OrderRequest(client_order_id=o["client_order_id"], strategy=m.strategy, symbol=m.symbol,
                                      qty=o["qty"], kind=o["kind"], purpose=o["purpose"],
                                      limit_ticks=o["limit_ticks"], stop_ticks=o["stop_ticks"])
-                m._orders[order.client_order_id] = _Tracked(order, filled=int(entry["filled"]), status=str(entry["status"]),
-                                                            reported_filled=int(entry["reported_filled"]),
-                                                            cancel_requested=bool(entry["cancel_requested"]))
-            m._exec_ids = {str(x): None for x in data["exec_ids"]}
+                m._store({order.client_order_id: _Tracked(
+                    order, filled=int(entry["filled"]), status=str(entry["status"]),
+                    reported_filled=int(entry["reported_filled"]), cancel_requested=bool(entry["cancel_requested"]))})
+            for exec_id in data["exec_ids"]:
+                m._remember(str(exec_id))
             m._qty = int(data["qty"])
             t = data["trip"]
             if t is not None:
@@ -433,28 +545,54 @@ class PositionMachine(TableMachine):
                              f"not {self.strategy}/{self.symbol}")
         if (order.purpose == ENTRY) != entry:
             raise ValueError(f"order {order.client_order_id} has purpose {order.purpose!r}")
-        if order.client_order_id in self._orders or order.client_order_id in self._done:
+        if self.knows(order.client_order_id):
             raise ValueError(f"order id {order.client_order_id!r} was already used")
 
-    def _lookup(self, order_id: str) -> _Tracked | None:
-        tracked = self._orders.get(order_id)
-        if tracked is None:
-            tracked = self._done.pop(order_id, None)
-            if tracked is not None:
-                self._orders[order_id] = tracked
-        return tracked
-
-    def _compact(self) -> None:
-        if len(self._orders) > 4:
-            for oid in [oid for oid, t in self._orders.items() if not t.live]:
-                self._done[oid] = self._orders.pop(oid)
-
     def _register(self, order: OrderRequest) -> None:
-        self._orders[order.client_order_id] = _Tracked(order)
+        self._live[order.client_order_id] = _Tracked(order)
 
-    def _derive(self) -> str:
+    def _tracked(self, order_id: str) -> _Tracked | None:
+        found = self._live.get(order_id)
+        return found if found is not None else self._ended.get(order_id)
+
+    def _store(self, changes: dict[str, _Tracked]) -> None:
+        """Put each changed order where its liveness says (live or ended)."""
+        for oid, tracked in changes.items():
+            if tracked.live:
+                self._ended.pop(oid, None)
+                self._live[oid] = tracked
+            else:
+                self._live.pop(oid, None)
+                self._ended[oid] = tracked
+
+    def _remember(self, exec_id: str) -> None:
+        self._exec_ids.add(exec_id)
+        self._exec_order.append(exec_id)
+        while len(self._exec_order) > EXEC_ID_MEMORY:
+            self._exec_ids.discard(self._exec_order.popleft())
+
+    def _change(self, trigger: str, changes: dict[str, _Tracked]) -> None:
+        """Check the outcome of ``changes`` against the table first; apply them only if allowed."""
+        dest = self._derive(changes)
+        self._check(trigger, dest)
+        self._store(changes)
+        self._transition(trigger, dest)
+
+    def _check(self, trigger: str, dest: str) -> None:
+        state = self._model.state
+        if trigger == "order_ended" and dest == state:
+            return
+        if (trigger, state, dest) not in _ROUTES:
+            raise InvalidTransition(self.SPEC.name, f"{state} (to {dest})", trigger)
+
+    def _derive(self, changes: dict[str, _Tracked] | None = None) -> str:
+        """The state the rule in the module docstring gives, with ``changes`` applied (not stored)."""
+        orders: list[_Tracked] = list(self._live.values())
+        if changes:
+            orders = [t for oid, t in self._live.items() if oid not in changes]
+            orders.extend(changes.values())
         entering = waiting = False
-        for t in self._orders.values():
+        for t in orders:
             if not t.live:
                 continue
             if not t.is_entry:
@@ -468,9 +606,9 @@ class PositionMachine(TableMachine):
             return ENTERING
         return OPEN if self._qty else FLAT
 
-    def _fire_to(self, trigger: str) -> None:
-        self._dest = self._derive()
-        if trigger == "order_ended" and self._dest == self._model.state:
+    def _transition(self, trigger: str, dest: str) -> None:
+        self._dest = dest
+        if trigger == "order_ended" and dest == self._model.state:
             return
         if not self.fire(trigger):
             raise InvalidTransition(self.SPEC.name, f"{self.state} (to {self._dest})", trigger)
@@ -491,11 +629,17 @@ class PositionMachine(TableMachine):
             trip.open_notional += abs(q) * ticks
         else:
             closing = min(abs(q), abs(self._qty))
+            rest = abs(q) - closing
+            # a fill that closes and reverses pays its commission pro rata: the closing part to this
+            # trip, the rest (exactly what remains, so nothing is lost to rounding) to the new one
+            closing_commission = fill.commission
+            if rest:
+                closing_commission = (fill.commission * closing / abs(q)).quantize(
+                    fill.commission, rounding=ROUND_HALF_EVEN)
             trip.close_qty += closing
             trip.close_notional += closing * ticks
-            trip.commission += fill.commission
+            trip.commission += closing_commission
             trip.fills += 1
-            rest = abs(q) - closing
             self._qty += trip.direction * -closing
             if self._qty == 0:
                 closed = self._close(trip, fill.at)
@@ -503,6 +647,9 @@ class PositionMachine(TableMachine):
                 if rest:
                     self._start_trip(-trip.direction * rest, ticks, fill.at)
                     self._qty = -trip.direction * rest
+                    assert self._trip is not None
+                    self._trip.commission = fill.commission - closing_commission
+                    self._trip.fills = 1
             return closed
         assert trip is not None
         trip.commission += fill.commission

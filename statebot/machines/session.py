@@ -36,6 +36,7 @@ SESSION_SPEC = MachineSpec(
         "clock time; a jump in time walks every state in order and fires each transition."
     ),
     invariants=(
+        'a data outage over the close still flattens when heartbeats arrive',
         "the state always equals the function of clock time: PRE_OPEN before the open, TRADING until "
         "close minus the flatten lead, FLATTENING until the close, CLOSED after it and on days without a session",
         "states are visited in cycle order and never skipped, even across a gap of hours or days",

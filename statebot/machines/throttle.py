@@ -43,6 +43,12 @@ THROTTLE_SPEC = MachineSpec(
         "size-capped probation; clean probation trades restore it; an operator reset restores it from anywhere."
     ),
     invariants=(
+        'a corrupt learning state starts the runner fail closed: the strategy THROTTLED',
+        'a fail-closed loop refuses every strategy, known or not, until an operator resets it',
+        'a throttled strategy is still throttled after a restart',
+        'an operator reset is recorded in the state with its note and time',
+        'entries in PROBATION never exceed the probation size cap',
+        'resuming after a crash and replaying unacknowledged trades counts none twice',
         "every sequence of trades, clock ticks and resets drives the throttle exactly per its rules",
         "N consecutive losing trades throttle the strategy, with the reason recorded",
         "a breach during probation throttles the strategy again with a new cooldown",
