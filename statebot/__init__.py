@@ -223,3 +223,26 @@ from statebot.events import VENUE_CONNECTION  # noqa: E402
 from statebot.live import LiveSession  # noqa: E402
 
 __all__ += ["IBKRConfig", "LiveSession", "VENUE_CONNECTION"]
+
+# simulations from sims/: setups, scenarios with expectations, reports
+from statebot.simrun import (  # noqa: E402
+    Scenario,
+    SessionRow,
+    SimReport,
+    SimSetup,
+    check_expectations,
+    load_scenario,
+    run_seeds,
+    run_setup,
+)
+
+__all__ += [
+    "Scenario",
+    "SessionRow",
+    "SimReport",
+    "SimSetup",
+    "check_expectations",
+    "load_scenario",
+    "run_seeds",
+    "run_setup",
+]

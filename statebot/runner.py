@@ -133,7 +133,7 @@ from statebot.machines.killswitch import POSITION_MISMATCH as MISMATCH_REASON
 from statebot.machines.position import FLAT, OPEN, ClosedTrade, PositionMachine
 from statebot.machines.session import SessionMachine, SessionTransition
 from statebot.schedule import TRADING
-from statebot.machines.throttle import ACTIVE as ACTIVE_STATE
+from statebot.machines.throttle import THROTTLED as THROTTLED_STATE
 from statebot.machines.throttle import ThrottleTransition
 from statebot.money import to_money
 from statebot.orders import (
@@ -192,6 +192,17 @@ class Decision:
 
 
 _NO_SIGNAL = Decision(action=HOLD, reason="no_signal")
+_KILL_SWITCH_SKIP = Decision(action=SKIP, reason="kill_switch")
+_SKIPS: dict[tuple[str, str], Decision] = {}
+
+
+def _skip(reason: str, detail: str) -> Decision:
+    """A refused entry's Decision; built once per (reason, detail), as a throttled or closed
+    session refuses on every bar and a Decision is immutable."""
+    decision = _SKIPS.get((reason, detail))
+    if decision is None:
+        decision = _SKIPS[(reason, detail)] = Decision(action=SKIP, reason=reason, detail=detail)
+    return decision
 _HEARTBEAT = Decision(action=HOLD, reason="heartbeat")
 _STALE_HEARTBEAT = Decision(action=HOLD, reason="heartbeat_not_after_previous")
 
@@ -758,11 +769,13 @@ class BotRunner(RunnerPersistence):
         self._update_learning_watch()
 
     def _update_learning_watch(self) -> None:
-        """Cooldowns only run while a strategy is not ACTIVE or a save is pending: only then
-        does a bar need the learning loop."""
+        """A bar needs the learning loop's clock only while a cooldown can end (the strategy
+        is THROTTLED) or a failed save waits to be retried. Unsaved trades alone do not:
+        they are saved on the trade count, at a throttle change or on ``close()``; and in
+        PROBATION only trades move the throttle."""
         learning = self.learning
-        self._watch_learning = bool(learning.loop.throttle_state(self.name) != ACTIVE_STATE or learning.consecutive_failures
-                                    or learning.dirty)
+        self._watch_learning = bool(learning.loop.throttle_state(self.name) == THROTTLED_STATE
+                                    or learning.consecutive_failures)
 
     def _log_throttle(self, changes: tuple[ThrottleTransition, ...], t: dt.datetime) -> None:
         for ch in changes:
@@ -920,7 +933,7 @@ class BotRunner(RunnerPersistence):
 
     def _enter(self, m: PositionMachine, signal: Signal, bar: Bar, t: dt.datetime, may_enter: bool) -> Decision:
         if not may_enter:
-            return Decision(action=SKIP, reason="session", detail=self.session.state)
+            return _skip("session", self.session.state)
         if self._stopping:
             return Decision(action=SKIP, reason="stopping")
         if not self._connected:
@@ -928,10 +941,10 @@ class BotRunner(RunnerPersistence):
         if self._resync:
             return Decision(action=SKIP, reason="reconciling", detail="positions not yet reconciled after a reconnect")
         if not self.killswitch.allows_entries:
-            return Decision(action=SKIP, reason="kill_switch")
+            return _KILL_SWITCH_SKIP
         learning = self.learning
         if not learning.allows_entry(self.name):
-            return Decision(action=SKIP, reason="throttled", detail=self.throttle_state)
+            return _skip("throttled", self.throttle_state)
         c = self.config
         gate = check_quality(signal.dvs, signal.eqs, dvs_threshold=c.gates.dvs_threshold, eqs_threshold=c.gates.eqs_threshold)
         if not gate.passed:

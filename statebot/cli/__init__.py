@@ -35,10 +35,13 @@ def build_parser() -> Parser:
     # live trading on Interactive Brokers
     from statebot.cli import run as run_cli
 
+    # simulations
+    from statebot.cli import sim
+
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, replay, config, state_cli, diagrams, run_cli):
+    for module in (sessions, sim, run_cli, replay, config, state_cli, diagrams):
         module.register(sub)
     return parser
 

@@ -8,8 +8,10 @@ from the position held (flat included) and entries are allowed
 open and reverses on each crossover. Outside entry hours it says nothing
 (the session flattens positions by itself).
 
-O(1) per bar: closes are integer ticks kept in running sums; the averages
+O(1) per bar: closes are integer ticks kept in running sums (one window
+per average, so dropping the oldest close is a ``popleft``); the averages
 are compared as ``fast_sum x slow`` against ``slow_sum x fast``, exactly.
+The two signals (long, short) are built once: a ``Signal`` is immutable.
 """
 
 from __future__ import annotations
@@ -57,8 +59,31 @@ class SmaCross:
         self.eqs = score("sma-cross eqs", eqs)
         self.name = name
         self._closes: deque[int] = deque()
+        self._fast_closes: deque[int] = deque()
         self._fast_sum = 0
         self._slow_sum = 0
+        self._signals = {side: self._signal(side) for side in (LONG, SHORT)}
+        self._tick_size: Decimal | None = None
+        self._per_tick = 0.0
+
+    def _signal(self, side: int) -> Signal:
+        return Signal(
+            side=side, stop_ticks=self.stop_ticks, target_ticks=self.target_ticks,
+            expected_slippage_ticks=self.expected_slippage_ticks, tier=self.tier, dvs=self.dvs, eqs=self.eqs,
+            reason=f"sma {self.fast}/{self.slow} {'above' if side == LONG else 'below'}",
+        )
+
+    def _ticks(self, price: float, tick_size: Decimal) -> int:
+        """``price`` in whole ticks, as ``price_ticks`` rounds it; a float division when the tick
+        size is a binary fraction (0.25, 0.5, 1: exact in floating point), else Decimal."""
+        if tick_size != self._tick_size:
+            self._tick_size = tick_size
+            ratio = tick_size.as_integer_ratio()
+            binary = ratio[1] & (ratio[1] - 1) == 0
+            self._per_tick = float(tick_size) if binary else 0.0
+        if self._per_tick and type(price) is float:
+            return round(price / self._per_tick)
+        return price_ticks(price, tick_size)
 
     @property
     def trend(self) -> int:
@@ -69,21 +94,19 @@ class SmaCross:
         return LONG if diff > 0 else SHORT if diff < 0 else 0
 
     def on_bar(self, bar: Bar, ctx: StrategyContext) -> Signal | None:
-        close = price_ticks(bar.close, ctx.tick_size)
-        closes = self._closes
+        close = self._ticks(bar.close, ctx.tick_size)
+        closes, fast_closes = self._closes, self._fast_closes
         closes.append(close)
+        fast_closes.append(close)
         self._fast_sum += close
         self._slow_sum += close
-        if len(closes) > self.fast:
-            self._fast_sum -= closes[-self.fast - 1]
+        if len(fast_closes) > self.fast:
+            self._fast_sum -= fast_closes.popleft()
         if len(closes) > self.slow:
             self._slow_sum -= closes.popleft()
         want = self.trend
-        held = (ctx.position_qty > 0) - (ctx.position_qty < 0)
+        qty = ctx.position_qty
+        held = (qty > 0) - (qty < 0)
         if want == 0 or want == held or not ctx.may_enter:
             return None
-        return Signal(
-            side=want, stop_ticks=self.stop_ticks, target_ticks=self.target_ticks,
-            expected_slippage_ticks=self.expected_slippage_ticks, tier=self.tier, dvs=self.dvs, eqs=self.eqs,
-            reason=f"sma {self.fast}/{self.slow} {'above' if want == LONG else 'below'}",
-        )
+        return self._signals[want]

@@ -1,0 +1,159 @@
+"""``statebot sim``: run a simulation (the demo, a CSV file of bars, or a scenario) and print its summary.
+
+Where things go: with no ``--state-dir`` / ``--events`` the state folder and
+the event log live in a fresh temporary folder that is removed when the run
+ends (each run starts clean; nothing is written next to the package or in the
+current folder). Give ``--state-dir DIR`` (a second run on it continues like a
+restart) and/or ``--events FILE`` to keep them. ``--report`` writes the
+summary as JSON; ``--html DIR`` writes an HTML report with plots.
+
+Exit status: 0 ran (and every expectation held), 1 a scenario expectation
+failed (one line per failure on stderr), 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from statebot.config import load_config
+from statebot.durations import parse_duration
+from statebot.errors import ConfigError
+from statebot.progress import Progress
+from statebot.simrun import (
+    Scenario,
+    SimReport,
+    SimSetup,
+    check_expectations,
+    load_scenario,
+    monte_carlo_table,
+    run_seeds,
+    run_setup,
+    seed_setup,
+    summary_table,
+)
+
+
+def _duration(text: str) -> dt.timedelta:
+    try:
+        return parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "sim", help="simulate a strategy on synthetic or recorded bars and print a summary",
+        description="Run bars through the full runner and a simulated venue. With no arguments: the demo "
+        "(seeded synthetic one-minute bars, Thanksgiving week 2026 on XNYS, sma-cross on MES). "
+        "SCENARIO is a sims/*.toml file whose [expect] table is checked (exit 1 when one fails).",
+    )
+    p.add_argument("scenario", nargs="?", help="a scenario TOML file (see sims/)")
+    p.add_argument("--bars", type=Path, metavar="FILE.csv", help="bars from a CSV file: timestamp,open,high,low,close,volume")
+    p.add_argument("--bar-label", choices=("start", "end"), default="start",
+                   help="timestamps label the bar's start (default; the bar ends at timestamp + bar size) or its end")
+    p.add_argument("--bar-size", type=_duration, metavar="DURATION", help="e.g. 1m, 5m (default: inferred from the file)")
+    p.add_argument("--tz", metavar="ZONE", help="time zone of naive CSV timestamps, e.g. America/New_York")
+    p.add_argument("--symbol", help="instrument (default MES, or the config's)")
+    p.add_argument("--calendar", help="exchange calendar (default XNYS, or the config's)")
+    p.add_argument("--strategy", default=None, help="sma-cross (default), orb, or package.module:ClassName")
+    p.add_argument("--config", type=Path, metavar="FILE", help="a statebot TOML config")
+    p.add_argument("--state-dir", type=Path, metavar="DIR", help="keep the state folder here (default: a temporary one)")
+    p.add_argument("--events", type=Path, metavar="OUT.jsonl", help="keep the event log here (default: temporary)")
+    p.add_argument("--report", type=Path, metavar="OUT.json", help="write the summary as JSON")
+    p.add_argument("--html", type=Path, metavar="DIR", help="write an HTML report with plots (needs the plots extra)")
+    p.add_argument("--seed", type=int, help="seed of the synthetic bars and the venue (default 7)")
+    p.add_argument("--seeds", type=int, metavar="N", help="Monte Carlo: run N seeds from --seed on")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="Monte Carlo processes (default 1)")
+    p.add_argument("--start", type=dt.date.fromisoformat, help="first day of synthetic bars (YYYY-MM-DD)")
+    p.add_argument("--end", type=dt.date.fromisoformat, help="last day of synthetic bars (YYYY-MM-DD)")
+    p.add_argument("--skip-bad-rows", action="store_true", help="log malformed CSV rows as BAR_REJECTED and go on")
+    p.add_argument("--verbose", action="store_true", help="also print the runner's warnings (they are in the event log anyway)")
+    p.set_defaults(run=run)
+
+
+def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
+    changes: dict[str, Any] = {}
+    if args.bars is not None:
+        changes.update(bars_csv=args.bars, bar_label=args.bar_label, tz=args.tz, skip_bad_rows=args.skip_bad_rows)
+    if args.bar_size is not None:
+        changes["bar_size"] = args.bar_size
+    for name in ("symbol", "calendar", "strategy", "seed", "start", "end"):
+        value = getattr(args, name)
+        if value is not None:
+            changes[name] = value
+    if args.config is not None:
+        changes["config"] = load_config(args.config)
+    if args.state_dir is not None:
+        changes["state_dir"] = args.state_dir
+    if args.events is not None:
+        changes["event_log"] = args.events
+    return attrs.evolve(base, **changes)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        # every warning the runner logs is also an event in the log; the summary reports them
+        logging.getLogger("statebot").addHandler(logging.NullHandler())
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs} must be at least 1")
+    scenario: Scenario | None = load_scenario(args.scenario) if args.scenario else None
+    base = _setup(args, scenario.setup if scenario is not None else SimSetup())
+    if scenario is not None:
+        scenario = attrs.evolve(scenario, setup=base, seeds=scenario.seeds if args.seed is None else (args.seed,))
+    seeds = scenario.seeds if scenario is not None else (base.seed,)
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise ConfigError(f"--seeds {args.seeds} must be at least 1")
+        seeds = tuple(range(seeds[0], seeds[0] + args.seeds))
+    if len(seeds) > 1 and (base.state_dir is not None or base.event_log is not None):
+        raise ConfigError("--state-dir and --events name one run's files; a Monte Carlo of several seeds keeps none")
+    if args.html is not None:
+        from statebot.simreport import require_matplotlib
+
+        require_matplotlib()
+    title = f"statebot sim: {scenario.name if scenario else 'demo'} ({base.strategy} on {base.build_config().instrument.symbol})"
+    with tempfile.TemporaryDirectory(prefix="statebot-sim-") as tmp:
+        if len(seeds) == 1:
+            setup = seed_setup(scenario, seeds[0]) if scenario is not None else attrs.evolve(base, seed=seeds[0])
+            with Progress(None, "bars") as progress:
+                reports = [run_setup(setup, tmp, progress=progress)]
+            print(summary_table(reports[0], title))
+        else:
+            setups = [seed_setup(scenario, s) if scenario is not None else attrs.evolve(base, seed=s) for s in seeds]
+            with Progress(len(setups), "seeds") as progress:
+                reports = run_seeds(setups, tmp, jobs=args.jobs, progress=progress)
+            print(title)
+            print(monte_carlo_table(reports))
+    _write_outputs(args, reports)
+    if scenario is None:
+        return 0
+    failures = [line for r in reports for line in check_expectations(r, scenario.expect)]
+    for line in failures:
+        print(f"statebot sim: {scenario.name}: expectation failed: {line}", file=sys.stderr)
+    if not failures:
+        print(f"{scenario.name}: all {len(scenario.expect)} expectation(s) hold for {len(reports)} seed(s)")
+    return 1 if failures else 0
+
+
+def _write_outputs(args: argparse.Namespace, reports: list[SimReport]) -> None:
+    if args.report is not None:
+        data: Any = reports[0].as_dict() if len(reports) == 1 else {"seeds": [r.as_dict() for r in reports]}
+        try:
+            args.report.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--report {args.report}: cannot write ({exc.strerror})") from None
+    if args.html is not None:
+        from statebot.simreport import write_html
+
+        index = write_html(reports, args.html)
+        print(f"HTML report: {os.fspath(index)}")
