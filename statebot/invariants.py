@@ -192,6 +192,10 @@ SUBJECTS: tuple[Subject, ...] = (
         description="The bot runner (`statebot/runner.py`) and the parts it composes around the machines: "
         "configuration, position sizing, quality gates.",
         invariants=(
+            'LIVE mode does not start without --live',
+            'LIVE mode does not start without the acknowledgement in the config',
+            "after a reconnect the venue's positions are reconciled before any new entry",
+            'while the venue is unreachable no entry is sent; the loss and the return are logged once each',
             "a venue report a position machine refuses trips the kill switch (state_untrusted)",
             "the quality gates fail closed: an entry passes only with finite DVS and EQS at or above their thresholds",
             "position size never exceeds max contracts, the throttle cap, or the risk budget",

@@ -54,6 +54,10 @@ KILLSWITCH_SPEC = MachineSpec(
         "Only a person re-arms it, with a note."
     ),
     invariants=(
+        'a position the bot did not expect, found after a reconnect, trips the kill switch and is not traded on',
+        'a venue unreachable from the flatten past the close trips the kill switch (position held at close)',
+        'a venue unreachable through the flatten until the close trips the kill switch (position held at close)',
+        'reconnecting to a position the bot did not expect trips the kill switch; no entry follows',
         'TRIPPED returns to ARMED only by a reset with a non-empty operator note',
         'a flatten that fails trips the kill switch and keeps trying until the venue is flat',
         'a tripped kill switch stays tripped after a restart',

@@ -36,6 +36,12 @@ SESSION_SPEC = MachineSpec(
         "clock time; a jump in time walks every state in order and fires each transition."
     ),
     invariants=(
+        'OBSERVE mode sends no order, cancel or global cancel to IB over a whole session',
+        'a PAPER session on IB enters, flattens before the close and ends flat with the kill switch armed',
+        'a disconnect in the middle of a flatten: the flatten is retried after the reconnect and the session ends flat',
+        'every scenario in sims/ meets its stated expectations (flat at each close, no late flatten, ...)',
+        'stopping a PAPER or LIVE bot flattens first; the event log and state are closed after',
+        'when IB stops sending bars the wall-time heartbeat still flattens the session and closes it flat',
         'a data outage over the close still flattens when heartbeats arrive',
         "the state always equals the function of clock time: PRE_OPEN before the open, TRADING until "
         "close minus the flatten lead, FLATTENING until the close, CLOSED after it and on days without a session",
