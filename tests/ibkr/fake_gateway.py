@@ -594,18 +594,25 @@ class FakeGateway:
         with self._cond:
             self._historical_bars = list(bars)
 
-    def push_realtime_bars(self, bars: Iterable[HistBar], req_id: int | None = None) -> None:
-        """Send 5-second bars to every real-time bar subscription (or one ``req_id``)."""
+    def push_realtime_bars(self, bars: Iterable[HistBar], req_id: int | None = None) -> int:
+        """Send 5-second bars to every real-time bar subscription (or one ``req_id``).
+
+        Returns how many subscriptions they went to: 0 when the gateway has not yet
+        read the client's reqRealTimeBars (the client registers it before sending).
+        """
         bars = list(bars)
 
-        async def go() -> None:
+        async def go() -> int:
+            sent = 0
             for session in list(self._sessions.values()):
                 for rid in list(session.realtime_bars):
                     if req_id is None or rid == req_id:
+                        sent += 1
                         for bar in bars:
                             await self._send(session, self._realtime_bar_fields(rid, bar))
+            return sent
 
-        self._call(go)
+        return int(self._call(go))
 
     def send_error(self, req_id: int, code: int, message: str) -> None:
         """Send an error message (code and text) to every connected client."""

@@ -80,7 +80,14 @@ class Harness:
         self.wall.t += STEP
         feeding = self.bars_until is None or bar_start < self.bars_until
         if feeding and self.ib.connected and self.ib.ib.realtimeBars():
-            self.gateway.push_realtime_bars([HistBar(bar_start, PRICE, PRICE, PRICE, PRICE, 10)])
+            bar = HistBar(bar_start, PRICE, PRICE, PRICE, PRICE, 10)
+            deadline = time.monotonic() + 5
+            # the client lists its subscription before the gateway has read the request: under load
+            # the first push can find no subscription, so wait for the gateway, then push once
+            while not self.gateway.push_realtime_bars([bar]):
+                if time.monotonic() > deadline:
+                    raise AssertionError("the gateway never saw the client's reqRealTimeBars")
+                self.ib.ib.sleep(0.001)
             self.pushed += 1
             self._wait_for_bars()
         else:
