@@ -114,56 +114,67 @@ def checksum_of(envelope: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def encode_state(state: Mapping[str, Any], saved_at: dt.datetime) -> bytes:
-    """The file's bytes for ``state`` (``LearningLoop.export_to_dict()``)."""
+def encode_envelope(state: Mapping[str, Any], saved_at: dt.datetime, *, format: str, version: int) -> bytes:
+    """A state file's bytes: ``state`` inside an envelope with format, schema version,
+    save time and a sha256 checksum. Floats and NaN are refused (``ValueError``)."""
     envelope: dict[str, Any] = {
-        "format": STATE_FORMAT,
-        "schema_version": FILE_SCHEMA_VERSION,
+        "format": format,
+        "schema_version": version,
         "saved_at": saved_at.isoformat(),
         "state": state,
     }
     envelope["checksum"] = checksum_of(envelope)
-    return (json.dumps(envelope, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n").encode("ascii")
+    data = (json.dumps(envelope, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n").encode("ascii")
+    # the reader refuses floats; refusing them here keeps a save from writing a file that cannot load
+    json.loads(data, parse_float=_refuse_float)
+    return data
+
+
+def encode_state(state: Mapping[str, Any], saved_at: dt.datetime) -> bytes:
+    """The learning state file's bytes for ``state`` (``LearningLoop.export_to_dict()``)."""
+    return encode_envelope(state, saved_at, format=STATE_FORMAT, version=FILE_SCHEMA_VERSION)
 
 
 def _refuse_float(text: str) -> Any:
     raise ValueError(f"float {text} in a state file (money and ticks are decimal strings)")
 
 
-def decode_state(raw: bytes, path: str = "<bytes>") -> dict[str, Any]:
-    """The ``state`` inside a file's bytes, checked. Raises ``StateCorrupt`` whose
-    ``reason`` is ``empty``, ``not_json``, ``wrong_type``, ``unknown_schema``,
-    ``unknown_version`` or ``checksum_mismatch``."""
+def decode_envelope(raw: bytes, path: str, *, format: str, version: int, what: str = "state file") -> dict[str, Any]:
+    """The ``state`` inside an envelope written by ``encode_envelope``, checked.
+
+    Raises ``StateCorrupt`` whose ``reason`` is ``empty``, ``not_json``,
+    ``wrong_type``, ``unknown_schema``, ``unknown_version`` or ``checksum_mismatch``;
+    messages start with ``what`` and ``path``.
+    """
+    where = f"{what} {path}"
     if not raw.strip():
-        raise StateCorrupt(f"state file {path} is empty", reason="empty", path=path)
+        raise StateCorrupt(f"{where} is empty", reason="empty", path=path)
     try:
         envelope = json.loads(raw.decode("utf-8"), parse_float=_refuse_float, parse_constant=_refuse_float)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise StateCorrupt(f"state file {path} is truncated or not JSON: {exc}", reason="not_json", path=path) from None
+        raise StateCorrupt(f"{where} is truncated or not JSON: {exc}", reason="not_json", path=path) from None
     if not isinstance(envelope, dict):
+        raise StateCorrupt(f"{where} holds a JSON {type(envelope).__name__}, not an object", reason="wrong_type", path=path)
+    if envelope.get("format") != format:
+        raise StateCorrupt(f"{where} has format {envelope.get('format')!r}, not {format!r}", reason="unknown_schema", path=path)
+    found = envelope.get("schema_version")
+    if found != version:
+        raise StateCorrupt(f"{where} has schema_version {found!r}; this statebot reads {version}",
+                           reason="unknown_version", path=path)
+    if envelope.get("checksum") != checksum_of(envelope):
         raise StateCorrupt(
-            f"state file {path} holds a JSON {type(envelope).__name__}, not an object", reason="wrong_type", path=path
-        )
-    if envelope.get("format") != STATE_FORMAT:
-        raise StateCorrupt(
-            f"state file {path} has format {envelope.get('format')!r}, not {STATE_FORMAT!r}", reason="unknown_schema", path=path
-        )
-    version = envelope.get("schema_version")
-    if version != FILE_SCHEMA_VERSION:
-        raise StateCorrupt(
-            f"state file {path} has schema_version {version!r}; this statebot reads {FILE_SCHEMA_VERSION}",
-            reason="unknown_version", path=path,
-        )
-    expected = checksum_of(envelope)
-    if envelope.get("checksum") != expected:
-        raise StateCorrupt(
-            f"state file {path} fails its checksum (stored {envelope.get('checksum')!r}): altered or partly written",
+            f"{where} fails its checksum (stored {envelope.get('checksum')!r}): altered or partly written",
             reason="checksum_mismatch", path=path,
         )
     state = envelope.get("state")
     if not isinstance(state, dict):
-        raise StateCorrupt(f"state file {path}: 'state' is a {type(state).__name__}, not an object", reason="wrong_type", path=path)
+        raise StateCorrupt(f"{where}: 'state' is a {type(state).__name__}, not an object", reason="wrong_type", path=path)
     return state
+
+
+def decode_state(raw: bytes, path: str = "<bytes>") -> dict[str, Any]:
+    """The ``state`` inside a learning state file's bytes, checked (see ``decode_envelope``)."""
+    return decode_envelope(raw, path, format=STATE_FORMAT, version=FILE_SCHEMA_VERSION)
 
 
 def fsync_dir(folder: Path) -> None:

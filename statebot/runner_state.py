@@ -16,7 +16,6 @@ says so loudly.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -36,7 +35,12 @@ from statebot.instruments import instrument
 from statebot.machines.killswitch import PERSISTENCE_FAILURES, STATE_UNTRUSTED
 from statebot.machines.position import PositionMachine
 from statebot.money import to_money
-from statebot.persistence import atomic_write, canonical_json, checksum_of, move_aside
+from statebot.persistence import (
+    atomic_write,
+    decode_envelope,
+    encode_envelope,
+    move_aside,
+)
 
 if TYPE_CHECKING:
     from statebot.book import PositionBook
@@ -53,19 +57,7 @@ RUNNER_STATE_FILENAME = "runner_state.json"
 
 def encode_runner_state(state: dict[str, Any], saved_at: dt.datetime) -> bytes:
     """The file's bytes for ``state`` (plain JSON data, no floats)."""
-    envelope: dict[str, Any] = {
-        "format": RUNNER_STATE_FORMAT,
-        "schema_version": RUNNER_SCHEMA_VERSION,
-        "saved_at": saved_at.isoformat(),
-        "state": state,
-    }
-    envelope["checksum"] = checksum_of(envelope)
-    canonical_json(envelope)  # refuses floats and NaN before anything is written
-    return (json.dumps(envelope, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n").encode("ascii")
-
-
-def _refuse_float(text: str) -> Any:
-    raise ValueError(f"float {text} in the runner state (money is a decimal string)")
+    return encode_envelope(state, saved_at, format=RUNNER_STATE_FORMAT, version=RUNNER_SCHEMA_VERSION)
 
 
 def read_runner_state(path: Path) -> dict[str, Any] | None:
@@ -78,25 +70,7 @@ def read_runner_state(path: Path) -> dict[str, Any] | None:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    where = str(path)
-    if not raw.strip():
-        raise StateCorrupt(f"runner state {where} is empty", reason="empty", path=where)
-    try:
-        envelope = json.loads(raw.decode("utf-8"), parse_float=_refuse_float, parse_constant=_refuse_float)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise StateCorrupt(f"runner state {where} is truncated or not JSON: {exc}", reason="not_json", path=where) from None
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("state"), dict):
-        raise StateCorrupt(f"runner state {where} is not a state object", reason="wrong_type", path=where)
-    if envelope.get("format") != RUNNER_STATE_FORMAT:
-        raise StateCorrupt(f"runner state {where} has format {envelope.get('format')!r}", reason="unknown_schema", path=where)
-    if envelope.get("schema_version") != RUNNER_SCHEMA_VERSION:
-        raise StateCorrupt(f"runner state {where} has schema_version {envelope.get('schema_version')!r}; "
-                           f"this statebot reads {RUNNER_SCHEMA_VERSION}", reason="unknown_version", path=where)
-    if envelope.get("checksum") != checksum_of(envelope):
-        raise StateCorrupt(f"runner state {where} fails its checksum: altered or partly written",
-                           reason="checksum_mismatch", path=where)
-    state: dict[str, Any] = envelope["state"]
-    return state
+    return decode_envelope(raw, str(path), format=RUNNER_STATE_FORMAT, version=RUNNER_SCHEMA_VERSION, what="runner state")
 
 
 @attrs.define
