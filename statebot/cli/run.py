@@ -20,24 +20,16 @@ from typing import Any
 
 import attrs
 
-from statebot.durations import parse_duration
+from statebot.cli._args import positive_duration_arg
 from statebot.errors import ConfigError
 
 EXIT_NOT_FLAT = 1
 
 
-def _duration(text: str) -> dt.timedelta:
-    try:
-        value = parse_duration(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value <= dt.timedelta(0):
-        raise argparse.ArgumentTypeError(f"duration {text!r} must be positive")
-    return value
 
 
 def _bar_minutes(text: str) -> int:
-    value = _duration(text)
+    value = positive_duration_arg(text)
     seconds = value.total_seconds()
     if seconds % 60 or 1440 % int(seconds // 60):
         raise argparse.ArgumentTypeError(f"bar size {text!r} must be whole minutes that divide a day (1m, 5m, 15m, 1h, ...)")
@@ -80,13 +72,13 @@ def register(sub: Any) -> None:
                    help="instrument, traded in its front month (default: the config's instrument.symbol, MES)")
     p.add_argument("--bar-size", type=_bar_minutes, default=1, metavar="DURATION",
                    help="bar size the strategy trades, whole minutes dividing a day (default 1m)")
-    p.add_argument("--heartbeat", type=_duration, default=dt.timedelta(seconds=1), metavar="DURATION",
+    p.add_argument("--heartbeat", type=positive_duration_arg, default=dt.timedelta(seconds=1), metavar="DURATION",
                    help="wall-time heartbeat cadence (default 1s)")
     p.add_argument("--state-dir", default=None, metavar="D", help="state folder (default: the config's persistence.state_dir)")
     p.add_argument("--events", default=None, metavar="F", help="event log file (default: the config's event_log.path)")
     p.add_argument("--equity", type=_equity, default=None, metavar="USD",
                    help="account value sizing starts from (default: the account's NetLiquidation as TWS reports it)")
-    p.add_argument("--stop-timeout", type=_duration, default=dt.timedelta(minutes=2), metavar="DURATION",
+    p.add_argument("--stop-timeout", type=positive_duration_arg, default=dt.timedelta(minutes=2), metavar="DURATION",
                    help="on Ctrl-C/SIGTERM, wait at most this long for the flatten (default 2m)")
     p.add_argument("--rearm-kill-switch", default=None, metavar="NOTE",
                    help="a tripped kill switch stays tripped across restarts: re-arm it at start, recording NOTE "

@@ -9,7 +9,8 @@ from collections import Counter
 from typing import Any
 
 from statebot.calendar import get_calendar
-from statebot.durations import format_duration, parse_duration
+from statebot.cli._args import duration_arg
+from statebot.durations import format_duration
 from statebot.errors import ConfigError
 from statebot.schedule import SessionSchedule, SessionTimes
 
@@ -21,11 +22,6 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r} (use YYYY-MM-DD)") from None
 
 
-def _duration(text: str) -> dt.timedelta:
-    try:
-        return parse_duration(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: Any) -> None:
@@ -35,9 +31,9 @@ def register(sub: Any) -> None:
     p.add_argument("--calendar", default="XNYS", help="exchange_calendars name (default XNYS)")
     p.add_argument("--start", type=_date, help="first date, YYYY-MM-DD (default: Monday of this week)")
     p.add_argument("--end", type=_date, help="last date, YYYY-MM-DD (default: Sunday after --start)")
-    p.add_argument("--flatten-before", type=_duration, default=dt.timedelta(minutes=5), metavar="DURATION",
+    p.add_argument("--flatten-before", type=duration_arg, default=dt.timedelta(minutes=5), metavar="DURATION",
                    help="flatten this long before the close (default 5m)")
-    p.add_argument("--entry-cutoff", type=_duration, default=None, metavar="DURATION",
+    p.add_argument("--entry-cutoff", type=duration_arg, default=None, metavar="DURATION",
                    help="no new entries from this long before the close (default: none)")
     p.add_argument("--json", action="store_true", help="print a JSON array, one object per session")
     p.set_defaults(run=run)

@@ -25,8 +25,8 @@ from typing import Any
 
 import attrs
 
+from statebot.cli._args import duration_arg
 from statebot.config import load_config
-from statebot.durations import parse_duration
 from statebot.errors import ConfigError
 from statebot.progress import Progress
 from statebot.simrun import (
@@ -43,13 +43,6 @@ from statebot.simrun import (
 )
 
 
-def _duration(text: str) -> dt.timedelta:
-    try:
-        return parse_duration(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "sim", help="simulate a strategy on synthetic or recorded bars and print a summary",
@@ -61,7 +54,7 @@ def register(sub: Any) -> None:
     p.add_argument("--bars", type=Path, metavar="FILE.csv", help="bars from a CSV file: timestamp,open,high,low,close,volume")
     p.add_argument("--bar-label", choices=("start", "end"), default="start",
                    help="timestamps label the bar's start (default; the bar ends at timestamp + bar size) or its end")
-    p.add_argument("--bar-size", type=_duration, metavar="DURATION", help="e.g. 1m, 5m (default: inferred from the file)")
+    p.add_argument("--bar-size", type=duration_arg, metavar="DURATION", help="e.g. 1m, 5m (default: inferred from the file)")
     p.add_argument("--tz", metavar="ZONE", help="time zone of naive CSV timestamps, e.g. America/New_York")
     p.add_argument("--symbol", help="instrument (default MES, or the config's)")
     p.add_argument("--calendar", help="exchange calendar (default XNYS, or the config's)")
