@@ -55,6 +55,7 @@ from statebot.machines.throttle import ACTIVE
 from statebot.progress import Progress
 from statebot.runner import SKIP, BotRunner
 from statebot.schedule import CLOSED
+from statebot.simulation import trade_totals
 from statebot.strategy import get_strategy
 
 SIM_DEFAULTS: Mapping[str, Any] = {
@@ -343,13 +344,7 @@ def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int,
                 rejected += 1
     except (StatebotError, OSError, ValueError) as exc:
         log_ok, log_error = False, f"{type(exc).__name__}: {exc}"
-    gross = sum((Decimal(str(t["gross_pnl"])) for t in trades), Decimal(0))
-    commission = sum((Decimal(str(t["commission"])) for t in trades), Decimal(0))
-    peak = running = drawdown = Decimal(0)
-    for t in trades:
-        running += Decimal(str(t["net_pnl"]))
-        peak = max(peak, running)
-        drawdown = max(drawdown, peak - running)
+    gross, commission, drawdown = trade_totals(trades)
     n = len(trades)
     slip = sum((Decimal(str(t["slippage_ticks"])) for t in trades), Decimal(0)) / n if n else None
     expected = sum((Decimal(str(t["slippage_expected_ticks"])) for t in trades), Decimal(0)) / n if n else None

@@ -13,6 +13,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -95,15 +96,21 @@ def simulate(bars: Iterable[Bar], runner: BotRunner, broker: SimBroker) -> Simul
             throttles.append({**p, "at": event.ts})
         elif event.type == KILL_SWITCH:
             kills.append({**p, "at": event.ts})
-    gross = sum((Decimal(str(t["gross_pnl"])) for t in trades), Decimal(0))
-    commission = sum((Decimal(str(t["commission"])) for t in trades), Decimal(0))
-    peak = cumulative = drawdown = Decimal(0)
-    for t in trades:
-        cumulative += Decimal(str(t["net_pnl"]))
-        peak = max(peak, cumulative)
-        drawdown = max(drawdown, peak - cumulative)
+    gross, commission, drawdown = trade_totals(trades)
     return SimulationResult(
         bars=count, decisions=dict(decisions), trades=tuple(trades), gross_pnl=gross, commission=commission,
         net_pnl=gross - commission, max_drawdown=drawdown, flattens=tuple(flattens), throttle_events=tuple(throttles),
         kill_switch_events=tuple(kills), final_equity=runner.equity, events=events,
     )
+
+
+def trade_totals(trades: Iterable[Mapping[str, Any]]) -> tuple[Decimal, Decimal, Decimal]:
+    """(gross P&L, commission, max drawdown of cumulative net P&L) over TRADE_CLOSED payloads, in order."""
+    gross = commission = peak = cumulative = drawdown = Decimal(0)
+    for t in trades:
+        gross += Decimal(str(t["gross_pnl"]))
+        commission += Decimal(str(t["commission"]))
+        cumulative += Decimal(str(t["net_pnl"]))
+        peak = max(peak, cumulative)
+        drawdown = max(drawdown, peak - cumulative)
+    return gross, commission, drawdown
