@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -130,9 +130,11 @@ class Strategy(Protocol):
 
 
 def price_ticks(price: object, tick_size: Decimal) -> int:
-    """``price`` in whole ticks (nearest). Floats are read by their shortest repr."""
+    """``price`` in whole ticks, nearest, halves away from zero: the same rounding as
+    ``InstrumentSpec.to_ticks``, so a strategy and the runner agree on every price.
+    Floats are read by their shortest repr."""
     value = Decimal(repr(price)) if isinstance(price, float) else Decimal(price)  # type: ignore[arg-type]
-    return int((value / tick_size).to_integral_value())
+    return int((value / tick_size).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def _builtins() -> dict[str, type]:

@@ -16,7 +16,7 @@ from statebot.strategy import price_ticks
 @given(price=st.floats(min_value=0.01, max_value=1e6, allow_nan=False, allow_infinity=False),
        tick=st.sampled_from([Decimal("0.25"), Decimal("0.5"), Decimal(1), Decimal("0.125"), Decimal("0.1"), Decimal("0.01")]))
 def test_tick_conversion_matches_price_ticks(price: float, tick: Decimal) -> None:
-    """Invariant: for every float price and tick size, the strategy's tick count equals ``price_ticks`` (nearest, ties to even)."""
+    """Invariant: for every float price and tick size, the strategy's tick count equals ``price_ticks`` (nearest, halves away from zero)."""
     assert SmaCross()._ticks(price, tick) == price_ticks(price, tick)
 
 
@@ -33,3 +33,17 @@ def test_running_sums_equal_the_window_sums(closes: list[int]) -> None:
     ticks = [c * 4 for c in closes]
     assert s._fast_sum == sum(ticks[-3:])
     assert s._slow_sum == sum(ticks[-7:])
+
+
+@given(ticks=st.integers(min_value=-4_000_000, max_value=4_000_000),
+       tick=st.sampled_from([Decimal("0.25"), Decimal("0.5"), Decimal(1), Decimal("0.125")]))
+def test_a_price_halfway_between_ticks_rounds_as_the_instrument_does(ticks: int, tick: Decimal) -> None:
+    """Invariant: a price exactly half a tick off the grid becomes the same tick count in the strategy,
+    in ``price_ticks`` and in ``InstrumentSpec.to_ticks`` (halves away from zero)."""
+    from statebot.instruments import InstrumentSpec
+
+    spec = InstrumentSpec(symbol="X", tick_size=tick, tick_value=Decimal("1.25"), multiplier=Decimal("1.25") / tick)
+    price = float((ticks + Decimal("0.5")) * tick)
+    expected = spec.to_ticks(price)
+    assert price_ticks(price, tick) == expected
+    assert SmaCross()._ticks(price, tick) == expected

@@ -82,7 +82,9 @@ class SmaCross:
             binary = ratio[1] & (ratio[1] - 1) == 0
             self._per_tick = float(tick_size) if binary else 0.0
         if self._per_tick and type(price) is float:
-            return round(price / self._per_tick)
+            # exact on a binary-fraction grid; halves away from zero as price_ticks rounds them
+            q = price / self._per_tick
+            return int(q + 0.5) if q >= 0 else -int(0.5 - q)
         return price_ticks(price, tick_size)
 
     @property
