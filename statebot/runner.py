@@ -326,8 +326,9 @@ class BotRunner(RunnerPersistence):
                                    id_prefix=f"{tag}-flatten")
         self._machine = self.book.machine(self.name, self.symbol)
         self._key = (self.name, self.symbol)
-        self._watch_learning = True
+        self._learning_wake: dt.datetime | None = None
         self._update_learning_watch()
+        self._learning_poll = self._watch_learning  # restarted while THROTTLED: ask once at the first bar
         for m in self.book.machines():
             self._positions_logged[(m.strategy, m.symbol)] = m.state
         if self.killswitch.state == TRIPPED or (self.book.expected_positions() and self.session.state != TRADING):
@@ -471,7 +472,7 @@ class BotRunner(RunnerPersistence):
         self._process_adapter(t)
         if self._reconcile_due:
             self._reconcile(t)
-        if self._watch_learning:
+        if self._watch_learning and (self._learning_poll or (self._learning_wake is not None and t >= self._learning_wake)):
             self._learning_time(t)
         if self._flattening:
             acted = self._step_flatten(t) or acted
@@ -511,7 +512,7 @@ class BotRunner(RunnerPersistence):
         self._process_adapter(now)
         if self._reconcile_due:
             self._reconcile(now)
-        if self._watch_learning:
+        if self._watch_learning and (self._learning_poll or (self._learning_wake is not None and now >= self._learning_wake)):
             self._learning_time(now)
         if self._flattening:
             acted = self._step_flatten(now) or acted
@@ -566,6 +567,8 @@ class BotRunner(RunnerPersistence):
             self._error(t, "session", exc)
             return None
         self._next_change = self.session.next_change
+        if fired:
+            self._learning_poll = True  # a new session may end a "next session" cooldown
         acted = None
         for tr in fired:
             acted = self._on_session(tr, t) or acted
@@ -772,10 +775,24 @@ class BotRunner(RunnerPersistence):
         """A bar needs the learning loop's clock only while a cooldown can end (the strategy
         is THROTTLED) or a failed save waits to be retried. Unsaved trades alone do not:
         they are saved on the trade count, at a throttle change or on ``close()``; and in
-        PROBATION only trades move the throttle."""
+        PROBATION only trades move the throttle.
+
+        While THROTTLED the loop is asked once now, then at each session change (a "next
+        session" cooldown ends with a new session date) and on every bar from a timed
+        cooldown's ``release_at`` on, never on the bars in between: nothing else ends a
+        cooldown (an operator reset comes through ``reset_throttle``). A failed save is
+        retried on every bar."""
         learning = self.learning
-        self._watch_learning = bool(learning.loop.throttle_state(self.name) == THROTTLED_STATE
-                                    or learning.consecutive_failures)
+        loop = learning.loop
+        throttled = loop.throttle_state(self.name) == THROTTLED_STATE
+        self._watch_learning = bool(throttled or learning.consecutive_failures)
+        self._learning_poll = bool(learning.consecutive_failures)
+        self._learning_wake = None
+        if throttled and self.name in loop.strategies:
+            throttle = loop.throttle(self.name)
+            self._learning_wake = throttle.release_at
+            # a "next session" cooldown begun without a session adopts the next one the loop is told
+            self._learning_poll = self._learning_poll or throttle.awaiting_session
 
     def _log_throttle(self, changes: tuple[ThrottleTransition, ...], t: dt.datetime) -> None:
         for ch in changes:
