@@ -155,6 +155,13 @@ class CommissionConfig:
         Decimal("1.25"), doc="USD per contract per side for the fixed model ($2.50 per round trip)", check=non_negative
     )
 
+    @staticmethod
+    def check_given(given: Mapping[str, Any]) -> str | None:
+        """A fee set for a model that ignores it would be silently unused: refused."""
+        if given.get("model") == "ibkr" and "per_contract_per_side" in given:
+            return 'per_contract_per_side: applies only to model = "fixed" (model "ibkr" computes its own fees)'
+        return None
+
     def build(self) -> Any:
         """The commission model this section describes (``statebot.costs``)."""
         from statebot.costs import FixedCommission, IBKRFuturesCommission
@@ -356,6 +363,10 @@ def _build(cls: type, data: Any, path: str) -> Any:
         if problem:
             raise ConfigError(f"{where}: {problem}")
         kwargs[f.name] = value
+    check_given = getattr(cls, "check_given", None)
+    problem = check_given(data) if check_given is not None else None
+    if problem:
+        raise ConfigError(f"{path}.{problem}" if path else problem)
     return cls(**kwargs)
 
 

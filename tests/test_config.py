@@ -71,6 +71,8 @@ def test_values_are_read_exactly() -> None:
         ("[calendar]\nname = \"NOPE\"", "calendar.name: unknown calendar 'NOPE'"),
         ("[commission]\nmodel = \"cheap\"", "commission.model: expected one of 'fixed', 'ibkr', got string 'cheap'"),
         ("[commission]\nper_contract_per_side = -1", "commission.per_contract_per_side: must not be negative"),
+        ("[commission]\nmodel = \"ibkr\"\nper_contract_per_side = 2",
+         'commission.per_contract_per_side: applies only to model = "fixed"'),
         ("[event_log]\nfsync = \"never\"", "event_log.fsync: expected one of 'every', 'every_n', 'transitions'"),
         ("[persistence]\nstate_dir = \"\"", "persistence.state_dir: must not be empty"),
         ("[gates\n", "invalid TOML"),
@@ -171,3 +173,11 @@ def test_a_new_section_needs_only_its_attrs_class() -> None:
     assert rules == ThrottleRules(consecutive_losses=5, cooldown=dt.timedelta(minutes=30))
     with pytest.raises(ConfigError, match="throttle.consecutive_losses: must be >= 1, got 0"):
         from_data(ThrottleRules, {"consecutive_losses": 0}, "throttle")
+
+
+def test_cli_check_refuses_an_instrument_the_cli_cannot_trade(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text('[instrument]\nsymbol = "ZZZ"\n')
+    r = subprocess.run([sys.executable, "-m", "statebot", "config", "check", str(f)], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == "statebot config: error: instrument.symbol: unknown instrument 'ZZZ'; known: ES, MES, MNQ, NQ\n"

@@ -1,7 +1,8 @@
 """``statebot config``: check a configuration file, or print the default one.
 
 ``statebot config check FILE`` prints ``<config_hash>  FILE`` and exits 0
-when the file is valid; otherwise one line on stderr naming the key path and
+when the file is valid and its instrument is a built-in one (the CLI trades
+nothing else); otherwise one line on stderr naming the key path and
 exit 2. ``statebot config default`` prints a commented TOML file with every
 setting at its default (it passes ``check``).
 """
@@ -12,6 +13,8 @@ import argparse
 from typing import Any
 
 from statebot.config import default_toml, load_config
+from statebot.errors import ConfigError, UnknownInstrument
+from statebot.instruments import instrument
 
 
 def register(sub: Any) -> None:
@@ -28,6 +31,11 @@ def register(sub: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     config = load_config(args.file)
+    try:
+        instrument(config.instrument.symbol)
+    except UnknownInstrument as exc:
+        # the CLI knows the built-in contracts only; a custom one is given to BotRunner(instruments=...)
+        raise ConfigError(f"instrument.symbol: {exc}") from None
     print(f"{config.config_hash}  {args.file}")
     return 0
 
