@@ -139,7 +139,7 @@ class RunnerPersistence:
                 "state": ks.state,
                 "trips": [{"reason": tr.reason, "at": tr.at.isoformat(), "detail": tr.detail} for tr in ks.trips],
                 "rejects": ks.consecutive_rejects,
-                "day": ks._day.isoformat() if ks._day is not None else None,
+                "day": ks.day.isoformat() if ks.day is not None else None,
                 "day_net": str(ks.day_net_pnl),
             },
             "session": {"state": self.session.state,
@@ -226,8 +226,7 @@ class RunnerPersistence:
             for _ in range(rejects):
                 ks.record_reject(start)
         if k["day"] is not None:
-            ks._day = dt.date.fromisoformat(k["day"])
-            ks._day_net = Decimal(k["day_net"])
+            ks.restore_day(dt.date.fromisoformat(k["day"]), Decimal(k["day_net"]))
         clock = dt.datetime.fromisoformat(snap["clock"])
         last = self.events.last
         if last is not None and last.ts > clock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -218,4 +219,25 @@ def test_a_restart_during_the_flatten_goes_on_flattening(tmp_path: Path) -> None
     assert again.session_state == "FLATTENING" and again.position_qty == 3
     drive(again, sim, [bar_at(et(DAY, "15:57")), bar_at(et(DAY, "15:58")), bar_at(et(DAY, "15:59"))])
     assert sim.book == {} and again.position_qty == 0 and again.killswitch_state == "ARMED"
+    again.close()
+
+
+@pytest.mark.invariant("a restart keeps the day's realized loss: the daily loss limit counts trades from before it", machine="killswitch")
+def test_the_daily_loss_limit_counts_the_losses_from_before_a_restart(tmp_path: Path) -> None:
+    sim = broker()
+    cfg = config("[kill_switch]\ndaily_loss_limit_usd = 25\n")
+    strat = Scripted()
+    runner = make_runner(tmp_path, strat, sim, cfg=cfg)
+    _losing_trade(runner, strat, sim, et(DAY, "10:00"))
+    day_loss = runner.killswitch.day_net_pnl
+    assert Decimal(-25) < day_loss < 0 and runner.killswitch_state == "ARMED"
+    runner.close()
+
+    strat = Scripted()
+    again = make_runner(tmp_path, strat, sim, cfg=cfg)
+    assert again.killswitch.day_net_pnl == day_loss
+    _losing_trade(again, strat, sim, et(DAY, "10:10"))
+    assert again.killswitch.day_net_pnl == 2 * day_loss
+    assert again.killswitch_state == "TRIPPED"
+    assert events(tmp_path, "KILL_SWITCH")[-1]["payload"]["reason"] == "daily_loss_limit"
     again.close()

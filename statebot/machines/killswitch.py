@@ -61,6 +61,7 @@ KILLSWITCH_SPEC = MachineSpec(
         'TRIPPED returns to ARMED only by a reset with a non-empty operator note',
         'a flatten that fails trips the kill switch and keeps trying until the venue is flat',
         'a tripped kill switch stays tripped after a restart',
+        "a restart keeps the day's realized loss: the daily loss limit counts trades from before it",
         'a venue that never recovers is never reported flat',
         'consecutive order rejects trip the kill switch at the configured limit',
         'no entries are allowed while the kill switch is TRIPPED',
@@ -177,6 +178,11 @@ class KillSwitch(TableMachine):
         return self._rejects
 
     @property
+    def day(self) -> dt.date | None:
+        """The latest session date fed by ``record_trade`` (None before any)."""
+        return self._day
+
+    @property
     def day_net_pnl(self) -> Decimal:
         """Realized net P&L of the latest day fed by ``record_trade`` (0 before any)."""
         return self._day_nets.get(self._day, Decimal(0)) if self._day is not None else Decimal(0)
@@ -245,6 +251,17 @@ class KillSwitch(TableMachine):
         if limit is not None and total <= -limit:
             return self.trip(DAILY_LOSS_LIMIT, at, f"day {day.isoformat()} net {total} <= -{limit}")
         return False
+
+    def restore_day(self, day: dt.date, net_pnl: Decimal) -> None:
+        """Restore ``day``'s realized net P&L from a snapshot after a restart, so the daily
+        loss limit keeps counting the trades closed before it. Trips nothing by itself: the
+        snapshot carries any trip already recorded."""
+        net = to_money(net_pnl, "net_pnl")
+        if not isinstance(day, dt.date):
+            raise ConfigError(f"kill switch day {day!r} must be a date")
+        self._day_nets[day] = net
+        if self._day is None or day > self._day:
+            self._day = day
 
     def _callable(self, prefix: str, name: str) -> Any:
         if prefix == "_act_":
