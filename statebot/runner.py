@@ -670,10 +670,10 @@ class BotRunner(RunnerPersistence):
             self._log_positions(t)
             return
         if applied.errors:  # the book reports a machine's refusal instead of raising it
-            for _, exc in applied.errors:
-                self._error(t, "apply", exc)
+            for _, refused in applied.errors:
+                self._error(t, "apply", refused)
                 # the machines may no longer match the venue: no entries until a person looks
-                self._trip(STATE_UNTRUSTED, t, f"a venue report was refused: {exc}")
+                self._trip(STATE_UNTRUSTED, t, f"a venue report was refused: {refused}")
             self._log_positions(t)
             return
         if isinstance(event, Fill) and not applied.duplicates:
