@@ -19,7 +19,12 @@ from statebot.adapters.base import BrokerAdapter
 from statebot.errors import AdapterUnavailable, EntryRefused, OverFill, StatebotError
 from statebot.instruments import InstrumentSpec, instrument
 from statebot.machines.killswitch import KillSwitch
-from statebot.machines.position import ENDED_ORDER_MEMORY, FLAT, ClosedTrade, PositionMachine
+from statebot.machines.position import (
+    ENDED_ORDER_MEMORY,
+    FLAT,
+    ClosedTrade,
+    PositionMachine,
+)
 from statebot.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
 
 OWNER_CACHE_SIZE = ENDED_ORDER_MEMORY

@@ -17,7 +17,11 @@ from statebot import (
     OverFill,
     PositionBook,
 )
-from statebot.machines.position import ENDED_ORDER_MEMORY, EXEC_ID_MEMORY, UNREACHABLE_OUTCOMES
+from statebot.machines.position import (
+    ENDED_ORDER_MEMORY,
+    EXEC_ID_MEMORY,
+    UNREACHABLE_OUTCOMES,
+)
 from tests.positions_helpers import fill, machine, order, status
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from statebot import FLAT, OPEN, FaultPlan, KillSwitch, OrderRequest, PositionBook, SimBroker, send_entry, send_exit
+from statebot import (
+    FLAT,
+    OPEN,
+    FaultPlan,
+    KillSwitch,
+    OrderRequest,
+    PositionBook,
+    SimBroker,
+    send_entry,
+    send_exit,
+)
 from statebot.book import OWNER_CACHE_SIZE
 from statebot.machines.position import ENDED_ORDER_MEMORY, EXEC_ID_MEMORY
 from tests.positions_helpers import T0, bar
