@@ -2,8 +2,10 @@
 
 The runner drains the adapter once per bar or heartbeat and hands every event
 to ``PositionBook.apply``. Events of orders no machine knows (the flattener's
-unowned orders, orders from before a restart) are returned as ``unrouted`` for
-the event log; their effect on the venue shows up in reconciliation.
+unowned orders, orders from before a restart, orders that ended before the last
+``ENDED_ORDER_MEMORY`` of their machine) are returned as ``unrouted`` for the
+event log and applied to no position; their effect on the venue shows up in
+reconciliation.
 """
 
 from __future__ import annotations
@@ -17,8 +19,17 @@ from statebot.adapters.base import BrokerAdapter
 from statebot.errors import AdapterUnavailable, EntryRefused, OverFill, StatebotError
 from statebot.instruments import InstrumentSpec, instrument
 from statebot.machines.killswitch import KillSwitch
-from statebot.machines.position import FLAT, ClosedTrade, PositionMachine
+from statebot.machines.position import (
+    ENDED_ORDER_MEMORY,
+    FLAT,
+    ClosedTrade,
+    PositionMachine,
+)
 from statebot.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
+
+OWNER_CACHE_SIZE = ENDED_ORDER_MEMORY
+"""Order ids whose machine the book caches before starting its lookup cache afresh (a miss costs
+one ``knows`` per machine)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -71,14 +82,21 @@ class PositionBook:
         return tuple(self._machines.values())
 
     def owner(self, order_id: str) -> PositionMachine | None:
-        """The machine that recorded ``order_id``, or None."""
+        """The machine that knows ``order_id`` (``PositionMachine.knows``: live, or among its
+        recently ended orders), or None."""
         found = self._owner.get(order_id)
-        if found is None:
-            for m in self._machines.values():
-                if m.knows(order_id):
-                    self._owner[order_id] = m
-                    return m
-        return found
+        if found is not None and found.knows(order_id):
+            return found
+        cache = self._owner
+        for m in self._machines.values():
+            if m.knows(order_id):
+                if len(cache) >= OWNER_CACHE_SIZE:
+                    # a cache, not a record: the machines know their orders; start afresh to stay bounded
+                    cache.clear()
+                cache[order_id] = m
+                return m
+        cache.pop(order_id, None)
+        return None
 
     def expected_positions(self) -> dict[str, int]:
         """Net signed contracts per symbol over every strategy; symbols at zero left out."""

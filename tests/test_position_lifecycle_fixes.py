@@ -17,7 +17,11 @@ from statebot import (
     OverFill,
     PositionBook,
 )
-from statebot.machines.position import EXEC_ID_MEMORY, UNREACHABLE_OUTCOMES
+from statebot.machines.position import (
+    ENDED_ORDER_MEMORY,
+    EXEC_ID_MEMORY,
+    UNREACHABLE_OUTCOMES,
+)
 from tests.positions_helpers import fill, machine, order, status
 
 
@@ -161,7 +165,8 @@ def test_many_round_trips_keep_only_live_orders_and_a_bounded_exec_id_memory() -
         m.on_fill(fill(exit_, -1))
         m.on_status(status(exit_, "FILLED", 1))
     assert m.live_orders() == () and len(m._live) == 0
-    assert len(m._exec_ids) == EXEC_ID_MEMORY
+    assert len(m._exec_ids) == EXEC_ID_MEMORY and len(m._exec_order) == EXEC_ID_MEMORY
+    assert len(m._ended) == ENDED_ORDER_MEMORY
 
 
 def test_a_forgotten_repeat_of_an_ended_order_is_raised_not_silent() -> None:
@@ -202,3 +207,113 @@ def test_a_reversing_fill_splits_its_commission_pro_rata_between_the_two_trips()
     second = m.on_fill(fill(closer, 2, commission="2.50"))
     assert second is not None and second.commission == Decimal("5.00")
     assert first.commission + second.commission == Decimal("7.50")
+
+
+def _round_trips(m, n: int) -> list:  # type: ignore[no-untyped-def]
+    """``n`` filled entries and exits of one contract; returns the orders, oldest first."""
+    orders = []
+    for _ in range(n):
+        entry, exit_ = order(1), order(-1, "exit")
+        m.submit_entry(entry)
+        m.on_fill(fill(entry, 1))
+        m.on_status(status(entry, "FILLED", 1))
+        m.submit_exit(exit_)
+        m.on_fill(fill(exit_, -1))
+        m.on_status(status(exit_, "FILLED", 1))
+        orders += [entry, exit_]
+    return orders
+
+
+def _oldest_remembered(m) -> tuple:  # type: ignore[no-untyped-def]
+    """(the entry of the oldest round trip still remembered, the fill it had)."""
+    entry = order(1)
+    m.submit_entry(entry)
+    first = fill(entry, 1)
+    m.on_fill(first)
+    m.on_status(status(entry, "FILLED", 1))
+    exit_ = order(-1, "exit")
+    m.submit_exit(exit_)
+    m.on_fill(fill(exit_, -1))
+    m.on_status(status(exit_, "FILLED", 1))
+    _round_trips(m, (ENDED_ORDER_MEMORY - 2) // 2)
+    assert m.knows(entry.client_order_id)
+    return entry, first
+
+
+@pytest.mark.invariant("a non-terminal status after a terminal one never revives the order", machine="position")
+def test_a_late_status_of_the_oldest_remembered_order_still_does_not_revive_it() -> None:
+    m = machine()
+    entry, _ = _oldest_remembered(m)
+    m.on_status(status(entry, "ACCEPTED", 0))
+    assert (m.state, m.live_orders(), m.may_enter()) == (FLAT, (), True)
+
+
+@pytest.mark.invariant("a duplicate execution report (same exec_id) is applied once", machine="position")
+def test_a_repeated_fill_of_the_oldest_remembered_order_is_recognised() -> None:
+    m = machine()
+    _, first = _oldest_remembered(m)
+    assert m.seen(first.exec_id)
+    assert m.on_fill(first) is None and m.qty == 0
+
+
+@pytest.mark.invariant("an over-fill is applied to the position and raised, never absorbed", machine="position")
+def test_a_new_fill_of_the_oldest_remembered_order_is_raised_as_an_over_fill() -> None:
+    m = machine()
+    entry, _ = _oldest_remembered(m)
+    with pytest.raises(OverFill) as raised:
+        m.on_fill(fill(entry, 1))
+    assert raised.value.kind == "over_fill" and m.qty == 1
+
+
+def test_an_order_past_the_ended_memory_is_forgotten() -> None:
+    m = machine()
+    (oldest, *_) = _round_trips(m, ENDED_ORDER_MEMORY // 2 + 1)
+    assert not m.knows(oldest.client_order_id)
+    with pytest.raises(KeyError):
+        m.order(oldest.client_order_id)
+
+
+@pytest.mark.invariant("a report of an order past the ended-order memory is never applied silently",
+                       machine="position")
+def test_a_late_status_of_a_forgotten_order_changes_nothing() -> None:
+    m = machine()
+    (oldest, *_) = _round_trips(m, ENDED_ORDER_MEMORY // 2 + 1)
+    m.on_status(status(oldest, "ACCEPTED", 0))
+    assert (m.state, m.live_orders(), m.may_enter()) == (FLAT, (), True)
+
+
+@pytest.mark.invariant("a report of an order past the ended-order memory is never applied silently",
+                       machine="position")
+def test_a_fill_of_a_forgotten_order_sent_to_the_machine_is_raised_as_an_unknown_order() -> None:
+    m = machine()
+    (oldest, *_) = _round_trips(m, ENDED_ORDER_MEMORY // 2 + 1)
+    with pytest.raises(OverFill) as raised:
+        m.on_fill(fill(oldest, 1))
+    assert raised.value.kind == "unknown_order" and m.qty == 1
+
+
+@pytest.mark.invariant("a report of an order past the ended-order memory is never applied silently",
+                       machine="position")
+def test_a_book_returns_reports_of_a_forgotten_order_unrouted_and_applies_none() -> None:
+    book = PositionBook()
+    m = book.machine("s1", "MES")
+    (oldest, *_) = _round_trips(m, 2)
+    assert book.owner(oldest.client_order_id) is m  # cached while remembered
+    _round_trips(m, ENDED_ORDER_MEMORY // 2)
+    late = [fill(oldest, 1), status(oldest, "ACCEPTED", 0)]
+    applied = book.apply(late)
+    assert applied.unrouted == tuple(late) and applied.anomalies == () and m.qty == 0
+    assert book.owner(oldest.client_order_id) is None
+
+
+def test_a_books_owner_lookup_stays_bounded_over_many_orders() -> None:
+    from statebot.book import OWNER_CACHE_SIZE
+
+    book = PositionBook()
+    machines = [book.machine(f"s{i}", "MES") for i in range(3)]
+    for _ in range(OWNER_CACHE_SIZE // 2):
+        for m in machines:
+            entry = order(1, strategy=m.strategy)
+            m.submit_entry(entry)
+            book.apply([status(entry, "REJECTED")])
+    assert 0 < len(book._owner) <= OWNER_CACHE_SIZE

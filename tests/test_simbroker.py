@@ -241,3 +241,117 @@ def test_a_stale_status_fault_reports_accepted_after_the_terminal_status() -> No
     sim.submit(entry)
     sim.cancel(entry.client_order_id)
     assert [e.status for e in sim.drain() if isinstance(e, OrderStatus)] == ["ACCEPTED", "CANCELLED", "ACCEPTED"]
+
+
+DAY = dt.timedelta(days=1)
+
+
+def _filled_and_drained(sim: SimBroker, entry: OrderRequest, minute: int) -> None:
+    sim.submit(entry)
+    sim.on_bar(bar(minute))
+    sim.drain()
+
+
+def test_an_id_reused_after_its_order_filled_is_rejected_within_the_id_memory() -> None:
+    sim = broker()
+    _filled_and_drained(sim, order(1, oid="same"), 1)
+    sim.on_bar(bar(2 * 24 * 60))  # two days later: inside the default three days
+    sim.submit(order(-1, oid="same"))
+    (rejected,) = sim.drain()
+    assert isinstance(rejected, OrderStatus) and rejected.status == "REJECTED" and "duplicate" in rejected.reason
+
+
+def test_an_id_of_an_order_still_working_is_rejected_however_old() -> None:
+    sim = broker(id_memory=DAY)
+    resting = OrderRequest(client_order_id="rest", strategy="s1", symbol="MES", qty=1, kind="LIMIT", limit_ticks=1)
+    sim.submit(resting)
+    sim.on_bar(bar(3 * 24 * 60))
+    sim.submit(order(1, oid="fresh"))  # a later submission forgets what is older than a day
+    sim.submit(order(1, oid="rest"))
+    assert statuses(sim.drain()) == ["ACCEPTED", "ACCEPTED", "REJECTED"]
+
+
+def test_an_id_older_than_the_id_memory_of_an_ended_order_is_accepted_again() -> None:
+    sim = broker(id_memory=DAY)
+    _filled_and_drained(sim, order(1, oid="old"), 1)
+    sim.on_bar(bar(24 * 60 + 2))
+    sim.submit(order(-1, oid="old"))
+    assert statuses(sim.drain()) == ["ACCEPTED"]
+
+
+def test_an_id_memory_that_is_not_positive_is_refused() -> None:
+    from statebot import ConfigError
+
+    with pytest.raises(ConfigError, match="id_memory"):
+        broker(id_memory=dt.timedelta(0))
+
+
+def test_order_churn_over_many_days_keeps_every_internal_container_bounded() -> None:
+    """Invariant: the broker's memory is what is working, undrained or delayed, plus the ids of the
+    last ``id_memory``: counted after 20,000 bars with an order every 5 bars, under every fault."""
+    plan = FaultPlan(partial_p=0.3, delay_p=0.3, duplicate_p=0.3, stale_status_p=0.3, cancel_latency_bars=2,
+                     reject_p=0.05)
+    sim = broker(id_memory=DAY, faults=plan, latency_bars=1)
+    orders_per_day = 24 * 60 // 5
+    largest: dict[str, int] = {}
+    for i in range(1, 20_001):
+        sim.on_bar(bar(i))
+        if i % 5 == 0:
+            sim.submit(order(1 if i % 10 else -1))
+        if i % 7 == 0:
+            sim.cancel_all()
+        sim.drain()
+        for name in ("_recent_ids", "_working", "_events", "_delayed", "_cancels", "_bars"):
+            largest[name] = max(largest.get(name, 0), len(getattr(sim, name)))
+    assert largest["_recent_ids"] <= orders_per_day + 1
+    assert largest["_working"] <= 4 and largest["_cancels"] <= 8 and largest["_delayed"] <= 8
+    assert largest["_events"] == 0 and largest["_bars"] == 1
+
+
+def test_replacing_the_fault_plan_applies_its_disconnect_windows_at_once() -> None:
+    sim = broker()
+    sim.on_bar(bar(1))
+    assert sim.connected
+    sim.faults = FaultPlan(disconnect_windows=((T0, T0 + 5 * MINUTE),))
+    assert not sim.connected
+    sim.on_bar(bar(5))
+    assert sim.connected
+
+
+def test_a_disconnect_window_opens_and_closes_at_its_bounds_of_venue_time() -> None:
+    sim = broker(faults=FaultPlan(disconnect_windows=((T0 + 2 * MINUTE, T0 + 4 * MINUTE),
+                                                     (T0 + 3 * MINUTE, T0 + 6 * MINUTE))))
+    seen = []
+    for i in range(1, 8):
+        sim.on_bar(bar(i))
+        seen.append(sim.connected)
+    assert seen == [True, False, False, False, False, True, True]
+
+
+def test_a_random_disconnect_lasts_its_bars_then_reconnects() -> None:
+    sim = broker(seed=1, faults=FaultPlan(disconnect_p=1.0, disconnect_bars=3))
+    seen = []
+    for i in range(1, 6):
+        sim.on_bar(bar(i))
+        seen.append(sim.connected)
+    assert seen == [False, False, False, False, False]  # reconnects, and the next draw (p = 1) drops it again
+    sim.faults = FaultPlan()
+    sim.on_bar(bar(6))
+    assert sim.connected is False  # the drawn disconnect still runs its bars
+    sim.on_bar(bar(7))
+    sim.on_bar(bar(8))
+    assert sim.connected
+
+
+def test_commission_tiers_count_the_volume_of_the_fills_calendar_month() -> None:
+    model = IBKRFuturesCommission()
+    sim = broker(commission=model)
+    sim.submit(order(1500))
+    sim.on_bar(bar(1))
+    sim.submit(order(1))
+    (same_month,) = sim.on_bar(bar(2))
+    next_month_minute = 7 * 24 * 60  # T0 is 24 November: a week later is December
+    sim.submit(order(1))
+    (next_month,) = sim.on_bar(bar(next_month_minute))
+    assert same_month.commission == model.per_side("MES", 1, month_volume=1500)
+    assert next_month.commission == model.per_side("MES", 1, month_volume=0)

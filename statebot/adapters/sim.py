@@ -125,12 +125,31 @@ class _Working:
         return abs(self.order.qty) - self.filled
 
 
+_DAWN = dt.datetime.min.replace(tzinfo=dt.UTC)
+"""Before every venue time: the first bar re-reads the disconnect windows."""
+
+ID_MEMORY = dt.timedelta(days=3)
+"""Default venue time a used client order id stays refused: longer than a trading day, a weekend included."""
+
+
 class SimBroker:
     """A simulated venue implementing ``BrokerAdapter``; feed it every bar with ``on_bar``.
 
     Deterministic: the same seed, plan and sequence of calls give the same
     events. ``start`` is the venue time before the first bar (events need a
     time); afterwards venue time is the last bar's end.
+
+    Client order ids: a submission reusing the id of an order still working,
+    or of any submission (accepted or rejected) made less than ``id_memory``
+    of venue time earlier, is rejected as a duplicate. FIX asks an id to be
+    unique within a trading day; the default (``ID_MEMORY``, three days) spans
+    a trading day and a weekend. An id older than that, of an order no longer
+    working, is accepted again: the venue forgets it, so a run's memory does
+    not grow with the number of orders.
+
+    Reports wait in the broker until ``drain`` takes them (delayed ones until
+    their bar); nothing is kept after that. A bar with no order working, no
+    delayed report and no pending cancel costs a few comparisons.
     """
 
     def __init__(
@@ -143,20 +162,24 @@ class SimBroker:
         faults: FaultPlan | None = None,
         instruments: Mapping[str, InstrumentSpec] | None = None,
         start: dt.datetime | None = None,
+        id_memory: dt.timedelta = ID_MEMORY,
     ) -> None:
         if latency_bars < 0:
             raise ConfigError(f"latency_bars {latency_bars} must be >= 0")
+        if id_memory <= dt.timedelta(0):
+            raise ConfigError(f"id_memory {id_memory} must be positive")
         self._rng = random.Random(seed)
         self.commission: CommissionModel = commission or FixedCommission()
         self.slippage = slippage or FixedSlippage(0)
         self.latency_bars = latency_bars
-        self.faults = faults or FaultPlan()
+        self.id_memory = id_memory
         self._instruments = dict(instruments or {})
         self._now = require_aware(start, "start") if start is not None else None
         self._bars: dict[str, int] = {}
         self._bar_count = 0
         self._working: dict[str, _Working] = {}
-        self._used_ids: set[str] = set()
+        # id -> venue time of its submission, oldest first: what duplicates are checked against
+        self._recent_ids: dict[str, dt.datetime] = {}
         self._book: dict[str, int] = {}
         self._events: list[BrokerEvent] = []
         self._delayed: list[tuple[int, BrokerEvent]] = []
@@ -168,6 +191,9 @@ class SimBroker:
         self._down_until_bar = 0
         self._reject_next = 0
         self._cancels: list[tuple[int, str]] = []
+        self._connected = True
+        self._next_window_change: dt.datetime | None = None
+        self.faults = faults or FaultPlan()
 
     # test and scenario controls ----------------------------------------------
 
@@ -187,20 +213,46 @@ class SimBroker:
     def disconnect(self) -> None:
         """Start a disconnect that lasts until ``reconnect``."""
         self._manual_down = True
+        self._refresh_connection()
 
     def reconnect(self) -> None:
         self._manual_down = False
+        self._refresh_connection()
 
     def reject_next(self, n: int) -> None:
         """Reject the next ``n`` submissions that reach the venue."""
         self._reject_next += n
 
     @property
+    def faults(self) -> FaultPlan:
+        """The fault plan; replacing it takes effect at once (also on ``connected``)."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        self._faults = plan
+        self._refresh_connection()
+
+    @property
     def connected(self) -> bool:
-        if self._manual_down or self._bar_count < self._down_until_bar:
-            return False
+        """False during ``disconnect``, a random disconnect or a scheduled window (at venue time)."""
+        return self._connected
+
+    def _refresh_connection(self) -> None:
+        """Recompute ``connected``, and the venue time at which a disconnect window next opens
+        or closes (None: never), so that ``on_bar`` looks again only then."""
         now = self._now
-        return now is None or not any(s <= now < e for s, e in self.faults.disconnect_windows)
+        windows = self._faults.disconnect_windows
+        in_window = False
+        upcoming: dt.datetime | None = _DAWN if now is None and windows else None
+        if now is not None:
+            for start, end in windows:
+                in_window = in_window or start <= now < end
+                for edge in (start, end):
+                    if edge > now and (upcoming is None or edge < upcoming):
+                        upcoming = edge
+        self._next_window_change = upcoming
+        self._connected = not (self._manual_down or self._bar_count < self._down_until_bar or in_window)
 
     # BrokerAdapter --------------------------------------------------------------
 
@@ -211,10 +263,12 @@ class SimBroker:
         n = self._submissions
         oid = order.client_order_id
         reason = ""
-        if oid in self._used_ids:
+        recent = self._recent_ids
+        self._forget_ids_before(at - self.id_memory)
+        if oid in self._working or oid in recent:
             reason = f"duplicate client_order_id {oid!r}"
         else:
-            self._used_ids.add(oid)
+            recent[oid] = at
             try:
                 instrument(order.symbol, self._instruments)
             except UnknownInstrument as exc:
@@ -233,6 +287,14 @@ class SimBroker:
         works_from = self._bars.get(order.symbol, 0) + 1 + self.latency_bars
         self._working[oid] = _Working(order, works_from)
         self._events.append(OrderStatus(order_id=oid, status=ACCEPTED, filled=0, remaining=abs(order.qty), at=at))
+
+    def _forget_ids_before(self, cutoff: dt.datetime) -> None:
+        recent = self._recent_ids
+        while recent:
+            oldest = next(iter(recent))
+            if recent[oldest] >= cutoff:
+                return
+            del recent[oldest]
 
     def cancel(self, order_id: str) -> None:
         self._require_connected("cancel")
@@ -282,12 +344,30 @@ class SimBroker:
         Returns the executions (each once, whatever the fault plan does to
         their reports). Runs during disconnects: the venue does not stop.
         """
-        self._now = bar.end
-        self._bar_count += 1
+        now = self._now = bar.end
+        bar_count = self._bar_count = self._bar_count + 1
         count = self._bars[bar.symbol] = self._bars.get(bar.symbol, 0) + 1
-        faults = self.faults
-        if faults.disconnect_p and self.connected and self._rng.random() < faults.disconnect_p:
-            self._down_until_bar = self._bar_count + faults.disconnect_bars
+        upcoming = self._next_window_change
+        if bar_count == self._down_until_bar or (upcoming is not None and now >= upcoming):
+            self._refresh_connection()
+        faults = self._faults
+        if faults.disconnect_p and self._connected and self._rng.random() < faults.disconnect_p:
+            self._down_until_bar = bar_count + faults.disconnect_bars
+            self._connected = False
+        if self._delayed:
+            self._release_delayed()
+        executed: tuple[Fill, ...] = ()
+        if self._working:
+            executed = self._work(bar, count)
+        if self._cancels:
+            # cancels asked earlier land now, after this bar's fills
+            landing = [oid for release, oid in self._cancels if release <= bar_count]
+            self._cancels = [(release, oid) for release, oid in self._cancels if release > bar_count]
+            for oid in landing:
+                self._cancel_now(oid)
+        return executed
+
+    def _release_delayed(self) -> None:
         still = []
         for release, event in self._delayed:
             if release <= self._bar_count:
@@ -295,24 +375,18 @@ class SimBroker:
             else:
                 still.append((release, event))
         self._delayed = still
-        month = (bar.end.year, bar.end.month)
-        if month != self._month:
-            self._month, self._month_volume = month, 0
+
+    def _work(self, bar: Bar, count: int) -> tuple[Fill, ...]:
         due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
+        if not due:
+            return ()
         executed = []
-        if due:
-            spec = instrument(bar.symbol, self._instruments)
-            o, h, lo = spec.to_ticks(bar.open), spec.to_ticks(bar.high), spec.to_ticks(bar.low)
-            for oid, working in due:
-                price = self._fill_price(working.order, o, h, lo)
-                if price is not None:
-                    executed.append(self._execute(oid, working, price))
-        if self._cancels:
-            # cancels asked earlier land now, after this bar's fills
-            landing = [oid for release, oid in self._cancels if release <= self._bar_count]
-            self._cancels = [(release, oid) for release, oid in self._cancels if release > self._bar_count]
-            for oid in landing:
-                self._cancel_now(oid)
+        spec = instrument(bar.symbol, self._instruments)
+        o, h, lo = spec.to_ticks(bar.open), spec.to_ticks(bar.high), spec.to_ticks(bar.low)
+        for oid, working in due:
+            price = self._fill_price(working.order, o, h, lo)
+            if price is not None:
+                executed.append(self._execute(oid, working, price))
         return tuple(executed)
 
     def _fill_price(self, order: OrderRequest, o: int, h: int, lo: int) -> int | None:
@@ -340,6 +414,10 @@ class SimBroker:
         self._book[order.symbol] = self._book.get(order.symbol, 0) + order.side * qty
         self._execs += 1
         at = self._time()
+        month = (at.year, at.month)
+        if month != self._month:
+            # commission tiers count the volume of the calendar month of the fill
+            self._month, self._month_volume = month, 0
         fill = Fill(
             exec_id=f"sim-{self._execs}", order_id=oid, strategy=order.strategy, symbol=order.symbol,
             qty=order.side * qty, price_ticks=price, at=at,

@@ -73,6 +73,7 @@ POSITION_SPEC = MachineSpec(
         'a duplicate execution report (same exec_id) is applied once',
         'a fill repeated by IB, or replayed after a reconnect, reaches the position machines once',
         'a non-terminal status after a terminal one never revives the order',
+        'a report of an order past the ended-order memory is never applied silently',
         'an entry rejected or cancelled with nothing filled returns to FLAT',
         'an execution correction replaces the fill it corrects instead of adding to it',
         'an execution repeated by IB (same execId) is applied once',
@@ -166,10 +167,19 @@ a status landing on one raises ``InvalidTransition`` and changes nothing."""
 
 _ROUTES = frozenset((row.trigger, src, row.dest) for row in POSITION_SPEC.transitions for src in row.source)
 
-EXEC_ID_MEMORY = 10_000
+EXEC_ID_MEMORY = 1_000
 """How many of its most recent execution ids a position machine remembers to recognise repeated
-reports. A repeat older than that is applied again; against an order that already ended it shows
-as an over-fill (raised), so it is never silent."""
+reports (as many as a snapshot keeps). A repeat older than that is applied again; against an order
+that already ended it shows as an over-fill (raised), so it is never silent. Four times
+``ENDED_ORDER_MEMORY``: a repeated fill of a remembered order is almost always recognised."""
+
+ENDED_ORDER_MEMORY = 256
+"""How many of its most recently ended orders a position machine remembers, to recognise their late
+or repeated reports (a stale status, a fill after a cancel, an over-fill). Older ones are forgotten,
+so memory stays flat over a long run: a report about a forgotten order is one of an unknown order
+(``knows`` is False): ``PositionBook.apply`` returns it as ``unrouted`` and applies it to no
+position (the venue's position then differs and reconciliation reports the mismatch); sent to the
+machine directly, a status is ignored and a fill is applied and raised as ``OverFill``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -259,7 +269,8 @@ class PositionMachine(TableMachine):
         self._qty = 0
         # orders the venue may still fill; small, so per-event cost stays flat over a long run
         self._live: dict[str, _Tracked] = {}
-        # orders that ended: kept to route and check late fills (a lookup, never a scan)
+        # the last ENDED_ORDER_MEMORY orders that ended, oldest first: kept to route and check
+        # late reports (a lookup, never a scan)
         self._ended: dict[str, _Tracked] = {}
         self._exec_ids: set[str] = set()
         self._exec_order: deque[str] = deque()
@@ -290,6 +301,7 @@ class PositionMachine(TableMachine):
         return self._model.state == FLAT and not self._live
 
     def knows(self, order_id: str) -> bool:
+        """True for a live order and for one of the last ``ENDED_ORDER_MEMORY`` that ended."""
         return order_id in self._live or order_id in self._ended
 
     def seen(self, exec_id: str) -> bool:
@@ -425,7 +437,8 @@ class PositionMachine(TableMachine):
     # events -------------------------------------------------------------------
 
     def on_status(self, status: OrderStatus) -> None:
-        """Apply an order status report. Unknown order ids are ignored (they are not ours).
+        """Apply an order status report. Unknown order ids are ignored (they are not ours, or
+        ended before the last ``ENDED_ORDER_MEMORY``).
 
         A non-terminal status after a terminal one is stale (venues deliver out of order) and
         ignored; the filled count reported never goes down. Raises ``InvalidTransition``
@@ -556,14 +569,19 @@ class PositionMachine(TableMachine):
         return found if found is not None else self._ended.get(order_id)
 
     def _store(self, changes: dict[str, _Tracked]) -> None:
-        """Put each changed order where its liveness says (live or ended)."""
+        """Put each changed order where its liveness says (live or ended); an order that ends
+        again moves to the newest end of the ended memory, and the oldest beyond it are forgotten."""
+        ended = self._ended
         for oid, tracked in changes.items():
             if tracked.live:
-                self._ended.pop(oid, None)
+                ended.pop(oid, None)
                 self._live[oid] = tracked
             else:
                 self._live.pop(oid, None)
-                self._ended[oid] = tracked
+                ended.pop(oid, None)
+                ended[oid] = tracked
+                if len(ended) > ENDED_ORDER_MEMORY:
+                    del ended[next(iter(ended))]
 
     def _remember(self, exec_id: str) -> None:
         self._exec_ids.add(exec_id)
