@@ -10,6 +10,7 @@ import re
 import stat
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from statebot import (
     persistence,
 )
 from statebot.events import Event
+from statebot.learning import SCHEMA_VERSION
 from statebot.persistence import (
     decode_state,
     default_state_dir,
@@ -112,7 +114,7 @@ def test_file_is_json_with_format_version_and_checksum(tmp_path: Path) -> None:
     assert envelope["format"] == "statebot.learning_state"
     assert envelope["schema_version"] == 1
     assert envelope["checksum"].startswith("sha256:")
-    assert envelope["state"]["schema_version"] == 1
+    assert envelope["state"]["schema_version"] == SCHEMA_VERSION
 
 
 def test_a_save_is_an_atomic_replace_with_fsyncs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,6 +214,23 @@ def test_a_second_corruption_the_same_second_does_not_overwrite_the_first(tmp_pa
         pass
     kept = sorted(p.read_bytes() for p in tmp_path.glob("learning_state.json.corrupt-*"))
     assert kept == [b"one", b"two"]
+
+
+def test_a_file_the_previous_statebot_wrote_loads_without_failing_closed(tmp_path: Path) -> None:
+    """Version 1: pretty-printed envelope, full trade ids in the state (schema_version 1)."""
+    loop = LearningLoop(RULES, strategies=["orb"])
+    loop.record_trade(attrs.evolve(outcome("-5"), trade_id="exec-1"), T0)
+    state = loop.export_to_dict()
+    state["schema_version"] = 1
+    state["strategies"]["orb"]["trade_ids"] = ["exec-1"]
+    del state["strategies"]["orb"]["trade_digests"]
+    envelope = {"format": "statebot.learning_state", "schema_version": 1, "saved_at": T0.isoformat(), "state": state}
+    envelope["checksum"] = persistence.checksum_of(envelope)
+    (tmp_path / "learning_state.json").write_text(json.dumps(envelope, sort_keys=True, indent=1) + "\n")
+    with open_loop(tmp_path) as durable:
+        assert durable.startup == "loaded" and durable.startup_error is None
+        assert durable.loop.metrics("orb").trades == 1
+        assert durable.record_trade(attrs.evolve(outcome("-5"), trade_id="exec-1"), T0).duplicate
 
 
 def test_decode_refuses_a_checksum_mismatch() -> None:
