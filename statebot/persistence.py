@@ -1,14 +1,17 @@
 """Crash-safe learning state: nothing lost, nothing torn, nothing silent.
 
-The file (``<state dir>/learning_state.json``, mode 0600) is JSON only::
+The file (``<state dir>/learning_state.json``, mode 0600) is one line of
+canonical JSON (sorted keys, no spaces, ASCII)::
 
-    {"format": "statebot.learning_state", "schema_version": 1,
-     "saved_at": "<ISO-8601>", "checksum": "sha256:<hex>", "state": {...}}
+    {"checksum":"sha256:<hex>","format":"statebot.learning_state","saved_at":"<ISO-8601>",
+     "schema_version":1,"state":{...}}
 
-``checksum`` is the sha256 of the canonical JSON (sorted keys, no spaces,
-ASCII) of every other key. A save writes a temp file in the same folder,
-flushes and fsyncs it, ``os.replace``s it over the old file and fsyncs the
-folder: after a crash the file is the old state or the new one, never a mix.
+``checksum`` is the sha256 of the canonical JSON of every other key: the
+file's own bytes without the checksum member, so a save encodes the state
+once. ``statebot state show --json`` pretty-prints it for people. A save
+writes a temp file in the same folder, flushes and fsyncs it, ``os.replace``s
+it over the old file and fsyncs the folder: after a crash the file is the old
+state or the new one, never a mix.
 
 ``DurableLearningLoop`` wraps a ``LearningLoop``:
 
@@ -104,9 +107,12 @@ def resolve_state_dir(path: str | os.PathLike[str]) -> Path:
 # file format -----------------------------------------------------------------
 
 
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
+
+
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no spaces, ASCII: the bytes the checksum covers."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+    return _canonical(value).encode("ascii")
 
 
 def checksum_of(envelope: Mapping[str, Any]) -> str:
@@ -116,18 +122,41 @@ def checksum_of(envelope: Mapping[str, Any]) -> str:
 
 def encode_envelope(state: Mapping[str, Any], saved_at: dt.datetime, *, format: str, version: int) -> bytes:
     """A state file's bytes: ``state`` inside an envelope with format, schema version,
-    save time and a sha256 checksum. Floats and NaN are refused (``ValueError``)."""
-    envelope: dict[str, Any] = {
-        "format": format,
-        "schema_version": version,
-        "saved_at": saved_at.isoformat(),
-        "state": state,
-    }
-    envelope["checksum"] = checksum_of(envelope)
-    data = (json.dumps(envelope, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n").encode("ascii")
-    # the reader refuses floats; refusing them here keeps a save from writing a file that cannot load
-    json.loads(data, parse_float=_refuse_float)
-    return data
+    save time and a sha256 checksum, as one line of canonical JSON. Floats and NaN are
+    refused (``ValueError`` naming where the float is)."""
+    where = _float_path(state)
+    if where is not None:
+        # the reader refuses floats; refusing them here keeps a save from writing a file that cannot load
+        raise ValueError(f"float at state{where} (money and ticks are decimal strings): a state file holds no floats")
+    # the canonical JSON of {format, saved_at, schema_version, state}, keys in sorted order, built around one encode
+    body = (f'{{"format":{_canonical(format)},"saved_at":{_canonical(saved_at.isoformat())},'
+            f'"schema_version":{_canonical(version)},"state":{_canonical(state)}}}').encode("ascii")
+    checksum = "sha256:" + hashlib.sha256(body).hexdigest()
+    # "checksum" sorts before every other key: the whole file is the canonical JSON of the envelope
+    return b'{"checksum":"' + checksum.encode("ascii") + b'",' + body[1:] + b"\n"
+
+
+def _float_path(value: Any) -> str | None:
+    """Where the first float inside ``value`` is (``.key[index]...``; ``""`` for ``value``
+    itself), or None when there is none."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return None
+    if isinstance(value, float):
+        return ""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if type(item) is not str:
+                inner = _float_path(item)
+                if inner is not None:
+                    return f".{key}{inner}"
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if type(item) is not str:
+                inner = _float_path(item)
+                if inner is not None:
+                    return f"[{i}]{inner}"
+    return None
 
 
 def encode_state(state: Mapping[str, Any], saved_at: dt.datetime) -> bytes:

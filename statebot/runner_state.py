@@ -1,10 +1,11 @@
 """The runner's snapshot file: what a restarted ``BotRunner`` needs besides the learning state.
 
-``<state dir>/runner_state.json`` (mode 0600), JSON only, written with the same
-atomic helper as the learning state (``statebot.persistence.atomic_write``)::
+``<state dir>/runner_state.json`` (mode 0600), one line of canonical JSON in the
+same checked envelope and written with the same atomic helper as the learning
+state (``statebot.persistence.encode_envelope``, ``atomic_write``)::
 
-    {"format": "statebot.runner_state", "schema_version": 1,
-     "saved_at": "<ISO-8601>", "checksum": "sha256:<hex>", "state": {...}}
+    {"checksum":"sha256:<hex>","format":"statebot.runner_state","saved_at":"<ISO-8601>",
+     "schema_version":1,"state":{...}}
 
 ``state`` holds the position machines (quantities, live orders, open trips),
 the kill switch (state, trips, reject streak, the day's net P&L), the clock,

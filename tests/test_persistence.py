@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -29,12 +30,14 @@ from statebot import (
 from statebot.events import Event
 from statebot.learning import SCHEMA_VERSION
 from statebot.persistence import (
+    canonical_json,
     decode_state,
     default_state_dir,
     encode_state,
     read_state_file,
     resolve_state_dir,
 )
+from tests.strategies import json_states
 from tests.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)
@@ -117,6 +120,30 @@ def test_file_is_json_with_format_version_and_checksum(tmp_path: Path) -> None:
     assert envelope["state"]["schema_version"] == SCHEMA_VERSION
 
 
+def test_file_is_one_line_of_canonical_json_whose_checksum_covers_the_rest(tmp_path: Path) -> None:
+    with open_loop(tmp_path) as durable:
+        durable.record_trade(outcome("5"), T0)
+    raw = (tmp_path / "learning_state.json").read_bytes()
+    envelope = json.loads(raw)
+    assert raw == canonical_json(envelope) + b"\n"
+    body = {k: v for k, v in envelope.items() if k != "checksum"}
+    assert envelope["checksum"] == "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+@given(state=json_states())
+def test_encoded_state_round_trips_and_is_canonical(state: dict) -> None:  # type: ignore[type-arg]
+    """Any float-free JSON state encodes to the canonical JSON of its envelope and decodes to itself."""
+    raw = encode_state(state, T0)
+    assert raw == canonical_json(json.loads(raw)) + b"\n"
+    assert decode_state(raw) == state
+
+
+def test_a_float_anywhere_in_the_state_is_refused_on_save_naming_where() -> None:
+    state = {"schema_version": 2, "strategies": {"orb": {"recent": [True, {"x": 0.5}]}}}
+    with pytest.raises(ValueError, match=r"float at state\.strategies\.orb\.recent\[1\]\.x"):
+        encode_state(state, T0)
+
+
 def test_a_save_is_an_atomic_replace_with_fsyncs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
@@ -144,7 +171,7 @@ def good_file(folder: Path) -> bytes:
 
 
 def flip_a_bit(raw: bytes) -> bytes:
-    i = raw.index(b'"trades": ') + 10  # the first digit of a count: still valid JSON
+    i = raw.index(b'"trades":') + 9  # the first digit of a count: still valid JSON
     return raw[:i] + bytes([raw[i] ^ 0x01]) + raw[i + 1:]
 
 
@@ -162,7 +189,7 @@ CORRUPTIONS = {
     "wrong_json_type": (lambda raw: b"[1, 2, 3]\n", "holds a JSON list, not an object"),
     "other_format": (lambda raw: b'{"format": "something.else"}', "has format 'something.else'"),
     "inner_version": (lambda raw: encode_state({"schema_version": 7, "strategies": {}}, T0), "schema_version 7"),
-    "float_money": (lambda raw: raw.replace(b'"net_pnl_usd": "7"', b'"net_pnl_usd": 7.0', 1), "float 7.0"),
+    "float_money": (lambda raw: raw.replace(b'"net_pnl_usd":"7"', b'"net_pnl_usd":7.0', 1), "float 7.0"),
 }
 
 
