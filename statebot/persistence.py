@@ -11,7 +11,9 @@ file's own bytes without the checksum member, so a save encodes the state
 once. ``statebot state show --json`` pretty-prints it for people. A save
 writes a temp file in the same folder, flushes and fsyncs it, ``os.replace``s
 it over the old file and fsyncs the folder: after a crash the file is the old
-state or the new one, never a mix.
+state or the new one, never a mix. With ``fsync=False`` (simulations with a
+throwaway state folder only) the file is still replaced atomically before the
+change takes effect, but a power loss may lose it.
 
 ``DurableLearningLoop`` wraps a ``LearningLoop``:
 
@@ -214,23 +216,35 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once (mode 0600). Raises ``OSError``."""
+def atomic_write(path: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Replace ``path`` with ``data`` all at once (mode 0600). Raises ``OSError``.
+
+    A temp file in the same folder is written and ``os.replace``d over ``path``:
+    another reader, or this process after a crash, sees the old bytes or the new
+    ones. With ``fsync`` (the default) the temp file is fsynced before the
+    rename and the folder after it, so the new bytes also survive a power loss;
+    ``fsync=False`` skips both (simulations with a throwaway state folder only).
+    """
     folder = path.parent
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), FILE_MODE)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            os.fchmod(fd, FILE_MODE)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         # the original error is what matters; the temp file may already be gone
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(folder)
+    if fsync:
+        fsync_dir(folder)
 
 
 def read_state_file(path: Path) -> dict[str, Any] | None:
@@ -301,6 +315,9 @@ class DurableLearningLoop:
     Build it with ``open``. Every driver returns only after the state it
     changed is on disk (or the failure was recorded and handled). Call
     ``close`` (or use it as a context manager) to release the folder lock.
+    ``fsync=False`` (simulations with a throwaway state folder only) still
+    replaces the file atomically before a change takes effect, but a power
+    loss may lose it; ``ConfigError`` unless it is a bool.
     """
 
     def __init__(
@@ -314,7 +331,10 @@ class DurableLearningLoop:
         max_consecutive_failures: int = 3,
         on_persistent_failure: Callable[[str], object] | None = None,
         lock: bool = True,
+        fsync: bool = True,
     ) -> None:
+        if not isinstance(fsync, bool):
+            raise ConfigError(f"fsync {fsync!r} must be True or False")
         for name, value, low in (("save_every_trades", save_every_trades, 1), ("save_retries", save_retries, 0),
                                  ("max_consecutive_failures", max_consecutive_failures, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -328,6 +348,7 @@ class DurableLearningLoop:
         self.save_retries = save_retries
         self.max_consecutive_failures = max_consecutive_failures
         self.on_persistent_failure = on_persistent_failure
+        self.fsync = fsync
         self.startup_error: StateCorrupt | None = None
         self.startup: str | None = None
         self.consecutive_failures = 0
@@ -439,7 +460,7 @@ class DurableLearningLoop:
         last_error: OSError | None = None
         for attempt in range(1 + self.save_retries):
             try:
-                atomic_write(self.path, data)
+                atomic_write(self.path, data, fsync=self.fsync)
             except OSError as exc:
                 last_error = exc
                 log.warning("learning state save to %s failed (attempt %d): %s", self.path, attempt + 1, exc)

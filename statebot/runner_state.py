@@ -2,7 +2,8 @@
 
 ``<state dir>/runner_state.json`` (mode 0600), one line of canonical JSON in the
 same checked envelope and written with the same atomic helper as the learning
-state (``statebot.persistence.encode_envelope``, ``atomic_write``)::
+state (``statebot.persistence.encode_envelope``, ``atomic_write``; fsynced unless
+``persistence.fsync = false``)::
 
     {"checksum":"sha256:<hex>","format":"statebot.runner_state","saved_at":"<ISO-8601>",
      "schema_version":1,"state":{...}}
@@ -45,6 +46,7 @@ from statebot.persistence import (
 
 if TYPE_CHECKING:
     from statebot.book import PositionBook
+    from statebot.config import Config
     from statebot.events import EventLog
     from statebot.machines.killswitch import KillSwitch
     from statebot.machines.session import SessionMachine
@@ -93,6 +95,7 @@ class RunnerPersistence:
     restart restores it. Kept apart so the runner module reads as the bar's order."""
 
     # provided by BotRunner
+    config: Config
     book: PositionBook
     killswitch: KillSwitch
     session: SessionMachine
@@ -152,7 +155,7 @@ class RunnerPersistence:
         error: OSError | None = None
         for _ in range(2):
             try:
-                atomic_write(self.snapshot_path, data)
+                atomic_write(self.snapshot_path, data, fsync=self.config.persistence.fsync)
             except OSError as exc:
                 error = exc
                 continue

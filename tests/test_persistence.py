@@ -153,6 +153,25 @@ def test_a_save_is_an_atomic_replace_with_fsyncs(tmp_path: Path, monkeypatch: py
     assert calls == ["fsync", "replace", "fsync"]  # the file, then the folder after the rename
 
 
+def test_without_fsync_a_save_never_fsyncs_yet_replaces_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append("fsync"))
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append(f"replace {Path(a).name} -> {Path(b).name}"), real_replace(a, b))[1])
+    with open_loop(tmp_path, fsync=False) as durable:
+        durable.record_trade(outcome("-5"), T0)
+        durable.record_trade(outcome("-5"), T0)
+    assert calls and all(c.startswith("replace .learning_state.json.") and c.endswith(".tmp -> learning_state.json") for c in calls)
+    assert saved_state(tmp_path)["strategies"]["orb"]["throttle"]["state"] == "THROTTLED"
+    assert stat.S_IMODE((tmp_path / "learning_state.json").stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["learning_state.json", "learning_state.json.lock"]
+
+
+def test_fsync_must_be_a_bool(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="fsync 'no' must be True or False"):
+        open_loop(tmp_path, fsync="no")
+
+
 def test_stale_temp_files_from_an_interrupted_save_are_removed(tmp_path: Path) -> None:
     stale = tmp_path / ".learning_state.json.abc.tmp"
     stale.write_bytes(b'{"half')
@@ -275,11 +294,11 @@ def test_decode_refuses_a_checksum_mismatch() -> None:
 def failing_writes(monkeypatch: pytest.MonkeyPatch, failures: list[int]) -> None:
     real = persistence.atomic_write
 
-    def write(path: Path, data: bytes) -> None:
+    def write(path: Path, data: bytes, **options: object) -> None:
         if failures[0] > 0:
             failures[0] -= 1
             raise OSError(28, "No space left on device")
-        real(path, data)
+        real(path, data, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(persistence, "atomic_write", write)
 
