@@ -108,25 +108,35 @@ def median_us(call: Callable[[], object], times: int) -> float:
     return statistics.median(samples) * 1e6
 
 
+def save_costs(fsync: bool, saves: int) -> tuple[float, float, int, int]:
+    """(previous us, now us, previous bytes, now bytes) per save, medians, in a fresh folder."""
+    with tempfile.TemporaryDirectory() as folder, DurableLearningLoop.open(
+            folder, T0, strategies=["sma_cross"], save_every_trades=10**9, fsync=fsync) as durable:
+        for i in range(RECENT_TRADE_IDS + 100):
+            durable.record_trade(runner_trade(i), T0)
+        old_state = durable.loop.export_to_dict()
+        old_state["schema_version"] = 1
+        old_state["strategies"]["sma_cross"]["trade_ids"] = [
+            runner_trade(i).trade_id for i in range(100, RECENT_TRADE_IDS + 100)]
+        del old_state["strategies"]["sma_cross"]["trade_digests"]
+        previous = Path(folder) / "previous.json"
+        before = median_us(lambda: previous_save(old_state, previous, T0, fsync), saves)
+        after = median_us(lambda: durable.save(T0), saves)
+        return before, after, previous.stat().st_size, durable.path.stat().st_size
+
+
 def per_save(saves: int) -> None:
     """Median microseconds per learning state save, now and as before, with and without fsync."""
     print(f"one save of 1 strategy with its latest {RECENT_TRADE_IDS} trades (median of {saves}):")
+    costs = {}
     for fsync in (True, False):
-        with tempfile.TemporaryDirectory() as folder, DurableLearningLoop.open(
-                folder, T0, strategies=["sma_cross"], save_every_trades=10**9, fsync=fsync) as durable:
-            for i in range(RECENT_TRADE_IDS + 100):
-                durable.record_trade(runner_trade(i), T0)
-            old_state = durable.loop.export_to_dict()
-            old_state["schema_version"] = 1
-            old_state["strategies"]["sma_cross"]["trade_ids"] = [
-                runner_trade(i).trade_id for i in range(100, RECENT_TRADE_IDS + 100)]
-            del old_state["strategies"]["sma_cross"]["trade_digests"]
-            before = median_us(lambda: previous_save(old_state, Path(folder) / "previous.json", T0, fsync), saves)
-            after = median_us(lambda: durable.save(T0), saves)
-            sizes = (Path(folder) / "previous.json").stat().st_size, durable.path.stat().st_size
+        before, after, old_size, new_size = save_costs(fsync, saves)
+        costs[fsync] = before, after
         label = "fsync on " if fsync else "fsync off"
-        print(f"  {label}: previous {before:8,.0f} us ({sizes[0]:,} B)   now {after:8,.0f} us ({sizes[1]:,} B)"
+        print(f"  {label}: previous {before:8,.0f} us ({old_size:,} B)   now {after:8,.0f} us ({new_size:,} B)"
               f"   {before / after:.1f}x")
+    print(f"  statebot sim: previously fsynced, {costs[True][0]:,.0f} us; now [persistence] fsync = false, "
+          f"{costs[False][1]:,.0f} us: {costs[True][0] / costs[False][1]:.1f}x")
 
 
 def main() -> None:

@@ -13,7 +13,17 @@ from statebot import persistence, runner_state
 from statebot.persistence import read_state_file
 from statebot.runner_state import read_runner_state
 from statebot.simrun import SimSetup
-from tests.runner_helpers import Scripted, bar_at, broker, config, drive, et, long, make_runner, short
+from tests.runner_helpers import (
+    Scripted,
+    bar_at,
+    broker,
+    config,
+    drive,
+    et,
+    long,
+    make_runner,
+    short,
+)
 
 DAY = "2026-11-24"
 
