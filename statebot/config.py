@@ -179,6 +179,10 @@ class PersistenceConfig:
         "changes", doc='save the runner snapshot after every change of positions, orders or kill switch ("changes"), '
         'or only at each session close and on shutdown ("sessions": simulations only, a crash loses the day)'
     )
+    fsync: bool = setting(
+        True, doc="fsync each state file and its folder when saved; false is for simulations with a throwaway state folder only: "
+        "files are still replaced atomically before a change takes effect, but a power loss may lose them"
+    )
 
 
 @attrs.frozen(kw_only=True)

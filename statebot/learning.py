@@ -17,6 +17,8 @@ clears when no strategy is held for ``state_corrupt`` any more.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -37,8 +39,10 @@ from statebot.machines.throttle import (
 from statebot.metrics import ReliabilityMetrics
 from statebot.outcomes import TradeOutcome
 
-SCHEMA_VERSION = 1
-"""Version of the dict ``LearningLoop.export_to_dict`` produces."""
+SCHEMA_VERSION = 2
+"""Version of the dict ``LearningLoop.export_to_dict`` produces. Version 2 remembers trade-id
+digests (``trade_digests``) where version 1 kept the full ids (``trade_ids``); a version 1
+dict still loads (its ids are digested)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -66,15 +70,28 @@ class LearningUpdate:
 RECENT_TRADE_IDS = 500
 """How many of a strategy's latest trade ids are remembered to refuse a trade fed twice."""
 
+TRADE_DIGEST_HEX = 16
+_DIGEST = re.compile(f"[0-9a-f]{{{TRADE_DIGEST_HEX}}}")
+
+
+def trade_digest(trade_id: str) -> str:
+    """The 64-bit digest (16 lowercase hex digits: the start of the sha256 of the UTF-8
+    id) by which a learned trade id is remembered. Two distinct ids share one with odds
+    of about 1 in 2**64, so a new trade is taken for one of the 500 remembered with odds
+    below 1 in 10**16."""
+    # "surrogatepass": an id read back from JSON may hold a lone surrogate; it still gets a digest
+    return hashlib.sha256(trade_id.encode("utf-8", "surrogatepass")).hexdigest()[:TRADE_DIGEST_HEX]
+
 
 @attrs.define
 class StrategyRecord:
-    """One strategy's lifetime metrics, judged metrics, throttle and latest trade ids."""
+    """One strategy's lifetime metrics, judged metrics, throttle and the digests of its
+    latest ``RECENT_TRADE_IDS`` trade ids (oldest first; see ``trade_digest``)."""
 
     metrics: ReliabilityMetrics
     judged: ReliabilityMetrics
     throttle: ThrottleMachine
-    trade_ids: list[str] = attrs.field(factory=list)
+    trade_digests: list[str] = attrs.field(factory=list)
 
 
 def _aware(now: object, what: str = "now") -> dt.datetime:
@@ -180,11 +197,13 @@ class LearningLoop:
         session = session_date if session_date is not None else self._session_date
         record = self._record(outcome.strategy)
         if outcome.trade_id is not None:
-            if outcome.trade_id in record.trade_ids:
+            digest = trade_digest(outcome.trade_id)
+            if digest in record.trade_digests:
                 return LearningUpdate(strategy=outcome.strategy, trades=record.metrics.trades,
                                       net_pnl_usd=record.metrics.net_pnl_usd, duplicate=True)
-            record.trade_ids.append(outcome.trade_id)
-            del record.trade_ids[:-RECENT_TRADE_IDS]
+            record.trade_digests.append(digest)
+            if len(record.trade_digests) > RECENT_TRADE_IDS:
+                del record.trade_digests[0]
         record.metrics.update_from_trade(outcome)
         record.judged.update_from_trade(outcome)
         transitions = []
@@ -259,7 +278,7 @@ class LearningLoop:
                     "metrics": r.metrics.to_dict(),
                     "judged": r.judged.to_dict(),
                     "throttle": r.throttle.to_dict(),
-                    "trade_ids": list(r.trade_ids),
+                    "trade_digests": list(r.trade_digests),
                 }
                 for name, r in sorted(self._records.items())
             },
@@ -271,14 +290,16 @@ class LearningLoop:
         Everything is validated before anything changes. The loop's rules,
         window and EWMA weight apply (a different window keeps the newest
         results). Strategies this loop was told about but absent from ``data``
-        start fresh (or held, when ``data`` is fail closed). Raises
-        ``StateCorrupt`` (reason ``unknown_version`` or ``malformed``).
+        start fresh (or held, when ``data`` is fail closed). A version 1 dict
+        (full ``trade_ids``) loads with its ids digested. Raises ``StateCorrupt``
+        (reason ``unknown_version`` or ``malformed``).
         """
         d = f.mapping(data, "learning state")
         version = f.field(d, "schema_version", "learning state")
-        if version != SCHEMA_VERSION:
+        if version not in _READABLE_VERSIONS:
             raise StateCorrupt(
-                f"learning state schema_version {version!r} is not the supported {SCHEMA_VERSION}", reason="unknown_version"
+                f"learning state schema_version {version!r} is not one this statebot reads "
+                f"({', '.join(map(str, _READABLE_VERSIONS))})", reason="unknown_version"
             )
         fail_closed = f.text(d, "fail_closed_reason", "learning state", optional=True)
         fail_closed_at = f.time(d, "fail_closed_at", "learning state")
@@ -294,12 +315,9 @@ class LearningLoop:
             if metrics.strategy != name or judged.strategy != name:
                 raise StateCorrupt(f"{what}: metrics name another strategy", reason="malformed")
             throttle = ThrottleMachine.from_dict(name, self.rules, f.field(e, "throttle", what))
-            trade_ids = f.field(e, "trade_ids", what)
-            if not isinstance(trade_ids, list) or not all(isinstance(i, str) for i in trade_ids):
-                raise StateCorrupt(f"{what}.trade_ids must be a list of strings", reason="malformed")
             records[name] = StrategyRecord(
                 metrics=self._adopt(metrics), judged=self._adopt(judged), throttle=throttle,
-                trade_ids=trade_ids[-RECENT_TRADE_IDS:],
+                trade_digests=_read_digests(e, version, what)[-RECENT_TRADE_IDS:],
             )
         self._records = records
         self.fail_closed_reason = fail_closed
@@ -347,6 +365,22 @@ class LearningLoop:
         return f"LearningLoop({states}{', fail closed' if self.fail_closed else ''})"
 
 
+_READABLE_VERSIONS = (1, SCHEMA_VERSION)
+
+
+def _read_digests(entry: Mapping[str, Any], version: int, what: str) -> list[str]:
+    if version == 1:
+        ids = f.field(entry, "trade_ids", what)
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise StateCorrupt(f"{what}.trade_ids must be a list of strings", reason="malformed")
+        return [trade_digest(i) for i in ids[-RECENT_TRADE_IDS:]]
+    digests = f.field(entry, "trade_digests", what)
+    if not isinstance(digests, list) or not all(isinstance(x, str) and _DIGEST.fullmatch(x) for x in digests):
+        raise StateCorrupt(f"{what}.trade_digests must be a list of {TRADE_DIGEST_HEX}-hex-digit strings",
+                           reason="malformed")
+    return digests
+
+
 def load_loop(data: Mapping[str, Any], rules: ThrottleRules | None = None, **kwargs: Any) -> LearningLoop:
     """A new loop holding ``data`` (from ``export_to_dict``). Raises ``StateCorrupt``."""
     loop = LearningLoop(rules, **kwargs)
@@ -354,4 +388,4 @@ def load_loop(data: Mapping[str, Any], rules: ThrottleRules | None = None, **kwa
     return loop
 
 
-__all__ = ["LearningLoop", "LearningUpdate", "ReliabilityMetrics", "SCHEMA_VERSION", "StrategyRecord", "load_loop"]
+__all__ = ["LearningLoop", "LearningUpdate", "ReliabilityMetrics", "SCHEMA_VERSION", "StrategyRecord", "load_loop", "trade_digest"]

@@ -1,14 +1,19 @@
 """Crash-safe learning state: nothing lost, nothing torn, nothing silent.
 
-The file (``<state dir>/learning_state.json``, mode 0600) is JSON only::
+The file (``<state dir>/learning_state.json``, mode 0600) is one line of
+canonical JSON (sorted keys, no spaces, ASCII)::
 
-    {"format": "statebot.learning_state", "schema_version": 1,
-     "saved_at": "<ISO-8601>", "checksum": "sha256:<hex>", "state": {...}}
+    {"checksum":"sha256:<hex>","format":"statebot.learning_state","saved_at":"<ISO-8601>",
+     "schema_version":1,"state":{...}}
 
-``checksum`` is the sha256 of the canonical JSON (sorted keys, no spaces,
-ASCII) of every other key. A save writes a temp file in the same folder,
-flushes and fsyncs it, ``os.replace``s it over the old file and fsyncs the
-folder: after a crash the file is the old state or the new one, never a mix.
+``checksum`` is the sha256 of the canonical JSON of every other key: the
+file's own bytes without the checksum member, so a save encodes the state
+once. ``statebot state show --json`` pretty-prints it for people. A save
+writes a temp file in the same folder, flushes and fsyncs it, ``os.replace``s
+it over the old file and fsyncs the folder: after a crash the file is the old
+state or the new one, never a mix. With ``fsync=False`` (simulations with a
+throwaway state folder only) the file is still replaced atomically before the
+change takes effect, but a power loss may lose it.
 
 ``DurableLearningLoop`` wraps a ``LearningLoop``:
 
@@ -104,9 +109,12 @@ def resolve_state_dir(path: str | os.PathLike[str]) -> Path:
 # file format -----------------------------------------------------------------
 
 
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
+
+
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no spaces, ASCII: the bytes the checksum covers."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+    return _canonical(value).encode("ascii")
 
 
 def checksum_of(envelope: Mapping[str, Any]) -> str:
@@ -116,18 +124,41 @@ def checksum_of(envelope: Mapping[str, Any]) -> str:
 
 def encode_envelope(state: Mapping[str, Any], saved_at: dt.datetime, *, format: str, version: int) -> bytes:
     """A state file's bytes: ``state`` inside an envelope with format, schema version,
-    save time and a sha256 checksum. Floats and NaN are refused (``ValueError``)."""
-    envelope: dict[str, Any] = {
-        "format": format,
-        "schema_version": version,
-        "saved_at": saved_at.isoformat(),
-        "state": state,
-    }
-    envelope["checksum"] = checksum_of(envelope)
-    data = (json.dumps(envelope, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n").encode("ascii")
-    # the reader refuses floats; refusing them here keeps a save from writing a file that cannot load
-    json.loads(data, parse_float=_refuse_float)
-    return data
+    save time and a sha256 checksum, as one line of canonical JSON. Floats and NaN are
+    refused (``ValueError`` naming where the float is)."""
+    where = _float_path(state)
+    if where is not None:
+        # the reader refuses floats; refusing them here keeps a save from writing a file that cannot load
+        raise ValueError(f"float at state{where} (money and ticks are decimal strings): a state file holds no floats")
+    # the canonical JSON of {format, saved_at, schema_version, state}, keys in sorted order, built around one encode
+    body = (f'{{"format":{_canonical(format)},"saved_at":{_canonical(saved_at.isoformat())},'
+            f'"schema_version":{_canonical(version)},"state":{_canonical(state)}}}').encode("ascii")
+    checksum = "sha256:" + hashlib.sha256(body).hexdigest()
+    # "checksum" sorts before every other key: the whole file is the canonical JSON of the envelope
+    return b'{"checksum":"' + checksum.encode("ascii") + b'",' + body[1:] + b"\n"
+
+
+def _float_path(value: Any) -> str | None:
+    """Where the first float inside ``value`` is (``.key[index]...``; ``""`` for ``value``
+    itself), or None when there is none."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return None
+    if isinstance(value, float):
+        return ""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if type(item) is not str:
+                inner = _float_path(item)
+                if inner is not None:
+                    return f".{key}{inner}"
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if type(item) is not str:
+                inner = _float_path(item)
+                if inner is not None:
+                    return f"[{i}]{inner}"
+    return None
 
 
 def encode_state(state: Mapping[str, Any], saved_at: dt.datetime) -> bytes:
@@ -185,23 +216,35 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once (mode 0600). Raises ``OSError``."""
+def atomic_write(path: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Replace ``path`` with ``data`` all at once (mode 0600). Raises ``OSError``.
+
+    A temp file in the same folder is written and ``os.replace``d over ``path``:
+    another reader, or this process after a crash, sees the old bytes or the new
+    ones. With ``fsync`` (the default) the temp file is fsynced before the
+    rename and the folder after it, so the new bytes also survive a power loss;
+    ``fsync=False`` skips both (simulations with a throwaway state folder only).
+    """
     folder = path.parent
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), FILE_MODE)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            os.fchmod(fd, FILE_MODE)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         # the original error is what matters; the temp file may already be gone
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(folder)
+    if fsync:
+        fsync_dir(folder)
 
 
 def read_state_file(path: Path) -> dict[str, Any] | None:
@@ -272,6 +315,9 @@ class DurableLearningLoop:
     Build it with ``open``. Every driver returns only after the state it
     changed is on disk (or the failure was recorded and handled). Call
     ``close`` (or use it as a context manager) to release the folder lock.
+    ``fsync=False`` (simulations with a throwaway state folder only) still
+    replaces the file atomically before a change takes effect, but a power
+    loss may lose it; ``ConfigError`` unless it is a bool.
     """
 
     def __init__(
@@ -285,7 +331,10 @@ class DurableLearningLoop:
         max_consecutive_failures: int = 3,
         on_persistent_failure: Callable[[str], object] | None = None,
         lock: bool = True,
+        fsync: bool = True,
     ) -> None:
+        if not isinstance(fsync, bool):
+            raise ConfigError(f"fsync {fsync!r} must be True or False")
         for name, value, low in (("save_every_trades", save_every_trades, 1), ("save_retries", save_retries, 0),
                                  ("max_consecutive_failures", max_consecutive_failures, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -299,6 +348,7 @@ class DurableLearningLoop:
         self.save_retries = save_retries
         self.max_consecutive_failures = max_consecutive_failures
         self.on_persistent_failure = on_persistent_failure
+        self.fsync = fsync
         self.startup_error: StateCorrupt | None = None
         self.startup: str | None = None
         self.consecutive_failures = 0
@@ -410,7 +460,7 @@ class DurableLearningLoop:
         last_error: OSError | None = None
         for attempt in range(1 + self.save_retries):
             try:
-                atomic_write(self.path, data)
+                atomic_write(self.path, data, fsync=self.fsync)
             except OSError as exc:
                 last_error = exc
                 log.warning("learning state save to %s failed (attempt %d): %s", self.path, attempt + 1, exc)

@@ -294,7 +294,7 @@ class BotRunner(RunnerPersistence):
                 self.state_dir, self._start, rules=c.throttle.rules(), window=c.throttle.window,
                 ewma_alpha=c.throttle.slippage_ewma_alpha, strategies=(self.name,),
                 save_every_trades=c.persistence.save_every_trades, max_consecutive_failures=self._max_save_failures,
-                on_persistent_failure=self._persistence_failed,
+                on_persistent_failure=self._persistence_failed, fsync=c.persistence.fsync,
             )
         except BaseException:
             self.events.close()

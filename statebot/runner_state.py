@@ -1,10 +1,12 @@
 """The runner's snapshot file: what a restarted ``BotRunner`` needs besides the learning state.
 
-``<state dir>/runner_state.json`` (mode 0600), JSON only, written with the same
-atomic helper as the learning state (``statebot.persistence.atomic_write``)::
+``<state dir>/runner_state.json`` (mode 0600), one line of canonical JSON in the
+same checked envelope and written with the same atomic helper as the learning
+state (``statebot.persistence.encode_envelope``, ``atomic_write``; fsynced unless
+``persistence.fsync = false``)::
 
-    {"format": "statebot.runner_state", "schema_version": 1,
-     "saved_at": "<ISO-8601>", "checksum": "sha256:<hex>", "state": {...}}
+    {"checksum":"sha256:<hex>","format":"statebot.runner_state","saved_at":"<ISO-8601>",
+     "schema_version":1,"state":{...}}
 
 ``state`` holds the position machines (quantities, live orders, open trips),
 the kill switch (state, trips, reject streak, the day's net P&L), the clock,
@@ -44,6 +46,7 @@ from statebot.persistence import (
 
 if TYPE_CHECKING:
     from statebot.book import PositionBook
+    from statebot.config import Config
     from statebot.events import EventLog
     from statebot.machines.killswitch import KillSwitch
     from statebot.machines.session import SessionMachine
@@ -92,6 +95,7 @@ class RunnerPersistence:
     restart restores it. Kept apart so the runner module reads as the bar's order."""
 
     # provided by BotRunner
+    config: Config
     book: PositionBook
     killswitch: KillSwitch
     session: SessionMachine
@@ -151,7 +155,7 @@ class RunnerPersistence:
         error: OSError | None = None
         for _ in range(2):
             try:
-                atomic_write(self.snapshot_path, data)
+                atomic_write(self.snapshot_path, data, fsync=self.config.persistence.fsync)
             except OSError as exc:
                 error = exc
                 continue

@@ -60,11 +60,12 @@ from statebot.strategy import get_strategy
 
 SIM_DEFAULTS: Mapping[str, Any] = {
     "event_log": {"fsync": "every_n", "fsync_every_n": 1000},
-    "persistence": {"runner_snapshot": "sessions", "save_every_trades": 1000},
+    "persistence": {"runner_snapshot": "sessions", "save_every_trades": 1000, "fsync": False},
 }
 """Config settings a simulation uses unless its config file says otherwise: the event log
-fsynced every 1000 events and the runner snapshot saved per session (a crash loses the day,
-which a simulation can re-run)."""
+fsynced every 1000 events, the runner snapshot saved per session (a crash loses the day,
+which a simulation can re-run) and state files replaced atomically without fsync (a power
+loss may lose them; a simulation's state folder is throwaway)."""
 
 DEMO_START = dt.date(2026, 11, 23)
 DEMO_END = dt.date(2026, 11, 27)

@@ -132,3 +132,17 @@ def realtime_bar_streams(draw: st.DrawFn, max_bars: int = 300) -> list:  # type:
             )
         )
     return out
+
+
+# persisted state ---------------------------------------------------------------------------
+
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.text(max_size=12))
+"""JSON values a state file may hold: no floats (money and ticks are decimal strings)."""
+
+
+def json_states(max_leaves: int = 30) -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
+    """Float-free JSON objects, nested lists and objects included, any text (escapes, non-ASCII)."""
+    tree = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                               st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                        max_leaves=max_leaves)
+    return st.dictionaries(st.text(max_size=8), tree, max_size=5)

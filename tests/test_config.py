@@ -75,6 +75,7 @@ def test_values_are_read_exactly() -> None:
          'commission.per_contract_per_side: applies only to model = "fixed"'),
         ("[event_log]\nfsync = \"never\"", "event_log.fsync: expected one of 'every', 'every_n', 'transitions'"),
         ("[persistence]\nstate_dir = \"\"", "persistence.state_dir: must not be empty"),
+        ("[persistence]\nfsync = \"no\"", "persistence.fsync: expected true or false, got string 'no'"),
         ("[gates\n", "invalid TOML"),
     ],
 )
@@ -82,6 +83,26 @@ def test_errors_name_the_key_path_and_the_rule(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(text)
     assert message in str(info.value)
+
+
+def test_state_files_are_fsynced_unless_the_config_says_false() -> None:
+    assert Config().persistence.fsync is True
+    assert parse_config("[persistence]\nfsync = false").persistence.fsync is False
+    assert config_hash(parse_config("[persistence]\nfsync = false")) != config_hash(Config())
+
+
+def test_config_check_refuses_a_bad_fsync_value_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "bot.toml"
+    f.write_text("[persistence]\nfsync = 0\n")
+    assert main(["config", "check", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "persistence.fsync: expected true or false, got integer" in err
+
+
+def test_default_file_documents_the_fsync_setting() -> None:
+    text = default_toml()
+    assert "fsync = true" in text.split("[persistence]")[1].split("[event_log]")[0]
+    assert "a power loss may lose them" in text
 
 
 def test_unknown_tier_names_the_known_ones() -> None:
@@ -108,8 +129,9 @@ def test_hash_changes_with_any_value() -> None:
 
 def test_default_hash_is_pinned() -> None:
     """A change of this hash means every existing event log's config_hash changes meaning: do it on purpose."""
-    # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, and the ibkr section
-    assert config_hash(Config()) == "0c44047f5dfabe7da400cd70c7c721ac38c8ff3d23c1ef0e133ebebde37222b4"
+    # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, the ibkr section,
+    # and persistence.fsync
+    assert config_hash(Config()) == "9e43f74f4b52d84ecc81c5594ffd0b3e555205afbe093bf60d01a07266402410"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:

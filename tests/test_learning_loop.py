@@ -9,7 +9,7 @@ import pytest
 
 from statebot import ConfigError, LearningLoop, StateCorrupt, ThrottleRules
 from statebot.events import Event
-from statebot.learning import SCHEMA_VERSION
+from statebot.learning import RECENT_TRADE_IDS, SCHEMA_VERSION, trade_digest
 from tests.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)
@@ -124,6 +124,64 @@ def test_trade_ids_survive_export_and_load() -> None:
     restored = LearningLoop()
     restored.load_from_dict(loop.export_to_dict())
     assert restored.record_trade(trade, T0).duplicate
+
+
+def test_trade_ids_are_remembered_as_short_digests() -> None:
+    loop = LearningLoop()
+    loop.record_trade(attrs.evolve(outcome("-5"), trade_id="orb/MES/2026-03-02T14:30:00+00:00/2026-03-02T15:00:00+00:00"), T0)
+    (digest,) = loop.export_to_dict()["strategies"]["orb"]["trade_digests"]
+    assert digest == trade_digest("orb/MES/2026-03-02T14:30:00+00:00/2026-03-02T15:00:00+00:00")
+    assert len(digest) == 16 and int(digest, 16) >= 0
+
+
+@pytest.mark.invariant("a closed trade fed twice (same trade_id) is counted once", machine="throttle")
+def test_the_latest_500_trade_ids_are_remembered_and_older_ones_forgotten() -> None:
+    loop = LearningLoop()
+    trades = [attrs.evolve(outcome("1"), trade_id=f"exec-{i}") for i in range(RECENT_TRADE_IDS + 1)]
+    for trade in trades:
+        loop.record_trade(trade, T0)
+    assert len(loop.export_to_dict()["strategies"]["orb"]["trade_digests"]) == RECENT_TRADE_IDS
+    assert loop.record_trade(trades[1], T0).duplicate
+    assert loop.record_trade(trades[-1], T0).duplicate
+    assert not loop.record_trade(trades[0], T0).duplicate
+
+
+def version_1(data: dict, ids: list[str]) -> dict:  # type: ignore[type-arg]
+    """``data`` (an export) as the previous statebot wrote it: full trade ids, schema version 1."""
+    for entry in data["strategies"].values():
+        del entry["trade_digests"]
+        entry["trade_ids"] = list(ids)
+    return {**data, "schema_version": 1}
+
+
+def test_a_version_1_state_loads_and_still_refuses_its_trades_fed_again() -> None:
+    loop = LearningLoop(ThrottleRules(max_consecutive_losses=2), strategies=["orb"])
+    trade = attrs.evolve(outcome("-5"), trade_id="exec-17")
+    loop.record_trade(trade, T0)
+    old = version_1(loop.export_to_dict(), ["exec-16", "exec-17"])
+    restored = LearningLoop(ThrottleRules(max_consecutive_losses=2))
+    restored.load_from_dict(old)
+    assert restored.metrics("orb").trades == 1
+    assert restored.record_trade(trade, T0).duplicate
+    assert restored.record_trade(attrs.evolve(trade, trade_id="exec-16"), T0).duplicate
+    assert restored.export_to_dict()["schema_version"] == SCHEMA_VERSION
+    assert restored.export_to_dict()["strategies"]["orb"]["trade_digests"] == [trade_digest("exec-16"), trade_digest("exec-17")]
+
+
+@pytest.mark.parametrize("digests", [["exec-17"], ["ABCDEF0123456789"], [17], "0123456789abcdef"])
+def test_malformed_trade_digests_are_refused(digests: object) -> None:
+    data = LearningLoop(strategies=["orb"]).export_to_dict()
+    data["strategies"]["orb"]["trade_digests"] = digests
+    with pytest.raises(StateCorrupt, match="trade_digests must be a list of 16-hex-digit strings") as info:
+        LearningLoop().load_from_dict(data)
+    assert info.value.reason == "malformed"
+
+
+def test_a_version_1_state_with_bad_trade_ids_is_refused() -> None:
+    data = version_1(LearningLoop(strategies=["orb"]).export_to_dict(), [])
+    data["strategies"]["orb"]["trade_ids"] = [17]
+    with pytest.raises(StateCorrupt, match="trade_ids must be a list of strings"):
+        LearningLoop().load_from_dict(data)
 
 
 def test_trade_update_and_transition_are_valid_event_log_payloads() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import re
 import stat
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,13 +28,16 @@ from statebot import (
     persistence,
 )
 from statebot.events import Event
+from statebot.learning import SCHEMA_VERSION
 from statebot.persistence import (
+    canonical_json,
     decode_state,
     default_state_dir,
     encode_state,
     read_state_file,
     resolve_state_dir,
 )
+from tests.strategies import json_states
 from tests.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)
@@ -112,7 +117,31 @@ def test_file_is_json_with_format_version_and_checksum(tmp_path: Path) -> None:
     assert envelope["format"] == "statebot.learning_state"
     assert envelope["schema_version"] == 1
     assert envelope["checksum"].startswith("sha256:")
-    assert envelope["state"]["schema_version"] == 1
+    assert envelope["state"]["schema_version"] == SCHEMA_VERSION
+
+
+def test_file_is_one_line_of_canonical_json_whose_checksum_covers_the_rest(tmp_path: Path) -> None:
+    with open_loop(tmp_path) as durable:
+        durable.record_trade(outcome("5"), T0)
+    raw = (tmp_path / "learning_state.json").read_bytes()
+    envelope = json.loads(raw)
+    assert raw == canonical_json(envelope) + b"\n"
+    body = {k: v for k, v in envelope.items() if k != "checksum"}
+    assert envelope["checksum"] == "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+@given(state=json_states())
+def test_encoded_state_round_trips_and_is_canonical(state: dict) -> None:  # type: ignore[type-arg]
+    """Any float-free JSON state encodes to the canonical JSON of its envelope and decodes to itself."""
+    raw = encode_state(state, T0)
+    assert raw == canonical_json(json.loads(raw)) + b"\n"
+    assert decode_state(raw) == state
+
+
+def test_a_float_anywhere_in_the_state_is_refused_on_save_naming_where() -> None:
+    state = {"schema_version": 2, "strategies": {"orb": {"recent": [True, {"x": 0.5}]}}}
+    with pytest.raises(ValueError, match=r"float at state\.strategies\.orb\.recent\[1\]\.x"):
+        encode_state(state, T0)
 
 
 def test_a_save_is_an_atomic_replace_with_fsyncs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,6 +151,25 @@ def test_a_save_is_an_atomic_replace_with_fsyncs(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
     persistence.atomic_write(tmp_path / "f.json", b"{}")
     assert calls == ["fsync", "replace", "fsync"]  # the file, then the folder after the rename
+
+
+def test_without_fsync_a_save_never_fsyncs_yet_replaces_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append("fsync"))
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append(f"replace {Path(a).name} -> {Path(b).name}"), real_replace(a, b))[1])
+    with open_loop(tmp_path, fsync=False) as durable:
+        durable.record_trade(outcome("-5"), T0)
+        durable.record_trade(outcome("-5"), T0)
+    assert calls and all(c.startswith("replace .learning_state.json.") and c.endswith(".tmp -> learning_state.json") for c in calls)
+    assert saved_state(tmp_path)["strategies"]["orb"]["throttle"]["state"] == "THROTTLED"
+    assert stat.S_IMODE((tmp_path / "learning_state.json").stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["learning_state.json", "learning_state.json.lock"]
+
+
+def test_fsync_must_be_a_bool(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="fsync 'no' must be True or False"):
+        open_loop(tmp_path, fsync="no")
 
 
 def test_stale_temp_files_from_an_interrupted_save_are_removed(tmp_path: Path) -> None:
@@ -142,7 +190,7 @@ def good_file(folder: Path) -> bytes:
 
 
 def flip_a_bit(raw: bytes) -> bytes:
-    i = raw.index(b'"trades": ') + 10  # the first digit of a count: still valid JSON
+    i = raw.index(b'"trades":') + 9  # the first digit of a count: still valid JSON
     return raw[:i] + bytes([raw[i] ^ 0x01]) + raw[i + 1:]
 
 
@@ -160,7 +208,7 @@ CORRUPTIONS = {
     "wrong_json_type": (lambda raw: b"[1, 2, 3]\n", "holds a JSON list, not an object"),
     "other_format": (lambda raw: b'{"format": "something.else"}', "has format 'something.else'"),
     "inner_version": (lambda raw: encode_state({"schema_version": 7, "strategies": {}}, T0), "schema_version 7"),
-    "float_money": (lambda raw: raw.replace(b'"net_pnl_usd": "7"', b'"net_pnl_usd": 7.0', 1), "float 7.0"),
+    "float_money": (lambda raw: raw.replace(b'"net_pnl_usd":"7"', b'"net_pnl_usd":7.0', 1), "float 7.0"),
 }
 
 
@@ -214,6 +262,23 @@ def test_a_second_corruption_the_same_second_does_not_overwrite_the_first(tmp_pa
     assert kept == [b"one", b"two"]
 
 
+def test_a_file_the_previous_statebot_wrote_loads_without_failing_closed(tmp_path: Path) -> None:
+    """Version 1: pretty-printed envelope, full trade ids in the state (schema_version 1)."""
+    loop = LearningLoop(RULES, strategies=["orb"])
+    loop.record_trade(attrs.evolve(outcome("-5"), trade_id="exec-1"), T0)
+    state = loop.export_to_dict()
+    state["schema_version"] = 1
+    state["strategies"]["orb"]["trade_ids"] = ["exec-1"]
+    del state["strategies"]["orb"]["trade_digests"]
+    envelope = {"format": "statebot.learning_state", "schema_version": 1, "saved_at": T0.isoformat(), "state": state}
+    envelope["checksum"] = persistence.checksum_of(envelope)
+    (tmp_path / "learning_state.json").write_text(json.dumps(envelope, sort_keys=True, indent=1) + "\n")
+    with open_loop(tmp_path) as durable:
+        assert durable.startup == "loaded" and durable.startup_error is None
+        assert durable.loop.metrics("orb").trades == 1
+        assert durable.record_trade(attrs.evolve(outcome("-5"), trade_id="exec-1"), T0).duplicate
+
+
 def test_decode_refuses_a_checksum_mismatch() -> None:
     raw = encode_state({"schema_version": 1, "strategies": {}}, T0)
     envelope = json.loads(raw)
@@ -229,11 +294,11 @@ def test_decode_refuses_a_checksum_mismatch() -> None:
 def failing_writes(monkeypatch: pytest.MonkeyPatch, failures: list[int]) -> None:
     real = persistence.atomic_write
 
-    def write(path: Path, data: bytes) -> None:
+    def write(path: Path, data: bytes, **options: object) -> None:
         if failures[0] > 0:
             failures[0] -= 1
             raise OSError(28, "No space left on device")
-        real(path, data)
+        real(path, data, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(persistence, "atomic_write", write)
 

@@ -145,7 +145,7 @@ def test_a_corrupt_snapshot_is_moved_aside_and_the_runner_starts_tripped(tmp_pat
 def test_failed_snapshot_saves_are_logged_retried_and_trip_after_k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from statebot import runner_state
 
-    def broken(path, data):  # type: ignore[no-untyped-def]
+    def broken(path, data, **options):  # type: ignore[no-untyped-def]
         raise OSError(28, "No space left on device")
 
     sim = broker()
