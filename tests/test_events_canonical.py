@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -68,18 +69,19 @@ def expected_line(*, seq: int, ts: dt.datetime, type: str, payload: Mapping[str,
 
 @pytest.mark.invariant("an event's line is the canonical JSON of all its fields and its hash the sha256 of the rest", machine="eventlog")
 @given(seq=st.integers(min_value=1, max_value=10**12), ts=aware_datetimes, payload=storable_payloads,
-       config_hash=config_hashes, prev_hash=hashes, type=st.sampled_from([STATE_SAVED, NOTE]))
+       config_hash=config_hashes, prev_hash=hashes, event_type=st.sampled_from([STATE_SAVED, NOTE]))
 def test_made_event_line_and_hash_are_canonical_json(seq: int, ts: dt.datetime, payload: dict[str, Any], config_hash: str,
-                                                     prev_hash: str, type: str) -> None:
+                                                     prev_hash: str, event_type: str) -> None:
     """Invariant: for any valid fields, ``Event.make`` gives the hash, and ``to_line`` the line,
     that ``json.dumps`` (sorted keys, no spaces, UTF-8) of every field defines."""
-    event = Event.make(seq=seq, ts=ts, type=type, payload=payload, config_hash=config_hash, prev_hash=prev_hash,
+    event = Event.make(seq=seq, ts=ts, type=event_type, payload=payload, config_hash=config_hash, prev_hash=prev_hash,
                        extra_types={NOTE: []})
-    line, digest = expected_line(seq=seq, ts=ts, type=type, payload=payload, config_hash=config_hash, prev_hash=prev_hash)
+    line, digest = expected_line(seq=seq, ts=ts, type=event_type, payload=payload, config_hash=config_hash, prev_hash=prev_hash)
     assert event.hash == digest
     assert event.to_line() == line
     # the same local time and offset (a zone-aware ts in a DST overlap compares unequal across zones, PEP 495)
     assert event.payload == stored(payload) and event.ts.isoformat() == ts.isoformat()
+    assert type(event.ts.tzinfo) is dt.timezone and event.ts.fold == 0  # the stored form: a fixed offset
 
 
 @pytest.mark.invariant("the bytes the event log writes are the canonical JSON lines of its events, hash-chained", machine="eventlog")
@@ -92,9 +94,9 @@ def test_appended_bytes_are_the_canonical_lines(tmp_path_factory: pytest.TempPat
     path = tmp_path_factory.mktemp("log") / "e.jsonl"
     expected, prev = [], GENESIS_HASH
     with EventLog(path, config_hash=config_hash, extra_types={NOTE: []}) as log:
-        for seq, (ts, payload, type) in enumerate(batch, start=1):
-            event = log.append(ts, type, payload)
-            line, prev = expected_line(seq=seq, ts=ts, type=type, payload=payload, config_hash=config_hash, prev_hash=prev)
+        for seq, (ts, payload, event_type) in enumerate(batch, start=1):
+            event = log.append(ts, event_type, payload)
+            line, prev = expected_line(seq=seq, ts=ts, type=event_type, payload=payload, config_hash=config_hash, prev_hash=prev)
             expected.append(line)
             assert event.hash == prev and event.to_line() == line and log.head.hash == prev
     assert path.read_bytes() == b"".join(expected)
@@ -108,6 +110,13 @@ def test_each_line_is_in_the_file_when_append_returns(tmp_path: Path) -> None:
         for i in range(3):
             event = log.append(T0, STATE_SAVED, {"i": i})
             assert path.read_bytes().splitlines(keepends=True)[-1] == event.to_line()
+
+
+def test_a_stored_ts_passed_again_with_fold_set_is_stored_with_fold_0() -> None:
+    first = Event.make(seq=1, ts=dt.datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
+                       type=STATE_SAVED, payload={}, config_hash=CFG)
+    again = Event.make(seq=2, ts=first.ts.replace(fold=1), type=STATE_SAVED, payload={}, config_hash=CFG, prev_hash=first.hash)
+    assert again.ts == first.ts and again.ts.fold == 0 and again.ts.utcoffset() == dt.timedelta(hours=-5)
 
 
 def test_an_event_made_by_hand_equals_the_event_make_built(tmp_path: Path) -> None:
