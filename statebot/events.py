@@ -296,7 +296,8 @@ class Event:
         ts, plain, payload_json = _prepare(ts, type, payload, extra_types)
         if (seq.__class__ is int and seq >= 1 and type.__class__ is str and config_hash.__class__ is str
                 and prev_hash.__class__ is str and _HEX64(prev_hash)):
-            return _sealed(seq, ts, type, plain, payload_json, config_hash, _json_str(config_hash), prev_hash)[0]
+            return _sealed(seq, ts, _json_str(ts.isoformat()), type, plain, payload_json, config_hash, _json_str(config_hash),
+                           prev_hash)[0]
         # an unusual field: the validating constructor raises what it always has
         body = {"seq": seq, "ts": ts.isoformat(), "type": type, "payload": plain, "config_hash": config_hash, "prev_hash": prev_hash}
         return cls(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash, prev_hash=prev_hash, hash=_digest(body))
@@ -333,18 +334,19 @@ _set = object.__setattr__
 
 
 def _sealed(
-    seq: int, ts: dt.datetime, type: str, plain: dict[str, Any], payload_json: str,
+    seq: int, ts: dt.datetime, ts_json: str, type: str, plain: dict[str, Any], payload_json: str,
     config_hash: str, config_json: str, prev_hash: str,
 ) -> tuple[Event, bytes]:
     """The event and its log line, from fields already checked (``seq`` an int >= 1,
-    ``ts`` stored form, ``type``/``config_hash`` str, ``prev_hash`` 64 hex digits).
+    ``ts`` stored form, ``type``/``config_hash`` str, ``prev_hash`` 64 hex digits);
+    ``ts_json``, ``payload_json`` and ``config_json`` are their canonical JSON.
 
     The line is ``canonical_json`` of every field, built by hand: the top-level
     keys are fixed, so their sorted order is known (config_hash, hash, payload,
     prev_hash, seq, ts, type) and the payload is encoded once for both the
     hashed body (the same without ``hash``) and the line.
     """
-    rest = f'"payload":{payload_json},"prev_hash":"{prev_hash}","seq":{seq},"ts":{_json_str(ts.isoformat())},"type":{_json_str(type)}}}'
+    rest = f'"payload":{payload_json},"prev_hash":"{prev_hash}","seq":{seq},"ts":{ts_json},"type":{_json_str(type)}}}'
     digest = hashlib.sha256(f'{{"config_hash":{config_json},{rest}'.encode("utf-8")).hexdigest()
     line = f'{{"config_hash":{config_json},"hash":"{digest}",{rest}\n'.encode("utf-8")
     # the fields were checked above: skip the validators a public Event(...) runs
@@ -488,6 +490,8 @@ class EventLog:
         self._size: int | None = None  # the file's size while only this object changed it; None: ask the OS
         self._config_hash_seen: object = None
         self._config_json = ""  # _json_str(self.config_hash), redone if the attribute is replaced
+        self._ts_seen: dt.datetime | None = None
+        self._ts_json = ""  # of _ts_seen: the runner logs several events of one bar at the same ts object
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
         # unbuffered: a line is in the OS when append returns, and a failed write is cut back at once
@@ -602,8 +606,10 @@ class EventLog:
         if type.__class__ is str and config_hash.__class__ is str:
             if config_hash is not self._config_hash_seen:
                 self._config_hash_seen, self._config_json = config_hash, _json_str(config_hash)
+            if ts is not self._ts_seen or ts.__class__ is not dt.datetime:
+                self._ts_seen, self._ts_json = ts, _json_str(ts.isoformat())
             # prev_hash is a hash this log computed or verified: 64 hex digits
-            event, line = _sealed(seq, ts, type, plain, payload_json, config_hash, self._config_json, prev_hash)
+            event, line = _sealed(seq, ts, self._ts_json, type, plain, payload_json, config_hash, self._config_json, prev_hash)
         else:  # a field of another type: Event.make raises what it always has
             event = Event.make(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash,
                                prev_hash=prev_hash, extra_types=self.extra_types)

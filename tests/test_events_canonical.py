@@ -119,6 +119,17 @@ def test_a_stored_ts_passed_again_with_fold_set_is_stored_with_fold_0() -> None:
     assert again.ts == first.ts and again.ts.fold == 0 and again.ts.utcoffset() == dt.timedelta(hours=-5)
 
 
+def test_events_at_one_ts_object_and_then_another_carry_their_own_ts(tmp_path: Path) -> None:
+    """The runner logs the events of a bar at one ts object: each line still carries the right ts."""
+    path = tmp_path / "e.jsonl"
+    later = T0 + dt.timedelta(minutes=1)
+    times = [T0, T0, later, later, T0]
+    with EventLog(path, config_hash=CFG) as log:
+        for ts in times:
+            log.append(ts, STATE_SAVED)
+    assert [e.ts.isoformat() for e in read_events(path)] == [t.isoformat() for t in times]
+
+
 def test_an_event_made_by_hand_equals_the_event_make_built(tmp_path: Path) -> None:
     made = Event.make(seq=3, ts=T0, type=STATE_SAVED, payload={"usd": Decimal("2.50")}, config_hash=CFG, prev_hash="a" * 64)
     by_hand = Event(seq=3, ts=T0, type=STATE_SAVED, payload={"usd": "2.50"}, config_hash=CFG, prev_hash="a" * 64, hash=made.hash)
