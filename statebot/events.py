@@ -455,7 +455,9 @@ class EventLog:
     complete line before the ``OSError`` propagates, so the chain stays
     whole and a later append may succeed; if even that cut fails, every
     further append raises ``EventLogError``. On POSIX the file is locked: a
-    second writer gets ``EventLogError``. Missing parent folders are created.
+    second writer gets ``EventLogError``. Nothing else may write to or cut
+    the file while it is open: the log knows where its last line ends
+    without asking the OS on every append. Missing parent folders are created.
     """
 
     def __init__(
