@@ -29,8 +29,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Literal
 
@@ -130,10 +132,9 @@ def validate_payload(type: str, payload: Mapping[str, Any], extra_types: Mapping
         required = frozenset(extra_types[type])
     if required is None:
         raise InvalidEvent(f"unknown event type {type!r}; known: {', '.join(sorted(EVENT_TYPES))}")
-    if not isinstance(payload, Mapping):
+    if payload.__class__ is not dict and not isinstance(payload, Mapping):
         raise InvalidEvent(f"{type} payload {payload!r} must be a mapping")
-    missing = required.difference(payload)
-    if missing:
+    if required and (missing := required.difference(payload)):
         raise InvalidEvent(f"{type} payload lacks required key(s) {', '.join(sorted(missing))}")
 
 
@@ -148,6 +149,12 @@ def minutes(delta: dt.timedelta) -> Decimal:
 
 def _plain(value: Any, where: str) -> Any:
     """``value`` as JSON-ready data that stores it exactly, or ``InvalidEvent``."""
+    kind = value.__class__
+    # the common exact types first; subclasses take the general path below
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return _plain_mapping(value, where)
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -165,15 +172,31 @@ def _plain(value: Any, where: str) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidEvent(f"{where}: key {key!r} must be a string")
-            out[key] = _plain(item, f"{where}.{key}")
-        return out
+        return _plain_mapping(value, where)
     if isinstance(value, (list, tuple)):
         return [_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
     raise InvalidEvent(f"{where}: {type(value).__name__} {value!r} cannot be stored in an event")
+
+
+def _plain_mapping(value: Mapping[Any, Any], where: str) -> dict[str, Any]:
+    """``_plain`` of a mapping: a new dict, its keys checked in order.
+
+    The values of a runner payload are mostly exact str, int, bool, None and
+    Decimal: those are stored here without a call per value, and the path of
+    a value (``where``) is only spelled out for the others.
+    """
+    out = {}
+    for key, item in value.items():
+        if key.__class__ is not str and not isinstance(key, str):
+            raise InvalidEvent(f"{where}: key {key!r} must be a string")
+        kind = item.__class__
+        if kind is str or kind is int or kind is bool or item is None:
+            out[key] = item
+        elif kind is Decimal and item.is_finite():
+            out[key] = str(item)
+        else:
+            out[key] = _plain(item, f"{where}.{key}")
+    return out
 
 
 def canonical_json(data: Any) -> bytes:
@@ -181,7 +204,15 @@ def canonical_json(data: Any) -> bytes:
 
     ``data`` must already be plain (see ``Event.make``); floats are refused.
     """
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _CANONICAL.encode(data).encode("utf-8")
+
+
+# json.dumps with these settings builds this encoder on every call
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_PLAIN_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
+"""``_CANONICAL`` for data ``_plain`` built: new containers, so no cycles to look for."""
+_json_str = encode_basestring
+"""A str as a JSON string, exactly as ``_CANONICAL`` writes one (ensure_ascii off)."""
 
 
 def _digest(body: Mapping[str, Any]) -> str:
@@ -196,6 +227,11 @@ def _aware(instance: Any, attribute: Any, value: dt.datetime) -> None:
         raise InvalidEvent(f"event ts {value!r} must be an aware datetime")
 
 
+_UTC = dt.timezone.utc
+_ZONES: dict[dt.timedelta, dt.timezone] = {dt.timedelta(0): _UTC}
+"""One ``dt.timezone`` per UTC offset seen (a log sees one or two)."""
+
+
 def _fixed_offset(value: dt.datetime) -> dt.datetime:
     """``value`` with its zone replaced by its own fixed UTC offset.
 
@@ -203,15 +239,23 @@ def _fixed_offset(value: dt.datetime) -> dt.datetime:
     equal to the one made even for a local time in a DST gap or overlap (where
     zone-aware datetimes compare unequal across zones, PEP 495).
     """
-    if isinstance(value, dt.datetime) and value.tzinfo is not None and value.utcoffset() is not None:
-        offset = value.utcoffset()
-        assert offset is not None
-        return value.replace(tzinfo=dt.timezone(offset), fold=0)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None and (offset := value.utcoffset()) is not None:
+        zone = _ZONES.get(offset)
+        if zone is None:
+            zone = dt.timezone(offset)
+            if len(_ZONES) < 256:
+                _ZONES[offset] = zone
+        if value.tzinfo is zone and value.fold == 0 and value.__class__ is dt.datetime:
+            return value  # already in the stored form (e.g. every UTC time)
+        return value.replace(tzinfo=zone, fold=0)
     return value
 
 
+_HEX64 = re.compile("[0-9a-f]{64}").fullmatch
+
+
 def _is_hex64(instance: Any, attribute: Any, value: str) -> None:
-    if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
+    if not (isinstance(value, str) and _HEX64(value)):
         raise InvalidEvent(f"event {attribute.name} {value!r} must be 64 lowercase hex digits")
 
 
@@ -249,10 +293,12 @@ class Event:
         Raises ``InvalidEvent`` for an unknown type, a missing payload key, a
         payload value that cannot be stored exactly, or a naive ``ts``.
         """
-        validate_payload(type, payload, extra_types)
-        _aware(None, None, ts)
-        ts = _fixed_offset(ts)  # the stored form; see _fixed_offset
-        plain = _plain(payload, f"{type} payload")
+        ts, plain, payload_json = _prepare(ts, type, payload, extra_types)
+        if (seq.__class__ is int and seq >= 1 and type.__class__ is str and config_hash.__class__ is str
+                and prev_hash.__class__ is str and _HEX64(prev_hash)):
+            return _sealed(seq, ts, _json_str(ts.isoformat()), type, plain, payload_json, config_hash, _json_str(config_hash),
+                           prev_hash)[0]
+        # an unusual field: the validating constructor raises what it always has
         body = {"seq": seq, "ts": ts.isoformat(), "type": type, "payload": plain, "config_hash": config_hash, "prev_hash": prev_hash}
         return cls(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash, prev_hash=prev_hash, hash=_digest(body))
 
@@ -266,6 +312,53 @@ class Event:
     def to_line(self) -> bytes:
         """The log line: canonical JSON of every field, newline-terminated."""
         return canonical_json({**self.body(), "hash": self.hash}) + b"\n"
+
+
+def _prepare(
+    ts: dt.datetime, type: str, payload: Mapping[str, Any], extra_types: Mapping[str, Iterable[str]] | None
+) -> tuple[dt.datetime, dict[str, Any], str]:
+    """``(stored ts, stored payload, its canonical JSON)`` of a valid event; ``InvalidEvent`` otherwise.
+
+    Checks in the order ``Event.make`` always has: type and keys, ``ts``, values.
+    """
+    validate_payload(type, payload, extra_types)
+    if not (ts.__class__ is dt.datetime and ts.tzinfo is _UTC and not ts.fold):  # UTC: aware, stored form
+        _aware(None, None, ts)
+        ts = _fixed_offset(ts)
+    where = f"{type} payload"
+    plain = _plain_mapping(payload, where) if payload.__class__ is dict else _plain(payload, where)
+    return ts, plain, _PLAIN_JSON.encode(plain)
+
+
+_set = object.__setattr__
+
+
+def _sealed(
+    seq: int, ts: dt.datetime, ts_json: str, type: str, plain: dict[str, Any], payload_json: str,
+    config_hash: str, config_json: str, prev_hash: str,
+) -> tuple[Event, bytes]:
+    """The event and its log line, from fields already checked (``seq`` an int >= 1,
+    ``ts`` stored form, ``type``/``config_hash`` str, ``prev_hash`` 64 hex digits);
+    ``ts_json``, ``payload_json`` and ``config_json`` are their canonical JSON.
+
+    The line is ``canonical_json`` of every field, built by hand: the top-level
+    keys are fixed, so their sorted order is known (config_hash, hash, payload,
+    prev_hash, seq, ts, type) and the payload is encoded once for both the
+    hashed body (the same without ``hash``) and the line.
+    """
+    rest = f'"payload":{payload_json},"prev_hash":"{prev_hash}","seq":{seq},"ts":{ts_json},"type":{_json_str(type)}}}'
+    digest = hashlib.sha256(f'{{"config_hash":{config_json},{rest}'.encode("utf-8")).hexdigest()
+    line = f'{{"config_hash":{config_json},"hash":"{digest}",{rest}\n'.encode("utf-8")
+    # the fields were checked above: skip the validators a public Event(...) runs
+    event = object.__new__(Event)
+    _set(event, "seq", seq)
+    _set(event, "ts", ts)
+    _set(event, "type", type)
+    _set(event, "payload", plain)
+    _set(event, "config_hash", config_hash)
+    _set(event, "prev_hash", prev_hash)
+    _set(event, "hash", digest)
+    return event, line
 
 
 _FIELDS = frozenset({"seq", "ts", "type", "payload", "config_hash", "prev_hash", "hash"})
@@ -362,7 +455,9 @@ class EventLog:
     complete line before the ``OSError`` propagates, so the chain stays
     whole and a later append may succeed; if even that cut fails, every
     further append raises ``EventLogError``. On POSIX the file is locked: a
-    second writer gets ``EventLogError``. Missing parent folders are created.
+    second writer gets ``EventLogError``. Nothing else may write to or cut
+    the file while it is open: the log knows where its last line ends
+    without asking the OS on every append. Missing parent folders are created.
     """
 
     def __init__(
@@ -394,6 +489,11 @@ class EventLog:
         self._broken: str | None = None
         self._unsynced = 0
         self._last: Event | None = None
+        self._size: int | None = None  # the file's size while only this object changed it; None: ask the OS
+        self._config_hash_seen: object = None
+        self._config_json = ""  # _json_str(self.config_hash), redone if the attribute is replaced
+        self._ts_seen: dt.datetime | None = None
+        self._ts_json = ""  # of _ts_seen: the runner logs several events of one bar at the same ts object
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
         # unbuffered: a line is in the OS when append returns, and a failed write is cut back at once
@@ -402,7 +502,7 @@ class EventLog:
             self._lock()
             if created:
                 _fsync_dir(self.path.parent)
-            self._head = self._recover(torn_tail)
+            self._recover(torn_tail)
         except BaseException:
             self._file.close()
             raise
@@ -417,34 +517,28 @@ class EventLog:
         except BlockingIOError:
             raise EventLogError(f"event log {self.path} is open by another writer") from None
 
-    def _recover(self, torn_tail: str) -> Head:
-        head, last = Head(), None
+    def _recover(self, torn_tail: str) -> None:
+        """Read the log to its last complete event (``self._last``), repairing a torn tail."""
         try:
             for _, event in iter_events(self.path):
-                last = event
-            if last is not None:
-                head = Head(seq=last.seq, hash=last.hash)
-            self._last = last
-            return head
+                self._last = event
         except TornTail as torn:
             if torn_tail == "refuse":
                 raise
+            self._last = None
             for _, event in iter_events(self.path, allow_torn_tail=True):
-                last = event
-            if last is not None:
-                head = Head(seq=last.seq, hash=last.hash)
-            self._last = last
-            return self._repair(torn, head)
+                self._last = event
+            self._repair(torn)
 
-    def _repair(self, torn: TornTail, head: Head) -> Head:
+    def _repair(self, torn: TornTail) -> None:
         tail = self.path.read_bytes()[torn.offset :]
-        event = _complete_event(tail, torn.torn_line, head)
+        event = _complete_event(tail, torn.torn_line, self.head)
         if event is not None:
             self._write_all(b"\n")
             self._sync()
             log.warning("event log %s: last line lacked its newline; it is a complete event and was kept", self.path)
             self._last = event
-            return Head(seq=event.seq, hash=event.hash)
+            return
         n = 1
         while (moved := self.path.with_name(f"{self.path.name}.torn-{n}")).exists():
             n += 1
@@ -453,16 +547,15 @@ class EventLog:
             out.flush()
             os.fsync(out.fileno())
         os.truncate(self.path, torn.offset)
+        self._size = None
         os.fsync(self._file.fileno())
         _fsync_dir(self.path.parent)
         self.moved_tail = moved
         log.warning("event log %s: torn last line %d (%d bytes) moved to %s", self.path, torn.torn_line, len(tail), moved)
-        self._head = head
         self._pending = {"line": torn.torn_line, "bytes": len(tail), "moved_to": moved.name}
         if self._last is not None:
             # recorded at once, at the clock time of the last complete event
             self._record_pending(self._last.ts)
-        return self._head
 
     def _record_pending(self, ts: dt.datetime) -> None:
         if self._pending is not None:
@@ -475,7 +568,8 @@ class EventLog:
     @property
     def head(self) -> Head:
         """The last written ``seq`` and ``hash`` (store it elsewhere to detect a cut tail)."""
-        return self._head
+        last = self._last
+        return Head() if last is None else Head(seq=last.seq, hash=last.hash)
 
     @property
     def last(self) -> Event | None:
@@ -492,19 +586,37 @@ class EventLog:
         if self._file.closed:
             raise EventLogError(f"event log {self.path} is closed")
         if self._pending is not None:
-            # a torn first line was moved aside: say so before anything else,
-            # but only once this event is known to be valid (a refused append writes nothing)
-            _aware(None, None, ts)
-            validate_payload(type, payload or {}, self.extra_types)
-            _plain(payload or {}, f"{type} payload")
-            self._record_pending(ts)
-        return self._write(ts, type, payload or {})
+            _aware(None, None, ts)  # checked first here, as it always was
+        stored_ts, plain, payload_json = _prepare(ts, type, payload or {}, self.extra_types)
+        if self._pending is not None:
+            # a torn first line was moved aside: say so before anything else, but only
+            # once this event is known to be valid (a refused append writes nothing);
+            # a lone surrogate passes _prepare but cannot be written as UTF-8
+            payload_json.encode("utf-8")
+            self._record_pending(stored_ts)
+        return self._emit(stored_ts, type, plain, payload_json)
 
     def _write(self, ts: dt.datetime, type: str, payload: Mapping[str, Any]) -> Event:
-        event = Event.make(seq=self._head.seq + 1, ts=ts, type=type, payload=payload,
-                           config_hash=self.config_hash, prev_hash=self._head.hash, extra_types=self.extra_types)
-        self._write_all(event.to_line())
-        self._head = Head(seq=event.seq, hash=event.hash)
+        stored_ts, plain, payload_json = _prepare(ts, type, payload, self.extra_types)
+        return self._emit(stored_ts, type, plain, payload_json)
+
+    def _emit(self, ts: dt.datetime, type: str, plain: dict[str, Any], payload_json: str) -> Event:
+        """Write the event prepared by ``_prepare`` as the next in the chain."""
+        last = self._last
+        seq, prev_hash = (1, GENESIS_HASH) if last is None else (last.seq + 1, last.hash)
+        config_hash = self.config_hash
+        if type.__class__ is str and config_hash.__class__ is str:
+            if config_hash is not self._config_hash_seen:
+                self._config_hash_seen, self._config_json = config_hash, _json_str(config_hash)
+            if ts is not self._ts_seen or ts.__class__ is not dt.datetime:
+                self._ts_seen, self._ts_json = ts, _json_str(ts.isoformat())
+            # prev_hash is a hash this log computed or verified: 64 hex digits
+            event, line = _sealed(seq, ts, self._ts_json, type, plain, payload_json, config_hash, self._config_json, prev_hash)
+        else:  # a field of another type: Event.make raises what it always has
+            event = Event.make(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash,
+                               prev_hash=prev_hash, extra_types=self.extra_types)
+            line = event.to_line()
+        self._write_all(line)
         self._last = event
         self._unsynced += 1
         if self.fsync == "every" or (self.fsync == "every_n" and self._unsynced >= self.fsync_every_n) or (
@@ -518,18 +630,24 @@ class EventLog:
         if self._broken is not None:
             raise EventLogError(f"event log {self.path} refuses appends: {self._broken}")
         fd = self._file.fileno()
-        start = os.fstat(fd).st_size
-        view = memoryview(data)
+        start = self._size
+        if start is None:
+            start = os.fstat(fd).st_size
         try:
-            while view:
-                view = view[os.write(fd, view) :]
+            written = os.write(fd, data)
+            if written < len(data):
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
         except OSError as exc:
+            self._size = None
             try:
                 os.ftruncate(fd, start)
             except OSError as cut:
                 self._broken = f"a failed write ({exc}) could not be cut back ({cut}); the last line may be torn"
                 log.error("event log %s: %s", self.path, self._broken)
             raise
+        self._size = start + len(data)
 
     def _sync(self) -> None:
         os.fsync(self._file.fileno())

@@ -181,6 +181,8 @@ SUBJECTS: tuple[Subject, ...] = (
             "the event log's hash chain detects a removed line and names where",
             "the event log's hash chain detects reordered lines and names where",
             "an event's hash depends on its content only: stable across runs, processes and time zones",
+            "an event's line is the canonical JSON of all its fields and its hash the sha256 of the rest",
+            "the bytes the event log writes are the canonical JSON lines of its events, hash-chained",
             "every event the log accepts is read back equal and the log verifies",
             "a failed write (disk full) leaves no partial line: the log still verifies and can continue",
             "reopening a log with a torn last line keeps every complete line and moves the torn bytes aside, recorded",

@@ -146,3 +146,58 @@ def json_states(max_leaves: int = 30) -> st.SearchStrategy[dict]:  # type: ignor
                                                                st.dictionaries(st.text(max_size=8), inner, max_size=4)),
                         max_leaves=max_leaves)
     return st.dictionaries(st.text(max_size=8), tree, max_size=5)
+
+
+# -- event log: any storable value, in odd zones ---------------------------------
+
+odd_zones = st.one_of(
+    st.sampled_from([
+        UTC, NY, ZoneInfo("Asia/Tokyo"), ZoneInfo("Europe/London"),
+        ZoneInfo("Asia/Kathmandu"),       # +05:45
+        ZoneInfo("America/St_Johns"),     # -03:30, with DST
+        ZoneInfo("Australia/Lord_Howe"),  # a 30-minute DST shift
+        ZoneInfo("Pacific/Chatham"),      # +12:45 / +13:45
+        ZoneInfo("Pacific/Kiritimati"),   # +14:00
+    ]),
+    # fixed offsets down to the second, as old local mean times have (sub-second offsets exist in no
+    # zone, and Python 3.11's fromisoformat reads "+00:00:00.000001" back as UTC)
+    st.integers(min_value=-86399, max_value=86399).map(lambda s: dt.timezone(dt.timedelta(seconds=s))),
+)
+"""Zones whose offsets are not whole hours, shift by 30 minutes, or are fixed at any value."""
+
+_dst_folds = st.sampled_from([
+    dt.datetime(2026, 11, 1, 1, 30, tzinfo=NY),           # the first 01:30 (EDT)
+    dt.datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=NY),   # the second 01:30 (EST)
+    dt.datetime(2026, 3, 8, 2, 30, tzinfo=NY),            # in the spring-forward gap
+    dt.datetime(2026, 10, 25, 1, 15, fold=1, tzinfo=ZoneInfo("Europe/London")),
+    dt.datetime(2026, 4, 5, 1, 45, fold=1, tzinfo=ZoneInfo("Australia/Lord_Howe")),
+])
+aware_datetimes = st.one_of(
+    _dst_folds,
+    st.builds(lambda d, fold: d.replace(fold=fold), st.datetimes(timezones=odd_zones), st.integers(min_value=0, max_value=1)),
+)
+"""Aware datetimes in odd zones, any year, either fold, DST gaps and overlaps included."""
+
+storable_decimals = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.sampled_from([Decimal("-0"), Decimal("0E-7"), Decimal("-0E+3"), Decimal("1E+3"), Decimal("1.000"),
+                     Decimal("-6000.25"), Decimal("123456789012345678901234567890.123456789")]),
+)
+"""Finite Decimals of any exponent, negative zero included."""
+
+storable_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(), storable_decimals, aware_datetimes, st.dates(),
+)
+"""Every kind of leaf value an event payload may hold (unicode text of any kind but lone surrogates)."""
+
+storable_payloads = st.dictionaries(
+    st.text(max_size=10),
+    st.recursive(
+        storable_scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+        max_leaves=10,
+    ),
+    max_size=6,
+)
+"""Event payloads with nested mappings, lists and tuples of any storable value."""
