@@ -14,8 +14,9 @@ The fixed order of one bar (``run_once``):
    time (a ``LiveClock`` also refuses bars from the future). Else
    ``BAR_REJECTED {reason}``, a SKIP, and nothing else happens.
 2. Advance the clock and the session machine. Every transition is logged
-   (``SESSION_TRANSITION``). Entering FLATTENING cancels working entry orders
-   and flattens every position through the ``Flattener``
+   (``SESSION_TRANSITION``). Entering FLATTENING first applies the adapter's
+   reports (an entry filled just before belongs to its machine), then cancels
+   working entry orders and flattens every position through the ``Flattener``
    (``SESSION_EXIT_FLATTEN {reason, minutes_remaining, positions, late}``).
    Entering CLOSED first applies the adapter's reports, then a position still
    held (by the machines or at the venue) trips the kill switch
@@ -43,9 +44,12 @@ The fixed order of one bar (``run_once``):
    ``ORDER_SUBMITTED`` purpose flatten, logged as they leave). Every trip is a ``KILL_SWITCH {from, to, reason}`` event.
 7. ``strategy.on_bar(bar, ctx)``, on every bar, so its indicators stay current.
 8. An open position whose protective stop or target the bar reached is
-   exited (``ORDER_SUBMITTED`` purpose exit).
+   exited (``ORDER_SUBMITTED`` purpose exit), unless a flatten is under way:
+   then the ``Flattener`` alone closes positions (HOLD ``flattening``), so
+   nothing closes a position twice.
 9. The signal: the side already held is a HOLD; the opposite side exits
-   first (a reversal; the new entry comes once flat). From flat, an entry
+   first (a reversal; the new entry comes once flat; while flattening, a
+   HOLD ``flattening``). From flat, an entry
    passes, in order: the session (TRADING, before the entry cut-off), the kill
    switch (ARMED), the throttle (ACTIVE or PROBATION), the gates on the
    signal's DVS and EQS (``GATE_SKIP {gate, value, threshold}``) and sizing
@@ -193,6 +197,7 @@ class Decision:
 
 _NO_SIGNAL = Decision(action=HOLD, reason="no_signal")
 _KILL_SWITCH_SKIP = Decision(action=SKIP, reason="kill_switch")
+_FLATTENING_HOLD = Decision(action=HOLD, reason="flattening", detail="the flattener closes positions until the venue is flat")
 _SKIPS: dict[tuple[str, str], Decision] = {}
 
 
@@ -586,6 +591,10 @@ class BotRunner(RunnerPersistence):
         return acted
 
     def _session_flatten(self, tr: SessionTransition, t: dt.datetime) -> Decision:
+        # the venue's reports first: an entry that filled just before the flatten must reach its
+        # machine, or the flattener sees a venue position no machine accounts for and closes it
+        # with an unowned order while the machine still believes it holds it (a mismatch)
+        self._process_adapter(t)
         session = self.session.session
         remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
         self._note_exit_refs()
@@ -882,7 +891,9 @@ class BotRunner(RunnerPersistence):
         except Exception as exc:  # a strategy bug must not stop the loop; it is logged, the bar skipped
             self._error(t, "strategy", exc)
             return Decision(action=SKIP, reason="strategy_error", detail=str(exc))
-        if m.qty and m.state == OPEN:
+        # while flattening the flattener owns the venue until it reports flat: it closes by the
+        # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
+        if m.qty and m.state == OPEN and not self._flattening:
             bracket = self._brackets.get(self._key)
             if bracket is not None and bracket.stop_price is not None:
                 hit = self._bracket_hit(bracket, bar)
@@ -899,6 +910,8 @@ class BotRunner(RunnerPersistence):
         if held:
             if m.state != OPEN:
                 return Decision(action=HOLD, reason="order_working", detail=m.state)
+            if self._flattening:
+                return _FLATTENING_HOLD
             return self._exit(m, bar, t, "reversal")
         if m.state != FLAT or not m.may_enter():
             return Decision(action=HOLD, reason="order_working", detail=m.state)

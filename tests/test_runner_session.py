@@ -213,3 +213,46 @@ def test_an_adapter_that_raises_something_unexpected_trips_the_kill_switch_and_t
     assert events(tmp_path, "KILL_SWITCH")[0]["payload"]["reason"] == "state_untrusted"
     runner.close()
     assert verify(tmp_path / "events.jsonl").events == len(events(tmp_path))
+
+
+@pytest.mark.invariant("an entry that fills on the bar the session flattens is closed by its own machine: no unowned order, no mismatch", machine="runner")
+def test_an_entry_filled_on_the_flatten_bar_is_flattened_by_its_machine_without_a_mismatch(tmp_path: Path) -> None:
+    sim = broker()
+    strat = Scripted()
+    runner = make_runner(tmp_path, strat, sim)
+    day = "2026-11-24"
+    strat.plan[et(day, "15:54")] = long(stop_ticks=4)  # sent at 15:54; the venue fills it at the 15:55 bar's open
+    bars = [bar_at(et(day, f"15:{m}")) for m in range(50, 56)]
+    bars += [bar_at(et(day, "15:56"), 5990.0), bar_at(et(day, "15:57"), 5990.0)]  # runs through the stop
+    bars += [bar_at(et(day, f"15:{m}"), 5990.0) for m in (58, 59)] + [bar_at(et(day, "16:00"), 5990.0)]
+    out = drive(runner, sim, bars)
+    assert [d.action for b, d in out if b.end == et(day, "15:54")] == [ENTER]
+    assert not events(tmp_path, "POSITION_MISMATCH")
+    assert runner.killswitch_state == "ARMED"
+    flatten_orders = [e["payload"] for e in events(tmp_path, "ORDER_SUBMITTED") if e["payload"]["purpose"] == "flatten"]
+    assert flatten_orders and all(p["strategy"] == strat.name for p in flatten_orders)
+    assert sim.book == {} and runner.position_qty == 0
+    runner.close()
+
+
+@pytest.mark.invariant("while the flattener closes positions no strategy exit is sent beside it: the venue is never reversed", machine="runner")
+def test_no_stop_exit_beside_the_flattener_when_a_fill_report_arrives_late(tmp_path: Path) -> None:
+    from statebot import FaultPlan
+
+    sim = broker(faults=FaultPlan(delay_p=1.0, delay_bars=1))  # every report one bar late, as a slow gateway
+    strat = Scripted()
+    runner = make_runner(tmp_path, strat, sim)
+    day = "2026-11-24"
+    strat.plan[et(day, "15:54")] = long(stop_ticks=4)
+    bars = [bar_at(et(day, f"15:{m}")) for m in range(50, 56)]
+    bars += [bar_at(et(day, f"15:{m}"), 5990.0) for m in range(56, 60)] + [bar_at(et(day, "16:00"), 5990.0)]
+    venue_seen = []
+    for b in bars:
+        sim.on_bar(b)
+        runner.run_once(b)
+        venue_seen.append(sim.positions().get("MES", 0))
+    assert min(venue_seen) >= 0, venue_seen  # the long was closed once, never sold through into a short
+    assert sim.positions() == {}
+    exits = [e["payload"] for e in events(tmp_path, "ORDER_SUBMITTED") if e["payload"]["purpose"] == "exit"]
+    assert not exits
+    runner.close()
