@@ -9,13 +9,15 @@ contract, flat from 5 minutes before each close):
 
 * ``statebot``: ``BotRunner`` + ``SimBroker`` with ``SmaCross`` and the event
   log written to a file, with the simulation settings of ``statebot sim``
-  (fsync every 1000 events, runner snapshot per session). The config is the
-  default otherwise: the throttle and the kill switch are on, as a user gets them.
+  (fsync every 1000 events, runner snapshot per session, state files replaced
+  atomically without fsync). The config is the default otherwise: the throttle
+  and the kill switch are on, as a user gets them, so the learning state is saved
+  before every throttle change takes effect.
 * ``backtrader``: benchmarks/baselines.py ``backtrader_run`` (the ``bench`` extra).
 * ``bare loop``: benchmarks/baselines.py ``bare_loop``: no lifecycle, no log.
 
 Then, unless ``--no-memory``, the peak traced memory (tracemalloc) of the
-runner fed from the streaming generator for one month and for four months:
+runner fed from the streaming generator for one, four and twelve months:
 flat means it does not grow with the number of bars.
 
 Not a test: no assertion; it prints the figures and the ratios against the
@@ -113,8 +115,8 @@ def main() -> None:
         print("backtrader   not installed (pip install '.[bench]')")
     print(f"bare loop / statebot  = {bare / ours:.1f}x  (target <= 5x: {'met' if bare / ours <= 5 else 'MISSED'})")
     if not args.no_memory:
-        for months in (1, 4):
-            last = dt.date(args.year, 1 + months, 1) - dt.timedelta(days=1)
+        for months in (1, 4, 12):
+            last = dt.date(args.year + months // 12, months % 12 + 1, 1) - dt.timedelta(days=1)
             n, mib = peak_memory(start, last)
             print(f"peak traced memory, {months} month(s) streamed ({n:,} bars): {mib:.2f} MiB")
 
