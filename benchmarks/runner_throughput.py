@@ -10,11 +10,12 @@ timing; the calendar is loaded before timing too):
   the path that changes no state (the floor of the runner's own cost);
 * ``runner, sma-cross``: the demo strategy trading (orders, fills, events).
 
-Both runner timings use the simulation settings: event log fsync every 1000
-events, the runner snapshot saved per session (``runner_snapshot =
-"sessions"``) and the learning state every 1000 trades (throttle changes are
-still saved at once). Live settings fsync on every change and cost more per
-trade, never per quiet bar.
+Both runner timings use the simulation settings of ``statebot sim``
+(``statebot.simrun.SIM_DEFAULTS``): event log fsync every 1000 events, the
+runner snapshot saved per session, the learning state every 1000 trades
+(throttle changes are still saved at once, before they take effect) and state
+files replaced atomically without fsync. Live settings fsync on every change
+and cost more per trade, never per quiet bar.
 
 Not a test: no assertion, it prints the figures.
 """
@@ -33,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.baselines import bare_loop, flatten_windows
 from statebot import BotRunner, SessionSchedule, SimBroker, SmaCross
-from statebot.config import parse_config
 from statebot.feeds import SyntheticBars
+from statebot.simrun import SimSetup
 
 
 class Quiet:
@@ -45,7 +46,7 @@ class Quiet:
 
 
 def timed_runner(bars, strategy) -> float:  # type: ignore[no-untyped-def]
-    cfg = parse_config('[event_log]\nfsync = "every_n"\nfsync_every_n = 1000\n[persistence]\nrunner_snapshot = "sessions"\nsave_every_trades = 1000\n')
+    cfg = SimSetup().build_config()
     with tempfile.TemporaryDirectory() as tmp:
         broker = SimBroker()
         runner = BotRunner(strategy, broker, equity=Decimal(100000), config=cfg, state_dir=Path(tmp) / "state",
