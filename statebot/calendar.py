@@ -75,7 +75,7 @@ def zone(name: str) -> ZoneInfo:
 
 @lru_cache(maxsize=32)
 def _exchange_calendar(name: str, start: dt.date, end: dt.date):  # type: ignore[no-untyped-def]
-    import exchange_calendars as xcals
+    import exchange_calendars as xcals  # type: ignore[import-untyped]  # the package ships no type hints
 
     try:
         return xcals.get_calendar(name, start=start.isoformat(), end=end.isoformat())
@@ -127,7 +127,7 @@ class ExchangeCalendar:
 
 @lru_cache(maxsize=1)
 def _calendar_names() -> frozenset[str]:
-    import exchange_calendars as xcals
+    import exchange_calendars as xcals  # type: ignore[import-untyped]  # the package ships no type hints
 
     return frozenset(xcals.get_calendar_names(include_aliases=True))
 

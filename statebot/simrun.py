@@ -492,7 +492,7 @@ def seed_setup(scenario: Scenario, seed: int) -> SimSetup:
         import random
 
         rng = random.Random(seed)
-        chosen = {k: rng.uniform(0.0, v) for k, v in scenario.random_faults.items()}
+        chosen: dict[str, Any] = {k: rng.uniform(0.0, v) for k, v in scenario.random_faults.items()}
         setup = attrs.evolve(setup, faults=attrs.evolve(setup.faults, **chosen))
     return setup
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_FLOOR, Decimal
 
 import attrs
@@ -79,6 +79,10 @@ def _probability(instance: object, attribute: attrs.Attribute, value: float) -> 
         raise ConfigError(f"{attribute.name} {value!r} must be a probability in [0, 1]")
 
 
+def _windows(value: Iterable[tuple[dt.datetime, dt.datetime]]) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class FaultPlan:
     """What goes wrong at the simulated venue, and when.
@@ -102,7 +106,7 @@ class FaultPlan:
     disconnect_p: float = attrs.field(default=0.0, validator=_probability)
     disconnect_bars: int = attrs.field(default=3, validator=attrs.validators.ge(1))
     reject_submissions: frozenset[int] = attrs.field(default=frozenset(), converter=frozenset)
-    disconnect_windows: tuple[tuple[dt.datetime, dt.datetime], ...] = attrs.field(default=(), converter=tuple)
+    disconnect_windows: tuple[tuple[dt.datetime, dt.datetime], ...] = attrs.field(default=(), converter=_windows)
     cancel_latency_bars: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     stale_status_p: float = attrs.field(default=0.0, validator=_probability)
 

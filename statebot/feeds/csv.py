@@ -115,7 +115,7 @@ def read_bars_csv(
             return (_timestamp(ts, tz), _number("open", o), _number("high", h), _number("low", low),
                     _number("close", c), _volume(v))
 
-        rows = ((reader.line_num, row) for row in reader if row)
+        rows: Iterator[tuple[int, list[str]]] = ((reader.line_num, row) for row in reader if row)
         size = bar_size
         if size is None and bar_label == "start":
             head = list(itertools.islice(rows, _INFER_ROWS))

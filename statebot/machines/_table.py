@@ -13,13 +13,21 @@ error when the class is instantiated, never a silent no-op.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import attrs
 from transitions import Machine, MachineError
 
 from statebot.errors import InvalidTransition
+
+
+def _states(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _rows(value: Iterable[Transition]) -> tuple[Transition, ...]:
+    return tuple(value)
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -56,11 +64,11 @@ class MachineSpec:
     """
 
     name: str
-    states: tuple[str, ...] = attrs.field(converter=tuple)
+    states: tuple[str, ...] = attrs.field(converter=_states)
     initial: str
-    transitions: tuple[Transition, ...] = attrs.field(converter=tuple)
+    transitions: tuple[Transition, ...] = attrs.field(converter=_rows)
     description: str = ""
-    invariants: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    invariants: tuple[str, ...] = attrs.field(default=(), converter=_states)
 
     def __attrs_post_init__(self) -> None:
         known = set(self.states)
@@ -100,6 +108,7 @@ class _Model:
     """What ``transitions`` decorates, kept apart so it cannot shadow our API."""
 
     state: str
+    trigger: Callable[..., bool]  # added by transitions.Machine(model=...)
 
 
 class TableMachine:

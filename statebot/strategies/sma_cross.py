@@ -73,7 +73,7 @@ class SmaCross:
             reason=f"sma {self.fast}/{self.slow} {'above' if side == LONG else 'below'}",
         )
 
-    def _ticks(self, price: float, tick_size: Decimal) -> int:
+    def _ticks(self, price: float | int | Decimal, tick_size: Decimal) -> int:
         """``price`` in whole ticks, as ``price_ticks`` rounds it; a float division when the tick
         size is a binary fraction (0.25, 0.5, 1: exact in floating point), else Decimal."""
         if tick_size != self._tick_size:
