@@ -188,6 +188,7 @@ SUBJECTS: tuple[Subject, ...] = (
             "an event's line is the canonical JSON of all its fields and its hash the sha256 of the rest",
             "the bytes the event log writes are the canonical JSON lines of its events, hash-chained",
             "every event the log accepts is read back equal and the log verifies",
+            "the replayed position quantity follows partial fills, not only state changes",
             "a failed write (disk full) leaves no partial line: the log still verifies and can continue",
             "reopening a log with a torn last line keeps every complete line and moves the torn bytes aside, recorded",
             "`statebot replay` exits 1 naming the line when any line of an event log was modified",

@@ -23,6 +23,7 @@ import attrs
 from statebot.errors import EventLogError
 from statebot.events import (
     EVENT_LOG_TAIL_MOVED,
+    FILL,
     KILL_SWITCH,
     POSITION_TRANSITION,
     SESSION_TRANSITION,
@@ -60,7 +61,9 @@ def verify(path: str | os.PathLike[str]) -> VerifyResult:
 
 @attrs.frozen(kw_only=True)
 class PositionView:
-    """A (strategy, symbol) position as the log last described it; ``qty`` is signed."""
+    """A (strategy, symbol) position as the log last described it: ``state`` from its last
+    ``POSITION_TRANSITION``, ``qty`` (signed) from that and every routed ``FILL`` since
+    (a partial fill changes the quantity, not the state)."""
 
     state: str
     qty: int
@@ -130,7 +133,14 @@ def replay(path: str | os.PathLike[str]) -> ReplayResult:
             key = (str(p["strategy"]), str(p["symbol"]))
             before = positions.get(key)
             expect(line, f"position {key[0]} {key[1]}", before.state if before else None, p["from"])
-            positions[key] = PositionView(state=str(p["to"]), qty=_qty(p["qty"], line))
+            positions[key] = PositionView(state=str(p["to"]), qty=_qty(p["qty"], line, POSITION_TRANSITION))
+        elif event.type == FILL and p.get("routed") is True:
+            # a partial fill changes a machine's quantity without changing its state (no
+            # POSITION_TRANSITION): the routed fills keep the replayed quantity current
+            key = (str(p["strategy"]), str(p["symbol"]))
+            before = positions.get(key)
+            if before is not None:
+                positions[key] = PositionView(state=before.state, qty=before.qty + _qty(p["qty"], line, FILL))
         elif event.type == THROTTLE_TRANSITION:
             strategy = str(p["strategy"])
             expect(line, f"throttle {strategy}", throttles.get(strategy), p["from"])
@@ -147,9 +157,9 @@ def replay(path: str | os.PathLike[str]) -> ReplayResult:
     )
 
 
-def _qty(value: object, line: int) -> int:
+def _qty(value: object, line: int, what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
-    raise EventLogError(f"line {line}: POSITION_TRANSITION qty {value!r} is not an integer", line=line)
+    raise EventLogError(f"line {line}: {what} qty {value!r} is not an integer", line=line)

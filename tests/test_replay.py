@@ -164,3 +164,26 @@ def test_replay_lists_the_config_hashes_in_force(tmp_path: Path) -> None:
         with EventLog(path, config_hash=cfg * 64) as log:
             log.append(T0, "STATE_SAVED")
     assert replay(path).config_hashes == ("a" * 64, "b" * 64)
+
+
+@pytest.mark.invariant("the replayed position quantity follows partial fills, not only state changes", machine="eventlog")
+def test_replay_follows_partial_fills_of_a_position(tmp_path: Path) -> None:
+    from statebot import FaultPlan
+    from tests.runner_helpers import Scripted, bar_at, broker, config, et, long, make_runner, minute_bars
+
+    sim = broker(faults=FaultPlan(partial_p=1.0), seed=3)  # every fill of more than one contract is partial
+    strat = Scripted()
+    cfg = config("[sizing]\nmax_risk_per_trade = {default = 100}\n")
+    runner = make_runner(tmp_path, strat, sim, cfg=cfg)
+    strat.plan[et("2026-11-24", "10:00")] = long(stop_ticks=12)
+    seen_partial = False
+    for b in [bar_at(et("2026-11-24", "09:59")), *minute_bars("2026-11-24", "10:00", "10:20")]:
+        sim.on_bar(b)
+        runner.run_once(b)
+        runner.events.sync()
+        view = replay(tmp_path / "events.jsonl").positions.get((strat.name, "MES"))
+        if view is not None:
+            assert (view.state, view.qty) == (runner.position_state, runner.position_qty), b.end
+            seen_partial = seen_partial or 0 < view.qty < 6  # part filled, the rest still working
+    assert seen_partial and runner.position_qty == 6
+    runner.close()
