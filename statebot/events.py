@@ -60,6 +60,7 @@ ORDER_CANCELLED = "ORDER_CANCELLED"
 FILL = "FILL"
 POSITION_TRANSITION = "POSITION_TRANSITION"
 POSITION_MISMATCH = "POSITION_MISMATCH"
+POSITION_WRITTEN_OFF = "POSITION_WRITTEN_OFF"
 TRADE_CLOSED = "TRADE_CLOSED"
 LEARNING_UPDATE = "LEARNING_UPDATE"
 THROTTLE_TRANSITION = "THROTTLE_TRANSITION"
@@ -84,6 +85,8 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     POSITION_TRANSITION: frozenset({"strategy", "symbol", "from", "to", "qty"}),
     # expected: the position machines' qty; broker: the venue's
     POSITION_MISMATCH: frozenset({"strategy", "symbol", "expected", "broker"}),
+    # a person accepted that the venue holds none of a machine's position (note: why)
+    POSITION_WRITTEN_OFF: frozenset({"strategy", "symbol", "qty", "note"}),
     TRADE_CLOSED: frozenset(
         {"strategy", "symbol", "qty", "gross_pnl", "commission", "net_pnl", "slippage_ticks", "slippage_expected_ticks"}
     ),
@@ -108,14 +111,14 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
 """Every built-in event type and the payload keys it must carry (more are allowed).
 
 ``STATE_LOAD_FAILED``, ``ORDER_REJECTED``, ``ORDER_CANCELLED``,
-``POSITION_MISMATCH`` and ``EVENT_LOG_TAIL_MOVED`` go beyond the seed's list:
+``POSITION_MISMATCH``, ``POSITION_WRITTEN_OFF`` and ``EVENT_LOG_TAIL_MOVED`` go beyond the seed's list:
 each records something a risk reviewer must be able to find."""
 
 DURABLE_TYPES: frozenset[str] = frozenset(
     {
         SESSION_TRANSITION, SESSION_EXIT_FLATTEN, ORDER_SUBMITTED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
         THROTTLE_TRANSITION, KILL_SWITCH, STATE_SAVE_FAILED, STATE_LOAD_FAILED, EVENT_LOG_TAIL_MOVED, RUNNER_ERROR,
-        VENUE_CONNECTION,
+        VENUE_CONNECTION, POSITION_WRITTEN_OFF,
     }
 )
 """Types fsynced at once under the ``"transitions"`` policy: session, position,

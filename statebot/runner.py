@@ -98,6 +98,7 @@ from statebot.config import Config
 from statebot.errors import (
     AdapterUnavailable,
     BarRejected,
+    ConfigError,
     PositionMismatch,
     StatebotError,
 )
@@ -112,6 +113,7 @@ from statebot.events import (
     ORDER_SUBMITTED,
     POSITION_MISMATCH,
     POSITION_TRANSITION,
+    POSITION_WRITTEN_OFF,
     RUNNER_ERROR,
     SESSION_EXIT_FLATTEN,
     SESSION_TRANSITION,
@@ -171,7 +173,7 @@ HOLD = "HOLD"
 ACTIONS = (ENTER, EXIT_ACTION, FLATTEN, SKIP, HOLD)
 
 _SNAPSHOT_TYPES = frozenset({ORDER_SUBMITTED, ORDER_REJECTED, ORDER_CANCELLED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
-                             KILL_SWITCH, POSITION_MISMATCH, STATE_LOAD_FAILED})
+                             KILL_SWITCH, POSITION_MISMATCH, POSITION_WRITTEN_OFF, STATE_LOAD_FAILED})
 """Events after which the snapshot is saved (positions, orders, equity or the kill switch
 changed); a session transition alone needs none: a restart re-derives the session."""
 
@@ -398,6 +400,41 @@ class BotRunner(RunnerPersistence):
         self._ks_logged = 0
         self._log(at, KILL_SWITCH, {"from": TRIPPED, "to": ARMED, "reason": "manual_reset", "detail": note})
         self._save(at)
+
+    def write_off_positions(self, note: str, now: dt.datetime | None = None) -> tuple[tuple[str, str, int], ...]:
+        """A person accepts that the venue holds none of what the machines still count: after a
+        ``position_mismatch`` trip where the flattener closed the venue (e.g. with an unowned
+        order while a fill report was still on its way), the machines keep a position the
+        venue does not have, and ``reset_kill_switch`` refuses while they differ.
+
+        For every machine holding a quantity, with no order live, in a symbol the venue
+        reports flat with no order working: the position is written off (``POSITION_WRITTEN_OFF
+        {strategy, symbol, qty, note}``, then ``POSITION_TRANSITION`` to FLAT); no order is sent.
+        A symbol the venue still holds is left to the flattener. Returns the written-off
+        ``(strategy, symbol, qty)``. Raises ``ConfigError`` for an empty note or while the kill
+        switch is ARMED, ``AdapterUnavailable`` when the venue cannot be asked (nothing changes).
+        Re-arm afterwards with ``reset_kill_switch``.
+        """
+        if not isinstance(note, str) or not note.strip():
+            raise ConfigError("a position write-off needs a non-empty operator note")
+        if self.killswitch.allows_entries:
+            raise ConfigError("positions are written off only while the kill switch is TRIPPED (trading stopped)")
+        at = now or self._now or self._start
+        venue = self.adapter.positions()
+        working = {o.symbol for o in self.adapter.open_orders()}
+        chosen = [m for m in self.book.machines()
+                  if m.qty and not m.live_orders() and not venue.get(m.symbol) and m.symbol not in working]
+        done = []
+        for m in chosen:
+            qty = m.write_off()
+            self._brackets.pop((m.strategy, m.symbol), None)
+            self._log(at, POSITION_WRITTEN_OFF, {"strategy": m.strategy, "symbol": m.symbol, "qty": qty, "note": note.strip()})
+            log.warning("position %s %s of %d written off by a person: %s", m.strategy, m.symbol, qty, note.strip())
+            done.append((m.strategy, m.symbol, qty))
+        self._log_positions(at)
+        if done:
+            self._save(at)
+        return tuple(done)
 
     @property
     def flattening(self) -> bool:

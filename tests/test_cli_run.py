@@ -18,7 +18,8 @@ from statebot.adapters.ibkr import LIVE_ACKNOWLEDGEMENT
 from statebot.cli import main
 
 FLAGS = ("--adapter", "--mode", "--host", "--port", "--client-id", "--config", "--live", "--strategy", "--symbol",
-         "--bar-size", "--heartbeat", "--state-dir", "--events", "--equity", "--stop-timeout", "--rearm-kill-switch")
+         "--bar-size", "--heartbeat", "--state-dir", "--events", "--equity", "--stop-timeout", "--rearm-kill-switch",
+         "--write-off-positions")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -83,6 +83,9 @@ def register(sub: Any) -> None:
     p.add_argument("--rearm-kill-switch", default=None, metavar="NOTE",
                    help="a tripped kill switch stays tripped across restarts: re-arm it at start, recording NOTE "
                    "(why it is safe to trade again) in the event log")
+    p.add_argument("--write-off-positions", default=None, metavar="NOTE",
+                   help="after a position_mismatch trip, write off at start what the machines hold but the venue "
+                   "reports flat (no order is sent), recording NOTE; before --rearm-kill-switch")
     p.set_defaults(run=run)
 
 
@@ -148,6 +151,9 @@ def run(args: argparse.Namespace) -> int:
             equity = args.equity if args.equity is not None else _account_equity(ib, config.ibkr.account)
             runner = BotRunner.from_config(config, strategy=strategy, adapter=venue, equity=equity, clock=LiveClock(),
                                            state_dir=args.state_dir, event_log=args.events)
+            if args.write_off_positions is not None:
+                for strategy_name, symbol, qty in runner.write_off_positions(args.write_off_positions, LiveClock.wall_time()):
+                    print(f"statebot run: wrote off {qty} {symbol} of {strategy_name} (the venue holds none)", file=sys.stderr)
             if args.rearm_kill_switch is not None:
                 if runner.killswitch_state == "TRIPPED":
                     runner.reset_kill_switch(args.rearm_kill_switch, LiveClock.wall_time())

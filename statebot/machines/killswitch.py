@@ -205,10 +205,12 @@ class KillSwitch(TableMachine):
         Pass what ``statebot.reconcile.reconcile(book.expected_positions(), adapter.positions())``
         returns just before: re-arming while the book and the broker disagree would let a
         strategy's exit open a position nobody asked for (e.g. after the flattener closed the
-        venue with an unowned order the machines never saw). The operator path then: stop the
-        bot, check and flatten at the broker, and restart with a fresh book (at start-up
-        ``adopt_broker_positions`` in OBSERVE mode takes over whatever the broker still holds,
-        explicitly); reconcile shows no mismatch and the reset goes through.
+        venue with an unowned order the machines never saw). The operator path then: check the
+        account at the broker; a position the machines count but the venue does not hold is
+        written off with a note (``BotRunner.write_off_positions``); one the venue still holds
+        is closed by the flattener (or taken over at start-up in OBSERVE mode with
+        ``adopt_broker_positions``, explicitly); reconcile shows no mismatch and the reset goes
+        through.
         """
         require_aware(at, "reset time")
         if not isinstance(note, str) or not note.strip():

@@ -68,6 +68,7 @@ POSITION_SPEC = MachineSpec(
     ),
     invariants=(
         'a broker position the machines do not expect is reported, never adopted',
+        "a machine's position the venue does not hold is written off only by a person, with a note, while tripped",
         'a closing order being cancelled still counts until the venue confirms: closing orders never stack past the position',
         "a closing order's fill that starts from zero or moves away from zero is applied and raised",
         'a duplicate execution report (same exec_id) is applied once',
@@ -148,6 +149,8 @@ POSITION_SPEC = MachineSpec(
                    why="an over-fill or unknown order's fill is applied, then raised as OverFill"),
         Transition(trigger="adopt", source=FLAT, dest=OPEN,
                    why="start-up in OBSERVE mode: the broker's position is adopted explicitly, never silently"),
+        Transition(trigger="write_off", source=(ENTERING, OPEN, EXITING), dest=FLAT,
+                   why="a person accepts, with a note, that the venue holds none of it: written off, no order sent"),
     ),
 )
 
@@ -433,6 +436,22 @@ class PositionMachine(TableMachine):
         self._qty = qty
         self._dest = OPEN
         self.fire("adopt")
+
+    def write_off(self) -> int:
+        """A person's decision after a reconciliation mismatch: the venue holds none of this
+        position, so its quantity is written off (ENTERING / OPEN / EXITING -> FLAT) and no
+        order is sent. Only while no order of this machine is live, and only for a non-zero
+        quantity (``InvalidTransition`` otherwise, nothing changed). Returns the quantity
+        written off. The open trip is dropped: no execution closed it, so no trade is
+        recorded; the venue's own fills say what it cost."""
+        if self._live or self._qty == 0 or self._model.state == FLAT:
+            raise InvalidTransition(self.SPEC.name, self.state, "write_off")
+        qty = self._qty
+        self._qty = 0
+        self._trip = None
+        self._dest = FLAT
+        self.fire("write_off")
+        return qty
 
     # events -------------------------------------------------------------------
 
