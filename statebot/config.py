@@ -269,6 +269,19 @@ class Config:
         return config_hash(self)
 
 
+def check_bar_size(config: Config, bar_size: dt.timedelta) -> None:
+    """Refuse ``bar_size`` bars when only bars move the clock (a simulation, no heartbeat) and
+    they are longer than ``calendar.flatten_lead``: a bar acts at its end, so the flatten could
+    start no earlier than the close and the position would be held overnight. A lead of at
+    least two bars leaves the flatten a retry. Raises ``ConfigError`` naming the key."""
+    lead = config.calendar.flatten_lead
+    if bar_size > lead:
+        raise ConfigError(
+            f"calendar.flatten_lead: {format_duration(lead)} is shorter than the bar size {format_duration(bar_size)}: "
+            "with bars alone the flatten would start at the close; use a lead of at least one bar (two leave a retry)"
+        )
+
+
 # -- loading -----------------------------------------------------------------
 
 

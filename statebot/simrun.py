@@ -36,7 +36,7 @@ import attrs
 from statebot.adapters.sim import FaultPlan, FixedSlippage, SimBroker
 from statebot.calendar import get_calendar
 from statebot.clock import Bar
-from statebot.config import Config, from_data, load_config
+from statebot.config import Config, check_bar_size, from_data, load_config
 from statebot.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.events import (
@@ -239,6 +239,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     """
     out = Path(out_dir)
     config = setup.build_config()
+    if setup.bars_csv is None or setup.bar_size is not None:
+        check_bar_size(config, setup.bar_size or dt.timedelta(minutes=1))
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
     strategy = get_strategy(setup.strategy, **dict(setup.strategy_params))

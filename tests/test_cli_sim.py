@@ -110,3 +110,13 @@ def test_naive_timestamps_with_tz_are_exchange_time(tmp_path: Path, capsys: pyte
     data = json.loads(report.read_text())
     assert data["bars"] == 390
     assert [(s["session"], s["flatten_at"], s["late"]) for s in data["sessions"]] == [("2026-11-23", "15:55", False)]
+
+
+def test_bars_longer_than_the_flatten_lead_are_refused_in_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A simulation has no heartbeat: with 5-minute bars and a 1-minute lead the flatten could only
+    start at the close, and the position would be held overnight."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[calendar]\nflatten_lead = "1m"\n')
+    assert main(["sim", "--bar-size", "5m", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "calendar.flatten_lead: 1m is shorter than the bar size 5m" in err
