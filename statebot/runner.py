@@ -766,7 +766,9 @@ class BotRunner(RunnerPersistence):
             "entry_time": outcome.entry_time, "exit_time": outcome.exit_time, "trade_id": outcome.trade_id,
         })
         self.equity += outcome.net_pnl_usd
-        session = self.session.session
+        # the trade belongs to the session it closed in, not to the one its report arrived in
+        # (a report delayed over a weekend must not count toward Monday's daily loss)
+        session = self.session.schedule.session_at(trade.exit_time) or self.session.session
         day = session.date if session is not None else t.date()
         if trade.strategy:
             try:

@@ -182,3 +182,24 @@ def test_daily_loss_limit_trips_the_kill_switch_and_stops_entries(tmp_path: Path
     (_, d), = drive(runner, sim, [bar_at(t0 + dt.timedelta(minutes=4), 5999.0)])
     assert d.action == SKIP and d.reason == "kill_switch"
     runner.close()
+
+
+def test_a_trade_reported_after_the_close_counts_toward_the_day_it_closed(tmp_path: Path) -> None:
+    """A fill report delayed past the close reaches the runner the next morning: the round trip's
+    P&L belongs to the day it closed (its daily loss), not to the day the report arrived."""
+    from statebot import FaultPlan
+    from tests.runner_helpers import minute_bars
+
+    sim = broker(faults=FaultPlan(delay_p=1.0, delay_bars=20))
+    strat = Scripted()
+    runner = make_runner(tmp_path, strat, sim)
+    strat.plan[et(DAY, "15:20")] = long(stop_ticks=4)
+    strat.plan[et(DAY, "15:42")] = short(stop_ticks=4)  # the long is held by then: this exits it
+    drive(runner, sim, minute_bars(DAY, "15:15", "16:00"))
+    drive(runner, sim, minute_bars("2026-11-25", "09:31", "09:45"))
+    (closed,) = events(tmp_path, "TRADE_CLOSED")
+    assert closed["ts"].startswith("2026-11-25")  # learned the next morning
+    assert closed["payload"]["exit_time"].startswith(DAY)
+    assert runner.killswitch.day == dt.date.fromisoformat(DAY)
+    assert runner.killswitch.day_net_pnl == Decimal(closed["payload"]["net_pnl"])
+    runner.close()
