@@ -265,8 +265,14 @@ class Flattener:
             self._sent[order.client_order_id] = (order.symbol, self._steps)
             self._tried.add(order.symbol)
         if resent or expired:
-            problems = ", ".join(sorted(resent | expired))
-            return self._failed(now, attempt, f"closing orders did not flatten {problems}")
+            problems = []
+            if resent:
+                problems.append(f"{', '.join(sorted(resent))} still held after a closing order ended "
+                                "(rejected, cancelled or partly filled): closing again")
+            if expired:
+                problems.append(f"{', '.join(sorted(expired))}: a closing order did not fill within "
+                                f"{self.resend_after_steps} steps and was cancelled")
+            return self._failed(now, attempt, "; ".join(problems))
         return FlattenStep(at=now, attempted=True, flat=False, attempt=attempt)
 
     def _failed(self, now: dt.datetime, attempt: FlattenAttempt | None, error: str,

@@ -241,3 +241,13 @@ def test_a_closing_order_left_working_after_the_symbol_went_flat_is_cancelled() 
 def test_flatten_with_a_book_needs_the_time() -> None:
     with pytest.raises(ConfigError, match="at="):
         flatten_positions(SimBroker(start=T0), new_id=iter(["f"]).__next__, book=PositionBook())
+
+
+def test_a_rejected_closing_order_is_reported_as_rejected_or_cancelled_not_as_unfilled() -> None:
+    sim, _, ks, venue = setup()
+    sim.reject_next(1)
+    assert not venue.step()  # the closing order goes out, and the venue rejects it
+    venue.bar()
+    result = venue.flattener.step(T0 + dt.timedelta(minutes=venue.i, seconds=1))
+    assert "MES still held after a closing order ended (rejected, cancelled or partly filled)" in result.error
+    assert ks.trips[-1].detail == result.error
