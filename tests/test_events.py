@@ -454,25 +454,15 @@ def test_fsync_on_transitions_only_for_durable_types(tmp_path: Path, monkeypatch
 
 @pytest.mark.invariant("a failed write (disk full) leaves no partial line: the log still verifies and can continue", machine="eventlog")
 def test_a_failed_write_is_cut_back_and_the_chain_continues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import errno
-    import os
+    from tests.disk_faults import fill_disk_mid_write
 
     path = tmp_path / "e.jsonl"
     log = EventLog(path, config_hash=CFG)
     log.append(T0, STATE_SAVED)
-    real_write = os.write
-    state = {"calls": 0}
-
-    def half_then_full_disk(fd: int, data: bytes) -> int:
-        state["calls"] += 1
-        if state["calls"] == 1:
-            return real_write(fd, bytes(data[: len(data) // 2]))
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr("statebot.events.os.write", half_then_full_disk)
+    fill_disk_mid_write(monkeypatch)
     with pytest.raises(OSError, match="No space"):
         log.append(T0, *_session(1))
-    monkeypatch.setattr("statebot.events.os.write", real_write)
+    monkeypatch.undo()
     assert verify(path).events == 1
     assert log.append(T0, STATE_SAVED).seq == 2
     log.close()

@@ -9,10 +9,8 @@ every field (sorted keys, no spaces, UTF-8) and a sha256 of the same without
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +31,7 @@ from statebot.events import (
     read_events,
 )
 from statebot.replay import verify
+from tests.disk_faults import fill_disk_mid_write
 from tests.strategies import aware_datetimes, storable_payloads
 
 CFG = "c" * 64
@@ -216,19 +215,6 @@ def test_the_public_constructor_still_validates() -> None:
 # -- cut-back after a failed write ---------------------------------------------------------
 
 
-def _failing_write(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_write = os.write
-    calls = {"n": 0}
-
-    def half_then_full_disk(fd: int, data: bytes) -> int:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            return real_write(fd, bytes(data[: len(data) // 2]))
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr("statebot.events.os.write", half_then_full_disk)
-
-
 @pytest.mark.invariant("a failed write (disk full) leaves no partial line: the log still verifies and can continue", machine="eventlog")
 def test_a_failed_write_after_a_torn_tail_was_moved_is_cut_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "e.jsonl"
@@ -239,7 +225,7 @@ def test_a_failed_write_after_a_torn_tail_was_moved_is_cut_back(tmp_path: Path, 
         f.write(b'{"config_hash":"' + b"c" * 40)
     log = EventLog(path, config_hash=CFG)
     good = path.read_bytes()
-    _failing_write(monkeypatch)
+    fill_disk_mid_write(monkeypatch)
     with pytest.raises(OSError, match="No space"):
         log.append(T0, STATE_SAVED, {"i": 9})
     assert path.read_bytes() == good
@@ -256,7 +242,7 @@ def test_repeated_failed_writes_each_cut_back_to_the_same_line(tmp_path: Path, m
         log.append(T0, STATE_SAVED, {"i": i})
     good = path.read_bytes()
     for _ in range(3):
-        _failing_write(monkeypatch)
+        fill_disk_mid_write(monkeypatch)
         with pytest.raises(OSError):
             log.append(T0, STATE_SAVED, {"i": "x" * 500})
         monkeypatch.undo()
