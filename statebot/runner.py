@@ -514,7 +514,7 @@ class BotRunner(RunnerPersistence):
         self._process_adapter(t)
         if self._reconcile_due:
             self._reconcile(t)
-        if self._watch_learning and (self._learning_poll or (self._learning_wake is not None and t >= self._learning_wake)):
+        if self._watch_learning and self._learning_due(t):
             self._learning_time(t)
         if self._flattening:
             acted = self._step_flatten(t) or acted
@@ -554,7 +554,7 @@ class BotRunner(RunnerPersistence):
         self._process_adapter(now)
         if self._reconcile_due:
             self._reconcile(now)
-        if self._watch_learning and (self._learning_poll or (self._learning_wake is not None and now >= self._learning_wake)):
+        if self._watch_learning and self._learning_due(now):
             self._learning_time(now)
         if self._flattening:
             acted = self._step_flatten(now) or acted
@@ -818,6 +818,10 @@ class BotRunner(RunnerPersistence):
         self._drain_persistence(t)
         self._sync_killswitch(t)
         self._update_learning_watch()
+
+    def _learning_due(self, t: dt.datetime) -> bool:
+        """While watching: ask the loop now (a poll is pending) or from a timed cooldown's release on."""
+        return self._learning_poll or (self._learning_wake is not None and t >= self._learning_wake)
 
     def _update_learning_watch(self) -> None:
         """A bar needs the learning loop's clock only while a cooldown can end (the strategy
