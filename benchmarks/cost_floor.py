@@ -38,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.baselines import backtrader_run, bare_loop, flatten_windows
 from benchmarks.sim_throughput import run_statebot
 from statebot import KillSwitch, SessionSchedule
-from statebot.events import EventLog
+from statebot.journal.log import EventLog
 from statebot.feeds import SyntheticBars
-from statebot.machines._table import TableMachine
-from statebot.persistence import atomic_write
+from statebot.core.fsm.table import TableMachine
+from statebot.store.persistence import atomic_write
 
 T = dt.datetime(2025, 6, 2, 15, 0, tzinfo=dt.UTC)
 
@@ -59,8 +59,8 @@ def per_call(fn: Callable[[], object], n: int, repeats: int = 5) -> float:
 
 def count_work(bars: list, start: dt.date, end: dt.date) -> dict[str, int]:  # type: ignore[type-arg]
     """Run the year once with counters on the state changes and the state-file replaces."""
-    import statebot.persistence as persistence
-    import statebot.runner_state as runner_state
+    import statebot.store.persistence as persistence
+    import statebot.app.runner_state as runner_state
 
     counts = {"fires": 0, "saves": 0}
     fire, write = TableMachine.fire, persistence.atomic_write

@@ -38,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import statebot.events as current  # noqa: E402
+import statebot.journal.log as current  # noqa: E402
 
 CFG = "c" * 64
 START = dt.datetime(2025, 1, 2, 15, 0, tzinfo=dt.timezone.utc)

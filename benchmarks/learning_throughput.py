@@ -38,8 +38,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from statebot import DurableLearningLoop, LearningLoop, ThrottleRules, TradeOutcome
-from statebot.learning import RECENT_TRADE_IDS
-from statebot.persistence import fsync_dir
+from statebot.core.learning.loop import RECENT_TRADE_IDS
+from statebot.store.persistence import fsync_dir
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

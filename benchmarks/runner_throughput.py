@@ -11,7 +11,7 @@ timing; the calendar is loaded before timing too):
 * ``runner, sma-cross``: the demo strategy trading (orders, fills, events).
 
 Both runner timings use the simulation settings of ``statebot sim``
-(``statebot.simrun.SIM_DEFAULTS``): event log fsync every 1000 events, the
+(``statebot.app.simrun.SIM_DEFAULTS``): event log fsync every 1000 events, the
 runner snapshot saved per session, the learning state every 1000 trades
 (throttle changes are still saved at once, before they take effect) and state
 files replaced atomically without fsync. Live settings fsync on every change
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.baselines import bare_loop, flatten_windows
 from statebot import BotRunner, SessionSchedule, SimBroker, SmaCross
 from statebot.feeds import SyntheticBars
-from statebot.simrun import SimSetup
+from statebot.app.simrun import SimSetup
 
 
 class Quiet:

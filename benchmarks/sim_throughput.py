@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.baselines import backtrader_run, bare_loop, flatten_windows
 from statebot import BotRunner, SessionSchedule, SimBroker, SmaCross
 from statebot.feeds import SyntheticBars
-from statebot.simrun import SimSetup
+from statebot.app.simrun import SimSetup
 
 
 def run_statebot(bars, start: dt.date, end: dt.date) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]

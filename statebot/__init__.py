@@ -5,62 +5,62 @@ One import line gives a bot everything it needs::
     from statebot import BarClock, Bar, SessionMachine, ExchangeCalendar
 """
 
-from statebot.calendar import ExchangeCalendar, FixedHoursCalendar, Session, TradingCalendar, get_calendar
-from statebot.clock import Bar, BarClock, LiveClock
-from statebot.durations import parse_duration
+from statebot.core.time.calendar import ExchangeCalendar, FixedHoursCalendar, Session, TradingCalendar, get_calendar
+from statebot.core.time.clock import Bar, BarClock, LiveClock
+from statebot.core.time.durations import parse_duration
 from statebot.errors import BarRejected, CalendarError, ConfigError, InvalidTransition, StateCorrupt, StatebotError
-from statebot.machines import SESSION_SPEC, MachineSpec, SessionMachine, SessionTransition, Transition
-from statebot.schedule import CLOSED, FLATTENING, PRE_OPEN, TRADING, SessionSchedule, SessionTimes
+from statebot.core.fsm import SESSION_SPEC, MachineSpec, SessionMachine, SessionTransition, Transition
+from statebot.core.time.schedule import CLOSED, FLATTENING, PRE_OPEN, TRADING, SessionSchedule, SessionTimes
 
 # -- config, event log, replay, sizing, gates, strategies --
-from statebot.config import Config, config_hash, default_toml, load_config, parse_config
+from statebot.config.model import Config, config_hash, default_toml, load_config, parse_config
 from statebot.errors import ChainBroken, EventLogError, InvalidEvent, SignalError, SizingError, TornTail
-from statebot.events import EVENT_TYPES, GENESIS_HASH, Event, EventLog, read_events
-from statebot.gates import GateResult, check_gate, check_quality
-from statebot.replay import ReplayResult, VerifyResult, replay, verify
-from statebot.sizing import SizingResult, compute_position_size
-from statebot.strategies import OpeningRangeBreakout, SmaCross
-from statebot.strategy import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
+from statebot.journal.log import EVENT_TYPES, GENESIS_HASH, Event, EventLog, read_events
+from statebot.core.risk.gates import GateResult, check_gate, check_quality
+from statebot.journal.replay import ReplayResult, VerifyResult, replay, verify
+from statebot.core.risk.sizing import SizingResult, compute_position_size
+from statebot.core.strategy.builtin import OpeningRangeBreakout, SmaCross
+from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
 
 # positions, orders, broker edge, kill switch
-from statebot.adapters.base import BrokerAdapter
-from statebot.adapters.sim import FaultPlan, FixedSlippage, RangeSlippage, SimBroker
-from statebot.book import Applied, PositionBook, send_entry, send_exit
+from statebot.core.ports import BrokerAdapter
+from statebot.venues.sim import FaultPlan, FixedSlippage, RangeSlippage, SimBroker
+from statebot.core.positions.book import Applied, PositionBook, send_entry, send_exit
 from statebot.errors import AdapterUnavailable, EntryRefused, OffTickPrice, OverFill, PositionMismatch, UnknownInstrument
-from statebot.flatten import FlattenAttempt, Flattener, FlattenStep, flatten_positions
-from statebot.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, instrument
-from statebot.machines.killswitch import ARMED, KILLSWITCH_SPEC, TRIP_REASONS, TRIPPED, Backoff, KillSwitch, Trip
-from statebot.machines.position import ENTERING, EXITING, FLAT, OPEN, POSITION_SPEC, ClosedTrade, PositionMachine
-from statebot.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
-from statebot.reconcile import Adopted, Mismatch, adopt_broker_positions, check_positions, reconcile
+from statebot.core.positions.flatten import FlattenAttempt, Flattener, FlattenStep, flatten_positions
+from statebot.core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, instrument
+from statebot.core.fsm.killswitch import ARMED, KILLSWITCH_SPEC, TRIP_REASONS, TRIPPED, Backoff, KillSwitch, Trip
+from statebot.core.fsm.position import ENTERING, EXITING, FLAT, OPEN, POSITION_SPEC, ClosedTrade, PositionMachine
+from statebot.core.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
+from statebot.core.positions.reconcile import Adopted, Mismatch, adopt_broker_positions, check_positions, reconcile
 
 # learning: trade outcomes, reliability metrics, strategy throttle, crash-safe state
 from statebot.errors import InvalidOutcome, StateInUse, StateSaveFailed
-from statebot.learning import LearningLoop, LearningUpdate
-from statebot.machines.throttle import (
+from statebot.core.learning.loop import LearningLoop, LearningUpdate
+from statebot.core.fsm.throttle import (
     NEXT_SESSION,
     THROTTLE_SPEC,
     ThrottleMachine,
     ThrottleRules,
     ThrottleTransition,
 )
-from statebot.metrics import ReliabilityMetrics
-from statebot.outcomes import TradeOutcome
-from statebot.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
-from statebot.throttle_config import ThrottleConfig
+from statebot.core.learning.metrics import ReliabilityMetrics
+from statebot.core.learning.outcomes import TradeOutcome
+from statebot.store.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir
+from statebot.config.throttle import ThrottleConfig
 
 # commission models, bar feeds
-from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
-from statebot.events import iter_events
+from statebot.core.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
+from statebot.journal.log import iter_events
 from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
 
 # risk-review docs
 from statebot.errors import DocsError
 
 # the runner: everything composed, and the small simulation loop
-from statebot.runner import ACTIONS, ENTER, FLATTEN, HOLD, SKIP, BotRunner, Decision
-from statebot.runner import EXIT_ACTION as EXIT
-from statebot.simulation import SessionFlatten, SimulationResult, simulate
+from statebot.app.runner import ACTIONS, ENTER, FLATTEN, HOLD, SKIP, BotRunner, Decision
+from statebot.app.runner import EXIT_ACTION as EXIT
+from statebot.app.simulation import SessionFlatten, SimulationResult, simulate
 
 __version__ = "0.1.0"
 
@@ -218,14 +218,14 @@ __all__ += [
 ]
 
 # live trading on Interactive Brokers (importing it never imports a client library)
-from statebot.config import IBKRConfig  # noqa: E402
-from statebot.events import VENUE_CONNECTION  # noqa: E402
-from statebot.live import LiveSession  # noqa: E402
+from statebot.config.model import IBKRConfig  # noqa: E402
+from statebot.journal.log import VENUE_CONNECTION  # noqa: E402
+from statebot.app.live import LiveSession  # noqa: E402
 
 __all__ += ["IBKRConfig", "LiveSession", "VENUE_CONNECTION"]
 
 # simulations from sims/: setups, scenarios with expectations, reports
-from statebot.simrun import (  # noqa: E402
+from statebot.app.simrun import (  # noqa: E402
     Scenario,
     SessionRow,
     SimReport,

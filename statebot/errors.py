@@ -148,7 +148,7 @@ class PositionMismatch(StatebotError):
     """The positions statebot expects differ from the broker's; nothing adopted (a kill switch
     reset given mismatches raises it too, and stays TRIPPED).
 
-    ``mismatches`` holds one ``statebot.reconcile.Mismatch`` per symbol.
+    ``mismatches`` holds one ``statebot.core.positions.reconcile.Mismatch`` per symbol.
     """
 
     def __init__(self, mismatches: tuple[object, ...]) -> None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from statebot import DurableLearningLoop, LearningLoop, ThrottleRules, TradeOutcome
-from statebot.costs import FixedCommission
+from statebot.core.costs import FixedCommission
 
 RULES = ThrottleRules(
     max_consecutive_losses=2, min_win_rate=Decimal("0.4"), win_rate_min_trades=5, max_drawdown_usd=Decimal("60"),

@@ -19,4 +19,4 @@ def fill_disk_mid_write(monkeypatch: pytest.MonkeyPatch) -> None:
             return real_write(fd, bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("statebot.events.os.write", half_then_full_disk)
+    monkeypatch.setattr("statebot.journal.log.os.write", half_then_full_disk)

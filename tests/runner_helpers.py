@@ -11,8 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from statebot import Bar, BotRunner, Signal, SimBroker, StrategyContext
-from statebot.config import Config, parse_config
-from statebot.costs import FixedCommission
+from statebot.config.model import Config, parse_config
+from statebot.core.costs import FixedCommission
 
 NY = ZoneInfo("America/New_York")
 

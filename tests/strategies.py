@@ -71,8 +71,8 @@ payloads = st.dictionaries(
 
 from decimal import Decimal  # noqa: E402,F811
 
-from statebot.costs import FixedCommission, IBKRFuturesCommission  # noqa: E402
-from statebot.outcomes import TradeOutcome  # noqa: E402
+from statebot.core.costs import FixedCommission, IBKRFuturesCommission  # noqa: E402
+from statebot.core.learning.outcomes import TradeOutcome  # noqa: E402
 
 TRADE_T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -101,7 +101,7 @@ def trade_outcomes(draw, strategy: st.SearchStrategy[str] = st.sampled_from(["or
     )
 
 
-# --- IB real-time bars (statebot.adapters.ibkr.bars) -------------------------------------------
+# --- IB real-time bars (statebot.venues.ibkr.bars) -------------------------------------------
 bar_minutes = st.sampled_from([1, 2, 3, 5, 15, 30, 60])
 
 
@@ -111,7 +111,7 @@ def realtime_bar_streams(draw: st.DrawFn, max_bars: int = 300) -> list:  # type:
 
     Prices are multiples of a 0.25 tick, so sums and extremes are exact.
     """
-    from statebot.adapters.ibkr.bars import RealTimeBar
+    from statebot.venues.ibkr.bars import RealTimeBar
 
     start = draw(st.integers(min_value=int(YEAR_START.timestamp()) // 5, max_value=int(YEAR_END.timestamp()) // 5)) * 5
     gaps = draw(st.lists(st.one_of(st.just(1), st.just(1), st.just(1), st.integers(min_value=2, max_value=800)), max_size=max_bars))

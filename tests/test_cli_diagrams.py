@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from statebot.cli import main
-from statebot.events import EventLog
+from statebot.journal.log import EventLog
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,9 +63,9 @@ def test_svg_without_graphviz_is_a_clear_error_or_writes_svgs(tmp_path: Path, ca
 def test_marked_but_undeclared_invariants_are_written_and_pointed_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from statebot import invariants
+    from statebot.review import invariants
     from statebot.cli import diagrams as cli
-    from statebot.machines._table import MachineSpec, Transition
+    from statebot.core.fsm.table import MachineSpec, Transition
 
     toy = MachineSpec(name="toy", states=("A", "B"), initial="A", transitions=(Transition(trigger="go", source="A", dest="B", why="w"),))
     monkeypatch.setattr(cli, "all_specs", lambda: (toy,))

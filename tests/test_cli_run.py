@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from statebot import verify
-from statebot.adapters.ibkr import LIVE_ACKNOWLEDGEMENT
+from statebot.venues.ibkr import LIVE_ACKNOWLEDGEMENT
 from statebot.cli import main
 
 FLAGS = ("--adapter", "--mode", "--host", "--port", "--client-id", "--config", "--live", "--strategy", "--symbol",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from statebot.cli import main
-from statebot.config import Config, config_hash, default_toml, load_config, parse_config
-from statebot.costs import FixedCommission, IBKRFuturesCommission
+from statebot.config.model import Config, config_hash, default_toml, load_config, parse_config
+from statebot.core.costs import FixedCommission, IBKRFuturesCommission
 from statebot.errors import ConfigError
 
 
@@ -181,7 +181,7 @@ def test_a_new_section_needs_only_its_attrs_class() -> None:
     """Throttle rules and kill-switch limits will be added this way."""
     import attrs
 
-    from statebot.config import at_least, from_data, setting
+    from statebot.config.model import at_least, from_data, setting
 
     @attrs.frozen(kw_only=True)
     class ThrottleRules:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from statebot.config import Config, config_hash, default_toml, parse_config
+from statebot.config.model import Config, config_hash, default_toml, parse_config
 from statebot.errors import ConfigError
-from statebot.machines.throttle import NEXT_SESSION
+from statebot.core.fsm.throttle import NEXT_SESSION
 
 
 def test_defaults_build_the_library_defaults() -> None:

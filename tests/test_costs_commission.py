@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statebot.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
+from statebot.core.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
 from statebot.errors import ConfigError
 
 

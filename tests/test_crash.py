@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from statebot import DurableLearningLoop
-from statebot.persistence import read_state_file
+from statebot.store.persistence import read_state_file
 from tests import crash_driver
 
 ROOT = Path(__file__).resolve().parent.parent

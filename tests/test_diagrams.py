@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from statebot.diagrams import fix_mermaid, machine_section, raw_mermaid, state_diagram, state_machines_markdown, transition_table
+from statebot.review.diagrams import fix_mermaid, machine_section, raw_mermaid, state_diagram, state_machines_markdown, transition_table
 from statebot.errors import ConfigError
-from statebot.machines import all_specs
-from statebot.machines._table import MachineSpec, Transition
+from statebot.core.fsm import all_specs
+from statebot.core.fsm.table import MachineSpec, Transition
 
 TOY = MachineSpec(
     name="toy",

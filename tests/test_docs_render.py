@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from statebot.diagrams import raw_mermaid, state_diagram, state_machines_markdown
-from statebot.machines import all_specs
-from statebot.machines._table import MachineSpec, Transition
+from statebot.review.diagrams import raw_mermaid, state_diagram, state_machines_markdown
+from statebot.core.fsm import all_specs
+from statebot.core.fsm.table import MachineSpec, Transition
 
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_JS = ROOT / "tests" / "browser" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"

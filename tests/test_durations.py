@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statebot import ConfigError, parse_duration
-from statebot.durations import format_duration
+from statebot.core.time.durations import format_duration
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statebot.errors import ChainBroken, EventLogError, InvalidEvent, TornTail
-from statebot.events import (
+from statebot.journal.log import (
     EVENT_LOG_TAIL_MOVED,
     EVENT_TYPES,
     FILL,
@@ -28,7 +28,7 @@ from statebot.events import (
     canonical_json,
     read_events,
 )
-from statebot.replay import verify
+from statebot.journal.replay import verify
 from tests.strategies import payloads, zones
 
 NY = ZoneInfo("America/New_York")
@@ -68,7 +68,7 @@ def test_hash_is_a_fixed_value_across_runs() -> None:
     assert e.hash == "4b7ceda5da2a9c8b655fa463f5ff1f6585e97d548108b696ae7c256c4ac245f3"
     again = subprocess.run(
         [sys.executable, "-c",
-         "import datetime as dt; from decimal import Decimal; from zoneinfo import ZoneInfo; from statebot.events import Event, FILL;"
+         "import datetime as dt; from decimal import Decimal; from zoneinfo import ZoneInfo; from statebot.journal.log import Event, FILL;"
          "e=Event.make(seq=7, ts=dt.datetime(2026,11,24,9,30,tzinfo=ZoneInfo('America/New_York')), type=FILL, config_hash='c'*64,"
          "prev_hash='a'*64, payload={'commission': Decimal('1.14'), 'price': Decimal('6000.25'), 'qty': 2, 'side': 'BUY',"
          "'symbol': 'MES', 'strategy': 'orb', 'exec_id': 'e1', 'order_id': 'o1'}); print(e.hash)"],
@@ -418,7 +418,7 @@ def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(fd)
         real(fd)
 
-    monkeypatch.setattr("statebot.events.os.fsync", counting)
+    monkeypatch.setattr("statebot.journal.log.os.fsync", counting)
     return calls
 
 
@@ -476,7 +476,7 @@ def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
 
 
 def test_minutes_gives_a_storable_decimal() -> None:
-    from statebot.events import minutes
+    from statebot.journal.log import minutes
 
     assert minutes(dt.timedelta(minutes=4, seconds=30)) == Decimal("4.50")
     assert minutes(dt.timedelta(seconds=-20)) == Decimal("-0.33")

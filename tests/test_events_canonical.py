@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statebot.errors import InvalidEvent
-from statebot.events import (
+from statebot.journal.log import (
     EVENT_LOG_TAIL_MOVED,
     GENESIS_HASH,
     STATE_SAVED,
@@ -30,7 +30,7 @@ from statebot.events import (
     EventLog,
     read_events,
 )
-from statebot.replay import verify
+from statebot.journal.replay import verify
 from tests.disk_faults import fill_disk_mid_write
 from tests.strategies import aware_datetimes, storable_payloads
 

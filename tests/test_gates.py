@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statebot.errors import ConfigError
-from statebot.gates import (
+from statebot.core.risk.gates import (
     BELOW_THRESHOLD,
     DVS,
     EQS,

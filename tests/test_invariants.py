@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from statebot.errors import DocsError
-from statebot.invariants import (
+from statebot.review.invariants import (
     SUBJECTS,
     Marker,
     SourceMarker,
@@ -19,8 +19,8 @@ from statebot.invariants import (
     prove,
     scan_source_markers,
 )
-from statebot.machines import SESSION_SPEC, all_specs
-from statebot.machines._table import MachineSpec, Transition
+from statebot.core.fsm import SESSION_SPEC, all_specs
+from statebot.core.fsm.table import MachineSpec, Transition
 
 TOY = MachineSpec(
     name="toy",

@@ -21,7 +21,7 @@ from statebot import (
     Mismatch,
     PositionMismatch,
 )
-from statebot.machines import all_specs
+from statebot.core.fsm import all_specs
 from tests.positions_helpers import at
 
 DAY = dt.date(2026, 11, 24)

@@ -8,8 +8,8 @@ import attrs
 import pytest
 
 from statebot import ConfigError, LearningLoop, StateCorrupt, ThrottleRules
-from statebot.events import Event
-from statebot.learning import RECENT_TRADE_IDS, SCHEMA_VERSION, trade_digest
+from statebot.journal.log import Event
+from statebot.core.learning.loop import RECENT_TRADE_IDS, SCHEMA_VERSION, trade_digest
 from tests.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)

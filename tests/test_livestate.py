@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from statebot.errors import DocsError
-from statebot.events import EventLog
-from statebot.livestate import states_from_events, states_from_learning_state, states_from_state_dir
-from statebot.machines import all_specs
-from statebot.persistence import encode_state
+from statebot.journal.log import EventLog
+from statebot.store.livestate import states_from_events, states_from_learning_state, states_from_state_dir
+from statebot.core.fsm import all_specs
+from statebot.store.persistence import encode_state
 
 SPECS = all_specs()  # the real machines: event types must map onto their names and states
 
@@ -85,7 +85,7 @@ def test_a_missing_event_log_is_an_error(tmp_path: Path) -> None:
 
 
 def learning_state(folder: Path, throttles: dict[str, str]) -> Path:
-    """A learning state file as statebot.persistence writes it (envelope, checksum)."""
+    """A learning state file as statebot.store.persistence writes it (envelope, checksum)."""
     state = {"schema_version": 1, "fail_closed_reason": None, "fail_closed_at": None, "strategies": {
         name: {"metrics": {}, "judged": {}, "throttle": {"state": value, "reason": None}, "trade_ids": []}
         for name, value in throttles.items()

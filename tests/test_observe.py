@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from statebot.adapters import BrokerAdapter, Intent, ObserveOnly, SimBroker
-from statebot.adapters.observe import OBSERVED_REASON
-from statebot.orders import REJECTED, OrderRequest, OrderStatus
+from statebot.venues import BrokerAdapter, Intent, ObserveOnly, SimBroker
+from statebot.venues.observe import OBSERVED_REASON
+from statebot.core.orders import REJECTED, OrderRequest, OrderStatus
 
 T = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)
 

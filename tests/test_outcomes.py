@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statebot import InvalidOutcome, TradeOutcome
-from statebot.costs import FixedCommission, IBKRFuturesCommission
-from statebot.instruments import instrument
-from statebot.machines.position import ClosedTrade
+from statebot.core.costs import FixedCommission, IBKRFuturesCommission
+from statebot.core.instruments import instrument
+from statebot.core.fsm.position import ClosedTrade
 from tests.strategies import TRADE_T0, commission_models, quantities, trade_outcomes
 
 T0 = TRADE_T0

@@ -25,11 +25,11 @@ from statebot import (
     StateInUse,
     StateSaveFailed,
     ThrottleRules,
-    persistence,
 )
-from statebot.events import Event
-from statebot.learning import SCHEMA_VERSION
-from statebot.persistence import (
+from statebot.store import persistence
+from statebot.journal.log import Event
+from statebot.core.learning.loop import SCHEMA_VERSION
+from statebot.store.persistence import (
     canonical_json,
     decode_state,
     default_state_dir,

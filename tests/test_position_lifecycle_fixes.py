@@ -17,7 +17,7 @@ from statebot import (
     OverFill,
     PositionBook,
 )
-from statebot.machines.position import (
+from statebot.core.fsm.position import (
     ENDED_ORDER_MEMORY,
     EXEC_ID_MEMORY,
     UNREACHABLE_OUTCOMES,
@@ -307,7 +307,7 @@ def test_a_book_returns_reports_of_a_forgotten_order_unrouted_and_applies_none()
 
 
 def test_a_books_owner_lookup_stays_bounded_over_many_orders() -> None:
-    from statebot.book import OWNER_CACHE_SIZE
+    from statebot.core.positions.book import OWNER_CACHE_SIZE
 
     book = PositionBook()
     machines = [book.machine(f"s{i}", "MES") for i in range(3)]

@@ -15,7 +15,7 @@ from statebot import (
     InvalidTransition,
     OverFill,
 )
-from statebot.machines import all_specs
+from statebot.core.fsm import all_specs
 from tests.positions_helpers import fill, machine, order, status
 
 

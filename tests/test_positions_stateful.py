@@ -51,7 +51,7 @@ from statebot import (
     send_entry,
     send_exit,
 )
-from statebot.book import Applied
+from statebot.core.positions.book import Applied
 from tests.positions_helpers import T0
 
 STRATEGIES = ("a", "b")

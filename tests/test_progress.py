@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from statebot.progress import Progress
+from statebot.app.progress import Progress
 
 
 class FakeTTY(io.StringIO):

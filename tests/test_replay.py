@@ -14,8 +14,8 @@ import pytest
 
 from statebot.cli import main
 from statebot.errors import EventLogError
-from statebot.events import EventLog
-from statebot.replay import replay, verify
+from statebot.journal.log import EventLog
+from statebot.journal.replay import replay, verify
 
 NY = ZoneInfo("America/New_York")
 T0 = dt.datetime(2026, 11, 24, 9, 30, tzinfo=NY)

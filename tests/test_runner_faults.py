@@ -124,7 +124,7 @@ def test_an_over_fill_of_our_entry_trips_the_kill_switch(tmp_path: Path) -> None
 
 
 def test_observe_mode_refusals_are_logged_but_never_trip_the_reject_limit(tmp_path: Path) -> None:
-    from statebot.adapters.observe import ObserveOnly
+    from statebot.venues.observe import ObserveOnly
 
     sim = broker()
     observed = ObserveOnly(sim, clock=lambda: et("2026-11-24", "10:00"))

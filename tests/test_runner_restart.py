@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from statebot import SKIP, BotRunner, replay, verify
-from statebot.config import parse_config
+from statebot.config.model import parse_config
 from tests.runner_helpers import (
     Scripted,
     bar_at,
@@ -143,7 +143,7 @@ def test_a_corrupt_snapshot_is_moved_aside_and_the_runner_starts_tripped(tmp_pat
 
 
 def test_failed_snapshot_saves_are_logged_retried_and_trip_after_k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from statebot import runner_state
+    from statebot.app import runner_state
 
     def broken(path, data, **options):  # type: ignore[no-untyped-def]
         raise OSError(28, "No space left on device")
@@ -167,7 +167,7 @@ def test_failed_snapshot_saves_are_logged_retried_and_trip_after_k(tmp_path: Pat
 def test_from_config_takes_paths_and_limits_from_the_file(tmp_path: Path) -> None:
     f = tmp_path / "bot.toml"
     f.write_text('[persistence]\nstate_dir = "st"\n[event_log]\npath = "logs/ev.jsonl"\n[kill_switch]\nmax_consecutive_rejects = 5\n')
-    from statebot.config import load_config
+    from statebot.config.model import load_config
 
     cfg = load_config(f)
     with BotRunner.from_config(cfg, strategy=Scripted(), adapter=broker(), equity="5000") as runner:

@@ -9,7 +9,7 @@ import pytest
 
 from statebot import ENTER, FLATTEN, SKIP, SmaCross, replay, verify
 from statebot.feeds import SyntheticBars
-from statebot.schedule import TRADING
+from statebot.core.time.schedule import TRADING
 from tests.runner_helpers import (
     Scripted,
     bar_at,

@@ -34,10 +34,10 @@ from hypothesis.stateful import (
 )
 
 from statebot import ENTER, Bar, FaultPlan, Signal, SimBroker, replay
-from statebot.costs import FixedCommission
-from statebot.events import iter_events
-from statebot.machines.position import ENTERING, EXITING, FLAT, OPEN
-from statebot.schedule import TRADING
+from statebot.core.costs import FixedCommission
+from statebot.journal.log import iter_events
+from statebot.core.fsm.position import ENTERING, EXITING, FLAT, OPEN
+from statebot.core.time.schedule import TRADING
 from tests.runner_helpers import Scripted, config, make_runner
 
 UTC = dt.UTC

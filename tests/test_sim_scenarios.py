@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from statebot.cli import main
-from statebot.simrun import (
+from statebot.app.simrun import (
     SimReport,
     check_expectations,
     load_scenario,

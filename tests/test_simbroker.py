@@ -18,7 +18,7 @@ from statebot import (
     RangeSlippage,
     SimBroker,
 )
-from statebot.costs import FixedCommission, IBKRFuturesCommission
+from statebot.core.costs import FixedCommission, IBKRFuturesCommission
 from tests.positions_helpers import T0, bar, order
 
 MINUTE = dt.timedelta(minutes=1)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statebot.errors import SizingError
-from statebot.sizing import (
+from statebot.core.risk.sizing import (
     BY_BUDGET,
     BY_CAP,
     BY_MAX_CONTRACTS,

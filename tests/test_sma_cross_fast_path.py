@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statebot import Bar, StrategyContext
-from statebot.strategies.sma_cross import SmaCross
-from statebot.strategy import price_ticks
+from statebot.core.strategy.builtin.sma_cross import SmaCross
+from statebot.core.strategy.protocol import price_ticks
 
 
 @given(price=st.floats(min_value=0.01, max_value=1e6, allow_nan=False, allow_infinity=False),
@@ -40,7 +40,7 @@ def test_running_sums_equal_the_window_sums(closes: list[int]) -> None:
 def test_a_price_halfway_between_ticks_rounds_as_the_instrument_does(ticks: int, tick: Decimal) -> None:
     """Invariant: a price exactly half a tick off the grid becomes the same tick count in the strategy,
     in ``price_ticks`` and in ``InstrumentSpec.to_ticks`` (halves away from zero)."""
-    from statebot.instruments import InstrumentSpec
+    from statebot.core.instruments import InstrumentSpec
 
     spec = InstrumentSpec(symbol="X", tick_size=tick, tick_value=Decimal("1.25"), multiplier=Decimal("1.25") / tick)
     price = float((ticks + Decimal("0.5")) * tick)

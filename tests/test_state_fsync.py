@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from statebot import persistence, runner_state
-from statebot.persistence import read_state_file
-from statebot.runner_state import read_runner_state
-from statebot.simrun import SimSetup
+from statebot.store import persistence
+from statebot.app import runner_state
+from statebot.store.persistence import read_state_file
+from statebot.app.runner_state import read_runner_state
+from statebot.app.simrun import SimSetup
 from tests.runner_helpers import (
     Scripted,
     bar_at,

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statebot.clock import Bar
+from statebot.core.time.clock import Bar
 from statebot.errors import ConfigError, SignalError
-from statebot.schedule import SessionTimes
-from statebot.strategies import OpeningRangeBreakout, SmaCross
-from statebot.strategy import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
+from statebot.core.time.schedule import SessionTimes
+from statebot.core.strategy.builtin import OpeningRangeBreakout, SmaCross
+from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
 
 NY = ZoneInfo("America/New_York")
 TICK = Decimal("0.25")
@@ -75,7 +75,7 @@ def test_registry_builds_the_demos_with_parameters() -> None:
 
 
 def test_registry_imports_module_colon_class() -> None:
-    assert isinstance(get_strategy("statebot.strategies.orb:OpeningRangeBreakout", range_minutes=5), OpeningRangeBreakout)
+    assert isinstance(get_strategy("statebot.core.strategy.builtin.orb:OpeningRangeBreakout", range_minutes=5), OpeningRangeBreakout)
 
 
 @pytest.mark.parametrize(
@@ -83,8 +83,8 @@ def test_registry_imports_module_colon_class() -> None:
     [
         ("smacross", {}, "unknown strategy 'smacross'; built in: orb, sma-cross"),
         ("no_such_mod:X", {}, "cannot import module 'no_such_mod'"),
-        ("statebot.strategies:Nope", {}, "has no 'Nope'"),
-        ("statebot.clock:Bar", {}, "bad parameters"),
+        ("statebot.core.strategy.builtin:Nope", {}, "has no 'Nope'"),
+        ("statebot.core.time.clock:Bar", {}, "bad parameters"),
         ("datetime:timedelta", {}, "no 'name' attribute and 'on_bar"),
         ("sma-cross", {"speed": 3}, "bad parameters"),
         ("sma-cross", {"fast": 5, "slow": 5}, "fast 5 must be less than slow 5"),

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from statebot import NEXT_SESSION, ConfigError, ThrottleRules
-from statebot.config import from_data
-from statebot.throttle_config import ThrottleConfig
+from statebot.config.model import from_data
+from statebot.config.throttle import ThrottleConfig
 
 
 def test_defaults_are_the_rules_defaults() -> None:

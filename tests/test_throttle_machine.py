@@ -14,8 +14,8 @@ from statebot import (
     LearningLoop,
     ThrottleRules,
 )
-from statebot.machines import all_specs
-from statebot.machines.throttle import ACTIVE, PROBATION, THROTTLED, ThrottleMachine
+from statebot.core.fsm import all_specs
+from statebot.core.fsm.throttle import ACTIVE, PROBATION, THROTTLED, ThrottleMachine
 from tests.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)

@@ -16,8 +16,8 @@ from statebot import (
     send_entry,
     send_exit,
 )
-from statebot.book import OWNER_CACHE_SIZE
-from statebot.machines.position import ENDED_ORDER_MEMORY, EXEC_ID_MEMORY
+from statebot.core.positions.book import OWNER_CACHE_SIZE
+from statebot.core.fsm.position import ENDED_ORDER_MEMORY, EXEC_ID_MEMORY
 from tests.positions_helpers import T0, bar
 
 BARS = 20_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from statebot.durations import parse_duration
+from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError
 
 

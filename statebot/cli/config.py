@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from statebot.config import default_toml, load_config
+from statebot.config.model import default_toml, load_config
 from statebot.errors import ConfigError, UnknownInstrument
-from statebot.instruments import instrument
+from statebot.core.instruments import instrument
 
 
 def register(sub: Any) -> None:

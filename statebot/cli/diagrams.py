@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from statebot import diagrams, invariants, livestate
-from statebot.machines import all_specs
+from statebot.review import diagrams, invariants
+from statebot.store import livestate
+from statebot.core.fsm import all_specs
 
 STATE_MACHINES = "state-machines.md"
 INVARIANTS = "invariants.md"
@@ -54,7 +55,7 @@ def _note_undeclared(proven: tuple[invariants.Invariant, ...]) -> None:
     print(f"note: {len(undeclared)} invariant(s) are marked in tests but not declared; declaring them makes "
           "a lost test fail the generation:", file=sys.stderr)
     for name in dict.fromkeys(i.machine for i in undeclared):
-        print(f"  {name} (its MachineSpec invariants=, or statebot.invariants.SUBJECTS):", file=sys.stderr)
+        print(f"  {name} (its MachineSpec invariants=, or statebot.review.invariants.SUBJECTS):", file=sys.stderr)
         for inv in undeclared:
             if inv.machine == name:
                 print(f"    {inv.text!r},", file=sys.stderr)

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from statebot.errors import ChainBroken, ConfigError, EventLogError
-from statebot.replay import ReplayResult, replay
+from statebot.journal.replay import ReplayResult, replay
 
 EXIT_BROKEN = 1
 

@@ -1,6 +1,6 @@
 """``statebot run --adapter ibkr --mode OBSERVE|PAPER|LIVE ...``: the BotRunner live on TWS / IB Gateway.
 
-Builds the runner from the config file, connects (``statebot.live.LiveSession``),
+Builds the runner from the config file, connects (``statebot.app.live.LiveSession``),
 and runs until Ctrl-C or SIGTERM; then flattens (unless OBSERVE), closes the
 event log and the state, and exits 0 when it stopped flat, 1 when a flatten
 was still under way at the stop timeout. Bad input, a refused LIVE start, an
@@ -123,13 +123,13 @@ class _StopFlag:
 
 
 def run(args: argparse.Namespace) -> int:
-    from statebot.adapters.ibkr.settings import IBKRSettings
-    from statebot.calendar import get_calendar
-    from statebot.clock import LiveClock
-    from statebot.config import load_config
-    from statebot.live import LiveSession
-    from statebot.runner import BotRunner
-    from statebot.strategy import get_strategy
+    from statebot.venues.ibkr.settings import IBKRSettings
+    from statebot.core.time.calendar import get_calendar
+    from statebot.core.time.clock import LiveClock
+    from statebot.config.model import load_config
+    from statebot.app.live import LiveSession
+    from statebot.app.runner import BotRunner
+    from statebot.core.strategy.protocol import get_strategy
 
     config = load_config(args.config)
     if args.symbol is not None:

@@ -8,11 +8,11 @@ import json
 from collections import Counter
 from typing import Any
 
-from statebot.calendar import get_calendar
+from statebot.core.time.calendar import get_calendar
 from statebot.cli._args import duration_arg
-from statebot.durations import format_duration
+from statebot.core.time.durations import format_duration
 from statebot.errors import ConfigError
-from statebot.schedule import SessionSchedule, SessionTimes
+from statebot.core.time.schedule import SessionSchedule, SessionTimes
 
 
 def _date(text: str) -> dt.date:

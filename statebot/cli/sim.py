@@ -26,10 +26,10 @@ from typing import Any
 import attrs
 
 from statebot.cli._args import duration_arg
-from statebot.config import load_config
+from statebot.config.model import load_config
 from statebot.errors import ConfigError
-from statebot.progress import Progress
-from statebot.simrun import (
+from statebot.app.progress import Progress
+from statebot.app.simrun import (
     Scenario,
     SimReport,
     SimSetup,
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     if len(seeds) > 1 and (base.state_dir is not None or base.event_log is not None):
         raise ConfigError("--state-dir and --events name one run's files; a Monte Carlo of several seeds keeps none")
     if args.html is not None:
-        from statebot.simreport import require_matplotlib
+        from statebot.app.simreport import require_matplotlib
 
         require_matplotlib()
     title = f"statebot sim: {scenario.name if scenario else 'demo'} ({base.strategy} on {base.build_config().instrument.symbol})"
@@ -146,7 +146,7 @@ def _write_outputs(args: argparse.Namespace, reports: list[SimReport]) -> None:
         except OSError as exc:
             raise ConfigError(f"--report {args.report}: cannot write ({exc.strerror})") from None
     if args.html is not None:
-        from statebot.simreport import write_html
+        from statebot.app.simreport import write_html
 
         index = write_html(reports, args.html)
         print(f"HTML report: {os.fspath(index)}")

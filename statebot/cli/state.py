@@ -17,10 +17,10 @@ import sys
 from typing import Any
 
 from statebot.errors import ConfigError, StateCorrupt
-from statebot.learning import LearningLoop
-from statebot.machines.throttle import ThrottleRules
-from statebot.metrics import ReliabilityMetrics
-from statebot.persistence import (
+from statebot.core.learning.loop import LearningLoop
+from statebot.core.fsm.throttle import ThrottleRules
+from statebot.core.learning.metrics import ReliabilityMetrics
+from statebot.store.persistence import (
     DEFAULT_FILENAME,
     ENV_STATE_DIR,
     DurableLearningLoop,

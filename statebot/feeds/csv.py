@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from statebot.clock import Bar
+from statebot.core.time.clock import Bar
 from statebot.errors import BarRejected, StatebotError
 
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")

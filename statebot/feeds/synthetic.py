@@ -18,8 +18,8 @@ from decimal import Decimal
 
 import attrs
 
-from statebot.calendar import ExchangeCalendar, TradingCalendar
-from statebot.clock import Bar
+from statebot.core.time.calendar import ExchangeCalendar, TradingCalendar
+from statebot.core.time.clock import Bar
 from statebot.errors import ConfigError
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from statebot.adapters.base import BrokerAdapter
+from statebot.core.ports import BrokerAdapter
 from statebot.errors import AdapterUnavailable, ConfigError
-from statebot.orders import (
+from statebot.core.orders import (
     ACCEPTED,
     CANCELLED,
     FILLED,
@@ -42,8 +42,8 @@ INSTALLED = [name for name in ("ib_insync", "ib_async") if importlib.util.find_s
 if not INSTALLED:
     pytest.skip("neither ib_insync nor ib_async is installed (the ibkr extra)", allow_module_level=True)
 
-from statebot.adapters.ibkr.adapter import IBKRAdapter, order_ref, parse_order_ref
-from statebot.adapters.ibkr.settings import (
+from statebot.venues.ibkr.adapter import IBKRAdapter, order_ref, parse_order_ref
+from statebot.venues.ibkr.settings import (
     LIVE,
     LIVE_ACKNOWLEDGEMENT,
     OBSERVE,
@@ -307,7 +307,7 @@ def test_historical_bars_are_stamped_at_their_end_in_utc(adapter: IBKRAdapter, g
 
 @pytest.mark.invariant("in OBSERVE mode no order, cancel or global cancel reaches the venue's socket", machine="position")
 def test_observe_mode_sends_zero_order_messages_at_the_socket(adapter: IBKRAdapter, gateway: FakeGateway) -> None:
-    from statebot.adapters.observe import OBSERVED_REASON, ObserveOnly
+    from statebot.venues.observe import OBSERVED_REASON, ObserveOnly
 
     gateway.set_position(gateway.contract("MESZ6"), 1, "25000")
     observed = ObserveOnly(adapter)

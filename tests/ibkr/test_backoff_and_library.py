@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statebot.adapters.ibkr import _library
-from statebot.adapters.ibkr._library import LIBRARY_NAMES, client_library
-from statebot.adapters.ibkr.backoff import ReconnectBackoff
+from statebot.venues.ibkr import _library
+from statebot.venues.ibkr._library import LIBRARY_NAMES, client_library
+from statebot.venues.ibkr.backoff import ReconnectBackoff
 from statebot.errors import ConfigError, MissingDependency
 
 # ----------------------------------------------------------------------------- backoff
@@ -101,6 +101,6 @@ def test_the_installed_library_is_one_of_the_two() -> None:
 
 
 def test_importing_statebot_and_its_ibkr_package_imports_no_client_library() -> None:
-    code = "import sys, statebot, statebot.adapters.ibkr; print(sorted(n for n in ('ib_insync', 'ib_async') if n in sys.modules))"
+    code = "import sys, statebot, statebot.venues.ibkr; print(sorted(n for n in ('ib_insync', 'ib_async') if n in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statebot.adapters.ibkr.bars import AggregatedBar, BarAggregator, RealTimeBar
+from statebot.venues.ibkr.bars import AggregatedBar, BarAggregator, RealTimeBar
 from statebot.errors import BarRejected, ConfigError
 from tests.strategies import NY, bar_minutes, realtime_bar_streams
 

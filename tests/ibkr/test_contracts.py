@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statebot.adapters.ibkr.contracts import (
+from statebot.venues.ibkr.contracts import (
     QUARTERLY_MONTHS,
     front_month,
     last_trade_date,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statebot.adapters.ibkr.executions import Execution, ExecutionLedger, exec_id_parts
+from statebot.venues.ibkr.executions import Execution, ExecutionLedger, exec_id_parts
 from statebot.errors import ConfigError
 
 T = dt.datetime(2026, 11, 24, 15, 0, 5, tzinfo=dt.timezone.utc)

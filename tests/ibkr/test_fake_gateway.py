@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from statebot.adapters.ibkr.executions import Execution, ExecutionLedger
+from statebot.venues.ibkr.executions import Execution, ExecutionLedger
 from tests.ibkr.fake_gateway import (
     DEFAULT_ACCOUNT,
     SERVER_VERSION,

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from statebot import BotRunner, verify
-from statebot.config import Config
+from statebot.config.model import Config
 from tests.ibkr.fake_gateway import Accept, FakeGateway, HistBar
 from tests.ibkr.fake_gateway import Fill as GatewayFill
 from tests.runner_helpers import Scripted, long
@@ -31,8 +31,8 @@ INSTALLED = [name for name in ("ib_insync", "ib_async") if importlib.util.find_s
 if not INSTALLED:
     pytest.skip("neither ib_insync nor ib_async is installed (the ibkr extra)", allow_module_level=True)
 
-from statebot.adapters.ibkr import OBSERVE, PAPER, IBKRAdapter, IBKRSettings
-from statebot.live import LiveSession
+from statebot.venues.ibkr import OBSERVE, PAPER, IBKRAdapter, IBKRSettings
+from statebot.app.live import LiveSession
 
 UTC = dt.timezone.utc
 SESSION = dt.date(2026, 11, 23)  # a Monday: XNYS closes 16:00 New York = 21:00 UTC, flatten 20:55 UTC

@@ -1,0 +1,1 @@
+"""Composition: the runner, simulations, scenarios, reports and the live session."""

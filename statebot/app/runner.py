@@ -1,0 +1,1101 @@
+"""BotRunner: config, session, positions, kill switch, learning, gates, sizing and the event log, composed.
+
+``BotRunner(strategy, adapter, equity=...)`` trades one strategy in one
+instrument (``config.instrument.symbol``) through any ``BrokerAdapter``.
+``run_once(bar)`` handles one completed bar and returns a ``Decision``;
+``run_heartbeat(now)`` moves time without a bar (live mode). Neither raises
+for what a venue, a feed or a strategy does: every refused transition,
+over-fill, adapter failure or bad signal becomes an event (and a kill-switch
+trip where DESIGN.md says so), and the loop goes on.
+
+The fixed order of one bar (``run_once``):
+
+1. Validate: the bar is of the runner's symbol and ends after the last seen
+   time (a ``LiveClock`` also refuses bars from the future). Else
+   ``BAR_REJECTED {reason}``, a SKIP, and nothing else happens.
+2. Advance the clock and the session machine. Every transition is logged
+   (``SESSION_TRANSITION``). Entering FLATTENING first applies the adapter's
+   reports (an entry filled just before belongs to its machine), then cancels
+   working entry orders and flattens every position through the ``Flattener``
+   (``SESSION_EXIT_FLATTEN {reason, minutes_remaining, positions, late}``).
+   Entering CLOSED first applies the adapter's reports, then a position still
+   held (by the machines or at the venue) trips the kill switch
+   (``position_held_at_close``).
+3. Drain the adapter and apply each report to the ``PositionBook``:
+   ``ORDER_REJECTED`` / ``ORDER_CANCELLED``, ``FILL``, ``POSITION_TRANSITION``.
+   Rejects count toward the kill switch's reject limit; an over-fill trips it.
+   A closed round trip becomes a ``TradeOutcome`` net of its per-contract
+   commission: ``TRADE_CLOSED``, then the learning loop (``LEARNING_UPDATE``,
+   ``THROTTLE_TRANSITION``), then the kill switch's daily loss. A position
+   left where none may be held (outside TRADING, or while tripped) is
+   flattened too.
+4. Reconcile at a quiet point (reports were applied since the last check and
+   no order is live): a difference is ``POSITION_MISMATCH`` and a trip.
+   Disconnects: a drain the venue cannot answer is ``VENUE_CONNECTION
+   {connected: false}`` (logged once) and no entry is sent while it lasts;
+   the first drain it answers again is ``VENUE_CONNECTION {connected: true}``
+   and entries stay refused (``SKIP reconciling``) until a reconciliation ran.
+   Flattening goes on being attempted throughout (the ``Flattener``'s rules);
+   a position still held when the session closes trips the kill switch.
+5. Learning ``on_time``: cooldowns that ended (``THROTTLE_TRANSITION``).
+6. Kill switch and flatten: while a flatten is under way (the session's, or
+   the kill switch TRIPPED) the ``Flattener`` is stepped once per bar or
+   heartbeat, on its backoff, until the venue is flat (orders it sends:
+   ``ORDER_SUBMITTED`` purpose flatten, logged as they leave). Every trip is a ``KILL_SWITCH {from, to, reason}`` event.
+7. ``strategy.on_bar(bar, ctx)``, on every bar, so its indicators stay current.
+8. An open position whose protective stop or target the bar reached is
+   exited (``ORDER_SUBMITTED`` purpose exit), unless a flatten is under way:
+   then the ``Flattener`` alone closes positions (HOLD ``flattening``), so
+   nothing closes a position twice.
+9. The signal: the side already held is a HOLD; the opposite side exits
+   first (a reversal; the new entry comes once flat; while flattening, a
+   HOLD ``flattening``). From flat, an entry
+   passes, in order: the session (TRADING, before the entry cut-off), the kill
+   switch (ARMED), the throttle (ACTIVE or PROBATION), the gates on the
+   signal's DVS and EQS (``GATE_SKIP {gate, value, threshold}``) and sizing
+   (``compute_position_size`` with the throttle's PROBATION cap); then
+   ``send_entry`` (``ORDER_SUBMITTED`` purpose entry, written before the order
+   leaves).
+10. If positions, orders, equity or the kill switch changed, the runner
+    snapshot is saved (with ``persistence.runner_snapshot = "sessions"``, for
+    simulations, only at a close after a day that changed something, and on
+    ``close()``).
+
+``run_heartbeat(now)`` runs steps 2 to 6 and 10: no strategy, no entry.
+
+The strategy runs before the gates because the scores the gates judge
+arrive on its signal. A bar that changes nothing costs a few comparisons, the
+strategy call and its context: no event, no Decimal arithmetic, no machine
+trigger.
+
+Restart: a new ``BotRunner`` on the same state folder and event log continues
+where the old one stopped: the log's ``seq`` goes on, positions and live
+orders come back from the snapshot, a throttled strategy stays throttled, a
+tripped kill switch stays tripped, a flatten under way goes on. A snapshot
+that cannot be read, or an event log that ends before the head the snapshot
+recorded, trips the kill switch (``state_untrusted``) and is logged loudly.
+Reports the venue sent after the last snapshot and before a crash are not
+sent again by every venue: reconciliation then finds the difference and trips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from statebot.core.ports import BrokerAdapter
+from statebot.venues.observe import OBSERVED_REASON
+from statebot.core.positions.book import PositionBook, send_entry, send_exit
+from statebot.core.time.calendar import TradingCalendar, get_calendar
+from statebot.core.time.clock import Bar, LiveClock, require_aware
+from statebot.config.model import Config
+from statebot.errors import (
+    AdapterUnavailable,
+    BarRejected,
+    ConfigError,
+    PositionMismatch,
+    StatebotError,
+)
+from statebot.journal.log import (
+    BAR_REJECTED,
+    FILL,
+    GATE_SKIP,
+    KILL_SWITCH,
+    LEARNING_UPDATE,
+    ORDER_CANCELLED,
+    ORDER_REJECTED,
+    ORDER_SUBMITTED,
+    POSITION_MISMATCH,
+    POSITION_TRANSITION,
+    POSITION_WRITTEN_OFF,
+    RUNNER_ERROR,
+    SESSION_EXIT_FLATTEN,
+    SESSION_TRANSITION,
+    STATE_LOAD_FAILED,
+    THROTTLE_TRANSITION,
+    TRADE_CLOSED,
+    VENUE_CONNECTION,
+    EventLog,
+    minutes,
+)
+from statebot.core.positions.flatten import Flattener
+from statebot.core.risk.gates import check_quality
+from statebot.core.instruments import InstrumentSpec, instrument
+from statebot.core.fsm.killswitch import (
+    ARMED,
+    OVER_FILL,
+    PERSISTENCE_FAILURES,
+    POSITION_HELD_AT_CLOSE,
+    STATE_UNTRUSTED,
+    TRIPPED,
+)
+from statebot.core.fsm.killswitch import POSITION_MISMATCH as MISMATCH_REASON
+from statebot.core.fsm.position import FLAT, OPEN, ClosedTrade, PositionMachine
+from statebot.core.fsm.session import SessionMachine, SessionTransition
+from statebot.core.time.schedule import TRADING
+from statebot.core.fsm.throttle import THROTTLED as THROTTLED_STATE
+from statebot.core.fsm.throttle import ThrottleTransition
+from statebot.core.money import to_money
+from statebot.core.orders import (
+    CANCELLED,
+    ENTRY,
+    EXIT,
+    REJECTED,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+)
+from statebot.core.learning.outcomes import TradeOutcome
+from statebot.store.persistence import (
+    DurableLearningLoop,
+    PersistenceEvent,
+    resolve_state_dir,
+)
+from statebot.core.positions.reconcile import reconcile
+from statebot.app.runner_state import RUNNER_STATE_FILENAME, Bracket, RunnerPersistence
+from statebot.core.risk.sizing import compute_position_size
+from statebot.core.strategy.protocol import Signal, Strategy, StrategyContext
+
+log = logging.getLogger("statebot.runner")
+
+
+ENTER = "ENTER"
+EXIT_ACTION = "EXIT"
+FLATTEN = "FLATTEN"
+SKIP = "SKIP"
+HOLD = "HOLD"
+ACTIONS = (ENTER, EXIT_ACTION, FLATTEN, SKIP, HOLD)
+
+_SNAPSHOT_TYPES = frozenset({ORDER_SUBMITTED, ORDER_REJECTED, ORDER_CANCELLED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
+                             KILL_SWITCH, POSITION_MISMATCH, POSITION_WRITTEN_OFF, STATE_LOAD_FAILED})
+"""Events after which the snapshot is saved (positions, orders, equity or the kill switch
+changed); a session transition alone needs none: a restart re-derives the session."""
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    """What one ``run_once`` or ``run_heartbeat`` did.
+
+    ``action``: ENTER (an entry order was sent), EXIT (an exit order was sent:
+    reversal, stop or target), FLATTEN (a flatten started or flatten orders were
+    sent), SKIP (a wanted entry was refused, or the bar was rejected), HOLD
+    (nothing to do). ``reason`` is a short code (``no_signal``, ``session``,
+    ``kill_switch``, ``throttled``, ``gate_DVS``, a sizing reason, ...);
+    ``order_id`` and ``qty`` (signed contracts) describe the order sent, if any.
+    """
+
+    action: str = attrs.field(validator=attrs.validators.in_(ACTIONS))
+    reason: str
+    order_id: str | None = None
+    qty: int = 0
+    detail: str = ""
+
+
+_NO_SIGNAL = Decision(action=HOLD, reason="no_signal")
+_KILL_SWITCH_SKIP = Decision(action=SKIP, reason="kill_switch")
+_FLATTENING_HOLD = Decision(action=HOLD, reason="flattening", detail="the flattener closes positions until the venue is flat")
+_SKIPS: dict[tuple[str, str], Decision] = {}
+
+
+def _skip(reason: str, detail: str) -> Decision:
+    """A refused entry's Decision; built once per (reason, detail), as a throttled or closed
+    session refuses on every bar and a Decision is immutable."""
+    decision = _SKIPS.get((reason, detail))
+    if decision is None:
+        decision = _SKIPS[(reason, detail)] = Decision(action=SKIP, reason=reason, detail=detail)
+    return decision
+_HEARTBEAT = Decision(action=HOLD, reason="heartbeat")
+_STALE_HEARTBEAT = Decision(action=HOLD, reason="heartbeat_not_after_previous")
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _context(now: dt.datetime, symbol: str, tick_size: Decimal, qty: int, state: str, may_enter: bool,
+             session: Any) -> StrategyContext:
+    """A ``StrategyContext`` built without re-running its validators: every value here was
+    validated already (the bar's aware end, the instrument's tick size), and this runs per bar."""
+    ctx = _new(StrategyContext)
+    _set(ctx, "now", now)
+    _set(ctx, "symbol", symbol)
+    _set(ctx, "tick_size", tick_size)
+    _set(ctx, "position_qty", qty)
+    _set(ctx, "session_state", state)
+    _set(ctx, "may_enter", may_enter)
+    _set(ctx, "session", session)
+    return ctx
+
+
+class BotRunner(RunnerPersistence):
+    """One strategy in one instrument, run bar by bar through a broker adapter.
+
+    ``equity`` (USD, Decimal/int/str) is the account value sizing starts from;
+    realized net P&L is added as trades close (``set_equity`` overrides it,
+    e.g. from the broker's account value). On a restart the equity saved in
+    the snapshot wins over the argument. ``config`` defaults to
+    ``Config()``; ``state_dir`` and ``event_log`` default to the config's
+    (relative paths against the config file's folder). ``calendar`` overrides
+    the config's calendar (e.g. a ``FixedHoursCalendar``); ``clock`` (a
+    ``LiveClock``) gives wall time to ``run_heartbeat()`` and refuses bars from
+    the future; ``start`` is the clock time of start-up records when the log is
+    empty (default: wall time). ``commission`` is the configured commission
+    model, for building the venue (``SimBroker(commission=...)``); trade P&L
+    uses the commission the fills actually report.
+
+    Raises ``ConfigError`` for a bad setting, ``StateInUse`` when another
+    runner holds the state folder, ``EventLogError``/``ChainBroken`` for an
+    event log that does not verify. Call ``close()`` (or use ``with``).
+    """
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        adapter: BrokerAdapter,
+        *,
+        equity: Decimal | int | str,
+        config: Config | None = None,
+        state_dir: str | os.PathLike[str] | None = None,
+        event_log: str | os.PathLike[str] | None = None,
+        calendar: TradingCalendar | None = None,
+        clock: LiveClock | None = None,
+        instruments: Mapping[str, InstrumentSpec] | None = None,
+        start: dt.datetime | None = None,
+    ) -> None:
+        c = config if config is not None else Config()
+        self.config = c
+        self.config_hash = c.config_hash
+        self.strategy = strategy
+        self.name: str = strategy.name
+        self.adapter = adapter
+        self.clock = clock
+        self.symbol = c.instrument.symbol
+        self._instruments = dict(instruments or {})
+        self.instrument = instrument(self.symbol, self._instruments)
+        self.equity = to_money(equity, "equity")
+        self.session = SessionMachine(
+            calendar if calendar is not None else get_calendar(c.calendar.name),
+            flatten_lead=c.calendar.flatten_lead, entry_cutoff=c.calendar.entry_cutoff,
+        )
+        self.book = PositionBook(instruments)
+        self.killswitch = c.kill_switch.build()
+        self.commission = c.commission.build()
+        self.state_dir = resolve_state_dir(state_dir if state_dir is not None else c.resolve(c.persistence.state_dir))
+        self.snapshot_path = self.state_dir / RUNNER_STATE_FILENAME
+        self._max_save_failures = c.kill_switch.persistence_failures
+        self._snapshot_on_change = c.persistence.runner_snapshot == "changes"
+        self.events = EventLog(event_log if event_log is not None else c.resolve(c.event_log.path),
+                               config_hash=self.config_hash, fsync=c.event_log.fsync, fsync_every_n=c.event_log.fsync_every_n)
+        last = self.events.last
+        self._start = require_aware(start, "start") if start is not None else (last.ts if last else LiveClock.wall_time())
+        self._now: dt.datetime | None = None
+        self._pending: list[tuple[str, dict[str, Any]]] | None = []
+        try:
+            self.learning = DurableLearningLoop.open(
+                self.state_dir, self._start, rules=c.throttle.rules(), window=c.throttle.window,
+                ewma_alpha=c.throttle.slippage_ewma_alpha, strategies=(self.name,),
+                save_every_trades=c.persistence.save_every_trades, max_consecutive_failures=self._max_save_failures,
+                on_persistent_failure=self._persistence_failed, fsync=c.persistence.fsync,
+            )
+        except BaseException:
+            self.events.close()
+            raise
+        self._run = 1
+        self._orders_sent = 0
+        self._brackets: dict[tuple[str, str], Bracket] = {}
+        self._ks_logged = 0
+        self._save_failures = 0
+        self._dirty = False
+        self._changed = False
+        self._flattening = False
+        self._reconcile_due = False
+        self._connected = True
+        self._stopping = False
+        self._resync = False
+        self._positions_logged: dict[tuple[str, str], str] = {}
+        self._last_bar: Bar | None = None
+        self._flatten_stepped_at: dt.datetime | None = None
+        self._next_change: dt.datetime | None = None
+        try:
+            self._restore()
+        except BaseException:
+            self.close()
+            raise
+        tag = f"r{self._run}"
+        self._id_prefix = tag
+        self.flattener = Flattener(adapter, book=self.book, killswitch=self.killswitch, backoff=self.killswitch.backoff,
+                                   id_prefix=f"{tag}-flatten")
+        self._machine = self.book.machine(self.name, self.symbol)
+        self._key = (self.name, self.symbol)
+        self._learning_wake: dt.datetime | None = None
+        self._update_learning_watch()
+        self._learning_poll = self._watch_learning  # restarted while THROTTLED: ask once at the first bar
+        for m in self.book.machines():
+            self._positions_logged[(m.strategy, m.symbol)] = m.state
+        if self.killswitch.state == TRIPPED or (self.book.expected_positions() and self.session.state != TRADING):
+            # restarted while tripped, or mid-flatten: the flatten goes on
+            self._flattening = True
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        strategy: Strategy,
+        adapter: BrokerAdapter,
+        equity: Decimal | int | str,
+        **options: Any,
+    ) -> BotRunner:
+        """A runner whose state folder, event log, calendar and limits all come from ``config``.
+
+        ``options`` go to the constructor (``calendar``, ``clock``, ``instruments``, ``start``).
+        """
+        return cls(strategy, adapter, equity=equity, config=config, **options)
+
+    # queries --------------------------------------------------------------------
+
+    @property
+    def now(self) -> dt.datetime | None:
+        """The last accepted clock time (bar end or heartbeat), None before the first."""
+        return self._now
+
+    @property
+    def position_qty(self) -> int:
+        """The strategy's signed position as its machine has it."""
+        return self._machine.qty
+
+    @property
+    def position_state(self) -> str:
+        return self._machine.state
+
+    @property
+    def session_state(self) -> str:
+        return self.session.state
+
+    @property
+    def throttle_state(self) -> str:
+        """ACTIVE, THROTTLED or PROBATION."""
+        return self.learning.loop.throttle_state(self.name)
+
+    @property
+    def killswitch_state(self) -> str:
+        return self.killswitch.state
+
+    def reset_kill_switch(self, note: str, now: dt.datetime | None = None) -> None:
+        """A person re-arms the kill switch with a note (``KILL_SWITCH`` TRIPPED -> ARMED, reason manual_reset).
+
+        Raises ``ConfigError`` for an empty note, ``InvalidTransition`` when ARMED, and, staying
+        TRIPPED, ``PositionMismatch`` while the book differs from the broker's positions or
+        ``AdapterUnavailable`` when the broker cannot be asked (the book is unverified).
+        """
+        at = now or self._now or self._start
+        mismatches = reconcile(self.book.expected_positions(), self.adapter.positions())
+        self.killswitch.reset(note, at, mismatches=mismatches)
+        self._ks_logged = 0
+        self._log(at, KILL_SWITCH, {"from": TRIPPED, "to": ARMED, "reason": "manual_reset", "detail": note})
+        self._save(at)
+
+    def write_off_positions(self, note: str, now: dt.datetime | None = None) -> tuple[tuple[str, str, int], ...]:
+        """A person accepts that the venue holds none of what the machines still count: after a
+        ``position_mismatch`` trip where the flattener closed the venue (e.g. with an unowned
+        order while a fill report was still on its way), the machines keep a position the
+        venue does not have, and ``reset_kill_switch`` refuses while they differ.
+
+        For every machine holding a quantity, with no order live, in a symbol the venue
+        reports flat with no order working: the position is written off (``POSITION_WRITTEN_OFF
+        {strategy, symbol, qty, note}``, then ``POSITION_TRANSITION`` to FLAT); no order is sent.
+        A symbol the venue still holds is left to the flattener. Returns the written-off
+        ``(strategy, symbol, qty)``. Raises ``ConfigError`` for an empty note or while the kill
+        switch is ARMED, ``AdapterUnavailable`` when the venue cannot be asked (nothing changes).
+        Re-arm afterwards with ``reset_kill_switch``.
+        """
+        if not isinstance(note, str) or not note.strip():
+            raise ConfigError("a position write-off needs a non-empty operator note")
+        if self.killswitch.allows_entries:
+            raise ConfigError("positions are written off only while the kill switch is TRIPPED (trading stopped)")
+        at = now or self._now or self._start
+        venue = self.adapter.positions()
+        working = {o.symbol for o in self.adapter.open_orders()}
+        chosen = [m for m in self.book.machines()
+                  if m.qty and not m.live_orders() and not venue.get(m.symbol) and m.symbol not in working]
+        done = []
+        for m in chosen:
+            qty = m.write_off()
+            self._brackets.pop((m.strategy, m.symbol), None)
+            self._log(at, POSITION_WRITTEN_OFF, {"strategy": m.strategy, "symbol": m.symbol, "qty": qty, "note": note.strip()})
+            log.warning("position %s %s of %d written off by a person: %s", m.strategy, m.symbol, qty, note.strip())
+            done.append((m.strategy, m.symbol, qty))
+        self._log_positions(at)
+        if done:
+            self._save(at)
+        return tuple(done)
+
+    @property
+    def flattening(self) -> bool:
+        """True while a flatten is under way (the session's, the kill switch's or ``flatten_now``'s)."""
+        return self._flattening
+
+    def flatten_now(self, reason: str, now: dt.datetime | None = None) -> Decision:
+        """Stop entering and flatten every position, e.g. before a shutdown.
+
+        Logs ``SESSION_EXIT_FLATTEN {reason}``, cancels working entries and
+        steps the flatten at ``now`` (default: the ``LiveClock``'s wall time, or
+        the last clock time); later ``run_heartbeat`` calls keep stepping it
+        until the venue is flat (``flattening`` turns False). From then on this
+        runner sends no entry (``SKIP stopping``). Raises ``BarRejected`` for a
+        naive ``now``.
+        """
+        t = now if now is not None else (self.clock.wall_time() if self.clock is not None else (self._now or self._start))
+        require_aware(t, "flatten time")
+        t = max(t, self._now) if self._now is not None else t
+        self._now = t
+        if self._pending is not None:
+            self._flush_pending(t)
+        self._stopping = True
+        self._process_adapter(t)
+        self._note_exit_refs()
+        session = self.session.session
+        remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
+        self._log(t, SESSION_EXIT_FLATTEN, {"reason": reason, "session": session.date if session is not None else None,
+                                            "minutes_remaining": minutes(remaining),
+                                            "positions": dict(sorted(self.book.expected_positions().items())),
+                                            "late": False})
+        self._cancel_working_entries(t)
+        self._flattening = True
+        acted = self._step_flatten(t)
+        if self._dirty:
+            self._save(t)
+        return acted or Decision(action=FLATTEN, reason=reason)
+
+    def set_equity(self, equity: Decimal | int | str) -> None:
+        """Replace the equity sizing uses (USD), e.g. with the broker's account value."""
+        self.equity = to_money(equity, "equity")
+
+    # the bar ----------------------------------------------------------------------
+
+    def run_once(self, bar: Bar) -> Decision:
+        """Handle one completed bar in the fixed order of the module docstring.
+
+        Never raises for what the bar, the venue or the strategy do. An unexpected
+        error inside the runner itself is logged (``RUNNER_ERROR`` stage ``bar``) and
+        trips the kill switch (``state_untrusted``): its state may be half updated.
+        """
+        try:
+            return self._run_bar(bar)
+        except Exception as exc:  # the loop must go on; the trip stops trading until a person looks
+            return self._crashed(bar.end, exc)
+
+    def _crashed(self, t: dt.datetime, exc: Exception) -> Decision:
+        log.exception("runner: unexpected error at %s", t.isoformat())
+        at = max(t, self._now) if self._now is not None else t
+        self._error(at, "bar", exc)
+        self._trip(STATE_UNTRUSTED, at, f"unexpected {type(exc).__name__} in the runner: {exc}")
+        return Decision(action=SKIP, reason="runner_error", detail=str(exc))
+
+    def _run_bar(self, bar: Bar) -> Decision:
+        t = bar.end
+        now = self._now
+        if (now is not None and t <= now) or bar.symbol != self.symbol or (self.clock is not None and self._from_future(bar)):
+            return self._reject(bar)
+        self._now = t
+        self._last_bar = bar
+        if self._pending is not None:
+            self._flush_pending(t)
+        acted: Decision | None = None
+        nc = self._next_change
+        if nc is None or t >= nc:
+            acted = self._advance_session(t)
+        self._process_adapter(t)
+        if self._reconcile_due:
+            self._reconcile(t)
+        if self._watch_learning and self._learning_due(t):
+            self._learning_time(t)
+        if self._flattening:
+            acted = self._step_flatten(t) or acted
+        decision = self._decide(bar, t)
+        if acted is not None and decision.action == HOLD:
+            decision = acted
+        if self._dirty:
+            self._save(t)
+        return decision
+
+    def run_heartbeat(self, now: dt.datetime | None = None) -> Decision:
+        """Advance time without a bar (live mode): session, adapter reports, reconciliation,
+        cooldowns and the flatten; the strategy is not called.
+
+        ``now`` defaults to the ``LiveClock``'s wall time (``ConfigError`` without a clock).
+        A time not after the last one changes nothing (HOLD ``heartbeat_not_after_previous``).
+        Raises ``BarRejected`` for a naive ``now``.
+        """
+        if now is None:
+            now = (self.clock or LiveClock).wall_time()
+        require_aware(now, "heartbeat time")
+        try:
+            return self._heartbeat(now)
+        except Exception as exc:  # as in run_once: logged, kill switch tripped, the loop goes on
+            return self._crashed(now, exc)
+
+    def _heartbeat(self, now: dt.datetime) -> Decision:
+        if self._now is not None and now <= self._now:
+            return _STALE_HEARTBEAT
+        self._now = now
+        if self._pending is not None:
+            self._flush_pending(now)
+        acted: Decision | None = None
+        nc = self._next_change
+        if nc is None or now >= nc:
+            acted = self._advance_session(now)
+        self._process_adapter(now)
+        if self._reconcile_due:
+            self._reconcile(now)
+        if self._watch_learning and self._learning_due(now):
+            self._learning_time(now)
+        if self._flattening:
+            acted = self._step_flatten(now) or acted
+        if self._dirty:
+            self._save(now)
+        return acted or _HEARTBEAT
+
+    def close(self) -> None:
+        """Save the snapshot, release the state folder and close the event log. Idempotent."""
+        try:
+            if getattr(self, "learning", None) is not None and self._now is not None:
+                self._save(self._now)
+                if self.learning.dirty:
+                    self.learning.save(self._now)
+        finally:
+            learning = getattr(self, "learning", None)
+            if learning is not None:
+                learning.close()
+            self.events.close()
+
+    def __enter__(self) -> BotRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # 1. validation ------------------------------------------------------------------
+
+    def _from_future(self, bar: Bar) -> bool:
+        assert self.clock is not None
+        return bar.end > self.clock.wall_time() + self.clock.max_bar_lead
+
+    def _reject(self, bar: Bar) -> Decision:
+        now = self._now
+        if bar.symbol != self.symbol:
+            reason, text = "wrong_symbol", f"bar of {bar.symbol}, the runner trades {self.symbol}"
+        elif now is not None and bar.end <= now:
+            reason, text = "not_after_previous", f"bar end {bar.end.isoformat()} is not after {now.isoformat()}"
+        else:
+            reason, text = "bar_from_future", f"bar end {bar.end.isoformat()} is ahead of wall time"
+        self._log(now or bar.end, BAR_REJECTED, {"reason": reason, "detail": text, "bar_end": bar.end})
+        if self._dirty and now is not None:
+            self._save(now)
+        return Decision(action=SKIP, reason="bar_rejected", detail=text)
+
+    # 2. session ---------------------------------------------------------------------
+
+    def _advance_session(self, t: dt.datetime) -> Decision | None:
+        try:
+            fired = self.session.advance(t)
+        except (BarRejected, StatebotError) as exc:
+            self._error(t, "session", exc)
+            return None
+        self._next_change = self.session.next_change
+        if fired:
+            self._learning_poll = True  # a new session may end a "next session" cooldown
+        acted = None
+        for tr in fired:
+            acted = self._on_session(tr, t) or acted
+        return acted
+
+    def _on_session(self, tr: SessionTransition, t: dt.datetime) -> Decision | None:
+        self._log(t, SESSION_TRANSITION, {"from": tr.source, "to": tr.dest, "session": tr.session,
+                                          "trigger": tr.trigger, "due": tr.due, "late": tr.late})
+        acted = None
+        if "flatten_all_positions" in tr.actions:
+            acted = self._session_flatten(tr, t)
+        if "check_flat_at_close" in tr.actions:
+            self._check_flat_at_close(tr, t)
+            self._dirty = self._dirty or self._changed
+        return acted
+
+    def _session_flatten(self, tr: SessionTransition, t: dt.datetime) -> Decision:
+        # the venue's reports first: an entry that filled just before the flatten must reach its
+        # machine, or the flattener sees a venue position no machine accounts for and closes it
+        # with an unowned order while the machine still believes it holds it (a mismatch)
+        self._process_adapter(t)
+        session = self.session.session
+        remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
+        self._note_exit_refs()
+        self._log(t, SESSION_EXIT_FLATTEN, {
+            "reason": "flatten_lead", "session": tr.session, "minutes_remaining": minutes(remaining),
+            "positions": dict(sorted(self.book.expected_positions().items())), "late": tr.late,
+            "due": tr.due, "minutes_late": minutes(max(dt.timedelta(0), t - tr.due)),
+        })
+        self._cancel_working_entries(t)
+        self._flattening = True
+        self._step_flatten(t)
+        return Decision(action=FLATTEN, reason="session_flatten", detail=f"late={tr.late}")
+
+    def _cancel_working_entries(self, t: dt.datetime) -> None:
+        for m in self.book.machines():
+            for oid in m.working_entries():
+                try:
+                    self.adapter.cancel(oid)
+                    m.request_cancel(oid)
+                except AdapterUnavailable as exc:
+                    self._error(t, "cancel_entry", exc)
+                except StatebotError as exc:
+                    self._error(t, "cancel_entry", exc)
+        self._log_positions(t)
+
+    def _check_flat_at_close(self, tr: SessionTransition, t: dt.datetime) -> None:
+        self._process_adapter(t)
+        held = self.book.expected_positions()
+        try:
+            venue = {s: q for s, q in self.adapter.positions().items() if q}
+        except AdapterUnavailable:
+            venue = {}
+        if held or venue:
+            detail = f"session {tr.session.isoformat()} closed holding {held or venue} (machines {held}, venue {venue})"
+            log.error("%s", detail)
+            self._trip(POSITION_HELD_AT_CLOSE, t, detail)
+
+    # 3. adapter reports -------------------------------------------------------------
+
+    def _process_adapter(self, t: dt.datetime) -> None:
+        try:
+            events = self.adapter.drain()
+        except AdapterUnavailable as exc:
+            if self._connected:
+                self._connected = False
+                self._resync = True
+                self._error(t, "drain", exc)
+                self._log(t, VENUE_CONNECTION, {"connected": False, "detail": str(exc)})
+            return
+        if not self._connected:
+            # back: no entry until the venue's positions were compared with the machines'
+            self._connected = True
+            self._reconcile_due = True
+            self._log(t, VENUE_CONNECTION, {"connected": True, "detail": "reachable again; reconciling before entries"})
+        if not events:
+            return
+        self._reconcile_due = True
+        for event in events:
+            self._apply(event, t)
+        if not self._flattening and (not self.killswitch.allows_entries or self.session.state != TRADING) \
+                and self.book.expected_positions():
+            # a late fill left a position where none may be held: flatten it too
+            self._flattening = True
+
+    def _apply(self, event: OrderStatus | Fill, t: dt.datetime) -> None:
+        ks = self.killswitch
+        if isinstance(event, OrderStatus):
+            if event.status == REJECTED:
+                self._log(t, ORDER_REJECTED, {"order_id": event.order_id, "reason": event.reason})
+                if event.reason != OBSERVED_REASON:  # OBSERVE mode refuses every order by design
+                    ks.record_reject(t, f"order {event.order_id} rejected: {event.reason}")
+                    self._sync_killswitch(t)
+            elif event.status == CANCELLED:
+                self._log(t, ORDER_CANCELLED, {"order_id": event.order_id, "reason": event.reason})
+            else:
+                ks.record_accept()
+        try:
+            applied = self.book.apply((event,))
+        except (StatebotError, ValueError) as exc:
+            self._error(t, "apply", exc)
+            self._trip(STATE_UNTRUSTED, t, f"a venue report could not be applied: {exc}")
+            self._log_positions(t)
+            return
+        if applied.errors:  # the book reports a machine's refusal instead of raising it
+            for _, refused in applied.errors:
+                self._error(t, "apply", refused)
+                # the machines may no longer match the venue: no entries until a person looks
+                self._trip(STATE_UNTRUSTED, t, f"a venue report was refused: {refused}")
+            self._log_positions(t)
+            return
+        if isinstance(event, Fill) and not applied.duplicates:
+            m = self.book.owner(event.order_id)
+            self._log(t, FILL, {
+                "order_id": event.order_id, "exec_id": event.exec_id, "strategy": event.strategy, "symbol": event.symbol,
+                "side": "BUY" if event.qty > 0 else "SELL", "qty": event.qty,
+                "price": self._price(event.symbol, event.price_ticks), "commission": event.commission,
+                "routed": m is not None,
+            })
+            if m is not None:
+                self._update_bracket(m)
+        self._log_positions(t)
+        for anomaly in applied.anomalies:
+            self._trip(OVER_FILL, t, str(anomaly))
+        for trade in applied.closed:
+            self._trade_closed(trade, t)
+
+    def _price(self, symbol: str, ticks: int) -> Decimal:
+        return instrument(symbol, self._instruments).from_ticks(ticks)
+
+    def _trade_closed(self, trade: ClosedTrade, t: dt.datetime) -> None:
+        key = (trade.strategy, trade.symbol)
+        bracket = self._brackets.pop(key, None)
+        spec = instrument(trade.symbol, self._instruments)
+        direction = 1 if trade.qty > 0 else -1
+        entry_ref = bracket.entry_ref_ticks if bracket and bracket.entry_ref_ticks is not None else trade.avg_entry_ticks
+        exit_ref = bracket.exit_ref_ticks if bracket and bracket.exit_ref_ticks is not None else trade.avg_exit_ticks
+        slippage = (direction * (trade.avg_entry_ticks - entry_ref) + direction * (exit_ref - trade.avg_exit_ticks)) / 2
+        expected = bracket.expected_slippage_ticks if bracket else Decimal(0)
+        try:
+            outcome = TradeOutcome.from_closed_trade(
+                trade, spec, slippage_ticks=slippage, expected_slippage_ticks=expected,
+                trade_id=f"{trade.strategy}/{trade.symbol}/{trade.entry_time.isoformat()}/{trade.exit_time.isoformat()}",
+            )
+        except StatebotError as exc:
+            self._error(t, "trade_outcome", exc)
+            return
+        self._log(t, TRADE_CLOSED, {
+            "strategy": outcome.strategy, "symbol": outcome.symbol, "qty": outcome.quantity,
+            "gross_pnl": outcome.gross_pnl_usd, "commission": outcome.commission_usd, "net_pnl": outcome.net_pnl_usd,
+            "slippage_ticks": outcome.slippage_ticks, "slippage_expected_ticks": outcome.expected_slippage_ticks,
+            "entry_price": outcome.entry_price, "exit_price": outcome.exit_price,
+            "entry_time": outcome.entry_time, "exit_time": outcome.exit_time, "trade_id": outcome.trade_id,
+        })
+        self.equity += outcome.net_pnl_usd
+        # the trade belongs to the session it closed in, not to the one its report arrived in
+        # (a report delayed over a weekend must not count toward Monday's daily loss)
+        session = self.session.schedule.session_at(trade.exit_time) or self.session.session
+        day = session.date if session is not None else t.date()
+        if trade.strategy:
+            try:
+                update = self.learning.record_trade(outcome, t, session_date=day)
+            except StatebotError as exc:
+                self._error(t, "learning", exc)
+            else:
+                if not update.duplicate:
+                    self._log(t, LEARNING_UPDATE, {"strategy": update.strategy, "trades": update.trades,
+                                                   "net_pnl": update.net_pnl_usd})
+                self._log_throttle(update.transitions, t)
+            self._update_learning_watch()
+        self._drain_persistence(t)
+        self.killswitch.record_trade(outcome.net_pnl_usd, day, t)
+        self._sync_killswitch(t)
+
+    # 4. reconciliation ----------------------------------------------------------------
+
+    def _reconcile(self, t: dt.datetime) -> None:
+        for m in self.book.machines():
+            if m.live_orders():
+                return
+        try:
+            venue = self.adapter.positions()
+            if self.adapter.open_orders():
+                return
+        except AdapterUnavailable:
+            return
+        self._reconcile_due = False
+        self._resync = False
+        mismatches = reconcile(self.book.expected_positions(), venue)
+        if not mismatches:
+            return
+        for mm in mismatches:
+            self._log(t, POSITION_MISMATCH, {"strategy": "", "symbol": mm.symbol, "expected": mm.expected, "broker": mm.actual})
+        error = PositionMismatch(mismatches)
+        log.error("%s", error)
+        self._trip(MISMATCH_REASON, t, str(error))
+
+    # 5. learning ----------------------------------------------------------------------
+
+    def _learning_time(self, t: dt.datetime) -> None:
+        learning = self.learning
+        session = self.session.session
+        changes = learning.on_time(t, session.date if session is not None else None)
+        self._log_throttle(changes, t)
+        self._drain_persistence(t)
+        self._sync_killswitch(t)
+        self._update_learning_watch()
+
+    def _learning_due(self, t: dt.datetime) -> bool:
+        """While watching: ask the loop now (a poll is pending) or from a timed cooldown's release on."""
+        return self._learning_poll or (self._learning_wake is not None and t >= self._learning_wake)
+
+    def _update_learning_watch(self) -> None:
+        """A bar needs the learning loop's clock only while a cooldown can end (the strategy
+        is THROTTLED) or a failed save waits to be retried. Unsaved trades alone do not:
+        they are saved on the trade count, at a throttle change or on ``close()``; and in
+        PROBATION only trades move the throttle.
+
+        While THROTTLED the loop is asked once now, then at each session change (a "next
+        session" cooldown ends with a new session date) and on every bar from a timed
+        cooldown's ``release_at`` on, never on the bars in between: nothing else ends a
+        cooldown (an operator reset comes through ``reset_throttle``). A failed save is
+        retried on every bar."""
+        learning = self.learning
+        loop = learning.loop
+        throttled = loop.throttle_state(self.name) == THROTTLED_STATE
+        self._watch_learning = bool(throttled or learning.consecutive_failures)
+        self._learning_poll = bool(learning.consecutive_failures)
+        self._learning_wake = None
+        if throttled and self.name in loop.strategies:
+            throttle = loop.throttle(self.name)
+            self._learning_wake = throttle.release_at
+            # a "next session" cooldown begun without a session adopts the next one the loop is told
+            self._learning_poll = self._learning_poll or throttle.awaiting_session
+
+    def _log_throttle(self, changes: tuple[ThrottleTransition, ...], t: dt.datetime) -> None:
+        for ch in changes:
+            self._log(t, THROTTLE_TRANSITION, {"strategy": ch.strategy, "from": ch.source, "to": ch.dest,
+                                               "reason": ch.reason, "detail": ch.detail})
+
+    def _drain_persistence(self, t: dt.datetime) -> None:
+        for event in self.learning.drain_events():
+            self._persistence_event(event, t)
+
+    def _persistence_event(self, event: PersistenceEvent, t: dt.datetime) -> None:
+        self._log(t, event.type, event.payload())
+
+    def _persistence_failed(self, reason: str) -> None:
+        self.killswitch.trip(PERSISTENCE_FAILURES, self._now or self._start, reason)
+        self._flattening = True
+
+    # 6. kill switch and flatten ---------------------------------------------------------
+
+    def _trip(self, reason: str, t: dt.datetime, detail: str) -> None:
+        self.killswitch.trip(reason, t, detail)
+        self._sync_killswitch(t)
+
+    def _sync_killswitch(self, t: dt.datetime) -> None:
+        trips = self.killswitch.trips
+        if len(trips) <= self._ks_logged:
+            if not trips:
+                self._ks_logged = 0
+            return
+        for i in range(self._ks_logged, len(trips)):
+            trip = trips[i]
+            self._log(t, KILL_SWITCH, {"from": ARMED if i == 0 else TRIPPED, "to": TRIPPED, "reason": trip.reason,
+                                       "detail": trip.detail, "at": trip.at})
+            log.error("kill switch tripped: %s (%s)", trip.reason, trip.detail)
+        self._ks_logged = len(trips)
+        if not self._flattening:
+            self._flattening = True
+            self._note_exit_refs()
+            self._cancel_working_entries(t)
+
+    def _step_flatten(self, t: dt.datetime) -> Decision | None:
+        if t == self._flatten_stepped_at:
+            return None  # once per bar or heartbeat: the venue's answer to this step comes with the next drain
+        self._flatten_stepped_at = t
+        try:
+            step = self.flattener.step(t)
+        except (StatebotError, ValueError) as exc:
+            self._error(t, "flatten", exc)
+            self._log_positions(t)
+            return None
+        decision = None
+        if step.attempt is not None:
+            for order in step.attempt.submitted:
+                self._orders_sent += 1
+                self._log(t, ORDER_SUBMITTED, {"order_id": order.client_order_id, "strategy": order.strategy,
+                                               "symbol": order.symbol, "side": "BUY" if order.qty > 0 else "SELL",
+                                               "qty": order.qty, "purpose": order.purpose})
+            if step.attempt.submitted:
+                first = step.attempt.submitted[0]
+                decision = Decision(action=FLATTEN, reason="flatten_orders", order_id=first.client_order_id, qty=first.qty)
+        if step.error:
+            self._log(t, RUNNER_ERROR, {"stage": "flatten", "error": step.error})
+        self._log_positions(t)
+        self._sync_killswitch(t)
+        if step.flat and not self.book.expected_positions():
+            self._flattening = False
+        return decision
+
+    def _note_exit_refs(self) -> None:
+        bar = self._last_bar
+        if bar is None:
+            return
+        ref = self.instrument.to_ticks(bar.close)
+        for bracket in self._brackets.values():
+            if bracket.exit_ref_ticks is None:
+                bracket.exit_ref_ticks = ref
+
+    # 7-9. strategy, protective exits, the signal -------------------------------------
+
+    def _decide(self, bar: Bar, t: dt.datetime) -> Decision:
+        m = self._machine
+        session = self.session
+        may_enter = session.may_enter(t)
+        try:
+            ctx = _context(t, self.symbol, self.instrument.tick_size, m.qty, session.state, may_enter, session.session)
+            signal = self.strategy.on_bar(bar, ctx)
+        except Exception as exc:  # a strategy bug must not stop the loop; it is logged, the bar skipped
+            self._error(t, "strategy", exc)
+            return Decision(action=SKIP, reason="strategy_error", detail=str(exc))
+        # while flattening the flattener owns the venue until it reports flat: it closes by the
+        # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
+        if m.qty and m.state == OPEN and not self._flattening:
+            bracket = self._brackets.get(self._key)
+            if bracket is not None and bracket.stop_price is not None:
+                hit = self._bracket_hit(bracket, bar)
+                if hit:
+                    return self._exit(m, bar, t, hit)
+        if signal is None:
+            return _NO_SIGNAL
+        if not isinstance(signal, Signal):
+            self._error(t, "strategy", TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
+            return Decision(action=SKIP, reason="strategy_error")
+        held = (m.qty > 0) - (m.qty < 0)
+        if held == signal.side:
+            return Decision(action=HOLD, reason="already_held")
+        if held:
+            if m.state != OPEN:
+                return Decision(action=HOLD, reason="order_working", detail=m.state)
+            if self._flattening:
+                return _FLATTENING_HOLD
+            return self._exit(m, bar, t, "reversal")
+        if m.state != FLAT or not m.may_enter():
+            return Decision(action=HOLD, reason="order_working", detail=m.state)
+        return self._enter(m, signal, bar, t, may_enter)
+
+    def _bracket_hit(self, b: Bracket, bar: Bar) -> str | None:
+        if b.side > 0:
+            if bar.low <= b.stop_price:  # type: ignore[operator]
+                return "stop"
+            if b.target_price is not None and bar.high >= b.target_price:
+                return "target"
+        else:
+            if bar.high >= b.stop_price:  # type: ignore[operator]
+                return "stop"
+            if b.target_price is not None and bar.low <= b.target_price:
+                return "target"
+        return None
+
+    def _update_bracket(self, m: PositionMachine) -> None:
+        bracket = self._brackets.get((m.strategy, m.symbol))
+        avg = m.avg_entry_ticks
+        if bracket is None or avg is None or not m.qty:
+            return
+        size = m.instrument.tick_size
+        bracket.stop_price = float((avg - bracket.side * bracket.stop_ticks) * size)
+        bracket.target_price = None if bracket.target_ticks is None else float((avg + bracket.side * bracket.target_ticks) * size)
+
+    def _exit(self, m: PositionMachine, bar: Bar, t: dt.datetime, reason: str) -> Decision:
+        order = OrderRequest(client_order_id=self._new_id(), strategy=m.strategy, symbol=m.symbol, qty=-m.qty, purpose=EXIT)
+        bracket = self._brackets.get((m.strategy, m.symbol))
+        if bracket is not None:
+            bracket.exit_ref_ticks = self.instrument.to_ticks(bar.close)
+        try:
+            m.check_exit(order)
+        except (StatebotError, ValueError) as exc:
+            self._error(t, "exit", exc)
+            return Decision(action=HOLD, reason="exit_refused", detail=str(exc))
+        self._log_order(t, order)
+        try:
+            sent = send_exit(self.book, self.adapter, order, at=t)
+        except (StatebotError, ValueError) as exc:
+            self._error(t, "exit", exc)
+            sent = False
+        self._log_positions(t)
+        if not sent:
+            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable"})
+            return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=order.qty)
+        return Decision(action=EXIT_ACTION, reason=reason, order_id=order.client_order_id, qty=order.qty)
+
+    def _enter(self, m: PositionMachine, signal: Signal, bar: Bar, t: dt.datetime, may_enter: bool) -> Decision:
+        if not may_enter:
+            return _skip("session", self.session.state)
+        if self._stopping:
+            return Decision(action=SKIP, reason="stopping")
+        if not self._connected:
+            return Decision(action=SKIP, reason="adapter_unavailable", detail="venue disconnected")
+        if self._resync:
+            return Decision(action=SKIP, reason="reconciling", detail="positions not yet reconciled after a reconnect")
+        if not self.killswitch.allows_entries:
+            return _KILL_SWITCH_SKIP
+        learning = self.learning
+        if not learning.allows_entry(self.name):
+            return _skip("throttled", self.throttle_state)
+        c = self.config
+        gate = check_quality(signal.dvs, signal.eqs, dvs_threshold=c.gates.dvs_threshold, eqs_threshold=c.gates.eqs_threshold)
+        if not gate.passed:
+            self._log(t, GATE_SKIP, {**gate.payload(), "strategy": self.name})
+            return Decision(action=SKIP, reason=f"gate_{gate.gate}", detail=str(gate.reason))
+        try:
+            size = compute_position_size(
+                self.equity, c.sizing.max_risk_for(signal.tier), signal.stop_ticks,
+                tick_value=self.instrument.tick_value, max_contracts=c.sizing.max_contracts,
+                equity_risk_fraction=c.sizing.equity_risk_fraction, max_stop_ticks=c.sizing.max_stop_ticks,
+                cap=learning.size_cap(self.name),
+            )
+        except StatebotError as exc:
+            self._error(t, "sizing", exc)
+            return Decision(action=SKIP, reason="sizing_error", detail=str(exc))
+        if not size.contracts:
+            return Decision(action=SKIP, reason=str(size.reason))
+        qty = signal.side * size.contracts
+        order = OrderRequest(client_order_id=self._new_id(), strategy=self.name, symbol=self.symbol, qty=qty, purpose=ENTRY)
+        self._log_order(t, order, {"stop_ticks": signal.stop_ticks, "limited_by": size.limited_by,
+                                   "risk": size.risk, "equity": self.equity, "reason": signal.reason})
+        self._brackets[(self.name, self.symbol)] = Bracket(
+            side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
+            expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=self.instrument.to_ticks(bar.close),
+        )
+        try:
+            sent = send_entry(self.book, self.adapter, order, at=t, killswitch=self.killswitch, session_allows=may_enter)
+        except (StatebotError, ValueError) as exc:
+            self._error(t, "entry", exc)
+            self._log_positions(t)
+            return Decision(action=SKIP, reason="entry_refused", detail=str(exc))
+        self._log_positions(t)
+        if not sent:
+            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable"})
+            return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=qty)
+        return Decision(action=ENTER, reason=signal.reason or "signal", order_id=order.client_order_id, qty=qty)
+
+    def _new_id(self) -> str:
+        self._orders_sent += 1
+        return f"{self._id_prefix}-{self._orders_sent}"
+
+    def _log_order(self, t: dt.datetime, order: OrderRequest, extra: Mapping[str, Any] | None = None) -> None:
+        self._log(t, ORDER_SUBMITTED, {"order_id": order.client_order_id, "strategy": order.strategy, "symbol": order.symbol,
+                                       "side": "BUY" if order.qty > 0 else "SELL", "qty": order.qty,
+                                       "purpose": order.purpose, **(extra or {})})
+
+    # events and records --------------------------------------------------------------
+
+    def _log_positions(self, t: dt.datetime) -> None:
+        logged = self._positions_logged
+        for m in self.book.machines():
+            key = (m.strategy, m.symbol)
+            before = logged.get(key, FLAT)
+            if m.state != before:
+                self._log(t, POSITION_TRANSITION, {"strategy": m.strategy, "symbol": m.symbol, "from": before,
+                                                   "to": m.state, "qty": m.qty})
+                logged[key] = m.state
+
+    def _log(self, t: dt.datetime, type: str, payload: Mapping[str, Any]) -> None:
+        try:
+            self.events.append(t, type, payload)
+        except OSError as exc:
+            log.error("event log %s: %s event not written: %s", self.events.path, type, exc)
+            self._save_failed(t, f"event log write failed: {exc}", log_event=False)
+            return
+        if type in _SNAPSHOT_TYPES:
+            self._changed = True
+            if self._snapshot_on_change:
+                self._dirty = True
+
+    def _error(self, t: dt.datetime, stage: str, exc: BaseException) -> None:
+        log.warning("runner %s: %s: %s", stage, type(exc).__name__, exc)
+        self._log(t, RUNNER_ERROR, {"stage": stage, "error": f"{type(exc).__name__}: {exc}"})
+
+    def _flush_pending(self, t: dt.datetime) -> None:
+        """Start-up records, written at the first clock time (the log's times only move forward)."""
+        pending, self._pending = self._pending or [], None
+        for type, payload in pending:
+            self._log(t, type, payload)
+        self._drain_persistence(t)
+        self._sync_killswitch(t)

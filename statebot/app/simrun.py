@@ -1,0 +1,584 @@
+"""Whole simulations as data: a ``SimSetup`` in, a ``SimReport`` out; scenarios with expectations.
+
+``run_setup(setup, out_dir)`` builds a ``SimBroker`` and a ``BotRunner`` in
+``out_dir`` (state folder ``out_dir/state``, event log ``out_dir/events.jsonl``
+unless the setup names others) and runs the bars: synthetic (seeded, on the
+real calendar) or a CSV file (streamed). Each bar goes to the venue first, then
+to the runner. During a data outage (``outages``) the venue still sees the bar
+(it keeps working orders) but the runner only gets a heartbeat at the bar's
+end, as a live bot whose feed is down. ``restart_after_bars`` closes the runner
+after that many bars and opens a new one on the same state folder and log.
+``reject_next`` asks the venue to refuse the next N submissions from a time on.
+
+The report is read back from the runner's own event log, so it says what a
+risk reviewer would find there. Money is Decimal USD; in ``as_dict()`` money
+and ticks are strings, times ISO-8601 with offsets.
+
+A scenario (``load_scenario``, TOML) is a setup, optional Monte Carlo seeds
+and an ``[expect]`` table; ``check_expectations`` returns one line per failed
+expectation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from statebot.venues.sim import FaultPlan, FixedSlippage, SimBroker
+from statebot.core.time.calendar import get_calendar
+from statebot.core.time.clock import Bar
+from statebot.config.model import Config, check_bar_size, from_data, load_config
+from statebot.core.time.durations import parse_duration
+from statebot.errors import ConfigError, StatebotError
+from statebot.journal.log import (
+    BAR_REJECTED,
+    KILL_SWITCH,
+    POSITION_TRANSITION,
+    SESSION_EXIT_FLATTEN,
+    SESSION_TRANSITION,
+    THROTTLE_TRANSITION,
+    TRADE_CLOSED,
+    iter_events,
+)
+from statebot.feeds import SyntheticBars, read_bars_csv
+from statebot.core.fsm.killswitch import POSITION_HELD_AT_CLOSE
+from statebot.core.fsm.throttle import ACTIVE
+from statebot.app.progress import Progress
+from statebot.app.runner import SKIP, BotRunner
+from statebot.core.time.schedule import CLOSED
+from statebot.app.simulation import trade_totals
+from statebot.core.strategy.protocol import get_strategy
+
+SIM_DEFAULTS: Mapping[str, Any] = {
+    "event_log": {"fsync": "every_n", "fsync_every_n": 1000},
+    "persistence": {"runner_snapshot": "sessions", "save_every_trades": 1000, "fsync": False},
+}
+"""Config settings a simulation uses unless its config file says otherwise: the event log
+fsynced every 1000 events, the runner snapshot saved per session (a crash loses the day,
+which a simulation can re-run) and state files replaced atomically without fsync (a power
+loss may lose them; a simulation's state folder is throwaway)."""
+
+DEMO_START = dt.date(2026, 11, 23)
+DEMO_END = dt.date(2026, 11, 27)
+
+
+def _date(value: Any, what: str) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _when(value: Any, what: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(f"{what} {value!r} is not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"{what} {value!r} needs a UTC offset, e.g. 2026-11-24T15:50:00-05:00")
+    return moment
+
+
+@attrs.frozen(kw_only=True)
+class SimSetup:
+    """Everything one simulation run needs. Build from the CLI, a scenario file or code.
+
+    Synthetic bars (``bars_csv`` None) cover ``start``..``end`` on the calendar
+    with ``seed``; a CSV file is read with ``bar_label``, ``bar_size`` (None:
+    inferred), ``tz`` (for naive timestamps) and ``skip_bad_rows``.
+    ``config`` None means ``Config()`` with ``SIM_DEFAULTS``; ``symbol`` and
+    ``calendar`` override the config's when given.
+    """
+
+    strategy: str = "sma-cross"
+    strategy_params: Mapping[str, Any] = attrs.field(factory=dict)
+    config: Config | None = None
+    symbol: str | None = None
+    calendar: str | None = None
+    equity: Decimal = Decimal(20000)
+    start: dt.date = DEMO_START
+    end: dt.date = DEMO_END
+    seed: int = 7
+    daily_vol: float = 0.01
+    bar_size: dt.timedelta | None = None
+    bars_csv: Path | None = None
+    bar_label: str = "start"
+    tz: str | None = None
+    skip_bad_rows: bool = False
+    slippage_ticks: int = 1
+    faults: FaultPlan = attrs.field(factory=FaultPlan)
+    outages: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
+    reject_next: tuple[tuple[dt.datetime, int], ...] = ()
+    restart_after_bars: tuple[int, ...] = ()
+    state_dir: Path | None = None
+    event_log: Path | None = None
+
+    def build_config(self) -> Config:
+        """The runner's config: the given one (or the simulation defaults) with symbol and calendar applied."""
+        config = self.config if self.config is not None else from_data(Config, dict(SIM_DEFAULTS))
+        if self.symbol is not None:
+            config = attrs.evolve(config, instrument=attrs.evolve(config.instrument, symbol=self.symbol))
+        if self.calendar is not None:
+            config = attrs.evolve(config, calendar=attrs.evolve(config.calendar, name=self.calendar))
+        return config
+
+
+@attrs.frozen(kw_only=True)
+class SessionRow:
+    """One session: when the flatten started (exchange time), lateness, and the venue's position at the close."""
+
+    session: str
+    flatten_at: str | None
+    late: bool
+    flat_at_close: bool | None
+
+
+@attrs.frozen(kw_only=True)
+class SimReport:
+    """What one run did, from its event log. See ``as_dict`` for the JSON form."""
+
+    seed: int
+    bars: int
+    bars_rejected: int
+    trades: int
+    gross_pnl: Decimal
+    commission: Decimal
+    net_pnl: Decimal
+    max_drawdown: Decimal
+    slippage_ticks_mean: Decimal | None
+    slippage_expected_ticks_mean: Decimal | None
+    throttle_path: tuple[str, ...]
+    throttle_events: int
+    throttle_continuous: bool
+    """Each THROTTLE_TRANSITION starts where the previous one ended (from ACTIVE at first):
+    no throttle state was lost or invented, across restarts too."""
+    kill_switch_trips: tuple[str, ...]
+    sessions: tuple[SessionRow, ...]
+    restarts: int
+    log_verifies: bool
+    log_error: str
+    final_flat: bool
+    equity_curve: tuple[tuple[str, str], ...]
+    timeline: tuple[tuple[str, str, str, int], ...]
+    skips: Mapping[str, int] = attrs.field(factory=dict)
+    """Bars whose wanted entry (or the bar itself) was refused, by reason (throttled, session, a sizing reason, ...)."""
+
+    @property
+    def late_flattens(self) -> int:
+        return sum(1 for s in self.sessions if s.late)
+
+    @property
+    def flat_at_every_close(self) -> bool:
+        held = POSITION_HELD_AT_CLOSE in self.kill_switch_trips
+        return not held and all(s.flat_at_close is not False for s in self.sessions)
+
+    def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
+        """The summary as JSON-ready data; ``detail`` adds the equity curve and the state timeline."""
+        data: dict[str, Any] = {
+            "seed": self.seed, "bars": self.bars, "bars_rejected": self.bars_rejected, "trades": self.trades,
+            "gross_pnl": str(self.gross_pnl), "commission": str(self.commission), "net_pnl": str(self.net_pnl),
+            "max_drawdown": str(self.max_drawdown),
+            "slippage": {"mean_ticks": _s(self.slippage_ticks_mean), "expected_mean_ticks": _s(self.slippage_expected_ticks_mean)},
+            "skips": dict(self.skips),
+            "throttle_path": list(self.throttle_path), "throttle_events": self.throttle_events,
+            "throttle_continuous": self.throttle_continuous,
+            "kill_switch_trips": list(self.kill_switch_trips),
+            "sessions": [attrs.asdict(s) for s in self.sessions],
+            "late_flattens": self.late_flattens, "flat_at_every_close": self.flat_at_every_close,
+            "final_flat": self.final_flat, "restarts": self.restarts,
+            "log_verifies": self.log_verifies, "log_error": self.log_error,
+        }
+        if detail:
+            data["equity_curve"] = [list(p) for p in self.equity_curve]
+            data["timeline"] = [list(p) for p in self.timeline]
+        return data
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> Iterator[Bar]:
+    symbol = config.instrument.symbol
+    if setup.bars_csv is not None:
+        zone = None
+        if setup.tz is not None:
+            try:
+                zone = ZoneInfo(setup.tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(f"unknown time zone {setup.tz!r} (use an IANA name such as America/New_York)") from None
+        return read_bars_csv(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
+                             skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)))
+    calendar = get_calendar(config.calendar.name)
+    from statebot.core.instruments import instrument
+
+    return iter(SyntheticBars(start=setup.start, end=setup.end, symbol=symbol, calendar=calendar, seed=setup.seed,
+                              bar_size=setup.bar_size or dt.timedelta(minutes=1), daily_vol=setup.daily_vol,
+                              tick_size=instrument(symbol).tick_size))
+
+
+def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Progress | None = None) -> SimReport:
+    """Run one simulation with its state and log under ``out_dir`` (or the setup's paths); return its report.
+
+    Raises ``ConfigError`` for a bad setup and ``BarDataError`` for a malformed
+    bar row (unless ``skip_bad_rows``). The venue's faults are the setup's.
+    """
+    out = Path(out_dir)
+    config = setup.build_config()
+    if setup.bars_csv is None or setup.bar_size is not None:
+        check_bar_size(config, setup.bar_size or dt.timedelta(minutes=1))
+    state_dir = setup.state_dir or out / "state"
+    log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
+    strategy = get_strategy(setup.strategy, **dict(setup.strategy_params))
+    broker = SimBroker(seed=setup.seed, commission=config.commission.build(), slippage=FixedSlippage(setup.slippage_ticks),
+                       faults=setup.faults)
+    bad_rows: list[tuple[int, str]] = []
+    bars = _bars(setup, config, bad_rows)
+
+    def open_runner(first: dt.datetime | None) -> BotRunner:
+        return BotRunner(strategy, broker, equity=setup.equity, config=config, state_dir=state_dir, event_log=log_path,
+                         start=first)
+
+    runner: BotRunner | None = None
+    start_seq = 0
+    outages = setup.outages
+    rejects = sorted(setup.reject_next)
+    restarts = set(setup.restart_after_bars)
+    closes: list[tuple[str, bool]] = []
+    count = restarted = 0
+    skips: dict[str, int] = {}
+    try:
+        for bar in bars:
+            if runner is None:
+                runner = open_runner(bar.end)
+                start_seq = runner.events.head.seq
+            while rejects and bar.end >= rejects[0][0]:
+                broker.reject_next(rejects.pop(0)[1])
+            before = runner.session.state
+            broker.on_bar(bar)
+            if outages and any(a <= bar.end < b for a, b in outages):
+                decision = runner.run_heartbeat(bar.end)
+            else:
+                decision = runner.run_once(bar)
+            if decision.action == SKIP:
+                skips[decision.reason] = skips.get(decision.reason, 0) + 1
+            count += 1
+            if bad_rows and runner.now is not None:
+                for line, why in bad_rows:
+                    runner.events.append(runner.now, BAR_REJECTED, {"reason": "bad_row", "line": line, "detail": why})
+                bad_rows.clear()
+            if runner.session.state == CLOSED and before != CLOSED:
+                closes.append((runner.session.session.date.isoformat() if runner.session.session else "", not broker.book))
+            if progress is not None:
+                progress.advance()
+            if count in restarts:
+                runner.close()
+                runner = open_runner(None)
+                restarted += 1
+        if runner is None:
+            raise ConfigError("no bars to simulate (empty file or no sessions between start and end)")
+        runner.events.sync()
+    finally:
+        if runner is not None:
+            runner.close()
+    report = _report(setup.seed, log_path, start_seq, count, restarted, closes, final_flat=not broker.book,
+                     tz=get_calendar(config.calendar.name).tz)
+    return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
+def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
+            final_flat: bool, tz: Any) -> SimReport:
+    trades: list[Mapping[str, Any]] = []
+    path: list[str] = [ACTIVE]
+    throttle_events = rejected = throttle_gaps = 0
+    throttle_now = ACTIVE
+    trips: list[str] = []
+    flattens: dict[str, tuple[str, bool]] = {}
+    sessions: list[str] = []
+    curve: list[tuple[str, str]] = []
+    timeline: list[tuple[str, str, str, int]] = []
+    cumulative = Decimal(0)
+    log_ok, log_error = True, ""
+    try:
+        for _, event in iter_events(log_path):
+            if event.seq <= start_seq:
+                continue
+            p, kind, at = event.payload, event.type, event.ts.astimezone(tz)
+            if kind == TRADE_CLOSED:
+                trades.append(p)
+                cumulative += Decimal(str(p["net_pnl"]))
+                curve.append((at.isoformat(), str(cumulative)))
+            elif kind == SESSION_EXIT_FLATTEN:
+                flattens.setdefault(str(p.get("session", "")), (at.strftime("%H:%M"), bool(p["late"])))
+            elif kind == SESSION_TRANSITION:
+                timeline.append((at.isoformat(), "session", str(p["to"]), 0))
+                session = str(p.get("session") or "")
+                if session and session not in sessions:
+                    sessions.append(session)
+            elif kind == POSITION_TRANSITION:
+                timeline.append((at.isoformat(), "position", str(p["to"]), int(p["qty"])))
+            elif kind == THROTTLE_TRANSITION:
+                throttle_events += 1
+                if str(p["from"]) != throttle_now:
+                    throttle_gaps += 1
+                throttle_now = str(p["to"])
+                if path[-1] != p["to"]:
+                    path.append(str(p["to"]))
+                timeline.append((at.isoformat(), "throttle", str(p["to"]), 0))
+            elif kind == KILL_SWITCH:
+                if p["to"] == "TRIPPED":
+                    trips.append(str(p["reason"]))
+                timeline.append((at.isoformat(), "kill_switch", str(p["to"]), 0))
+            elif kind == BAR_REJECTED:
+                rejected += 1
+    except (StatebotError, OSError, ValueError) as exc:
+        log_ok, log_error = False, f"{type(exc).__name__}: {exc}"
+    gross, commission, drawdown = trade_totals(trades)
+    n = len(trades)
+    slip = sum((Decimal(str(t["slippage_ticks"])) for t in trades), Decimal(0)) / n if n else None
+    expected = sum((Decimal(str(t["slippage_expected_ticks"])) for t in trades), Decimal(0)) / n if n else None
+    close_flat = dict(closes)
+    rows = tuple(
+        SessionRow(session=s, flatten_at=flattens.get(s, (None, False))[0], late=flattens.get(s, (None, False))[1],
+                   flat_at_close=close_flat.get(s))
+        for s in sessions
+    )
+    return SimReport(
+        seed=seed, bars=bars, bars_rejected=rejected, trades=n, gross_pnl=gross, commission=commission,
+        net_pnl=gross - commission, max_drawdown=drawdown,
+        slippage_ticks_mean=None if slip is None else slip.quantize(Decimal("0.01")),
+        slippage_expected_ticks_mean=None if expected is None else expected.quantize(Decimal("0.01")),
+        throttle_path=tuple(path), throttle_events=throttle_events, throttle_continuous=not throttle_gaps, kill_switch_trips=tuple(trips), sessions=rows,
+        restarts=restarts, log_verifies=log_ok, log_error=log_error, final_flat=final_flat, equity_curve=tuple(curve),
+        timeline=tuple(timeline),
+    )
+
+
+# -- summaries ---------------------------------------------------------------------
+
+
+def summary_table(report: SimReport, title: str = "") -> str:
+    """The terminal summary: money, slippage, throttle and kill switch, then one line per session."""
+    slip = ("-" if report.slippage_ticks_mean is None
+            else f"{report.slippage_ticks_mean} ticks realized vs {report.slippage_expected_ticks_mean} modelled (mean per trade)")
+    lines = [title] if title else []
+    lines += [
+        f"{'bars':<22}{report.bars:,}" + (f"  ({report.bars_rejected} rejected)" if report.bars_rejected else ""),
+        f"{'trades':<22}{report.trades}",
+        f"{'net P&L':<22}{report.net_pnl:,.2f} USD  (gross {report.gross_pnl:,.2f})",
+        f"{'commission':<22}{report.commission:,.2f} USD",
+        f"{'slippage calibration':<22}{slip}",
+        f"{'max drawdown':<22}{report.max_drawdown:,.2f} USD",
+        f"{'entries refused':<22}" + (", ".join(f"{k} {v}" for k, v in list(report.skips.items())[:4]) or "none"),
+        f"{'throttle':<22}{report.throttle_events} transition(s): {' -> '.join(report.throttle_path)}",
+        f"{'kill switch':<22}{len(report.kill_switch_trips)} trip(s)" + (f": {', '.join(report.kill_switch_trips)}" if report.kill_switch_trips else ""),
+        f"{'restarts':<22}{report.restarts}",
+        f"{'event log':<22}{'verifies' if report.log_verifies else 'DOES NOT VERIFY: ' + report.log_error}",
+        "",
+        f"{'session':<12}{'flatten':>8}  {'late':<5} flat at close",
+    ]
+    seen = {s.session for s in report.sessions}
+    previous: dt.date | None = None
+    for s in report.sessions:
+        day = dt.date.fromisoformat(s.session)
+        gap = previous + dt.timedelta(days=1) if previous is not None else day
+        while gap < day:
+            if gap.weekday() < 5 and gap.isoformat() not in seen:
+                lines.append(f"{gap.isoformat():<12}{'':>8}  {'':<5} no session (holiday)")
+            gap += dt.timedelta(days=1)
+        previous = day
+        flat = "-" if s.flat_at_close is None else ("yes" if s.flat_at_close else "NO")
+        lines.append(f"{s.session:<12}{s.flatten_at or '-':>8}  {'LATE' if s.late else 'no':<5} {flat}")
+    return "\n".join(lines)
+
+
+# -- scenarios ----------------------------------------------------------------------
+
+EXPECTATIONS = ("flat_at_every_close", "late_flattens", "late_flattens_max", "kill_switch_trips_min", "kill_switch_trips_max",
+                "throttle_path", "log_verifies", "final_flat", "trades_min", "restarts", "sessions", "flatten_times",
+                "throttle_continuous")
+
+
+@attrs.frozen(kw_only=True)
+class Scenario:
+    """A named setup, the seeds it runs (Monte Carlo: several) and what must hold for each."""
+
+    name: str
+    description: str
+    setup: SimSetup
+    seeds: tuple[int, ...]
+    expect: Mapping[str, Any]
+    random_faults: Mapping[str, float] = attrs.field(factory=dict)
+
+
+def _faults(data: Mapping[str, Any], where: str) -> FaultPlan:
+    data = dict(data)
+    windows = tuple((_when(a, f"{where} disconnect window"), _when(b, f"{where} disconnect window"))
+                    for a, b in data.pop("disconnect_windows", ()))
+    try:
+        return FaultPlan(**data, disconnect_windows=windows)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read a scenario TOML file. Raises ``ConfigError`` naming the file and the bad key."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"scenario {p}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"scenario {p}: not valid TOML ({exc})") from None
+    where = f"scenario {p.name}"
+    sim = dict(data.get("sim", {}))
+    expect = dict(data.get("expect", {}))
+    unknown = set(expect) - set(EXPECTATIONS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown expectation(s) {', '.join(sorted(unknown))}; known: {', '.join(EXPECTATIONS)}")
+    config = None
+    if "config" in data:
+        config = from_data(Config, {**SIM_DEFAULTS, **data["config"]})
+        config = attrs.evolve(config, base_dir=p.parent)
+    elif "config_file" in sim:
+        config = load_config(p.parent / sim.pop("config_file"))
+    bars_csv = sim.pop("bars", None)
+    known = {"strategy", "strategy_params", "symbol", "calendar", "equity", "start", "end", "seed", "seeds", "daily_vol",
+             "bar_size", "bar_label", "tz", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}
+    bad = set(sim) - known
+    if bad:
+        raise ConfigError(f"{where}: unknown [sim] key(s) {', '.join(sorted(bad))}")
+    seeds_value = sim.pop("seeds", None)
+    seed = int(sim.pop("seed", 7))
+    if isinstance(seeds_value, int):
+        seeds = tuple(range(seed, seed + seeds_value))
+    elif seeds_value is None:
+        seeds = (seed,)
+    else:
+        seeds = tuple(int(s) for s in seeds_value)
+    setup = SimSetup(
+        strategy=str(sim.get("strategy", "sma-cross")), strategy_params=dict(sim.get("strategy_params", {})), config=config,
+        symbol=sim.get("symbol"), calendar=sim.get("calendar"), equity=Decimal(str(sim.get("equity", 20000))),
+        start=_date(sim.get("start", DEMO_START), f"{where} start"), end=_date(sim.get("end", DEMO_END), f"{where} end"),
+        seed=seeds[0], daily_vol=float(sim.get("daily_vol", 0.01)),
+        bar_size=parse_duration(sim["bar_size"]) if "bar_size" in sim else None,
+        bars_csv=(p.parent / bars_csv) if bars_csv else None, bar_label=str(sim.get("bar_label", "start")), tz=sim.get("tz"),
+        skip_bad_rows=bool(sim.get("skip_bad_rows", False)), slippage_ticks=int(sim.get("slippage_ticks", 0)),
+        faults=_faults(data.get("faults", {}), where),
+        outages=tuple((_when(a, f"{where} outage"), _when(b, f"{where} outage")) for a, b in sim.get("outages", ())),
+        reject_next=tuple((_when(r["at"], f"{where} reject_next"), int(r["count"])) for r in sim.get("reject_next", ())),
+        restart_after_bars=tuple(int(n) for n in sim.get("restart_after_bars", ())),
+    )
+    return Scenario(name=str(data.get("name", p.stem)), description=str(data.get("description", "")), setup=setup,
+                    seeds=seeds, expect=expect, random_faults={k: float(v) for k, v in data.get("random_faults", {}).items()})
+
+
+def seed_setup(scenario: Scenario, seed: int) -> SimSetup:
+    """The scenario's setup for one seed: bars and venue reseeded; random faults drawn from the seed."""
+    setup = attrs.evolve(scenario.setup, seed=seed)
+    if scenario.random_faults:
+        import random
+
+        rng = random.Random(seed)
+        chosen: dict[str, Any] = {k: rng.uniform(0.0, v) for k, v in scenario.random_faults.items()}
+        setup = attrs.evolve(setup, faults=attrs.evolve(setup.faults, **chosen))
+    return setup
+
+
+def check_expectations(report: SimReport, expect: Mapping[str, Any]) -> list[str]:
+    """One line per expectation the report does not meet (empty: all hold)."""
+    failed = []
+    where = f"seed {report.seed}: "
+
+    def need(ok: bool, text: str) -> None:
+        if not ok:
+            failed.append(where + text)
+
+    for key, want in expect.items():
+        if key == "flat_at_every_close":
+            need(report.flat_at_every_close == bool(want), f"flat_at_every_close is {report.flat_at_every_close}, expected {want}")
+        elif key == "late_flattens":
+            need(report.late_flattens == int(want), f"late_flattens is {report.late_flattens}, expected {want}")
+        elif key == "late_flattens_max":
+            need(report.late_flattens <= int(want), f"late_flattens is {report.late_flattens}, expected at most {want}")
+        elif key == "kill_switch_trips_min":
+            n = len(report.kill_switch_trips)
+            need(n >= int(want), f"kill switch tripped {n} time(s), expected at least {want}")
+        elif key == "kill_switch_trips_max":
+            n = len(report.kill_switch_trips)
+            need(n <= int(want), f"kill switch tripped {n} time(s) ({', '.join(report.kill_switch_trips)}), expected at most {want}")
+        elif key == "throttle_path":
+            wanted, got = list(want), list(report.throttle_path)
+            ok = any(got[i:i + len(wanted)] == wanted for i in range(len(got) - len(wanted) + 1))
+            need(ok, f"throttle path {' -> '.join(got)} does not contain {' -> '.join(wanted)}")
+        elif key == "log_verifies":
+            need(report.log_verifies == bool(want), f"log_verifies is {report.log_verifies} ({report.log_error})")
+        elif key == "final_flat":
+            need(report.final_flat == bool(want), f"final_flat is {report.final_flat}, expected {want}")
+        elif key == "trades_min":
+            need(report.trades >= int(want), f"{report.trades} trade(s), expected at least {want}")
+        elif key == "restarts":
+            need(report.restarts == int(want), f"{report.restarts} restart(s), expected {want}")
+        elif key == "sessions":
+            got_sessions = [s.session for s in report.sessions]
+            need(got_sessions == list(want), f"sessions {got_sessions}, expected {list(want)}")
+        elif key == "throttle_continuous":
+            need(report.throttle_continuous == bool(want), f"throttle_continuous is {report.throttle_continuous}, expected {want}")
+        elif key == "flatten_times":
+            got_times = [s.flatten_at for s in report.sessions]
+            need(got_times == list(want), f"flatten times {got_times} (exchange time), expected {list(want)}")
+    return failed
+
+
+def _run_seed(args: tuple[SimSetup, str]) -> SimReport:
+    setup, out_dir = args
+    return run_setup(setup, out_dir)
+
+
+def run_seeds(setups: Sequence[SimSetup], out_root: str | os.PathLike[str], *, jobs: int = 1,
+              progress: Progress | None = None) -> list[SimReport]:
+    """Run each setup in ``out_root/seed-<seed>``; with ``jobs`` > 1 across processes.
+
+    Each run depends only on its setup (seeded venue, seeded bars, its own
+    folder), so the merged list, in the order given, is the same serially or in
+    parallel. ``progress`` advances by one per finished run.
+    """
+    work = [(s, str(Path(out_root) / f"seed-{s.seed}")) for s in setups]
+    reports: list[SimReport] = []
+    if jobs <= 1 or len(work) <= 1:
+        for w in work:
+            reports.append(_run_seed(w))
+            if progress is not None:
+                progress.advance()
+        return reports
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for report in pool.map(_run_seed, work):
+            reports.append(report)
+            if progress is not None:
+                progress.advance()
+    return reports
+
+
+def monte_carlo_table(reports: Sequence[SimReport]) -> str:
+    """One line per seed, then totals."""
+    lines = [f"{'seed':>6} {'trades':>7} {'net P&L':>11} {'max DD':>9} {'trips':>6} {'late':>5}  flat  log"]
+    for r in reports:
+        lines.append(f"{r.seed:>6} {r.trades:>7} {r.net_pnl:>11,.2f} {r.max_drawdown:>9,.2f} {len(r.kill_switch_trips):>6} "
+                     f"{r.late_flattens:>5}  {'yes' if r.flat_at_every_close else 'NO':<4}  {'ok' if r.log_verifies else 'BAD'}")
+    total = sum((r.net_pnl for r in reports), Decimal(0))
+    lines.append(f"{len(reports)} seeds, net P&L total {total:,.2f} USD, mean {total / max(1, len(reports)):,.2f}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Trade outcomes, reliability metrics and the learning loop that drives the throttle."""

@@ -1,0 +1,148 @@
+"""Orders, order status updates and fills: the values that cross the broker edge.
+
+Quantities are signed contracts (buy > 0, sell < 0); prices are integer ticks
+(convert with ``InstrumentSpec.to_ticks`` at the adapter); commission is
+Decimal; times are timezone-aware. An order is known everywhere by its
+``client_order_id``, which the caller chooses and keeps unique.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from statebot.core.time.clock import require_aware
+from statebot.errors import ConfigError
+from statebot.core.money import non_negative_money
+
+MARKET = "MARKET"
+LIMIT = "LIMIT"
+STOP = "STOP"
+ORDER_KINDS = (MARKET, LIMIT, STOP)
+
+ENTRY = "entry"
+EXIT = "exit"
+FLATTEN = "flatten"
+PURPOSES = (ENTRY, EXIT, FLATTEN)
+
+SUBMITTED = "SUBMITTED"
+ACCEPTED = "ACCEPTED"
+PARTIALLY_FILLED = "PARTIALLY_FILLED"
+FILLED = "FILLED"
+CANCELLED = "CANCELLED"
+REJECTED = "REJECTED"
+ORDER_STATUSES = (SUBMITTED, ACCEPTED, PARTIALLY_FILLED, FILLED, CANCELLED, REJECTED)
+TERMINAL_STATUSES = frozenset({FILLED, CANCELLED, REJECTED})
+"""After one of these the venue will not fill more (late fills still happen:
+apply them)."""
+
+
+def _signed_qty(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+        raise ConfigError(f"{attribute.name} {value!r} must be a non-zero signed integer (buy > 0, sell < 0)")
+
+
+def _count(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{attribute.name} {value!r} must be an integer >= 0")
+
+
+def _ticks_or_none(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{attribute.name} {value!r} must be an integer number of ticks")
+
+
+def _non_empty(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{attribute.name} {value!r} must be a non-empty string")
+
+
+def _aware(instance: object, attribute: attrs.Attribute, value: dt.datetime) -> None:  # type: ignore[type-arg]
+    require_aware(value, attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class OrderRequest:
+    """What a strategy asks a venue to do.
+
+    ``qty`` is signed (buy > 0, sell < 0). ``kind`` is MARKET, LIMIT (needs
+    ``limit_ticks``) or STOP (needs ``stop_ticks``, the trigger price in ticks);
+    a price field the kind does not use is refused.
+    ``purpose`` is ``entry``, ``exit`` or ``flatten``. Invalid combinations
+    raise ``ConfigError`` at construction.
+    """
+
+    client_order_id: str = attrs.field(validator=_non_empty)
+    strategy: str = attrs.field(validator=attrs.validators.instance_of(str))
+    symbol: str = attrs.field(validator=_non_empty)
+    qty: int = attrs.field(validator=_signed_qty)
+    kind: str = attrs.field(default=MARKET, validator=attrs.validators.in_(ORDER_KINDS))
+    purpose: str = attrs.field(default=ENTRY, validator=attrs.validators.in_(PURPOSES))
+    limit_ticks: int | None = attrs.field(default=None, validator=_ticks_or_none)
+    stop_ticks: int | None = attrs.field(default=None, validator=_ticks_or_none)
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind == LIMIT and self.limit_ticks is None:
+            raise ConfigError(f"LIMIT order {self.client_order_id!r} needs limit_ticks")
+        if self.kind == STOP and self.stop_ticks is None:
+            raise ConfigError(f"STOP order {self.client_order_id!r} needs stop_ticks")
+        if self.kind == MARKET and (self.limit_ticks is not None or self.stop_ticks is not None):
+            raise ConfigError(f"MARKET order {self.client_order_id!r} takes no limit or stop price")
+        if self.kind == LIMIT and self.stop_ticks is not None:
+            raise ConfigError(f"LIMIT order {self.client_order_id!r} takes no stop_ticks (stop-limit is not supported)")
+        if self.kind == STOP and self.limit_ticks is not None:
+            raise ConfigError(f"STOP order {self.client_order_id!r} takes no limit_ticks (stop-limit is not supported; "
+                              f"it would be filled as a stop-market)")
+
+    @property
+    def side(self) -> int:
+        """+1 for a buy, -1 for a sell."""
+        return 1 if self.qty > 0 else -1
+
+
+@attrs.frozen(kw_only=True)
+class OrderStatus:
+    """A venue's report on one order.
+
+    ``filled`` and ``remaining`` are unsigned contract counts of the order so
+    far. ``status`` is one of ``ORDER_STATUSES``; ``reason`` says why for
+    REJECTED and CANCELLED. A status is not a fill: positions change only by
+    ``Fill`` events (a FILLED status may arrive before its fills).
+    """
+
+    order_id: str = attrs.field(validator=_non_empty)
+    status: str = attrs.field(validator=attrs.validators.in_(ORDER_STATUSES))
+    filled: int = attrs.field(validator=_count)
+    remaining: int = attrs.field(validator=_count)
+    at: dt.datetime = attrs.field(validator=_aware)
+    reason: str = ""
+
+    @property
+    def terminal(self) -> bool:
+        """True for FILLED, CANCELLED and REJECTED."""
+        return self.status in TERMINAL_STATUSES
+
+
+@attrs.frozen(kw_only=True)
+class Fill:
+    """One execution: ``qty`` contracts (signed) of ``order_id`` at ``price_ticks``.
+
+    ``exec_id`` is the venue's execution id; a report repeated with the same
+    ``exec_id`` is the same execution and is applied once. ``commission`` is
+    this execution's cost (Decimal, >= 0, in the instrument's currency).
+    """
+
+    exec_id: str = attrs.field(validator=_non_empty)
+    order_id: str = attrs.field(validator=_non_empty)
+    strategy: str = attrs.field(validator=attrs.validators.instance_of(str))
+    symbol: str = attrs.field(validator=_non_empty)
+    qty: int = attrs.field(validator=_signed_qty)
+    price_ticks: int = attrs.field(validator=attrs.validators.instance_of(int))
+    commission: Decimal = attrs.field(converter=lambda v: non_negative_money(v, "commission"))
+    at: dt.datetime = attrs.field(validator=_aware)
+
+
+BrokerEvent = OrderStatus | Fill
+"""What ``BrokerAdapter.drain()`` returns, in the order the venue reported it."""

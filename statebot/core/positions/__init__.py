@@ -1,0 +1,1 @@
+"""The position book, the flattener and reconciliation against the venue."""

@@ -1,0 +1,200 @@
+"""The position book: every (strategy, symbol) position machine, and the router to them.
+
+The runner drains the adapter once per bar or heartbeat and hands every event
+to ``PositionBook.apply``. Events of orders no machine knows (the flattener's
+unowned orders, orders from before a restart, orders that ended before the last
+``ENDED_ORDER_MEMORY`` of their machine) are returned as ``unrouted`` for the
+event log and applied to no position; their effect on the venue shows up in
+reconciliation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from statebot.core.ports import BrokerAdapter
+from statebot.errors import AdapterUnavailable, EntryRefused, OverFill, StatebotError
+from statebot.core.instruments import InstrumentSpec, instrument
+from statebot.core.fsm.killswitch import KillSwitch
+from statebot.core.fsm.position import (
+    ENDED_ORDER_MEMORY,
+    FLAT,
+    ClosedTrade,
+    PositionMachine,
+)
+from statebot.core.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
+
+OWNER_CACHE_SIZE = ENDED_ORDER_MEMORY
+"""Order ids whose machine the book caches before starting its lookup cache afresh (a miss costs
+one ``knows`` per machine)."""
+
+
+@attrs.frozen(kw_only=True)
+class Applied:
+    """What applying a batch of broker events did.
+
+    ``closed``: round trips completed; ``duplicates``: fills already applied
+    (same exec_id), ignored; ``unrouted``: events of orders no machine knows;
+    ``anomalies``: ``OverFill`` errors raised by machines (each fill was
+    applied; the runner must trip the kill switch); ``errors``: (event, error)
+    for every other ``StatebotError`` or ``ValueError`` a machine raised for
+    one event (that event changed nothing; the rest of the batch was still
+    applied; the runner must trip the kill switch).
+    """
+
+    closed: tuple[ClosedTrade, ...] = ()
+    duplicates: tuple[Fill, ...] = ()
+    unrouted: tuple[BrokerEvent, ...] = ()
+    anomalies: tuple[OverFill, ...] = ()
+    errors: tuple[tuple[BrokerEvent, Exception], ...] = ()
+
+
+class PositionBook:
+    """Position machines keyed by (strategy, symbol), created on first use.
+
+    ``instruments`` adds or overrides specs beyond the built-ins (MES, ES, MNQ, NQ).
+    """
+
+    def __init__(self, instruments: Mapping[str, InstrumentSpec] | None = None) -> None:
+        self._instruments = dict(instruments or {})
+        self._machines: dict[tuple[str, str], PositionMachine] = {}
+        self._owner: dict[str, PositionMachine] = {}
+
+    def machine(self, strategy: str, symbol: str) -> PositionMachine:
+        """The machine of ``strategy`` in ``symbol`` (raises ``UnknownInstrument`` for an unknown symbol)."""
+        key = (strategy, symbol)
+        found = self._machines.get(key)
+        if found is None:
+            found = PositionMachine(strategy, instrument(symbol, self._instruments))
+            self._machines[key] = found
+        return found
+
+    def restore(self, machine: PositionMachine) -> None:
+        """Put a machine rebuilt from a snapshot (``PositionMachine.from_dict``) in the book,
+        replacing any machine of the same strategy and symbol."""
+        self._machines[(machine.strategy, machine.symbol)] = machine
+        self._owner = {oid: m for oid, m in self._owner.items() if m is not machine and (m.strategy, m.symbol) != (machine.strategy, machine.symbol)}
+
+    def machines(self) -> tuple[PositionMachine, ...]:
+        return tuple(self._machines.values())
+
+    def owner(self, order_id: str) -> PositionMachine | None:
+        """The machine that knows ``order_id`` (``PositionMachine.knows``: live, or among its
+        recently ended orders), or None."""
+        found = self._owner.get(order_id)
+        if found is not None and found.knows(order_id):
+            return found
+        cache = self._owner
+        for m in self._machines.values():
+            if m.knows(order_id):
+                if len(cache) >= OWNER_CACHE_SIZE:
+                    # a cache, not a record: the machines know their orders; start afresh to stay bounded
+                    cache.clear()
+                cache[order_id] = m
+                return m
+        cache.pop(order_id, None)
+        return None
+
+    def expected_positions(self) -> dict[str, int]:
+        """Net signed contracts per symbol over every strategy; symbols at zero left out."""
+        net: dict[str, int] = {}
+        for (_, symbol), m in self._machines.items():
+            if m.qty:
+                net[symbol] = net.get(symbol, 0) + m.qty
+        return {s: q for s, q in net.items() if q}
+
+    def apply(self, events: Iterable[BrokerEvent]) -> Applied:
+        """Route each event, in order, to the machine that owns its order.
+
+        Never raises for a machine's error: an over-fill is collected in
+        ``anomalies`` after the machine applied it, any other ``StatebotError``
+        or ``ValueError`` in ``errors``, and the next event is applied, so one
+        bad report cannot hide the rest.
+        """
+        closed: list[ClosedTrade] = []
+        duplicates: list[Fill] = []
+        unrouted: list[BrokerEvent] = []
+        anomalies: list[OverFill] = []
+        errors: list[tuple[BrokerEvent, Exception]] = []
+        for event in events:
+            m = self.owner(event.order_id)
+            if m is None:
+                unrouted.append(event)
+                continue
+            try:
+                if isinstance(event, OrderStatus):
+                    m.on_status(event)
+                elif m.seen(event.exec_id):
+                    duplicates.append(event)
+                else:
+                    trade = m.on_fill(event)
+                    if trade is not None:
+                        closed.append(trade)
+            except OverFill as exc:
+                anomalies.append(exc)
+                if exc.closed is not None:
+                    closed.append(exc.closed)  # type: ignore[arg-type]
+            except (StatebotError, ValueError) as exc:
+                errors.append((event, exc))
+        return Applied(closed=tuple(closed), duplicates=tuple(duplicates), unrouted=tuple(unrouted),
+                       anomalies=tuple(anomalies), errors=tuple(errors))
+
+
+def send_entry(
+    book: PositionBook,
+    adapter: BrokerAdapter,
+    order: OrderRequest,
+    *,
+    at: dt.datetime,
+    killswitch: KillSwitch,
+    session_allows: bool,
+) -> bool:
+    """The one gate entries go through: check, record, send.
+
+    ``killswitch`` and ``session_allows`` are required: the gate is never open
+    by default. Raises ``EntryRefused`` (nothing sent) when the
+    session forbids entries, the kill switch is TRIPPED, or the position is not
+    FLAT with nothing live.
+    Returns False when the adapter was unavailable (the machine recorded the
+    order as rejected), True when the order was handed to the venue.
+    """
+    m = book.machine(order.strategy, order.symbol)
+    if not session_allows:
+        raise EntryRefused(f"entry {order.client_order_id} refused: the session does not allow entries at {at.isoformat()}")
+    if not killswitch.allows_entries:
+        raise EntryRefused(f"entry {order.client_order_id} refused: the kill switch is TRIPPED")
+    if m.state != FLAT or not m.may_enter():
+        raise EntryRefused(f"entry {order.client_order_id} refused: {m.strategy}/{m.symbol} is {m.state} "
+                           f"with live orders {list(m.live_orders())}")
+    m.submit_entry(order)
+    return _send(m, adapter, order, at)
+
+
+def send_exit(book: PositionBook, adapter: BrokerAdapter, order: OrderRequest, *, at: dt.datetime) -> bool:
+    """Record and send an exit; cancel the rest of a partly filled entry first.
+
+    Returns False when the adapter was unavailable (the machine then either
+    never saw the exit, or recorded it as rejected). Raises ``InvalidTransition`` or
+    ``ValueError`` from ``PositionMachine.submit_exit``.
+    """
+    m = book.machine(order.strategy, order.symbol)
+    m.check_exit(order)
+    try:
+        for oid in m.working_entries():
+            adapter.cancel(oid)
+    except AdapterUnavailable:
+        return False
+    m.submit_exit(order)
+    return _send(m, adapter, order, at)
+
+
+def _send(m: PositionMachine, adapter: BrokerAdapter, order: OrderRequest, at: dt.datetime) -> bool:
+    try:
+        adapter.submit(order)
+    except AdapterUnavailable as exc:
+        m.submit_failed(order.client_order_id, at, f"adapter unavailable: {exc}")
+        return False
+    return True

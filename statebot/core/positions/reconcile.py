@@ -1,0 +1,106 @@
+"""Reconciliation: the positions statebot expects against the broker's.
+
+A difference is never adopted silently: ``reconcile`` returns the mismatches,
+``check_positions`` raises ``PositionMismatch`` (the runner logs an event and
+trips the kill switch with ``position_mismatch``). The only way to take over a
+broker position is ``adopt_broker_positions``, allowed at start-up in OBSERVE
+mode.
+
+Reconcile at a quiet point: after ``drain()`` was applied and with no order
+working, otherwise an execution whose report is still on its way looks like a
+mismatch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import attrs
+
+from statebot.core.ports import BrokerAdapter
+from statebot.core.positions.book import PositionBook
+from statebot.errors import ConfigError, InvalidTransition, PositionMismatch
+from statebot.core.fsm.position import FLAT
+
+OBSERVE = "OBSERVE"
+
+
+@attrs.frozen(kw_only=True)
+class Mismatch:
+    """``symbol``: statebot expects ``expected`` signed contracts, the broker holds ``actual``."""
+
+    symbol: str
+    expected: int
+    actual: int
+
+    def __str__(self) -> str:
+        return f"{self.symbol} expected {self.expected} broker {self.actual}"
+
+
+def reconcile(expected: Mapping[str, int], actual: Mapping[str, int]) -> tuple[Mismatch, ...]:
+    """Every symbol whose signed positions differ (a missing symbol counts as 0), sorted by symbol."""
+    out = []
+    for symbol in sorted({*expected, *actual}):
+        e, a = expected.get(symbol, 0), actual.get(symbol, 0)
+        if e != a:
+            out.append(Mismatch(symbol=symbol, expected=e, actual=a))
+    return tuple(out)
+
+
+def check_positions(book: PositionBook, adapter: BrokerAdapter) -> None:
+    """Raise ``PositionMismatch`` when the book differs from ``adapter.positions()``.
+
+    Raises ``AdapterUnavailable`` when the broker cannot be asked (not a match).
+    """
+    mismatches = reconcile(book.expected_positions(), adapter.positions())
+    if mismatches:
+        raise PositionMismatch(mismatches)
+
+
+@attrs.frozen(kw_only=True)
+class Adopted:
+    """A broker position taken over at start-up: ``qty`` of ``symbol`` by ``strategy`` at ``price_ticks``."""
+
+    strategy: str
+    symbol: str
+    qty: int
+    price_ticks: int
+    at: dt.datetime
+
+
+def adopt_broker_positions(
+    book: PositionBook,
+    actual: Mapping[str, int],
+    *,
+    strategy: str,
+    prices_ticks: Mapping[str, int],
+    at: dt.datetime,
+    mode: str,
+) -> tuple[Adopted, ...]:
+    """Take over the broker's positions into ``strategy``'s machines (FLAT -> OPEN).
+
+    Only in ``mode == "OBSERVE"`` (start-up, nothing traded yet); any other
+    mode raises ``ConfigError``. ``prices_ticks`` gives each symbol's reference
+    price (e.g. the last close) as the entry for P&L; a missing one raises
+    ``ConfigError``. Machines that already hold a position raise
+    ``InvalidTransition``. Every check runs before anything is adopted: when
+    one raises, no machine changed. Returns one record per adopted symbol for
+    the event log.
+    """
+    if mode != OBSERVE:
+        raise ConfigError(f"broker positions may only be adopted in {OBSERVE} mode, not {mode!r}")
+    held = {symbol: actual[symbol] for symbol in sorted(actual) if actual[symbol]}
+    # every check first: a refusal must leave the book exactly as it was, never half adopted
+    for symbol, qty in held.items():
+        if symbol not in prices_ticks:
+            raise ConfigError(f"no reference price to adopt {qty} {symbol}")
+        m = book.machine(strategy, symbol)
+        if m.state != FLAT:
+            raise InvalidTransition("position", m.state, "adopt")
+    adopted = []
+    for symbol, qty in held.items():
+        price = prices_ticks[symbol]
+        book.machine(strategy, symbol).adopt(qty, price, at)
+        adopted.append(Adopted(strategy=strategy, symbol=symbol, qty=qty, price_ticks=price, at=at))
+    return tuple(adopted)

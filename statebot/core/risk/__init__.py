@@ -1,0 +1,1 @@
+"""Entry gates and position sizing."""

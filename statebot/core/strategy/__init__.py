@@ -1,0 +1,1 @@
+"""The strategy protocol, its registry and the built-in demo strategies."""

@@ -1,0 +1,83 @@
+"""``orb``: opening-range breakout, at most one trade per session.
+
+Demo, not alpha. The opening range is the high and low of the bars that end
+within the first ``range_minutes`` after the session's open. After it, the
+first bar that closes above the range high signals LONG, or below the range
+low SHORT, if the strategy is flat and entries are allowed; then it is done
+for that session (even if the runner could not enter). No bar in the range
+(a data gap) means no trade that session.
+
+The stop is ``stop_ticks`` when given, else the distance from the close to
+the other side of the range (at least 1 tick); sizing refuses stops wider
+than its maximum. The target is ``target_ticks`` when given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from statebot.core.time.clock import Bar
+from statebot.core.strategy.builtin._params import optional_positive_int, positive_int, score
+from statebot.core.strategy.protocol import LONG, SHORT, Signal, StrategyContext, price_ticks
+
+
+class OpeningRangeBreakout:
+    """Breakout of the first ``range_minutes`` (default 30) of each session.
+
+    Raises ``ConfigError`` for bad parameters.
+    """
+
+    def __init__(
+        self,
+        range_minutes: int = 30,
+        *,
+        stop_ticks: int | None = None,
+        target_ticks: int | None = None,
+        expected_slippage_ticks: Decimal | int | str = Decimal("0.5"),
+        tier: str = "default",
+        dvs: Decimal | int | str = Decimal(1),
+        eqs: Decimal | int | str = Decimal(1),
+        name: str = "orb",
+    ) -> None:
+        self.range = dt.timedelta(minutes=positive_int("orb range_minutes", range_minutes))
+        self.stop_ticks = optional_positive_int("orb stop_ticks", stop_ticks)
+        self.target_ticks = optional_positive_int("orb target_ticks", target_ticks)
+        self.expected_slippage_ticks = score("orb expected_slippage_ticks", expected_slippage_ticks)
+        self.tier = tier
+        self.dvs = score("orb dvs", dvs)
+        self.eqs = score("orb eqs", eqs)
+        self.name = name
+        self._session: dt.date | None = None
+        self.high: int | None = None
+        """The current session's range high in ticks (None before its first range bar)."""
+        self.low: int | None = None
+        self.done = False
+        """True once this session's one signal has been given."""
+
+    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Signal | None:
+        s = ctx.session
+        if s is None or bar.end <= s.open:
+            return None
+        if s.date != self._session:
+            self._session, self.high, self.low, self.done = s.date, None, None, False
+        if bar.end <= s.open + self.range:
+            hi, lo = price_ticks(bar.high, ctx.tick_size), price_ticks(bar.low, ctx.tick_size)
+            self.high = hi if self.high is None else max(self.high, hi)
+            self.low = lo if self.low is None else min(self.low, lo)
+            return None
+        if self.done or self.high is None or self.low is None or ctx.position_qty != 0 or not ctx.may_enter:
+            return None
+        close = price_ticks(bar.close, ctx.tick_size)
+        if close > self.high:
+            side, distance = LONG, close - self.low
+        elif close < self.low:
+            side, distance = SHORT, self.high - close
+        else:
+            return None
+        self.done = True
+        return Signal(
+            side=side, stop_ticks=self.stop_ticks or max(1, distance), target_ticks=self.target_ticks,
+            expected_slippage_ticks=self.expected_slippage_ticks, tier=self.tier, dvs=self.dvs, eqs=self.eqs,
+            reason=f"close {'above' if side == LONG else 'below'} the {self.range.seconds // 60}-minute range",
+        )

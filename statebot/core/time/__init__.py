@@ -1,0 +1,1 @@
+"""Calendars, session schedules, bars and the bar clock (time is passed in)."""

@@ -1,0 +1,1 @@
+"""Edge: the hash-chained event log (writer, reader, replay)."""

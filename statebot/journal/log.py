@@ -1,0 +1,700 @@
+"""The event log: what the bot did, one hash-chained JSON object per line.
+
+Each line of an event log is the canonical JSON (sorted keys, no spaces,
+UTF-8) of one ``Event``::
+
+    {"config_hash":"…","hash":"…","payload":{…},"prev_hash":"…","seq":1,"ts":"2026-11-24T15:55:00-05:00","type":"SESSION_TRANSITION"}
+
+``seq`` counts 1, 2, 3 ...; ``ts`` is clock time (ISO-8601 with offset);
+``prev_hash`` is the previous line's ``hash`` (``GENESIS_HASH``, 64 zeros, for
+line 1); ``hash`` is the sha256 (hex) of the canonical JSON of the event
+without ``hash``. Changing, removing or reordering any line breaks the chain
+at that line (``statebot.journal.replay.verify`` names it). Removing lines from the
+END cannot be seen from the file alone: compare the head (``EventLog.head``)
+with one stored elsewhere, e.g. in the state snapshot.
+
+Payload values are stored exactly: ``Decimal`` becomes its string
+(``Decimal("1.25")`` -> ``"1.25"``), aware datetimes ISO-8601 with offset,
+dates ISO-8601, tuples lists. Floats, naive datetimes and other objects are
+refused with ``InvalidEvent``: a float cannot say which decimal it meant.
+
+Event types and their required payload keys are ``EVENT_TYPES``; extra keys
+are allowed. Types beyond these can be declared per log (``extra_types``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from json.encoder import encode_basestring
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from statebot.errors import ChainBroken, EventLogError, InvalidEvent, TornTail
+
+try:  # POSIX: one writer per log file
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+"""``prev_hash`` of the first event of every log."""
+
+# -- event types -------------------------------------------------------------
+
+SESSION_TRANSITION = "SESSION_TRANSITION"
+SESSION_EXIT_FLATTEN = "SESSION_EXIT_FLATTEN"
+ORDER_SUBMITTED = "ORDER_SUBMITTED"
+ORDER_REJECTED = "ORDER_REJECTED"
+ORDER_CANCELLED = "ORDER_CANCELLED"
+FILL = "FILL"
+POSITION_TRANSITION = "POSITION_TRANSITION"
+POSITION_MISMATCH = "POSITION_MISMATCH"
+POSITION_WRITTEN_OFF = "POSITION_WRITTEN_OFF"
+TRADE_CLOSED = "TRADE_CLOSED"
+LEARNING_UPDATE = "LEARNING_UPDATE"
+THROTTLE_TRANSITION = "THROTTLE_TRANSITION"
+GATE_SKIP = "GATE_SKIP"
+KILL_SWITCH = "KILL_SWITCH"
+BAR_REJECTED = "BAR_REJECTED"
+STATE_SAVED = "STATE_SAVED"
+STATE_SAVE_FAILED = "STATE_SAVE_FAILED"
+STATE_LOAD_FAILED = "STATE_LOAD_FAILED"
+EVENT_LOG_TAIL_MOVED = "EVENT_LOG_TAIL_MOVED"
+RUNNER_ERROR = "RUNNER_ERROR"
+VENUE_CONNECTION = "VENUE_CONNECTION"
+
+EVENT_TYPES: Mapping[str, frozenset[str]] = {
+    SESSION_TRANSITION: frozenset({"from", "to", "session"}),
+    SESSION_EXIT_FLATTEN: frozenset({"reason", "minutes_remaining", "positions", "late"}),
+    # purpose: "entry" | "exit" | "flatten"
+    ORDER_SUBMITTED: frozenset({"order_id", "strategy", "symbol", "side", "qty", "purpose"}),
+    ORDER_REJECTED: frozenset({"order_id", "reason"}),
+    ORDER_CANCELLED: frozenset({"order_id", "reason"}),
+    FILL: frozenset({"order_id", "exec_id", "strategy", "symbol", "side", "qty", "price", "commission"}),
+    POSITION_TRANSITION: frozenset({"strategy", "symbol", "from", "to", "qty"}),
+    # expected: the position machines' qty; broker: the venue's
+    POSITION_MISMATCH: frozenset({"strategy", "symbol", "expected", "broker"}),
+    # a person accepted that the venue holds none of a machine's position (note: why)
+    POSITION_WRITTEN_OFF: frozenset({"strategy", "symbol", "qty", "note"}),
+    TRADE_CLOSED: frozenset(
+        {"strategy", "symbol", "qty", "gross_pnl", "commission", "net_pnl", "slippage_ticks", "slippage_expected_ticks"}
+    ),
+    LEARNING_UPDATE: frozenset(),
+    THROTTLE_TRANSITION: frozenset({"strategy", "from", "to", "reason"}),
+    GATE_SKIP: frozenset({"gate", "value", "threshold"}),
+    KILL_SWITCH: frozenset({"from", "to", "reason"}),
+    BAR_REJECTED: frozenset({"reason"}),
+    STATE_SAVED: frozenset(),
+    STATE_SAVE_FAILED: frozenset({"error"}),
+    # a state file was corrupt, truncated or of an unknown version and was moved aside
+    STATE_LOAD_FAILED: frozenset({"error", "moved_to"}),
+    # this log's torn last line (a crash mid-write) was moved to another file on reopening
+    EVENT_LOG_TAIL_MOVED: frozenset({"line", "bytes", "moved_to"}),
+    # the runner caught an error at one stage of a bar (a refused transition, an adapter
+    # failure, a bad signal) and carried on; stage names where
+    RUNNER_ERROR: frozenset({"stage", "error"}),
+    # the venue became unreachable (connected false: no entries) or reachable again
+    # (connected true: no entries until positions are reconciled)
+    VENUE_CONNECTION: frozenset({"connected", "detail"}),
+}
+"""Every built-in event type and the payload keys it must carry (more are allowed).
+
+``STATE_LOAD_FAILED``, ``ORDER_REJECTED``, ``ORDER_CANCELLED``,
+``POSITION_MISMATCH``, ``POSITION_WRITTEN_OFF`` and ``EVENT_LOG_TAIL_MOVED`` go beyond the seed's list:
+each records something a risk reviewer must be able to find."""
+
+DURABLE_TYPES: frozenset[str] = frozenset(
+    {
+        SESSION_TRANSITION, SESSION_EXIT_FLATTEN, ORDER_SUBMITTED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
+        THROTTLE_TRANSITION, KILL_SWITCH, STATE_SAVE_FAILED, STATE_LOAD_FAILED, EVENT_LOG_TAIL_MOVED, RUNNER_ERROR,
+        VENUE_CONNECTION, POSITION_WRITTEN_OFF,
+    }
+)
+"""Types fsynced at once under the ``"transitions"`` policy: session, position,
+throttle and kill-switch transitions, orders, fills, trades and failures."""
+
+FsyncPolicy = Literal["every", "every_n", "transitions"]
+FSYNC_POLICIES: tuple[str, ...] = ("every", "every_n", "transitions")
+
+
+def validate_payload(type: str, payload: Mapping[str, Any], extra_types: Mapping[str, Iterable[str]] | None = None) -> None:
+    """Raise ``InvalidEvent`` unless ``type`` is known and ``payload`` has its required keys."""
+    required = EVENT_TYPES.get(type)
+    if required is None and extra_types is not None and type in extra_types:
+        required = frozenset(extra_types[type])
+    if required is None:
+        raise InvalidEvent(f"unknown event type {type!r}; known: {', '.join(sorted(EVENT_TYPES))}")
+    if payload.__class__ is not dict and not isinstance(payload, Mapping):
+        raise InvalidEvent(f"{type} payload {payload!r} must be a mapping")
+    if required and (missing := required.difference(payload)):
+        raise InvalidEvent(f"{type} payload lacks required key(s) {', '.join(sorted(missing))}")
+
+
+def minutes(delta: dt.timedelta) -> Decimal:
+    """``delta`` in minutes as a Decimal rounded to 0.01 (e.g. ``minutes_remaining``):
+    payloads refuse floats, and ``timedelta.total_seconds() / 60`` is one."""
+    return (Decimal(delta // dt.timedelta(microseconds=1)) / 60_000_000).quantize(Decimal("0.01"))
+
+
+# -- canonical JSON ----------------------------------------------------------
+
+
+def _plain(value: Any, where: str) -> Any:
+    """``value`` as JSON-ready data that stores it exactly, or ``InvalidEvent``."""
+    kind = value.__class__
+    # the common exact types first; subclasses take the general path below
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return _plain_mapping(value, where)
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidEvent(f"{where}: {value} is not finite")
+        return str(value)
+    if isinstance(value, float):
+        raise InvalidEvent(f"{where}: float {value!r} refused; use Decimal (money) or int (ticks, counts)")
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidEvent(f"{where}: naive datetime {value.isoformat()} refused; use an aware datetime")
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return _plain_mapping(value, where)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    raise InvalidEvent(f"{where}: {type(value).__name__} {value!r} cannot be stored in an event")
+
+
+def _plain_mapping(value: Mapping[Any, Any], where: str) -> dict[str, Any]:
+    """``_plain`` of a mapping: a new dict, its keys checked in order.
+
+    The values of a runner payload are mostly exact str, int, bool, None and
+    Decimal: those are stored here without a call per value, and the path of
+    a value (``where``) is only spelled out for the others.
+    """
+    out = {}
+    for key, item in value.items():
+        if key.__class__ is not str and not isinstance(key, str):
+            raise InvalidEvent(f"{where}: key {key!r} must be a string")
+        kind = item.__class__
+        if kind is str or kind is int or kind is bool or item is None:
+            out[key] = item
+        elif kind is Decimal and item.is_finite():
+            out[key] = str(item)
+        else:
+            out[key] = _plain(item, f"{where}.{key}")
+    return out
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8: the bytes that are hashed and written.
+
+    ``data`` must already be plain (see ``Event.make``); floats are refused.
+    """
+    return _CANONICAL.encode(data).encode("utf-8")
+
+
+# json.dumps with these settings builds this encoder on every call
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_PLAIN_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
+"""``_CANONICAL`` for data ``_plain`` built: new containers, so no cycles to look for."""
+_json_str = encode_basestring
+"""A str as a JSON string, exactly as ``_CANONICAL`` writes one (ensure_ascii off)."""
+
+
+def _digest(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+# -- Event -------------------------------------------------------------------
+
+
+def _aware(instance: Any, attribute: Any, value: dt.datetime) -> None:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidEvent(f"event ts {value!r} must be an aware datetime")
+
+
+_UTC = dt.timezone.utc
+_ZONES: dict[dt.timedelta, dt.timezone] = {dt.timedelta(0): _UTC}
+"""One ``dt.timezone`` per UTC offset seen (a log sees one or two)."""
+
+
+def _fixed_offset(value: dt.datetime) -> dt.datetime:
+    """``value`` with its zone replaced by its own fixed UTC offset.
+
+    The stored form keeps only the offset, so an event read back must compare
+    equal to the one made even for a local time in a DST gap or overlap (where
+    zone-aware datetimes compare unequal across zones, PEP 495).
+    """
+    if isinstance(value, dt.datetime) and value.tzinfo is not None and (offset := value.utcoffset()) is not None:
+        zone = _ZONES.get(offset)
+        if zone is None:
+            zone = dt.timezone(offset)
+            if len(_ZONES) < 256:
+                _ZONES[offset] = zone
+        if value.tzinfo is zone and value.fold == 0 and value.__class__ is dt.datetime:
+            return value  # already in the stored form (e.g. every UTC time)
+        return value.replace(tzinfo=zone, fold=0)
+    return value
+
+
+_HEX64 = re.compile("[0-9a-f]{64}").fullmatch
+
+
+def _is_hex64(instance: Any, attribute: Any, value: str) -> None:
+    if not (isinstance(value, str) and _HEX64(value)):
+        raise InvalidEvent(f"event {attribute.name} {value!r} must be 64 lowercase hex digits")
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """One event as written to the log.
+
+    ``payload`` holds the stored (plain) form: Decimals as strings, datetimes
+    as ISO-8601 strings; so an event read back from a file equals the one
+    that was made. Do not mutate it. ``hash`` covers every other field.
+    """
+
+    seq: int = attrs.field(validator=attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1)))
+    ts: dt.datetime = attrs.field(validator=_aware, converter=_fixed_offset)
+    type: str = attrs.field(validator=attrs.validators.instance_of(str))
+    payload: dict[str, Any] = attrs.field(validator=attrs.validators.instance_of(dict))
+    config_hash: str = attrs.field(validator=attrs.validators.instance_of(str))
+    prev_hash: str = attrs.field(validator=_is_hex64)
+    hash: str = attrs.field(validator=_is_hex64)
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        seq: int,
+        ts: dt.datetime,
+        type: str,
+        payload: Mapping[str, Any],
+        config_hash: str,
+        prev_hash: str = GENESIS_HASH,
+        extra_types: Mapping[str, Iterable[str]] | None = None,
+    ) -> Event:
+        """A validated event with its hash computed.
+
+        Raises ``InvalidEvent`` for an unknown type, a missing payload key, a
+        payload value that cannot be stored exactly, or a naive ``ts``.
+        """
+        ts, plain, payload_json = _prepare(ts, type, payload, extra_types)
+        if (seq.__class__ is int and seq >= 1 and type.__class__ is str and config_hash.__class__ is str
+                and prev_hash.__class__ is str and _HEX64(prev_hash)):
+            return _sealed(seq, ts, _json_str(ts.isoformat()), type, plain, payload_json, config_hash, _json_str(config_hash),
+                           prev_hash)[0]
+        # an unusual field: the validating constructor raises what it always has
+        body = {"seq": seq, "ts": ts.isoformat(), "type": type, "payload": plain, "config_hash": config_hash, "prev_hash": prev_hash}
+        return cls(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash, prev_hash=prev_hash, hash=_digest(body))
+
+    def body(self) -> dict[str, Any]:
+        """The hashed fields as stored (everything but ``hash``)."""
+        return {
+            "seq": self.seq, "ts": self.ts.isoformat(), "type": self.type, "payload": self.payload,
+            "config_hash": self.config_hash, "prev_hash": self.prev_hash,
+        }
+
+    def to_line(self) -> bytes:
+        """The log line: canonical JSON of every field, newline-terminated."""
+        return canonical_json({**self.body(), "hash": self.hash}) + b"\n"
+
+
+def _prepare(
+    ts: dt.datetime, type: str, payload: Mapping[str, Any], extra_types: Mapping[str, Iterable[str]] | None
+) -> tuple[dt.datetime, dict[str, Any], str]:
+    """``(stored ts, stored payload, its canonical JSON)`` of a valid event; ``InvalidEvent`` otherwise.
+
+    Checks in the order ``Event.make`` always has: type and keys, ``ts``, values.
+    """
+    validate_payload(type, payload, extra_types)
+    if not (ts.__class__ is dt.datetime and ts.tzinfo is _UTC and not ts.fold):  # UTC: aware, stored form
+        _aware(None, None, ts)
+        ts = _fixed_offset(ts)
+    where = f"{type} payload"
+    plain = _plain_mapping(payload, where) if payload.__class__ is dict else _plain(payload, where)
+    return ts, plain, _PLAIN_JSON.encode(plain)
+
+
+_set = object.__setattr__
+
+
+def _sealed(
+    seq: int, ts: dt.datetime, ts_json: str, type: str, plain: dict[str, Any], payload_json: str,
+    config_hash: str, config_json: str, prev_hash: str,
+) -> tuple[Event, bytes]:
+    """The event and its log line, from fields already checked (``seq`` an int >= 1,
+    ``ts`` stored form, ``type``/``config_hash`` str, ``prev_hash`` 64 hex digits);
+    ``ts_json``, ``payload_json`` and ``config_json`` are their canonical JSON.
+
+    The line is ``canonical_json`` of every field, built by hand: the top-level
+    keys are fixed, so their sorted order is known (config_hash, hash, payload,
+    prev_hash, seq, ts, type) and the payload is encoded once for both the
+    hashed body (the same without ``hash``) and the line.
+    """
+    rest = f'"payload":{payload_json},"prev_hash":"{prev_hash}","seq":{seq},"ts":{ts_json},"type":{_json_str(type)}}}'
+    digest = hashlib.sha256(f'{{"config_hash":{config_json},{rest}'.encode("utf-8")).hexdigest()
+    line = f'{{"config_hash":{config_json},"hash":"{digest}",{rest}\n'.encode("utf-8")
+    # the fields were checked above: skip the validators a public Event(...) runs
+    event = object.__new__(Event)
+    _set(event, "seq", seq)
+    _set(event, "ts", ts)
+    _set(event, "type", type)
+    _set(event, "payload", plain)
+    _set(event, "config_hash", config_hash)
+    _set(event, "prev_hash", prev_hash)
+    _set(event, "hash", digest)
+    return event, line
+
+
+_FIELDS = frozenset({"seq", "ts", "type", "payload", "config_hash", "prev_hash", "hash"})
+
+
+def parse_line(raw: bytes, line: int) -> Event:
+    """Decode one stored line (without its newline) into an ``Event``.
+
+    Raises ``ChainBroken`` naming ``line`` when it is not an event whose hash
+    matches its content. The chain to the previous line is not checked here.
+    """
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ChainBroken(f"line {line}: not a JSON object ({exc})", line=line) from None
+    if not isinstance(data, dict) or set(data) != _FIELDS:
+        keys = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise ChainBroken(f"line {line}: not an event (fields {keys})", line=line)
+    claimed = data.pop("hash")
+    try:
+        # canonical lines hold no JSON floats; a tampered number must not escape as TypeError
+        digest = _digest(data)
+    except (TypeError, ValueError) as exc:
+        raise ChainBroken(f"line {line}: not a canonical event ({exc})", line=line) from None
+    if digest != claimed:
+        raise ChainBroken(f"line {line}: hash does not match the content (the line was modified)", line=line)
+    try:
+        ts = dt.datetime.fromisoformat(data["ts"])
+        return Event(seq=data["seq"], ts=ts, type=data["type"], payload=data["payload"],
+                     config_hash=data["config_hash"], prev_hash=data["prev_hash"], hash=claimed)
+    except (TypeError, ValueError) as exc:
+        raise ChainBroken(f"line {line}: invalid field ({exc})", line=line) from None
+
+
+@attrs.frozen(kw_only=True)
+class Head:
+    """Where a log's chain ends: the last ``seq`` and ``hash`` (0 and genesis when empty)."""
+
+    seq: int = 0
+    hash: str = GENESIS_HASH
+
+
+def iter_events(path: str | os.PathLike[str], *, allow_torn_tail: bool = False) -> Iterator[tuple[int, Event]]:
+    """Yield ``(line_number, event)`` for each line of the log at ``path``, verifying the chain.
+
+    Raises ``ChainBroken`` at the first line whose hash, ``seq`` (1, 2, 3 ...)
+    or ``prev_hash`` is wrong, ``TornTail`` when the last line has no newline
+    (unless ``allow_torn_tail``: then iteration stops before it) and
+    ``OSError`` when the file cannot be read. Reads one line at a time.
+    """
+    head = Head()
+    offset = 0
+    with open(path, "rb") as f:
+        for line, raw in enumerate(f, start=1):
+            if not raw.endswith(b"\n"):
+                if allow_torn_tail:
+                    return
+                raise TornTail(f"line {line}: partial last line ({len(raw)} bytes, no newline): a torn write", line=line, offset=offset)
+            event = parse_line(raw[:-1], line)
+            if event.seq != head.seq + 1:
+                hint = "removed or reordered" if event.seq > head.seq + 1 else "reordered or duplicated"
+                raise ChainBroken(f"line {line}: seq {event.seq}, expected {head.seq + 1} (a line was {hint})", line=line)
+            if event.prev_hash != head.hash:
+                raise ChainBroken(f"line {line}: prev_hash does not match line {line - 1}'s hash (a line was changed or replaced)", line=line)
+            head = Head(seq=event.seq, hash=event.hash)
+            offset += len(raw)
+            yield line, event
+
+
+# -- the writer --------------------------------------------------------------
+
+
+class EventLog:
+    """An append-only, hash-chained JSONL event log at ``path``.
+
+    Opening an existing log verifies its whole chain and continues it (next
+    ``seq``, ``prev_hash``). A broken chain raises ``ChainBroken``: nothing is
+    appended to a log that does not verify. A torn last line (a crash during a
+    write) is handled per ``torn_tail``:
+
+    - ``"move"`` (default): if the partial line is a complete, chaining event
+      that only lacks its newline, the newline is added and it is kept;
+      otherwise its bytes are moved to ``<path>.torn-<n>``, the log is cut back
+      to its last complete line, a warning is logged and an
+      ``EVENT_LOG_TAIL_MOVED`` event records it (at the last event's ``ts``;
+      for a log with no complete line, before the first append, at its ``ts``).
+      No complete line is ever dropped.
+    - ``"refuse"``: raise ``TornTail`` and leave the file alone.
+
+    fsync policy: ``"every"`` event; ``"every_n"`` events; ``"transitions"``:
+    at once for ``durable_types`` (default ``DURABLE_TYPES``), the rest at the
+    next durable event or ``sync``/``close``. Lines are always handed to the
+    OS at once. A write that fails (disk full) is cut back to the last
+    complete line before the ``OSError`` propagates, so the chain stays
+    whole and a later append may succeed; if even that cut fails, every
+    further append raises ``EventLogError``. On POSIX the file is locked: a
+    second writer gets ``EventLogError``. Nothing else may write to or cut
+    the file while it is open: the log knows where its last line ends
+    without asking the OS on every append. Missing parent folders are created.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        config_hash: str,
+        fsync: FsyncPolicy = "every",
+        fsync_every_n: int = 100,
+        durable_types: Iterable[str] = DURABLE_TYPES,
+        torn_tail: Literal["move", "refuse"] = "move",
+        extra_types: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise EventLogError(f"fsync policy {fsync!r} must be one of {', '.join(FSYNC_POLICIES)}")
+        if isinstance(fsync_every_n, bool) or not isinstance(fsync_every_n, int) or fsync_every_n < 1:
+            raise EventLogError(f"fsync_every_n {fsync_every_n!r} must be an integer >= 1")
+        if torn_tail not in ("move", "refuse"):
+            raise EventLogError(f"torn_tail {torn_tail!r} must be 'move' or 'refuse'")
+        self.path = Path(path)
+        self.config_hash = config_hash
+        self.fsync = fsync
+        self.fsync_every_n = fsync_every_n
+        self.durable_types = frozenset(durable_types)
+        self.extra_types = {k: frozenset(v) for k, v in (extra_types or {}).items()}
+        self.moved_tail: Path | None = None
+        """Where a torn last line was moved on opening, or None."""
+        self._pending: dict[str, Any] | None = None
+        self._broken: str | None = None
+        self._unsynced = 0
+        self._last: Event | None = None
+        self._size: int | None = None  # the file's size while only this object changed it; None: ask the OS
+        self._config_hash_seen: object = None
+        self._config_json = ""  # _json_str(self.config_hash), redone if the attribute is replaced
+        self._ts_seen: dt.datetime | None = None
+        self._ts_json = ""  # of _ts_seen: the runner logs several events of one bar at the same ts object
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self.path.exists()
+        # unbuffered: a line is in the OS when append returns, and a failed write is cut back at once
+        self._file = open(self.path, "ab", buffering=0)
+        try:
+            self._lock()
+            if created:
+                _fsync_dir(self.path.parent)
+            self._recover(torn_tail)
+        except BaseException:
+            self._file.close()
+            raise
+
+    # opening ---------------------------------------------------------------
+
+    def _lock(self) -> None:
+        if fcntl is None:  # pragma: no cover
+            return
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EventLogError(f"event log {self.path} is open by another writer") from None
+
+    def _recover(self, torn_tail: str) -> None:
+        """Read the log to its last complete event (``self._last``), repairing a torn tail."""
+        try:
+            for _, event in iter_events(self.path):
+                self._last = event
+        except TornTail as torn:
+            if torn_tail == "refuse":
+                raise
+            self._last = None
+            for _, event in iter_events(self.path, allow_torn_tail=True):
+                self._last = event
+            self._repair(torn)
+
+    def _repair(self, torn: TornTail) -> None:
+        tail = self.path.read_bytes()[torn.offset :]
+        event = _complete_event(tail, torn.torn_line, self.head)
+        if event is not None:
+            self._write_all(b"\n")
+            self._sync()
+            log.warning("event log %s: last line lacked its newline; it is a complete event and was kept", self.path)
+            self._last = event
+            return
+        n = 1
+        while (moved := self.path.with_name(f"{self.path.name}.torn-{n}")).exists():
+            n += 1
+        with open(moved, "xb") as out:
+            out.write(tail)
+            out.flush()
+            os.fsync(out.fileno())
+        os.truncate(self.path, torn.offset)
+        self._size = None
+        os.fsync(self._file.fileno())
+        _fsync_dir(self.path.parent)
+        self.moved_tail = moved
+        log.warning("event log %s: torn last line %d (%d bytes) moved to %s", self.path, torn.torn_line, len(tail), moved)
+        self._pending = {"line": torn.torn_line, "bytes": len(tail), "moved_to": moved.name}
+        if self._last is not None:
+            # recorded at once, at the clock time of the last complete event
+            self._record_pending(self._last.ts)
+
+    def _record_pending(self, ts: dt.datetime) -> None:
+        if self._pending is not None:
+            self._write(ts, EVENT_LOG_TAIL_MOVED, self._pending)
+            # cleared only once written: a failed write keeps it for the next append
+            self._pending = None
+
+    # writing ---------------------------------------------------------------
+
+    @property
+    def head(self) -> Head:
+        """The last written ``seq`` and ``hash`` (store it elsewhere to detect a cut tail)."""
+        last = self._last
+        return Head() if last is None else Head(seq=last.seq, hash=last.hash)
+
+    @property
+    def last(self) -> Event | None:
+        """The last event in the log (read on opening or appended since), or None."""
+        return self._last
+
+    def append(self, ts: dt.datetime, type: str, payload: Mapping[str, Any] | None = None) -> Event:
+        """Write one event at clock time ``ts`` and return it.
+
+        Raises ``InvalidEvent`` (nothing written) for an unknown type, a
+        missing payload key or a value that cannot be stored exactly;
+        ``EventLogError`` when the log is closed; ``OSError`` from the disk.
+        """
+        if self._file.closed:
+            raise EventLogError(f"event log {self.path} is closed")
+        if self._pending is not None:
+            _aware(None, None, ts)  # checked first here, as it always was
+        stored_ts, plain, payload_json = _prepare(ts, type, payload or {}, self.extra_types)
+        if self._pending is not None:
+            # a torn first line was moved aside: say so before anything else, but only
+            # once this event is known to be valid (a refused append writes nothing);
+            # a lone surrogate passes _prepare but cannot be written as UTF-8
+            payload_json.encode("utf-8")
+            self._record_pending(stored_ts)
+        return self._emit(stored_ts, type, plain, payload_json)
+
+    def _write(self, ts: dt.datetime, type: str, payload: Mapping[str, Any]) -> Event:
+        stored_ts, plain, payload_json = _prepare(ts, type, payload, self.extra_types)
+        return self._emit(stored_ts, type, plain, payload_json)
+
+    def _emit(self, ts: dt.datetime, type: str, plain: dict[str, Any], payload_json: str) -> Event:
+        """Write the event prepared by ``_prepare`` as the next in the chain."""
+        last = self._last
+        seq, prev_hash = (1, GENESIS_HASH) if last is None else (last.seq + 1, last.hash)
+        config_hash = self.config_hash
+        if type.__class__ is str and config_hash.__class__ is str:
+            if config_hash is not self._config_hash_seen:
+                self._config_hash_seen, self._config_json = config_hash, _json_str(config_hash)
+            if ts is not self._ts_seen or ts.__class__ is not dt.datetime:
+                self._ts_seen, self._ts_json = ts, _json_str(ts.isoformat())
+            # prev_hash is a hash this log computed or verified: 64 hex digits
+            event, line = _sealed(seq, ts, self._ts_json, type, plain, payload_json, config_hash, self._config_json, prev_hash)
+        else:  # a field of another type: Event.make raises what it always has
+            event = Event.make(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash,
+                               prev_hash=prev_hash, extra_types=self.extra_types)
+            line = event.to_line()
+        self._write_all(line)
+        self._last = event
+        self._unsynced += 1
+        if self.fsync == "every" or (self.fsync == "every_n" and self._unsynced >= self.fsync_every_n) or (
+            self.fsync == "transitions" and type in self.durable_types
+        ):
+            self._sync()
+        return event
+
+    def _write_all(self, data: bytes) -> None:
+        """Write ``data`` whole or not at all: a failed write is cut back to the last complete line."""
+        if self._broken is not None:
+            raise EventLogError(f"event log {self.path} refuses appends: {self._broken}")
+        fd = self._file.fileno()
+        start = self._size
+        if start is None:
+            start = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            if written < len(data):
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
+        except OSError as exc:
+            self._size = None
+            try:
+                os.ftruncate(fd, start)
+            except OSError as cut:
+                self._broken = f"a failed write ({exc}) could not be cut back ({cut}); the last line may be torn"
+                log.error("event log %s: %s", self.path, self._broken)
+            raise
+        self._size = start + len(data)
+
+    def _sync(self) -> None:
+        os.fsync(self._file.fileno())
+        self._unsynced = 0
+
+    def sync(self) -> None:
+        """Flush and fsync everything written so far."""
+        if not self._file.closed:
+            self._sync()
+
+    def close(self) -> None:
+        """fsync and close; further appends raise ``EventLogError``. Idempotent."""
+        if not self._file.closed:
+            try:
+                self._sync()
+            finally:
+                self._file.close()
+
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _complete_event(raw: bytes, line: int, head: Head) -> Event | None:
+    """The event in ``raw`` if it is complete and continues ``head``; None otherwise."""
+    try:
+        event = parse_line(raw, line)
+    except ChainBroken:
+        return None
+    return event if event.seq == head.seq + 1 and event.prev_hash == head.hash else None
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_events(path: str | os.PathLike[str]) -> list[Event]:
+    """Every event of a verified log; raises like ``iter_events``."""
+    return [event for _, event in iter_events(path)]

@@ -1,0 +1,1 @@
+"""Risk review: diagrams and the invariants document generated from the tables and tests."""

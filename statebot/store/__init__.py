@@ -1,0 +1,1 @@
+"""Edge: state files written atomically (checkpoints, learning state) and the folder lock."""

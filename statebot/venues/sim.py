@@ -1,0 +1,455 @@
+"""SimBroker: the embedded venue, deterministic for a seed, with fault injection.
+
+Fill rules (prices in integer ticks of the bar's instrument):
+
+- An order submitted after bar k works from bar k + 1 + ``latency_bars``.
+- MARKET fills at that bar's open, moved against the order by the slippage model.
+- LIMIT buys fill when the bar's low reaches the limit, at the better of open and
+  limit (sells: high, mirror image); no slippage.
+- STOP buys trigger when the high reaches the stop and fill at the worse of open
+  and stop plus slippage (sells mirror).
+- Commission per contract per side from a ``CommissionModel``, on every fill.
+
+Faults (``FaultPlan``), by probability (drawn from the broker's own
+``random.Random(seed)``, never the global one) or by schedule: rejected
+submissions, partial fills (the rest works on), disconnect windows (every
+adapter call raises ``AdapterUnavailable``; orders already working still fill),
+delayed fill reports, duplicated fill reports, cancels that take effect
+bars later (a cancel is a request: the order may fill meanwhile) and stale
+statuses delivered after a terminal one (venues report out of order). The
+venue's position book (``book``) changes when a fill executes, whatever
+happens to its report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_FLOOR, Decimal
+
+import attrs
+
+from statebot.core.time.clock import Bar, require_aware
+from statebot.core.costs import CommissionModel, FixedCommission
+from statebot.errors import AdapterUnavailable, ConfigError, UnknownInstrument
+from statebot.core.instruments import InstrumentSpec, instrument
+from statebot.core.orders import (
+    ACCEPTED,
+    CANCELLED,
+    FILLED,
+    LIMIT,
+    MARKET,
+    PARTIALLY_FILLED,
+    REJECTED,
+    BrokerEvent,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+)
+
+
+@attrs.frozen
+class FixedSlippage:
+    """Every MARKET and STOP fill is ``ticks`` ticks worse than its reference price."""
+
+    ticks: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+
+    def adverse_ticks(self, bar_range_ticks: int, rng: random.Random) -> int:
+        return self.ticks
+
+
+@attrs.frozen(kw_only=True)
+class RangeSlippage:
+    """Volatility-based: ``fraction`` of the bar's high-low range (ticks, rounded down),
+    plus ``min_ticks`` (the spread), plus a uniform 0..``jitter_ticks`` draw."""
+
+    fraction: Decimal = attrs.field(default=Decimal("0.1"), converter=Decimal)
+    min_ticks: int = attrs.field(default=1, validator=attrs.validators.ge(0))
+    jitter_ticks: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+
+    def adverse_ticks(self, bar_range_ticks: int, rng: random.Random) -> int:
+        base = int((self.fraction * bar_range_ticks).to_integral_value(rounding=ROUND_FLOOR))
+        jitter = rng.randint(0, self.jitter_ticks) if self.jitter_ticks else 0
+        return self.min_ticks + base + jitter
+
+
+def _probability(instance: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{attribute.name} {value!r} must be a probability in [0, 1]")
+
+
+def _windows(value: Iterable[tuple[dt.datetime, dt.datetime]]) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class FaultPlan:
+    """What goes wrong at the simulated venue, and when.
+
+    Probabilities are per submission (``reject_p``), per fill (``partial_p``,
+    ``delay_p``, ``duplicate_p``) or per bar (``disconnect_p``, lasting
+    ``disconnect_bars`` bars). Schedules: ``reject_submissions`` holds the
+    1-based numbers of submissions to reject; ``disconnect_windows`` holds
+    [start, end) venue times (aware) during which every call fails.
+    ``cancel_latency_bars``: a cancel takes effect that many bars later, after
+    that bar's fills (0: at once); the order stays in ``open_orders`` meanwhile.
+    ``stale_status_p``: per terminal status, the probability that a stale
+    ACCEPTED report of the same order follows it.
+    """
+
+    reject_p: float = attrs.field(default=0.0, validator=_probability)
+    partial_p: float = attrs.field(default=0.0, validator=_probability)
+    delay_p: float = attrs.field(default=0.0, validator=_probability)
+    delay_bars: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+    duplicate_p: float = attrs.field(default=0.0, validator=_probability)
+    disconnect_p: float = attrs.field(default=0.0, validator=_probability)
+    disconnect_bars: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    reject_submissions: frozenset[int] = attrs.field(default=frozenset(), converter=frozenset)
+    disconnect_windows: tuple[tuple[dt.datetime, dt.datetime], ...] = attrs.field(default=(), converter=_windows)
+    cancel_latency_bars: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    stale_status_p: float = attrs.field(default=0.0, validator=_probability)
+
+    def __attrs_post_init__(self) -> None:
+        for start, end in self.disconnect_windows:
+            require_aware(start, "disconnect window start")
+            require_aware(end, "disconnect window end")
+            if end <= start:
+                raise ConfigError(f"disconnect window {start.isoformat()}..{end.isoformat()} must end after it starts")
+
+
+@attrs.define
+class _Working:
+    order: OrderRequest
+    works_from: int
+    filled: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return abs(self.order.qty) - self.filled
+
+
+_DAWN = dt.datetime.min.replace(tzinfo=dt.UTC)
+"""Before every venue time: the first bar re-reads the disconnect windows."""
+
+ID_MEMORY = dt.timedelta(days=3)
+"""Default venue time a used client order id stays refused: longer than a trading day, a weekend included."""
+
+
+class SimBroker:
+    """A simulated venue implementing ``BrokerAdapter``; feed it every bar with ``on_bar``.
+
+    Deterministic: the same seed, plan and sequence of calls give the same
+    events. ``start`` is the venue time before the first bar (events need a
+    time); afterwards venue time is the last bar's end.
+
+    Client order ids: a submission reusing the id of an order still working,
+    or of any submission (accepted or rejected) made less than ``id_memory``
+    of venue time earlier, is rejected as a duplicate. FIX asks an id to be
+    unique within a trading day; the default (``ID_MEMORY``, three days) spans
+    a trading day and a weekend. An id older than that, of an order no longer
+    working, is accepted again: the venue forgets it, so a run's memory does
+    not grow with the number of orders.
+
+    Reports wait in the broker until ``drain`` takes them (delayed ones until
+    their bar); nothing is kept after that. A bar with no order working, no
+    delayed report and no pending cancel costs a few comparisons.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        commission: CommissionModel | None = None,
+        slippage: FixedSlippage | RangeSlippage | None = None,
+        latency_bars: int = 0,
+        faults: FaultPlan | None = None,
+        instruments: Mapping[str, InstrumentSpec] | None = None,
+        start: dt.datetime | None = None,
+        id_memory: dt.timedelta = ID_MEMORY,
+    ) -> None:
+        if latency_bars < 0:
+            raise ConfigError(f"latency_bars {latency_bars} must be >= 0")
+        if id_memory <= dt.timedelta(0):
+            raise ConfigError(f"id_memory {id_memory} must be positive")
+        self._rng = random.Random(seed)
+        self.commission: CommissionModel = commission or FixedCommission()
+        self.slippage = slippage or FixedSlippage(0)
+        self.latency_bars = latency_bars
+        self.id_memory = id_memory
+        self._instruments = dict(instruments or {})
+        self._now = require_aware(start, "start") if start is not None else None
+        self._bars: dict[str, int] = {}
+        self._bar_count = 0
+        self._working: dict[str, _Working] = {}
+        # id -> venue time of its submission, oldest first: what duplicates are checked against
+        self._recent_ids: dict[str, dt.datetime] = {}
+        self._book: dict[str, int] = {}
+        self._events: list[BrokerEvent] = []
+        self._delayed: list[tuple[int, BrokerEvent]] = []
+        self._submissions = 0
+        self._execs = 0
+        self._month_volume = 0
+        self._month: tuple[int, int] | None = None
+        self._manual_down = False
+        self._down_until_bar = 0
+        self._reject_next = 0
+        self._cancels: list[tuple[int, str]] = []
+        self._connected = True
+        self._next_window_change: dt.datetime | None = None
+        self.faults = faults or FaultPlan()
+
+    # test and scenario controls ----------------------------------------------
+
+    @property
+    def book(self) -> dict[str, int]:
+        """The venue's positions (the truth), readable even while disconnected."""
+        return {s: q for s, q in self._book.items() if q}
+
+    @property
+    def now(self) -> dt.datetime | None:
+        return self._now
+
+    def in_flight(self) -> int:
+        """Reports (delayed fills) executed but not yet deliverable by ``drain``."""
+        return len(self._delayed)
+
+    def disconnect(self) -> None:
+        """Start a disconnect that lasts until ``reconnect``."""
+        self._manual_down = True
+        self._refresh_connection()
+
+    def reconnect(self) -> None:
+        self._manual_down = False
+        self._refresh_connection()
+
+    def reject_next(self, n: int) -> None:
+        """Reject the next ``n`` submissions that reach the venue."""
+        self._reject_next += n
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan; replacing it takes effect at once (also on ``connected``)."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        self._faults = plan
+        self._refresh_connection()
+
+    @property
+    def connected(self) -> bool:
+        """False during ``disconnect``, a random disconnect or a scheduled window (at venue time)."""
+        return self._connected
+
+    def _refresh_connection(self) -> None:
+        """Recompute ``connected``, and the venue time at which a disconnect window next opens
+        or closes (None: never), so that ``on_bar`` looks again only then."""
+        now = self._now
+        windows = self._faults.disconnect_windows
+        in_window = False
+        upcoming: dt.datetime | None = _DAWN if now is None and windows else None
+        if now is not None:
+            for start, end in windows:
+                in_window = in_window or start <= now < end
+                for edge in (start, end):
+                    if edge > now and (upcoming is None or edge < upcoming):
+                        upcoming = edge
+        self._next_window_change = upcoming
+        self._connected = not (self._manual_down or self._bar_count < self._down_until_bar or in_window)
+
+    # BrokerAdapter --------------------------------------------------------------
+
+    def submit(self, order: OrderRequest) -> None:
+        self._require_connected("submit")
+        at = self._time()  # before any change: a refused call must not burn the id or count
+        self._submissions += 1
+        n = self._submissions
+        oid = order.client_order_id
+        reason = ""
+        recent = self._recent_ids
+        self._forget_ids_before(at - self.id_memory)
+        if oid in self._working or oid in recent:
+            reason = f"duplicate client_order_id {oid!r}"
+        else:
+            recent[oid] = at
+            try:
+                instrument(order.symbol, self._instruments)
+            except UnknownInstrument as exc:
+                reason = str(exc)
+        if not reason and self._reject_next > 0:
+            self._reject_next -= 1
+            reason = "simulated reject (scheduled)"
+        elif not reason and n in self.faults.reject_submissions:
+            reason = f"simulated reject (submission {n})"
+        elif not reason and self.faults.reject_p and self._rng.random() < self.faults.reject_p:
+            reason = "simulated reject (random)"
+        if reason:
+            self._events.append(OrderStatus(order_id=oid, status=REJECTED, filled=0, remaining=abs(order.qty),
+                                            at=at, reason=reason))
+            return
+        works_from = self._bars.get(order.symbol, 0) + 1 + self.latency_bars
+        self._working[oid] = _Working(order, works_from)
+        self._events.append(OrderStatus(order_id=oid, status=ACCEPTED, filled=0, remaining=abs(order.qty), at=at))
+
+    def _forget_ids_before(self, cutoff: dt.datetime) -> None:
+        recent = self._recent_ids
+        while recent:
+            oldest = next(iter(recent))
+            if recent[oldest] >= cutoff:
+                return
+            del recent[oldest]
+
+    def cancel(self, order_id: str) -> None:
+        self._require_connected("cancel")
+        if self.faults.cancel_latency_bars:
+            if order_id in self._working:
+                self._cancels.append((self._bar_count + self.faults.cancel_latency_bars, order_id))
+            return
+        self._cancel_now(order_id)
+
+    def _cancel_now(self, order_id: str) -> None:
+        working = self._working.pop(order_id, None)
+        if working is not None:
+            self._report_terminal(OrderStatus(order_id=order_id, status=CANCELLED, filled=working.filled,
+                                              remaining=working.remaining, at=self._time(),
+                                              reason="cancelled on request"))
+
+    def _report_terminal(self, status: OrderStatus) -> None:
+        self._events.append(status)
+        if self.faults.stale_status_p and self._rng.random() < self.faults.stale_status_p:
+            self._events.append(attrs.evolve(status, status=ACCEPTED, filled=0,
+                                             remaining=status.filled + status.remaining, reason=""))
+
+    def cancel_all(self, symbol: str | None = None) -> None:
+        self._require_connected("cancel_all")
+        for oid, working in list(self._working.items()):
+            if symbol is None or working.order.symbol == symbol:
+                self.cancel(oid)
+
+    def positions(self) -> dict[str, int]:
+        self._require_connected("positions")
+        return self.book
+
+    def open_orders(self) -> tuple[OrderRequest, ...]:
+        self._require_connected("open_orders")
+        return tuple(w.order for w in self._working.values())
+
+    def drain(self) -> list[BrokerEvent]:
+        self._require_connected("drain")
+        events, self._events = self._events, []
+        return events
+
+    # the venue ------------------------------------------------------------------
+
+    def on_bar(self, bar: Bar) -> tuple[Fill, ...]:
+        """Advance venue time to ``bar.end`` and work every order of ``bar.symbol``.
+
+        Returns the executions (each once, whatever the fault plan does to
+        their reports). Runs during disconnects: the venue does not stop.
+        """
+        now = self._now = bar.end
+        bar_count = self._bar_count = self._bar_count + 1
+        count = self._bars[bar.symbol] = self._bars.get(bar.symbol, 0) + 1
+        upcoming = self._next_window_change
+        if bar_count == self._down_until_bar or (upcoming is not None and now >= upcoming):
+            self._refresh_connection()
+        faults = self._faults
+        if faults.disconnect_p and self._connected and self._rng.random() < faults.disconnect_p:
+            self._down_until_bar = bar_count + faults.disconnect_bars
+            self._connected = False
+        if self._delayed:
+            self._release_delayed()
+        executed: tuple[Fill, ...] = ()
+        if self._working:
+            executed = self._work(bar, count)
+        if self._cancels:
+            # cancels asked earlier land now, after this bar's fills
+            landing = [oid for release, oid in self._cancels if release <= bar_count]
+            self._cancels = [(release, oid) for release, oid in self._cancels if release > bar_count]
+            for oid in landing:
+                self._cancel_now(oid)
+        return executed
+
+    def _release_delayed(self) -> None:
+        still = []
+        for release, event in self._delayed:
+            if release <= self._bar_count:
+                self._events.append(event)
+            else:
+                still.append((release, event))
+        self._delayed = still
+
+    def _work(self, bar: Bar, count: int) -> tuple[Fill, ...]:
+        due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
+        if not due:
+            return ()
+        executed = []
+        spec = instrument(bar.symbol, self._instruments)
+        o, h, lo = spec.to_ticks(bar.open), spec.to_ticks(bar.high), spec.to_ticks(bar.low)
+        for oid, working in due:
+            price = self._fill_price(working.order, o, h, lo)
+            if price is not None:
+                executed.append(self._execute(oid, working, price))
+        return tuple(executed)
+
+    def _fill_price(self, order: OrderRequest, o: int, h: int, lo: int) -> int | None:
+        side = order.side
+        if order.kind == MARKET:
+            return o + side * self.slippage.adverse_ticks(h - lo, self._rng)
+        if order.kind == LIMIT:
+            limit = order.limit_ticks
+            assert limit is not None
+            if side > 0:
+                return min(o, limit) if lo <= limit else None
+            return max(o, limit) if h >= limit else None
+        stop = order.stop_ticks
+        assert stop is not None
+        if side > 0:
+            return max(o, stop) + self.slippage.adverse_ticks(h - lo, self._rng) if h >= stop else None
+        return min(o, stop) - self.slippage.adverse_ticks(h - lo, self._rng) if lo <= stop else None
+
+    def _execute(self, oid: str, working: _Working, price: int) -> Fill:
+        order, faults, rng = working.order, self.faults, self._rng
+        qty = working.remaining
+        if qty > 1 and faults.partial_p and rng.random() < faults.partial_p:
+            qty = rng.randint(1, qty - 1)
+        working.filled += qty
+        self._book[order.symbol] = self._book.get(order.symbol, 0) + order.side * qty
+        self._execs += 1
+        at = self._time()
+        month = (at.year, at.month)
+        if month != self._month:
+            # commission tiers count the volume of the calendar month of the fill
+            self._month, self._month_volume = month, 0
+        fill = Fill(
+            exec_id=f"sim-{self._execs}", order_id=oid, strategy=order.strategy, symbol=order.symbol,
+            qty=order.side * qty, price_ticks=price, at=at,
+            commission=self.commission.per_side(order.symbol, qty, month_volume=self._month_volume),
+        )
+        self._month_volume += qty
+        done = working.remaining == 0
+        if done:
+            del self._working[oid]
+        report = OrderStatus(order_id=oid, status=FILLED if done else PARTIALLY_FILLED,
+                             filled=working.filled, remaining=working.remaining, at=at)
+        if done:
+            self._report_terminal(report)
+        else:
+            self._events.append(report)
+        copies = 2 if faults.duplicate_p and rng.random() < faults.duplicate_p else 1
+        for _ in range(copies):
+            if faults.delay_p and rng.random() < faults.delay_p:
+                self._delayed.append((self._bar_count + faults.delay_bars, fill))
+            else:
+                self._events.append(fill)
+        return fill
+
+    def _time(self) -> dt.datetime:
+        if self._now is None:
+            raise ConfigError("SimBroker has no venue time yet: pass start= or feed a bar first")
+        return self._now
+
+    def _require_connected(self, call: str) -> None:
+        if not self.connected:
+            raise AdapterUnavailable(f"simulated venue is disconnected; {call} not done")
