@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what tests/test_docs_render.py needs to render the docs' diagrams in a real browser:
+# Installs what tests/review/test_docs_render.py needs to render the docs' diagrams in a real browser:
 # Debian's chromium (when missing; needs root) and the pinned mermaid from tests/browser/package-lock.json.
 # Prints one line per step; exits non-zero with the reason when something cannot be installed.
 set -euo pipefail

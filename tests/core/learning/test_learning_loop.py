@@ -10,7 +10,7 @@ import pytest
 from statebot import ConfigError, LearningLoop, StateCorrupt, ThrottleRules
 from statebot.journal.log import Event
 from statebot.core.learning.loop import RECENT_TRADE_IDS, SCHEMA_VERSION, trade_digest
-from tests.test_metrics import outcome
+from tests.core.learning.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)
 

@@ -81,7 +81,7 @@ def test_a_spec_refuses_a_multi_line_or_repeated_invariant() -> None:
 
 def test_the_repository_proves_every_declared_invariant() -> None:
     """Reads this repository's real markers through pytest's collection (a subprocess)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     markers, problems = collect_markers(root)
     assert problems == ()
     subjects = (*all_specs(), *SUBJECTS)

@@ -38,7 +38,7 @@ from statebot.store.persistence import (
     resolve_state_dir,
 )
 from tests.strategies import json_states
-from tests.test_metrics import outcome
+from tests.core.learning.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)
 RULES = ThrottleRules(max_consecutive_losses=2, cooldown=dt.timedelta(minutes=10))

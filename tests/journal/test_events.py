@@ -73,7 +73,7 @@ def test_hash_is_a_fixed_value_across_runs() -> None:
          "prev_hash='a'*64, payload={'commission': Decimal('1.14'), 'price': Decimal('6000.25'), 'qty': 2, 'side': 'BUY',"
          "'symbol': 'MES', 'strategy': 'orb', 'exec_id': 'e1', 'order_id': 'o1'}); print(e.hash)"],
         capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123", "TZ": "Asia/Tokyo", "PATH": ""},
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert again.stdout.strip() == e.hash
 

@@ -14,7 +14,7 @@ import pytest
 from statebot.cli import main
 from statebot.feeds import SyntheticBars
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _write_csv(path: Path, start: dt.date, end: dt.date, *, bad_line_after: int | None = None) -> int:

@@ -16,7 +16,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from statebot import NEXT_SESSION, LearningLoop, ThrottleRules
-from tests.test_metrics import outcome
+from tests.core.learning.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 14, 30, tzinfo=dt.timezone.utc)
 D0 = dt.date(2026, 3, 2)

@@ -15,7 +15,7 @@ import statebot
 from statebot import DurableLearningLoop, ThrottleRules
 from statebot.cli import main
 from statebot.store.persistence import read_state_file
-from tests.test_metrics import outcome
+from tests.core.learning.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)
 

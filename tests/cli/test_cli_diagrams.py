@@ -12,7 +12,7 @@ import pytest
 from statebot.cli import main
 from statebot.journal.log import EventLog
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def session_log(tmp_path: Path, to: str) -> Path:

@@ -16,7 +16,7 @@ from statebot import (
 )
 from statebot.core.fsm import all_specs
 from statebot.core.fsm.throttle import ACTIVE, PROBATION, THROTTLED, ThrottleMachine
-from tests.test_metrics import outcome
+from tests.core.learning.test_metrics import outcome
 
 T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)
 DAY1, DAY2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)

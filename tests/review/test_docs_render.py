@@ -24,7 +24,7 @@ from statebot.review.diagrams import raw_mermaid, state_diagram, state_machines_
 from statebot.core.fsm import all_specs
 from statebot.core.fsm.table import MachineSpec, Transition
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MERMAID_JS = ROOT / "tests" / "browser" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
 ARTIFACTS = ROOT / "test-artifacts" / "diagrams"
 INSTALL = ROOT / "tools" / "install-browser-deps.sh"

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from statebot.venues.ibkr.executions import Execution, ExecutionLedger
-from tests.ibkr.fake_gateway import (
+from tests.venues.ibkr.fake_gateway import (
     DEFAULT_ACCOUNT,
     SERVER_VERSION,
     Accept,

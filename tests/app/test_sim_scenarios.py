@@ -15,7 +15,7 @@ from statebot.app.simrun import (
     seed_setup,
 )
 
-SIMS = Path(__file__).resolve().parent.parent / "sims"
+SIMS = Path(__file__).resolve().parents[2] / "sims"
 SCENARIOS = sorted(p for p in SIMS.glob("*.toml"))
 QUICK = [p for p in SCENARIOS if load_scenario(p).seeds and len(load_scenario(p).seeds) == 1]
 

@@ -24,7 +24,7 @@ from statebot import DurableLearningLoop
 from statebot.store.persistence import read_state_file
 from tests import crash_driver
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STEPS = 3000  # more than any trial reaches before its kill
 KILL_WINDOW_S = 0.25
 RESUMED_STEPS = 20

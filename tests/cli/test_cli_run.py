@@ -87,7 +87,7 @@ def test_a_bar_size_that_does_not_divide_a_day_is_a_usage_error(tmp_path: Path) 
 @pytest.mark.skipif(importlib.util.find_spec("ib_insync") is None and importlib.util.find_spec("ib_async") is None,
                     reason="the ibkr extra is not installed")
 def test_sigterm_stops_a_paper_run_flat_with_a_verified_event_log(tmp_path: Path) -> None:
-    from tests.ibkr.fake_gateway import FakeGateway
+    from tests.venues.ibkr.fake_gateway import FakeGateway
 
     cfg = tmp_path / "bot.toml"
     cfg.write_text("")

@@ -26,7 +26,7 @@ from statebot.core.orders import (
     OrderRequest,
     OrderStatus,
 )
-from tests.ibkr.fake_gateway import (
+from tests.venues.ibkr.fake_gateway import (
     Accept,
     Commission,
     CorrectExec,
@@ -36,7 +36,7 @@ from tests.ibkr.fake_gateway import (
     Reject,
     RepeatExec,
 )
-from tests.ibkr.fake_gateway import Fill as GatewayFill
+from tests.venues.ibkr.fake_gateway import Fill as GatewayFill
 
 INSTALLED = [name for name in ("ib_insync", "ib_async") if importlib.util.find_spec(name) is not None]
 if not INSTALLED:

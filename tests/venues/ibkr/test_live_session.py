@@ -23,8 +23,8 @@ import pytest
 
 from statebot import BotRunner, verify
 from statebot.config.model import Config
-from tests.ibkr.fake_gateway import Accept, FakeGateway, HistBar
-from tests.ibkr.fake_gateway import Fill as GatewayFill
+from tests.venues.ibkr.fake_gateway import Accept, FakeGateway, HistBar
+from tests.venues.ibkr.fake_gateway import Fill as GatewayFill
 from tests.runner_helpers import Scripted, long
 
 INSTALLED = [name for name in ("ib_insync", "ib_async") if importlib.util.find_spec(name) is not None]

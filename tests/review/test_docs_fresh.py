@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ("state-machines.md", "invariants.md")
 HOW = "run `python -m statebot diagrams` and commit"
 
