@@ -12,9 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from statebot.cli.exit_codes import EXIT_USAGE
 from statebot.errors import StatebotError
-
-EXIT_USAGE = 2
 
 
 class Parser(argparse.ArgumentParser):
@@ -47,7 +46,7 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 a check failed, 2 bad input)."""
+    """Run the CLI; returns the exit status (the table in ``statebot.cli.exit_codes``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
