@@ -142,28 +142,6 @@ def test_a_corrupt_snapshot_is_moved_aside_and_the_runner_starts_tripped(tmp_pat
     again.close()
 
 
-def test_failed_snapshot_saves_are_logged_retried_and_trip_after_k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from statebot.app import runner_state
-
-    def broken(path, data, **options):  # type: ignore[no-untyped-def]
-        raise OSError(28, "No space left on device")
-
-    sim = broker()
-    strat = Scripted()
-    runner = make_runner(tmp_path, strat, sim, cfg=config("[kill_switch]\npersistence_failures = 2\n"))
-    monkeypatch.setattr(runner_state, "atomic_write", broken)
-    strat.want = long()
-    drive(runner, sim, [bar_at(et(DAY, "10:00"))])
-    assert runner.killswitch_state == "ARMED"
-    drive(runner, sim, [bar_at(et(DAY, "10:01"))])
-    failed = events(tmp_path, "STATE_SAVE_FAILED")
-    assert [e["payload"]["consecutive_failures"] for e in failed] == [1, 2]
-    assert runner.killswitch_state == "TRIPPED"
-    assert events(tmp_path, "KILL_SWITCH")[0]["payload"]["reason"] == "persistence_failures"
-    monkeypatch.undo()
-    runner.close()
-
-
 def test_from_config_takes_paths_and_limits_from_the_file(tmp_path: Path) -> None:
     f = tmp_path / "bot.toml"
     f.write_text('[persistence]\nstate_dir = "st"\n[event_log]\npath = "logs/ev.jsonl"\n[kill_switch]\nmax_consecutive_rejects = 5\n')
@@ -187,22 +165,6 @@ def test_a_second_runner_on_the_same_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises((StateInUse, EventLogError)):
         make_runner(tmp_path, Scripted(), broker())
     runner.close()
-
-
-@pytest.mark.invariant("a corrupt learning state starts the runner fail closed: the strategy THROTTLED", machine="throttle")
-def test_a_corrupt_learning_state_starts_fail_closed_and_is_logged(tmp_path: Path) -> None:
-    sim = broker()
-    runner = make_runner(tmp_path, Scripted(), sim)
-    runner.run_once(bar_at(et(DAY, "10:00")))
-    runner.close()
-    (tmp_path / "state" / "learning_state.json").write_text('{"format": "statebot.learning_state", "sche')
-    again = make_runner(tmp_path, Scripted(long()), sim)
-    assert again.throttle_state == "THROTTLED"
-    (_, d), = drive(again, sim, [bar_at(et(DAY, "10:01"))])
-    assert d.reason == "throttled"
-    failed = events(tmp_path, "STATE_LOAD_FAILED")
-    assert failed and "corrupt" in failed[0]["payload"]["moved_to"]
-    again.close()
 
 
 def test_a_restart_during_the_flatten_goes_on_flattening(tmp_path: Path) -> None:
