@@ -71,8 +71,9 @@ def config(text: str = "") -> Config:
 
 def make_runner(tmp: Path, strategy: Any, broker: SimBroker, *, equity: str = "10000", cfg: Config | None = None,
                 **kw: Any) -> BotRunner:
-    return BotRunner(strategy, broker, equity=Decimal(equity), config=cfg or Config(), state_dir=tmp / "state",
-                     event_log=tmp / "events.jsonl", **kw)
+    kw.setdefault("state_dir", tmp / "state")
+    kw.setdefault("event_log", tmp / "events.jsonl")
+    return BotRunner(strategy, broker, equity=Decimal(equity), config=cfg or Config(), **kw)
 
 
 def broker(**kw: Any) -> SimBroker:

@@ -107,7 +107,9 @@ from statebot.journal.log import (
     FILL,
     GATE_SKIP,
     KILL_SWITCH,
+    EQUITY_SET,
     LEARNING_UPDATE,
+    ORDER_CANCEL_REQUESTED,
     ORDER_CANCELLED,
     ORDER_REJECTED,
     ORDER_SUBMITTED,
@@ -130,7 +132,6 @@ from statebot.core.instruments import InstrumentSpec, instrument
 from statebot.core.fsm.killswitch import (
     ARMED,
     OVER_FILL,
-    PERSISTENCE_FAILURES,
     POSITION_HELD_AT_CLOSE,
     STATE_UNTRUSTED,
     TRIPPED,
@@ -152,13 +153,11 @@ from statebot.core.orders import (
     OrderStatus,
 )
 from statebot.core.learning.outcomes import TradeOutcome
-from statebot.store.persistence import (
-    DurableLearningLoop,
-    PersistenceEvent,
-    resolve_state_dir,
-)
+from statebot.core.engine.fold import BotState, Bracket, update_bracket
+from statebot.core.learning.loop import LearningLoop
+from statebot.store.persistence import lock_state_dir, resolve_state_dir
 from statebot.core.positions.reconcile import reconcile
-from statebot.app.runner_state import RUNNER_STATE_FILENAME, Bracket, RunnerPersistence
+from statebot.app.runner_state import CHECKPOINT_FILENAME, RunnerPersistence
 from statebot.core.risk.sizing import compute_position_size
 from statebot.core.strategy.protocol import Signal, Strategy, StrategyContext
 
@@ -286,31 +285,27 @@ class BotRunner(RunnerPersistence):
         self.book = PositionBook(instruments)
         self.killswitch = c.kill_switch.build()
         self.commission = c.commission.build()
+        self._closed = False
         self.state_dir = resolve_state_dir(state_dir if state_dir is not None else c.resolve(c.persistence.state_dir))
-        self.snapshot_path = self.state_dir / RUNNER_STATE_FILENAME
-        self._max_save_failures = c.kill_switch.persistence_failures
+        self.checkpoint_path = self.state_dir / CHECKPOINT_FILENAME
         self._snapshot_on_change = c.persistence.runner_snapshot == "changes"
-        self.events = EventLog(event_log if event_log is not None else c.resolve(c.event_log.path),
-                               config_hash=self.config_hash, fsync=c.event_log.fsync, fsync_every_n=c.event_log.fsync_every_n)
+        self._fsync_checkpoints = c.persistence.fsync
+        self._lock_fd = lock_state_dir(self.state_dir)
+        try:
+            self.events = EventLog(event_log if event_log is not None else c.resolve(c.event_log.path),
+                                   config_hash=self.config_hash, fsync=c.event_log.fsync, fsync_every_n=c.event_log.fsync_every_n)
+        except BaseException:
+            self._release_lock()
+            raise
         last = self.events.last
         self._start = require_aware(start, "start") if start is not None else (last.ts if last else LiveClock.wall_time())
         self._now: dt.datetime | None = None
         self._pending: list[tuple[str, dict[str, Any]]] | None = []
-        try:
-            self.learning = DurableLearningLoop.open(
-                self.state_dir, self._start, rules=c.throttle.rules(), window=c.throttle.window,
-                ewma_alpha=c.throttle.slippage_ewma_alpha, strategies=(self.name,),
-                save_every_trades=c.persistence.save_every_trades, max_consecutive_failures=self._max_save_failures,
-                on_persistent_failure=self._persistence_failed, fsync=c.persistence.fsync,
-            )
-        except BaseException:
-            self.events.close()
-            raise
-        self._run = 1
+        self.learning = self._new_learning()
+        self._run = 0  # the fold counts the runs the log records; this one is the next
         self._orders_sent = 0
         self._brackets: dict[tuple[str, str], Bracket] = {}
         self._ks_logged = 0
-        self._save_failures = 0
         self._dirty = False
         self._changed = False
         self._flattening = False
@@ -319,6 +314,11 @@ class BotRunner(RunnerPersistence):
         self._stopping = False
         self._resync = False
         self._positions_logged: dict[tuple[str, str], str] = {}
+        self._session_logged: str | None = None
+        self._session_date_logged: dt.date | None = None
+        self._throttles_logged: dict[str, str] = {}
+        self.restored_from = "none"
+        self.fold_anomalies = ()
         self._last_bar: Bar | None = None
         self._flatten_stepped_at: dt.datetime | None = None
         self._next_change: dt.datetime | None = None
@@ -330,7 +330,7 @@ class BotRunner(RunnerPersistence):
         tag = f"r{self._run}"
         self._id_prefix = tag
         self.flattener = Flattener(adapter, book=self.book, killswitch=self.killswitch, backoff=self.killswitch.backoff,
-                                   id_prefix=f"{tag}-flatten")
+                                   id_prefix=f"{tag}-flatten", record=self._record)
         self._machine = self.book.machine(self.name, self.symbol)
         self._key = (self.name, self.symbol)
         self._learning_wake: dt.datetime | None = None
@@ -358,6 +358,17 @@ class BotRunner(RunnerPersistence):
         """
         return cls(strategy, adapter, equity=equity, config=config, **options)
 
+    def _new_learning(self) -> LearningLoop:
+        c = self.config
+        return LearningLoop(rules=c.throttle.rules(), window=c.throttle.window, ewma_alpha=c.throttle.slippage_ewma_alpha,
+                            strategies=(self.name,))
+
+    def _fresh_state(self) -> BotState:
+        """Empty machines built from this runner's configuration, for the fold to fill."""
+        c = self.config
+        return BotState(book=PositionBook(self._instruments or None), killswitch=c.kill_switch.build(),
+                        learning=self._new_learning())
+
     # queries --------------------------------------------------------------------
 
     @property
@@ -381,7 +392,7 @@ class BotRunner(RunnerPersistence):
     @property
     def throttle_state(self) -> str:
         """ACTIVE, THROTTLED or PROBATION."""
-        return self.learning.loop.throttle_state(self.name)
+        return self.learning.throttle_state(self.name)
 
     @property
     def killswitch_state(self) -> str:
@@ -476,6 +487,11 @@ class BotRunner(RunnerPersistence):
     def set_equity(self, equity: Decimal | int | str) -> None:
         """Replace the equity sizing uses (USD), e.g. with the broker's account value."""
         self.equity = to_money(equity, "equity")
+        if self._now is not None:
+            self._log(self._now, EQUITY_SET, {"equity": self.equity})
+            self._changed = self._dirty = True
+        elif self._pending is not None:
+            self._pending.append((EQUITY_SET, {"equity": self.equity}))
 
     # the bar ----------------------------------------------------------------------
 
@@ -488,6 +504,8 @@ class BotRunner(RunnerPersistence):
         """
         try:
             return self._run_bar(bar)
+        except OSError:
+            raise  # the log or the checkpoint cannot be written: the bot must stop, not carry on unrecorded
         except Exception as exc:  # the loop must go on; the trip stops trading until a person looks
             return self._crashed(bar.end, exc)
 
@@ -538,6 +556,8 @@ class BotRunner(RunnerPersistence):
         require_aware(now, "heartbeat time")
         try:
             return self._heartbeat(now)
+        except OSError:
+            raise  # as in run_once: an unwritable log or checkpoint stops the bot
         except Exception as exc:  # as in run_once: logged, kill switch tripped, the loop goes on
             return self._crashed(now, exc)
 
@@ -564,16 +584,20 @@ class BotRunner(RunnerPersistence):
 
     def close(self) -> None:
         """Save the snapshot, release the state folder and close the event log. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         try:
-            if getattr(self, "learning", None) is not None and self._now is not None:
+            if self._now is not None:
                 self._save(self._now)
-                if self.learning.dirty:
-                    self.learning.save(self._now)
         finally:
-            learning = getattr(self, "learning", None)
-            if learning is not None:
-                learning.close()
+            self._release_lock()
             self.events.close()
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def __enter__(self) -> BotRunner:
         return self
@@ -619,6 +643,7 @@ class BotRunner(RunnerPersistence):
     def _on_session(self, tr: SessionTransition, t: dt.datetime) -> Decision | None:
         self._log(t, SESSION_TRANSITION, {"from": tr.source, "to": tr.dest, "session": tr.session,
                                           "trigger": tr.trigger, "due": tr.due, "late": tr.late})
+        self._session_logged, self._session_date_logged = tr.dest, tr.session
         acted = None
         if "flatten_all_positions" in tr.actions:
             acted = self._session_flatten(tr, t)
@@ -648,12 +673,14 @@ class BotRunner(RunnerPersistence):
     def _cancel_working_entries(self, t: dt.datetime) -> None:
         for m in self.book.machines():
             for oid in m.working_entries():
+                # logged and noted before the cancel leaves: a cancel the venue never got is
+                # harmless (the entry still ends with its fills), one it got but the log
+                # missed would leave the fold of the log behind the machine
+                self._log(t, ORDER_CANCEL_REQUESTED, {"order_id": oid})
+                m.request_cancel(oid)
                 try:
                     self.adapter.cancel(oid)
-                    m.request_cancel(oid)
-                except AdapterUnavailable as exc:
-                    self._error(t, "cancel_entry", exc)
-                except StatebotError as exc:
+                except (AdapterUnavailable, StatebotError) as exc:
                     self._error(t, "cancel_entry", exc)
         self._log_positions(t)
 
@@ -700,14 +727,14 @@ class BotRunner(RunnerPersistence):
         ks = self.killswitch
         if isinstance(event, OrderStatus):
             if event.status == REJECTED:
-                self._log(t, ORDER_REJECTED, {"order_id": event.order_id, "reason": event.reason})
-                if event.reason != OBSERVED_REASON:  # OBSERVE mode refuses every order by design
+                counted = event.reason != OBSERVED_REASON  # OBSERVE mode refuses every order by design
+                self._log(t, ORDER_REJECTED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled,
+                                              "counted": counted})
+                if counted:
                     ks.record_reject(t, f"order {event.order_id} rejected: {event.reason}")
                     self._sync_killswitch(t)
             elif event.status == CANCELLED:
-                self._log(t, ORDER_CANCELLED, {"order_id": event.order_id, "reason": event.reason})
-            else:
-                ks.record_accept()
+                self._log(t, ORDER_CANCELLED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled})
         try:
             applied = self.book.apply((event,))
         except (StatebotError, ValueError) as exc:
@@ -728,8 +755,9 @@ class BotRunner(RunnerPersistence):
                 "order_id": event.order_id, "exec_id": event.exec_id, "strategy": event.strategy, "symbol": event.symbol,
                 "side": "BUY" if event.qty > 0 else "SELL", "qty": event.qty,
                 "price": self._price(event.symbol, event.price_ticks), "commission": event.commission,
-                "routed": m is not None,
+                "routed": m is not None, "at": event.at,
             })
+            ks.record_accept()  # an execution ends the reject streak (the fold reads it from the FILL)
             if m is not None:
                 self._update_bracket(m)
         self._log_positions(t)
@@ -758,18 +786,18 @@ class BotRunner(RunnerPersistence):
         except StatebotError as exc:
             self._error(t, "trade_outcome", exc)
             return
+        # the trade belongs to the session it closed in, not to the one its report arrived in
+        # (a report delayed over a weekend must not count toward Monday's daily loss)
+        session = self.session.schedule.session_at(trade.exit_time) or self.session.session
+        day = session.date if session is not None else t.date()
         self._log(t, TRADE_CLOSED, {
-            "strategy": outcome.strategy, "symbol": outcome.symbol, "qty": outcome.quantity,
+            "strategy": outcome.strategy, "symbol": outcome.symbol, "qty": outcome.quantity, "session": day,
             "gross_pnl": outcome.gross_pnl_usd, "commission": outcome.commission_usd, "net_pnl": outcome.net_pnl_usd,
             "slippage_ticks": outcome.slippage_ticks, "slippage_expected_ticks": outcome.expected_slippage_ticks,
             "entry_price": outcome.entry_price, "exit_price": outcome.exit_price,
             "entry_time": outcome.entry_time, "exit_time": outcome.exit_time, "trade_id": outcome.trade_id,
         })
         self.equity += outcome.net_pnl_usd
-        # the trade belongs to the session it closed in, not to the one its report arrived in
-        # (a report delayed over a weekend must not count toward Monday's daily loss)
-        session = self.session.schedule.session_at(trade.exit_time) or self.session.session
-        day = session.date if session is not None else t.date()
         if trade.strategy:
             try:
                 update = self.learning.record_trade(outcome, t, session_date=day)
@@ -781,7 +809,6 @@ class BotRunner(RunnerPersistence):
                                                    "net_pnl": update.net_pnl_usd})
                 self._log_throttle(update.transitions, t)
             self._update_learning_watch()
-        self._drain_persistence(t)
         self.killswitch.record_trade(outcome.net_pnl_usd, day, t)
         self._sync_killswitch(t)
 
@@ -815,7 +842,6 @@ class BotRunner(RunnerPersistence):
         session = self.session.session
         changes = learning.on_time(t, session.date if session is not None else None)
         self._log_throttle(changes, t)
-        self._drain_persistence(t)
         self._sync_killswitch(t)
         self._update_learning_watch()
 
@@ -825,42 +851,30 @@ class BotRunner(RunnerPersistence):
 
     def _update_learning_watch(self) -> None:
         """A bar needs the learning loop's clock only while a cooldown can end (the strategy
-        is THROTTLED) or a failed save waits to be retried. Unsaved trades alone do not:
-        they are saved on the trade count, at a throttle change or on ``close()``; and in
-        PROBATION only trades move the throttle.
+        is THROTTLED); in PROBATION only trades move the throttle.
 
         While THROTTLED the loop is asked once now, then at each session change (a "next
         session" cooldown ends with a new session date) and on every bar from a timed
         cooldown's ``release_at`` on, never on the bars in between: nothing else ends a
-        cooldown (an operator reset comes through ``reset_throttle``). A failed save is
-        retried on every bar."""
-        learning = self.learning
-        loop = learning.loop
+        cooldown (an operator reset comes through ``reset_throttle``)."""
+        loop = self.learning
         throttled = loop.throttle_state(self.name) == THROTTLED_STATE
-        self._watch_learning = bool(throttled or learning.consecutive_failures)
-        self._learning_poll = bool(learning.consecutive_failures)
+        self._watch_learning = throttled
+        self._learning_poll = False
         self._learning_wake = None
         if throttled and self.name in loop.strategies:
             throttle = loop.throttle(self.name)
             self._learning_wake = throttle.release_at
             # a "next session" cooldown begun without a session adopts the next one the loop is told
-            self._learning_poll = self._learning_poll or throttle.awaiting_session
+            self._learning_poll = throttle.awaiting_session
 
     def _log_throttle(self, changes: tuple[ThrottleTransition, ...], t: dt.datetime) -> None:
         for ch in changes:
+            self._throttles_logged[ch.strategy] = ch.dest
+            # the throttle as it now stands rides along: the fold restores it from the log
             self._log(t, THROTTLE_TRANSITION, {"strategy": ch.strategy, "from": ch.source, "to": ch.dest,
-                                               "reason": ch.reason, "detail": ch.detail})
-
-    def _drain_persistence(self, t: dt.datetime) -> None:
-        for event in self.learning.drain_events():
-            self._persistence_event(event, t)
-
-    def _persistence_event(self, event: PersistenceEvent, t: dt.datetime) -> None:
-        self._log(t, event.type, event.payload())
-
-    def _persistence_failed(self, reason: str) -> None:
-        self.killswitch.trip(PERSISTENCE_FAILURES, self._now or self._start, reason)
-        self._flattening = True
+                                               "reason": ch.reason, "detail": ch.detail, "trigger": ch.trigger,
+                                               "throttle": self.learning.throttle(ch.strategy).to_dict()})
 
     # 6. kill switch and flatten ---------------------------------------------------------
 
@@ -897,11 +911,8 @@ class BotRunner(RunnerPersistence):
             return None
         decision = None
         if step.attempt is not None:
-            for order in step.attempt.submitted:
-                self._orders_sent += 1
-                self._log(t, ORDER_SUBMITTED, {"order_id": order.client_order_id, "strategy": order.strategy,
-                                               "symbol": order.symbol, "side": "BUY" if order.qty > 0 else "SELL",
-                                               "qty": order.qty, "purpose": order.purpose})
+            # each closing order was logged (``_record``) before it left
+            self._orders_sent += len(step.attempt.submitted)
             if step.attempt.submitted:
                 first = step.attempt.submitted[0]
                 decision = Decision(action=FLATTEN, reason="flatten_orders", order_id=first.client_order_id, qty=first.qty)
@@ -912,6 +923,10 @@ class BotRunner(RunnerPersistence):
         if step.flat and not self.book.expected_positions():
             self._flattening = False
         return decision
+
+    def _record(self, type: str, payload: Mapping[str, Any]) -> None:
+        """The flattener's journal: what it is about to do to a machine or the venue, logged first."""
+        self._log(self._now or self._start, type, payload)
 
     def _note_exit_refs(self) -> None:
         bar = self._last_bar
@@ -985,14 +1000,15 @@ class BotRunner(RunnerPersistence):
     def _exit(self, m: PositionMachine, bar: Bar, t: dt.datetime, reason: str) -> Decision:
         order = OrderRequest(client_order_id=self._new_id(), strategy=m.strategy, symbol=m.symbol, qty=-m.qty, purpose=EXIT)
         bracket = self._brackets.get((m.strategy, m.symbol))
+        ref = self.instrument.to_ticks(bar.close)
         if bracket is not None:
-            bracket.exit_ref_ticks = self.instrument.to_ticks(bar.close)
+            bracket.exit_ref_ticks = ref
         try:
             m.check_exit(order)
         except (StatebotError, ValueError) as exc:
             self._error(t, "exit", exc)
             return Decision(action=HOLD, reason="exit_refused", detail=str(exc))
-        self._log_order(t, order)
+        self._log_order(t, order, {"ref_ticks": ref})
         try:
             sent = send_exit(self.book, self.adapter, order, at=t)
         except (StatebotError, ValueError) as exc:
@@ -1000,7 +1016,8 @@ class BotRunner(RunnerPersistence):
             sent = False
         self._log_positions(t)
         if not sent:
-            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable"})
+            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable", "filled": 0,
+                                          "counted": False})
             return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=order.qty)
         return Decision(action=EXIT_ACTION, reason=reason, order_id=order.client_order_id, qty=order.qty)
 
@@ -1037,11 +1054,14 @@ class BotRunner(RunnerPersistence):
             return Decision(action=SKIP, reason=str(size.reason))
         qty = signal.side * size.contracts
         order = OrderRequest(client_order_id=self._new_id(), strategy=self.name, symbol=self.symbol, qty=qty, purpose=ENTRY)
+        ref = self.instrument.to_ticks(bar.close)
         self._log_order(t, order, {"stop_ticks": signal.stop_ticks, "limited_by": size.limited_by,
-                                   "risk": size.risk, "equity": self.equity, "reason": signal.reason})
+                                   "risk": size.risk, "equity": self.equity, "reason": signal.reason,
+                                   "target_ticks": signal.target_ticks, "ref_ticks": ref,
+                                   "expected_slippage_ticks": signal.expected_slippage_ticks})
         self._brackets[(self.name, self.symbol)] = Bracket(
             side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
-            expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=self.instrument.to_ticks(bar.close),
+            expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=ref,
         )
         try:
             sent = send_entry(self.book, self.adapter, order, at=t, killswitch=self.killswitch, session_allows=may_enter)
@@ -1051,7 +1071,8 @@ class BotRunner(RunnerPersistence):
             return Decision(action=SKIP, reason="entry_refused", detail=str(exc))
         self._log_positions(t)
         if not sent:
-            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable"})
+            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable", "filled": 0,
+                                          "counted": False})
             return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=qty)
         return Decision(action=ENTER, reason=signal.reason or "signal", order_id=order.client_order_id, qty=qty)
 
@@ -1077,12 +1098,9 @@ class BotRunner(RunnerPersistence):
                 logged[key] = m.state
 
     def _log(self, t: dt.datetime, type: str, payload: Mapping[str, Any]) -> None:
-        try:
-            self.events.append(t, type, payload)
-        except OSError as exc:
-            log.error("event log %s: %s event not written: %s", self.events.path, type, exc)
-            self._save_failed(t, f"event log write failed: {exc}", log_event=False)
-            return
+        """Append one event: the write-ahead record of a change. A write that fails raises its
+        ``OSError``: a change the log does not hold must not take effect."""
+        self.events.append(t, type, payload)
         if type in _SNAPSHOT_TYPES:
             self._changed = True
             if self._snapshot_on_change:
@@ -1097,5 +1115,4 @@ class BotRunner(RunnerPersistence):
         pending, self._pending = self._pending or [], None
         for type, payload in pending:
             self._log(t, type, payload)
-        self._drain_persistence(t)
         self._sync_killswitch(t)

@@ -1,18 +1,28 @@
-"""The runner's snapshot file: what a restarted ``BotRunner`` needs besides the learning state.
+"""The runner's checkpoint and its restart: the event log is the truth, the checkpoint a cache of its fold.
 
-``<state dir>/runner_state.json`` (mode 0600), one line of canonical JSON in the
-same checked envelope and written with the same atomic helper as the learning
-state (``statebot.store.persistence.encode_envelope``, ``atomic_write``; fsynced unless
-``persistence.fsync = false``)::
+``<state dir>/checkpoint.json`` (mode 0600) is one line of canonical JSON in the
+checked envelope of ``statebot.store.persistence`` (``encode_envelope``, written
+with ``atomic_write``: temp file, flush, fsync, ``os.replace``, fsync of the folder)::
 
-    {"checksum":"sha256:<hex>","format":"statebot.runner_state","saved_at":"<ISO-8601>",
+    {"checksum":"sha256:<hex>","format":"statebot.checkpoint","saved_at":"<ISO-8601>",
      "schema_version":1,"state":{...}}
 
-``state`` holds the position machines (quantities, live orders, open trips),
-the kill switch (state, trips, reject streak, the day's net P&L), the clock,
-equity, protective stops, and the event log's head (``seq``, ``hash``) when the
-snapshot was written: a log that ends before that head was cut, and a restart
-says so loudly.
+``state`` is the fold of the event log up to ``event_log`` (``seq``, ``hash``): the
+position machines, the kill switch (trips, reject streak, each kept day's net), the
+learning loop (metrics and throttles), equity, protective stops, the run count and the
+clock. A checkpoint is written after the events it reflects, never before.
+
+Restart (``_restore``):
+
+- a checkpoint whose head the log holds: the checkpoint, then the fold of the log after
+  its head (``STATE_RESTORED {from: checkpoint}``);
+- no checkpoint, or a corrupt one (moved aside, ``STATE_LOAD_FAILED``), while the log has
+  history: the fold of the whole log (``STATE_RESTORED {from: log}``): a tripped kill
+  switch stays tripped, a throttled strategy throttled, positions and live orders come back;
+- a log that ends before the checkpoint's head, or holds another event there: the log was
+  cut or replaced; the checkpoint is restored and the kill switch TRIPPED (``state_untrusted``);
+- the clock starts at the later of the checkpoint's and the log's last time: a bar at or
+  before it is rejected, and time in a log never goes backwards.
 """
 
 from __future__ import annotations
@@ -24,46 +34,35 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from statebot.errors import StateCorrupt
-from statebot.journal.log import (
-    RUNNER_ERROR,
-    STATE_LOAD_FAILED,
-    STATE_SAVE_FAILED,
-    iter_events,
-)
-from statebot.core.instruments import instrument
-from statebot.core.fsm.killswitch import PERSISTENCE_FAILURES, STATE_UNTRUSTED
+from statebot.core.engine.fold import Anomaly, BotState, Bracket, Fold, update_bracket
+from statebot.core.fsm.killswitch import STATE_UNTRUSTED
 from statebot.core.fsm.position import PositionMachine
-from statebot.core.money import to_money
-from statebot.store.persistence import (
-    atomic_write,
-    decode_envelope,
-    encode_envelope,
-    move_aside,
-)
+from statebot.core.instruments import instrument
+from statebot.errors import StateCorrupt
+from statebot.journal.log import RUNNER_ERROR, STATE_LOAD_FAILED, STATE_RESTORED, iter_events
+from statebot.store.persistence import atomic_write, decode_envelope, encode_envelope, move_aside
 
 if TYPE_CHECKING:
-    from statebot.core.positions.book import PositionBook
     from statebot.config.model import Config
-    from statebot.journal.log import EventLog
     from statebot.core.fsm.killswitch import KillSwitch
     from statebot.core.fsm.session import SessionMachine
+    from statebot.core.learning.loop import LearningLoop
+    from statebot.core.positions.book import PositionBook
+    from statebot.journal.log import EventLog
 
 log = logging.getLogger("statebot.runner")
 
-RUNNER_STATE_FORMAT = "statebot.runner_state"
-RUNNER_SCHEMA_VERSION = 1
-RUNNER_STATE_FILENAME = "runner_state.json"
+CHECKPOINT_FORMAT = "statebot.checkpoint"
+CHECKPOINT_SCHEMA_VERSION = 1
+CHECKPOINT_FILENAME = "checkpoint.json"
 
 
-def encode_runner_state(state: dict[str, Any], saved_at: dt.datetime) -> bytes:
+def encode_checkpoint(state: Mapping[str, Any], saved_at: dt.datetime) -> bytes:
     """The file's bytes for ``state`` (plain JSON data, no floats)."""
-    return encode_envelope(state, saved_at, format=RUNNER_STATE_FORMAT, version=RUNNER_SCHEMA_VERSION)
+    return encode_envelope(state, saved_at, format=CHECKPOINT_FORMAT, version=CHECKPOINT_SCHEMA_VERSION)
 
 
-def read_runner_state(path: Path) -> dict[str, Any] | None:
+def read_checkpoint(path: Path) -> dict[str, Any] | None:
     """The checked ``state`` in the file at ``path``; None when there is no file.
 
     Raises ``StateCorrupt`` (reason ``empty``, ``not_json``, ``wrong_type``,
@@ -73,193 +72,190 @@ def read_runner_state(path: Path) -> dict[str, Any] | None:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    return decode_envelope(raw, str(path), format=RUNNER_STATE_FORMAT, version=RUNNER_SCHEMA_VERSION, what="runner state")
+    return decode_envelope(raw, str(path), format=CHECKPOINT_FORMAT, version=CHECKPOINT_SCHEMA_VERSION, what="checkpoint")
 
 
-@attrs.define
-class Bracket:
-    """The protective exits of the open position: distances from the signal, prices once filled."""
+def checkpoint_state(state: BotState, *, clock: dt.datetime) -> dict[str, Any]:
+    """The checkpoint of ``state`` (the fold up to its head) as JSON-ready data."""
+    ks = state.killswitch
+    return {
+        "run": state.run,
+        "clock": clock.isoformat(),
+        "event_log": {"seq": state.seq, "hash": state.hash},
+        "equity": None if state.equity is None else str(state.equity),
+        "positions": [m.to_dict() for m in state.book.machines()],  # flat ones too: their execution ids
+        "brackets": [b.to_dict(*key) for key, b in state.brackets.items()],
+        "killswitch": ks.to_dict(),
+        "learning": state.learning.export_to_dict(),
+        "session": {"state": state.session, "date": state.session_date.isoformat() if state.session_date else None},
+        "throttles": dict(sorted(state.throttles.items())),
+    }
 
-    side: int
-    stop_ticks: int
-    target_ticks: int | None
-    expected_slippage_ticks: Decimal
-    entry_ref_ticks: int | None
-    exit_ref_ticks: int | None = None
-    stop_price: float | None = None
-    target_price: float | None = None
+
+def restore_checkpoint(state: BotState, snap: Mapping[str, Any], instruments: Mapping[str, Any]) -> None:
+    """Load ``snap`` (from ``checkpoint_state``) into ``state``'s fresh machines.
+
+    Raises ``KeyError``/``TypeError``/``ValueError``/``ArithmeticError``/``StateCorrupt`` for
+    malformed data (nothing useful is left: the caller starts again from the log).
+    """
+    state.run = int(snap["run"])
+    state.equity = None if snap["equity"] is None else Decimal(snap["equity"])
+    for data in snap["positions"]:
+        state.book.restore(PositionMachine.from_dict(data, instrument(str(data["symbol"]), instruments)))
+    for b in snap["brackets"]:
+        key = (str(b["strategy"]), str(b["symbol"]))
+        state.brackets[key] = Bracket.from_dict(b)
+        update_bracket(state.brackets[key], state.book.machine(*key))
+    state.killswitch.restore(snap["killswitch"])
+    state.learning.load_from_dict(snap["learning"])
+    session = snap["session"]
+    state.session = session["state"]
+    state.session_date = dt.date.fromisoformat(session["date"]) if session["date"] else None
+    state.throttles = {str(k): str(v) for k, v in snap["throttles"].items()}
+    state.clock = dt.datetime.fromisoformat(snap["clock"])
+    state.seq, state.hash = int(snap["event_log"]["seq"]), str(snap["event_log"]["hash"])
 
 
 class RunnerPersistence:
-    """The snapshot half of ``BotRunner``: what is saved, how failures escalate, how a
-    restart restores it. Kept apart so the runner module reads as the bar's order."""
+    """The checkpoint half of ``BotRunner``: what is saved, and how a restart rebuilds the
+    state from checkpoint and log. Kept apart so the runner module reads as the bar's order."""
 
     # provided by BotRunner
     config: Config
     book: PositionBook
     killswitch: KillSwitch
+    learning: LearningLoop
     session: SessionMachine
     events: EventLog
     equity: Decimal
-    snapshot_path: Path
+    checkpoint_path: Path
     _start: dt.datetime
     _now: dt.datetime | None
     _run: int
-    _orders_sent: int
     _brackets: dict[tuple[str, str], Bracket]
     _ks_logged: int
-    _save_failures: int
-    _max_save_failures: int
     _dirty: bool
     _changed: bool
-    _flattening: bool
     _reconcile_due: bool
     _pending: list[tuple[str, dict[str, Any]]] | None
     _next_change: dt.datetime | None
     _instruments: dict[str, Any]
+    _fsync_checkpoints: bool
+    restored_from: str
+    fold_anomalies: tuple[Anomaly, ...]
 
-    _sync_killswitch: Callable[[dt.datetime], None]
     _update_bracket: Callable[[PositionMachine], None]
+    _fresh_state: Callable[[], BotState]
 
-    # snapshot ------------------------------------------------------------------------
+    # the fold's view of this runner ----------------------------------------------------
 
-    def _snapshot(self, t: dt.datetime) -> dict[str, Any]:
-        ks = self.killswitch
+    def bot_state(self) -> BotState:
+        """This runner's state as the fold describes it (its own machines, not copies)."""
         head = self.events.head
-        return {
-            "run": self._run,
-            "clock": t.isoformat(),
-            "event_log": {"seq": head.seq, "hash": head.hash},
-            "equity": str(self.equity),
-            "orders_sent": self._orders_sent,
-            "positions": [m.to_dict() for m in self.book.machines() if m.qty or m.live_orders()],
-            "brackets": [
-                {"strategy": k[0], "symbol": k[1], "side": b.side, "stop_ticks": b.stop_ticks, "target_ticks": b.target_ticks,
-                 "expected_slippage_ticks": str(b.expected_slippage_ticks), "entry_ref_ticks": b.entry_ref_ticks,
-                 "exit_ref_ticks": b.exit_ref_ticks}
-                for k, b in self._brackets.items()
-            ],
-            "killswitch": {
-                "state": ks.state,
-                "trips": [{"reason": tr.reason, "at": tr.at.isoformat(), "detail": tr.detail} for tr in ks.trips],
-                "rejects": ks.consecutive_rejects,
-                "day": ks.day.isoformat() if ks.day is not None else None,
-                "day_net": str(ks.day_net_pnl),
-            },
-            "session": {"state": self.session.state,
-                        "date": self.session.session.date.isoformat() if self.session.session is not None else None},
-        }
+        return BotState(book=self.book, killswitch=self.killswitch, learning=self.learning, equity=self.equity,
+                        brackets=self._brackets, seq=head.seq, hash=head.hash, clock=self._now, run=self._run,
+                        session=self._session_logged, session_date=self._session_date_logged,
+                        throttles=dict(self._throttles_logged))
+
+    _session_logged: str | None
+    _session_date_logged: dt.date | None
+    _throttles_logged: dict[str, str]
+
+    # checkpoint ------------------------------------------------------------------------
 
     def _save(self, t: dt.datetime) -> None:
-        data = encode_runner_state(self._snapshot(t), t)
-        error: OSError | None = None
-        for _ in range(2):
-            try:
-                atomic_write(self.snapshot_path, data, fsync=self.config.persistence.fsync)
-            except OSError as exc:
-                error = exc
-                continue
-            self._save_failures = 0
-            self._dirty = self._changed = False
-            return
-        self._save_failed(t, f"runner state save to {self.snapshot_path} failed: {error}")
+        """Write the checkpoint of everything logged so far (after the events, never before).
 
-    def _save_failed(self, t: dt.datetime, detail: str, log_event: bool = True) -> None:
-        self._save_failures += 1
-        log.warning("%s (%d in a row)", detail, self._save_failures)
-        if log_event:
-            try:
-                self.events.append(t, STATE_SAVE_FAILED, {"error": detail, "file": RUNNER_STATE_FILENAME,
-                                                          "consecutive_failures": self._save_failures})
-            except OSError as exc:
-                log.error("event log %s: STATE_SAVE_FAILED not written: %s", self.events.path, exc)
-        if self._save_failures >= self._max_save_failures and self.killswitch.allows_entries:
-            self.killswitch.trip(PERSISTENCE_FAILURES, t, f"{detail} ({self._save_failures} in a row)")
-            if log_event:
-                self._sync_killswitch(t)
-            self._flattening = True
+        A failed write raises the ``OSError``: nothing the log holds is lost, but the bot must
+        not go on as if its cache were current."""
+        self.events.sync()
+        data = encode_checkpoint(checkpoint_state(self.bot_state(), clock=t), t)
+        atomic_write(self.checkpoint_path, data, fsync=self._fsync_checkpoints)
+        self._dirty = self._changed = False
+
+    # restart ---------------------------------------------------------------------------
 
     def _restore(self) -> None:
         start = self._start
+        pending = self._pending
+        assert pending is not None
+        snap: dict[str, Any] | None = None
+        source = "none"
         try:
-            snap = read_runner_state(self.snapshot_path)
+            snap = read_checkpoint(self.checkpoint_path)
         except StateCorrupt as exc:
-            moved = move_aside(self.snapshot_path, start)
-            detail = f"{exc}; moved aside to {moved.name}: positions and orders unknown until reconciled"
-            log.error("runner state corrupt: %s", detail)
-            self._pending.append(  # type: ignore[union-attr]
-                (STATE_LOAD_FAILED, {"error": str(exc), "moved_to": moved.name}))
-            self.killswitch.trip(STATE_UNTRUSTED, start, detail)
+            moved = move_aside(self.checkpoint_path, start)
+            log.error("checkpoint corrupt: %s; moved aside to %s; rebuilding from the event log", exc, moved.name)
+            pending.append((STATE_LOAD_FAILED, {"error": str(exc), "moved_to": moved.name}))
+        state = self._fresh_state()
+        head_problem = None
+        if snap is not None:
+            try:
+                restore_checkpoint(state, snap, self._instruments)
+                source = "checkpoint"
+            except (KeyError, TypeError, ValueError, ArithmeticError, StateCorrupt) as exc:
+                detail = f"checkpoint {self.checkpoint_path} cannot be restored: {exc!r}; rebuilding from the event log"
+                log.error("%s", detail)
+                pending.append((RUNNER_ERROR, {"stage": "restore", "error": detail}))
+                state = self._fresh_state()
+            else:
+                head_problem = self._check_log_head(state.seq, state.hash)
+        fold = Fold(state)
+        if head_problem is None:
+            tail = [(line, e) for line, e in iter_events(self.events.path) if e.seq > state.seq]
+            if tail and source == "none":
+                source = "log"
+            fold.apply_all(tail)
+        self.fold_anomalies = tuple(fold.anomalies)
+        for anomaly in fold.anomalies:
+            log.warning("event log line %d: %s", anomaly.line, anomaly.message)
+        self._adopt(state)
+        self.restored_from = source
+        if head_problem is not None:
+            log.error("%s", head_problem)
+            pending.append((RUNNER_ERROR, {"stage": "restore", "error": head_problem}))
+            self.killswitch.trip(STATE_UNTRUSTED, start, head_problem)
+        if source != "none":
             self._reconcile_due = True
-            return
-        if snap is None:
-            return
-        try:
-            self._restore_from(snap)
-        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            detail = f"runner state {self.snapshot_path} cannot be restored: {exc!r}"
-            log.error("%s", detail)
-            self._pending.append(  # type: ignore[union-attr]
-                (RUNNER_ERROR, {"stage": "restore", "error": detail}))
-            self.killswitch.trip(STATE_UNTRUSTED, start, detail)
-            self._reconcile_due = True
+        head = self.events.head
+        pending.append((STATE_RESTORED, {"from": source, "head": {"seq": head.seq, "hash": head.hash}, "run": self._run,
+                                         "equity": self.equity}))
 
-    def _restore_from(self, snap: dict[str, Any]) -> None:
-        start = self._start
-        self._run = int(snap["run"]) + 1
-        self.equity = to_money(snap["equity"], "equity")
-        for data in snap["positions"]:
-            m = PositionMachine.from_dict(data, instrument(str(data["symbol"]), self._instruments))
-            self.book.restore(m)
-        for b in snap["brackets"]:
-            self._brackets[(str(b["strategy"]), str(b["symbol"]))] = Bracket(
-                side=int(b["side"]), stop_ticks=int(b["stop_ticks"]), target_ticks=b["target_ticks"],
-                expected_slippage_ticks=Decimal(b["expected_slippage_ticks"]), entry_ref_ticks=b["entry_ref_ticks"],
-                exit_ref_ticks=b["exit_ref_ticks"],
-            )
-        for key, b in self._brackets.items():
-            m = self.book.machine(*key)
-            self._update_bracket(m)
-        ks = self.killswitch
-        k = snap["killswitch"]
-        for trip in k["trips"]:
-            ks.trip(str(trip["reason"]), dt.datetime.fromisoformat(trip["at"]), str(trip["detail"]))
-        self._ks_logged = len(ks.trips)
-        rejects = int(k["rejects"])
-        if ks.max_consecutive_rejects is None or rejects < ks.max_consecutive_rejects:
-            for _ in range(rejects):
-                ks.record_reject(start)
-        if k["day"] is not None:
-            ks.restore_day(dt.date.fromisoformat(k["day"]), Decimal(k["day_net"]))
-        clock = dt.datetime.fromisoformat(snap["clock"])
+    def _adopt(self, state: BotState) -> None:
+        """Take over the folded state: its machines are this runner's from here on."""
+        self.book = state.book
+        self.killswitch = state.killswitch
+        self.learning = state.learning
+        self._brackets = state.brackets
+        for key in self._brackets:
+            self._update_bracket(self.book.machine(*key))
+        self._ks_logged = len(self.killswitch.trips)
+        self._run = state.run + 1
+        if state.equity is not None:
+            self.equity = state.equity
+        self._session_logged, self._session_date_logged = state.session, state.session_date
+        self._throttles_logged = dict(state.throttles)
         last = self.events.last
-        if last is not None and last.ts > clock:
+        clock = state.clock
+        if last is not None and (clock is None or last.ts > clock):
             clock = last.ts
-        # place the session machine where it was; transitions up to here were logged before the restart
-        self.session.advance(clock)
-        self._next_change = self.session.next_change
-        self._now = clock
-        self._reconcile_due = True
-        self._check_log_head(snap["event_log"])
+        if clock is not None:
+            # place the session machine where it was; transitions up to here were logged before the restart
+            self.session.advance(clock)
+            self._next_change = self.session.next_change
+            self._now = clock
 
-    def _check_log_head(self, head: Mapping[str, Any]) -> None:
-        seq, digest = int(head["seq"]), str(head["hash"])
+    def _check_log_head(self, seq: int, digest: str) -> str | None:
         log_head = self.events.head
-        problem = None
         if log_head.seq < seq:
-            problem = (f"event log {self.events.path} ends at seq {log_head.seq} but the runner state recorded seq {seq}: "
-                       f"the log was cut or replaced")
-        elif seq and log_head.seq == seq and log_head.hash != digest:
-            problem = f"event log {self.events.path} seq {seq} has another hash than the runner state recorded: replaced"
-        elif seq and log_head.seq > seq:
+            return (f"event log {self.events.path} ends at seq {log_head.seq} but the checkpoint recorded seq {seq}: "
+                    f"the log was cut or replaced")
+        if seq and log_head.seq == seq and log_head.hash != digest:
+            return f"event log {self.events.path} seq {seq} has another hash than the checkpoint recorded: replaced"
+        if seq and log_head.seq > seq:
             for _, event in iter_events(self.events.path):
                 if event.seq == seq:
                     if event.hash != digest:
-                        problem = f"event log {self.events.path} seq {seq} has another hash than the runner state recorded"
+                        return f"event log {self.events.path} seq {seq} has another hash than the checkpoint recorded"
                     break
-        if problem is not None:
-            log.error("%s", problem)
-            self._pending.append(  # type: ignore[union-attr]
-                (RUNNER_ERROR, {"stage": "restore", "error": problem}))
-            self.killswitch.trip(STATE_UNTRUSTED, self._start, problem)
-
+        return None

@@ -36,6 +36,10 @@ class EventType(StrEnum):
     EVENT_LOG_TAIL_MOVED = "EVENT_LOG_TAIL_MOVED"
     RUNNER_ERROR = "RUNNER_ERROR"
     VENUE_CONNECTION = "VENUE_CONNECTION"
+    ORDER_CANCEL_REQUESTED = "ORDER_CANCEL_REQUESTED"
+    ORDER_ENDED = "ORDER_ENDED"
+    STATE_RESTORED = "STATE_RESTORED"
+    EQUITY_SET = "EQUITY_SET"
 
 
 SESSION_TRANSITION = EventType.SESSION_TRANSITION
@@ -59,6 +63,10 @@ STATE_LOAD_FAILED = EventType.STATE_LOAD_FAILED
 EVENT_LOG_TAIL_MOVED = EventType.EVENT_LOG_TAIL_MOVED
 RUNNER_ERROR = EventType.RUNNER_ERROR
 VENUE_CONNECTION = EventType.VENUE_CONNECTION
+ORDER_CANCEL_REQUESTED = EventType.ORDER_CANCEL_REQUESTED
+ORDER_ENDED = EventType.ORDER_ENDED
+STATE_RESTORED = EventType.STATE_RESTORED
+EQUITY_SET = EventType.EQUITY_SET
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
     SESSION_TRANSITION: frozenset({"from", "to", "session"}),
@@ -93,6 +101,14 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     # the venue became unreachable (connected false: no entries) or reachable again
     # (connected true: no entries until positions are reconciled)
     VENUE_CONNECTION: frozenset({"connected", "detail"}),
+    # a cancel is about to be sent for an order (any purpose); its machine notes it
+    ORDER_CANCEL_REQUESTED: frozenset({"order_id"}),
+    # the venue no longer works an order (e.g. the flattener found it gone): ended with the fills so far
+    ORDER_ENDED: frozenset({"order_id", "reason"}),
+    # a runner started: what it restored (from a checkpoint, from the log, or nothing) and its equity
+    STATE_RESTORED: frozenset({"from", "head", "run"}),
+    # the equity sizing uses was set (e.g. from the broker's account value)
+    EQUITY_SET: frozenset({"equity"}),
 }
 """Every built-in event type and the payload keys it must carry (more are allowed).
 

@@ -74,6 +74,10 @@ from statebot.core.effects import (  # noqa: F401  (re-exported: the log's types
     EVENT_LOG_TAIL_MOVED,
     RUNNER_ERROR,
     VENUE_CONNECTION,
+    ORDER_CANCEL_REQUESTED,
+    ORDER_ENDED,
+    STATE_RESTORED,
+    EQUITY_SET,
     EVENT_TYPES,
     EventType,
 )

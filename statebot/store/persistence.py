@@ -306,6 +306,29 @@ class PersistenceEvent:
         return data
 
 
+# the folder lock ---------------------------------------------------------------
+
+LOCK_FILENAME = DEFAULT_FILENAME + ".lock"
+"""One lock file per state folder: a runner and ``statebot state reset`` never write it at once."""
+
+
+def lock_state_dir(state_dir: Path) -> int | None:
+    """Take the state folder's lock (creating the folder, mode 0700); returns the lock's fd
+    (close it to release; None where POSIX locks are missing). Raises ``StateInUse`` when
+    another process holds it."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if fcntl is None:  # pragma: no cover - non-POSIX
+        return None
+    lock_path = state_dir / LOCK_FILENAME
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StateInUse(f"state folder {state_dir} is in use by another process (lock {lock_path})") from None
+    return fd
+
+
 # the durable loop ------------------------------------------------------------
 
 
@@ -509,6 +532,9 @@ class DurableLearningLoop:
                                              consecutive_failures=self.consecutive_failures, moved_to=moved_to, gave_up=gave_up))
 
     def _acquire_lock(self) -> None:
+        if self.path.name == DEFAULT_FILENAME:
+            self._lock_fd = lock_state_dir(self.state_dir)
+            return
         if fcntl is None:  # pragma: no cover - non-POSIX
             return
         lock_path = self.path.with_name(self.path.name + ".lock")

@@ -40,7 +40,7 @@ def test_a_timed_cooldown_ends_at_the_first_bar_at_its_release_time_and_not_befo
     t0 = et(DAY, "10:00")
     _lose_once(runner, strat, sim, t0)
     assert runner.throttle_state == "THROTTLED"
-    release = runner.learning.loop.throttle(strat.name).release_at
+    release = runner.learning.throttle(strat.name).release_at
     assert release is not None
     calls = _count_clock_calls(runner)
     strat.want = long(stop_ticks=4)
@@ -79,7 +79,7 @@ def test_a_restart_while_throttled_still_ends_the_cooldown_on_time(tmp_path: Pat
     runner = make_runner(tmp_path, strat, sim, cfg=cfg)
     t0 = et(DAY, "10:00")
     _lose_once(runner, strat, sim, t0)
-    release = runner.learning.loop.throttle(strat.name).release_at
+    release = runner.learning.throttle(strat.name).release_at
     runner.close()
     strat2 = Scripted(long(stop_ticks=4))
     again = make_runner(tmp_path, strat2, sim, cfg=cfg)

@@ -126,19 +126,23 @@ def test_a_cut_event_log_is_detected_loudly_and_trips_the_kill_switch(tmp_path: 
     verify(log_file)
 
 
-def test_a_corrupt_snapshot_is_moved_aside_and_the_runner_starts_tripped(tmp_path: Path) -> None:
+def test_a_corrupt_checkpoint_is_moved_aside_and_the_state_rebuilt_from_the_log(tmp_path: Path) -> None:
     sim = broker()
     runner = make_runner(tmp_path, Scripted(long()), sim)
     drive(runner, sim, [bar_at(et(DAY, "10:00")), bar_at(et(DAY, "10:01"))])
+    held = runner.position_qty
     runner.close()
-    snap = tmp_path / "state" / "runner_state.json"
+    snap = tmp_path / "state" / "checkpoint.json"
     snap.write_text(snap.read_text()[:40])
     again = make_runner(tmp_path, Scripted(), sim)
-    assert again.killswitch_state == "TRIPPED"
-    assert list((tmp_path / "state").glob("runner_state.json.corrupt-*"))
+    assert again.restored_from == "log"
+    assert again.killswitch_state == "ARMED"
+    assert held and again.position_qty == held  # the log says what is held
+    assert list((tmp_path / "state").glob("checkpoint.json.corrupt-*"))
     drive(again, sim, [bar_at(et(DAY, "10:02")), bar_at(et(DAY, "10:03"))])
     assert events(tmp_path, "STATE_LOAD_FAILED")
-    assert sim.book == {}  # fail closed: the venue's position was flattened
+    assert events(tmp_path, "STATE_RESTORED")[-1]["payload"]["from"] == "log"
+    assert again.killswitch_state == "ARMED"  # the venue agrees with the rebuilt book: no mismatch
     again.close()
 
 
@@ -151,7 +155,7 @@ def test_from_config_takes_paths_and_limits_from_the_file(tmp_path: Path) -> Non
     with BotRunner.from_config(cfg, strategy=Scripted(), adapter=broker(), equity="5000") as runner:
         assert runner.killswitch.max_consecutive_rejects == 5
         runner.run_once(bar_at(et(DAY, "10:00")))
-    assert (tmp_path / "st" / "runner_state.json").exists()
+    assert (tmp_path / "st" / "checkpoint.json").exists()
     result = verify(tmp_path / "logs" / "ev.jsonl")
     assert result.events > 0
     first = json.loads((tmp_path / "logs" / "ev.jsonl").read_text().splitlines()[0])

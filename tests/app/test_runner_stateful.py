@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 
 from statebot import ENTER, Bar, FaultPlan, Signal, SimBroker, replay
 from statebot.core.costs import FixedCommission
+from statebot.core.engine.fold import Fold
 from statebot.journal.log import iter_events
 from statebot.core.fsm.position import ENTERING, EXITING, FLAT, OPEN
 from statebot.core.time.schedule import TRADING
@@ -119,6 +120,31 @@ class RunnerUnderFaults(RuleBasedStateMachine):
         self.runner.close()
         self.strat = Scripted()
         self.runner = make_runner(self.tmp, self.strat, self.sim, cfg=CFG)
+
+    @rule()
+    def crash(self) -> None:
+        """The process dies: no checkpoint written, the log holds what was appended."""
+        self.runner.events.sync()
+        self.runner._closed = True
+        self.runner._release_lock()
+        self.runner.events.close()
+        self.used = False  # a bar that logged nothing is not known to the restarted runner
+        self.strat = Scripted()
+        self.runner = make_runner(self.tmp, self.strat, self.sim, cfg=CFG)
+
+    @invariant()
+    def the_fold_of_the_log_equals_the_live_state(self) -> None:
+        """One source of truth: folding the whole log into fresh machines rebuilds exactly
+        what the runner holds (positions and live orders, kill switch, learning, equity)."""
+        r = self.runner
+        if r._pending is not None:
+            return  # nothing logged yet: the start-up records wait for the first clock time
+        r.events.sync()
+        state = r._fresh_state()
+        fold = Fold(state)
+        fold.apply_all(iter_events(r.events.path))
+        assert state.view() == r.bot_state().view()
+        assert fold.anomalies == [], fold.anomalies
 
     @invariant()
     def positions_agree_with_their_quantities(self) -> None:

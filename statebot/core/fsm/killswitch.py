@@ -14,7 +14,7 @@ rejects (``record_reject``/``record_accept``) and the day's realized net P&L
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -264,6 +264,27 @@ class KillSwitch(TableMachine):
         self._day_nets[day] = net
         if self._day is None or day > self._day:
             self._day = day
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready state for a checkpoint: state, trips, reject streak, each kept day's net."""
+        return {
+            "state": self.state,
+            "trips": [{"reason": tr.reason, "at": tr.at.isoformat(), "detail": tr.detail} for tr in self._trips],
+            "rejects": self._rejects,
+            "day": self._day.isoformat() if self._day is not None else None,
+            "day_nets": {d.isoformat(): str(net) for d, net in sorted(self._day_nets.items())},
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Load what ``to_dict`` wrote into this fresh (ARMED, never used) switch; its limits stay
+        this switch's own. Raises ``KeyError``/``ValueError`` for malformed data."""
+        for trip in data["trips"]:
+            self.trip(str(trip["reason"]), dt.datetime.fromisoformat(trip["at"]), str(trip["detail"]))
+        if data["state"] == TRIPPED and not self._trips:
+            raise ValueError("kill switch state TRIPPED without a recorded trip")
+        self._rejects = int(data["rejects"])
+        self._day_nets = {dt.date.fromisoformat(d): to_money(net, "day net") for d, net in data["day_nets"].items()}
+        self._day = dt.date.fromisoformat(data["day"]) if data["day"] is not None else None
 
     def _callable(self, prefix: str, name: str) -> Any:
         if prefix == "_act_":

@@ -311,6 +311,10 @@ class PositionMachine(TableMachine):
         """True when the execution ``exec_id`` was applied (among the last ``EXEC_ID_MEMORY``)."""
         return exec_id in self._exec_ids
 
+    def seen_any(self) -> bool:
+        """True once an execution was applied (its id is remembered against duplicates)."""
+        return bool(self._exec_order)
+
     def live_orders(self) -> tuple[str, ...]:
         """Client order ids the venue may still fill (including ones being cancelled)."""
         return tuple(self._live)
@@ -318,6 +322,13 @@ class PositionMachine(TableMachine):
     def working_entries(self) -> tuple[str, ...]:
         """Live entry orders not yet asked to cancel."""
         return tuple(oid for oid, t in self._live.items() if t.is_entry and not t.cancel_requested)
+
+    def filled(self, order_id: str) -> int:
+        """Contracts of ``order_id`` filled so far; raises ``KeyError`` for an unknown order."""
+        tracked = self._tracked(order_id)
+        if tracked is None:
+            raise KeyError(order_id)
+        return tracked.filled
 
     def order(self, order_id: str) -> OrderRequest:
         """The order recorded as ``order_id``; raises ``KeyError`` for an unknown one."""
@@ -463,6 +474,11 @@ class PositionMachine(TableMachine):
         ignored; the filled count reported never goes down. Raises ``InvalidTransition``
         (changing nothing) only for an outcome the table lacks.
         """
+        if status.status not in (CANCELLED, REJECTED):
+            # accepted, partly filled or filled: the fills carry the quantities, and a working
+            # order stays working until they or a cancel/reject end it; so only the two reports
+            # the event log records change a machine, and the log folds to the same machine
+            return
         tracked = self._tracked(status.order_id)
         if tracked is None:
             return

@@ -257,6 +257,17 @@ class LearningLoop:
             self.fail_closed_at = None
         return change
 
+    def restore_throttle(self, strategy: str, data: object, *, trigger: str) -> None:
+        """Put ``strategy``'s throttle where a logged transition left it (``data`` is the
+        ``ThrottleMachine.to_dict()`` the event carries, ``trigger`` the transition's): for the
+        fold of the event log, for transitions no trade caused (a cooldown's end, a reset, a
+        hold). Judged metrics start afresh where the transition did so. Raises ``StateCorrupt``
+        for malformed ``data``."""
+        record = self._record(strategy)
+        record.throttle = ThrottleMachine.from_dict(strategy, self.rules, data)
+        if record.throttle.state == PROBATION or trigger == "reset":
+            record.judged = record.judged.fresh()
+
     def hold_all(self, reason: str, detail: str, now: dt.datetime) -> tuple[ThrottleTransition, ...]:
         """Fail closed: hold every known strategy THROTTLED with ``reason`` (no cooldown)
         and refuse unknown strategies until an operator resets them."""

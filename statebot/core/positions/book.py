@@ -78,6 +78,10 @@ class PositionBook:
         self._machines[(machine.strategy, machine.symbol)] = machine
         self._owner = {oid: m for oid, m in self._owner.items() if m is not machine and (m.strategy, m.symbol) != (machine.strategy, machine.symbol)}
 
+    def instrument(self, symbol: str) -> InstrumentSpec:
+        """The specification of ``symbol`` this book converts prices with; raises ``UnknownInstrument``."""
+        return instrument(symbol, self._instruments)
+
     def machines(self) -> tuple[PositionMachine, ...]:
         return tuple(self._machines.values())
 
@@ -181,13 +185,15 @@ def send_exit(book: PositionBook, adapter: BrokerAdapter, order: OrderRequest, *
     ``ValueError`` from ``PositionMachine.submit_exit``.
     """
     m = book.machine(order.strategy, order.symbol)
-    m.check_exit(order)
+    # recorded first (the entries it replaces marked for cancelling), then sent: what the
+    # machine holds is what the log's ORDER_SUBMITTED says, whatever the venue answers
+    to_cancel = m.submit_exit(order)
     try:
-        for oid in m.working_entries():
+        for oid in to_cancel:
             adapter.cancel(oid)
-    except AdapterUnavailable:
+    except AdapterUnavailable as exc:
+        m.submit_failed(order.client_order_id, at, f"adapter unavailable: {exc}")
         return False
-    m.submit_exit(order)
     return _send(m, adapter, order, at)
 
 

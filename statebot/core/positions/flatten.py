@@ -17,7 +17,8 @@ difference shows up in reconciliation, never silently adopted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 import attrs
 
@@ -26,7 +27,16 @@ from statebot.core.positions.book import PositionBook
 from statebot.core.time.clock import require_aware
 from statebot.errors import AdapterUnavailable, ConfigError, StatebotError
 from statebot.core.fsm.killswitch import DISCONNECT, FLATTEN_FAILED, Backoff, KillSwitch
+from statebot.core.effects import ORDER_CANCEL_REQUESTED, ORDER_ENDED, ORDER_REJECTED, ORDER_SUBMITTED
 from statebot.core.orders import FLATTEN, MARKET, OrderRequest
+
+Record = Callable[[str, Mapping[str, Any]], None]
+"""A journal: ``record(event_type, payload)`` appends the event before the change it names."""
+
+
+def _no_record(type: str, payload: Mapping[str, Any]) -> None:
+    return None
+
 
 
 @attrs.frozen(kw_only=True)
@@ -70,6 +80,7 @@ def flatten_positions(
     symbols: Collection[str] | None = None,
     skip: Collection[str] = (),
     at: dt.datetime | None = None,
+    record: Record = _no_record,
 ) -> FlattenAttempt:
     """One flatten attempt against any adapter.
 
@@ -82,6 +93,10 @@ def flatten_positions(
     from ``new_id()``. With a ``book``, each machine records its closing order
     first (and the cancels), so its fills route to it; ``at`` is then needed
     for orders the adapter refuses (``ConfigError`` without it).
+
+    ``record`` is the journal: every change to a machine and every order or cancel is
+    recorded there first (``ORDER_CANCEL_REQUESTED``, ``ORDER_ENDED``, ``ORDER_SUBMITTED``,
+    ``ORDER_REJECTED``), so a fold of the log rebuilds the machines exactly.
 
     Raises ``AdapterUnavailable`` from the adapter (possibly after part of the
     work was sent; the next attempt starts again from the venue's state).
@@ -102,11 +117,12 @@ def flatten_positions(
         # add to the position) it could only open a new one
         if order.purpose == FLATTEN and held * order.qty < 0:
             continue
-        adapter.cancel(order.client_order_id)
-        cancelled.append(order.client_order_id)
+        record(ORDER_CANCEL_REQUESTED, {"order_id": order.client_order_id})
         owner = book.owner(order.client_order_id) if book is not None else None
         if owner is not None:
             owner.request_cancel(order.client_order_id)
+        adapter.cancel(order.client_order_id)
+        cancelled.append(order.client_order_id)
     holding = {s: q for s, q in adapter.positions().items() if q and in_scope(s)}
     still_working = {o.symbol for o in adapter.open_orders() if in_scope(o.symbol)}
     if not holding and not still_working:
@@ -123,18 +139,26 @@ def flatten_positions(
                 # the venue works no order of this symbol any more: whatever the machine still
                 # counts on has ended there (the venue's position already counts its fills)
                 for oid in owner.live_orders():
+                    record(ORDER_ENDED, {"order_id": oid, "reason": "not working at the venue"})
                     owner.venue_not_working(oid)
                 try:
-                    owner.submit_exit(order)
+                    owner.check_exit(order)
                 except (StatebotError, ValueError):
                     # the machine cannot take this order (its view differs from the venue's): close
                     # the venue's contracts anyway with an unowned order; reconciliation shows the rest
                     order = attrs.evolve(order, strategy="")
                     owner = None
+            record(ORDER_SUBMITTED, {"order_id": order.client_order_id, "strategy": order.strategy,
+                                     "symbol": order.symbol, "side": "BUY" if order.qty > 0 else "SELL",
+                                     "qty": order.qty, "purpose": order.purpose})
+            if owner is not None:
+                owner.submit_exit(order)
             try:
                 adapter.submit(order)
             except AdapterUnavailable:
                 if owner is not None and at is not None:
+                    record(ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable",
+                                            "filled": 0, "counted": False})
                     owner.submit_failed(order.client_order_id, at, "adapter unavailable")
                 raise
             submitted.append(order)
@@ -185,8 +209,10 @@ class Flattener:
         trip_after_failures: int = 1,
         resend_after_steps: int = 3,
         id_prefix: str = "flatten",
+        record: Record = _no_record,
     ) -> None:
         self.adapter = adapter
+        self.record = record
         self.book = book
         self.killswitch = killswitch
         self.symbols = None if symbols is None else frozenset(symbols)
@@ -239,14 +265,15 @@ class Flattener:
                     continue
                 skip.add(symbol)
                 if self._steps - sent_step >= self.resend_after_steps:
-                    self.adapter.cancel(oid)
+                    self.record(ORDER_CANCEL_REQUESTED, {"order_id": oid})
                     owner = self.book.owner(oid) if self.book is not None else None
                     if owner is not None:
                         owner.request_cancel(oid)
+                    self.adapter.cancel(oid)
                     del self._sent[oid]
                     expired.add(symbol)
             attempt = flatten_positions(self.adapter, new_id=self._new_id, book=self.book, symbols=self.symbols,
-                                        skip=skip, at=now)
+                                        skip=skip, at=now, record=self.record)
         except AdapterUnavailable as exc:
             return self._failed(now, None, f"adapter unavailable: {exc}", DISCONNECT)
         except (StatebotError, ValueError) as exc:
