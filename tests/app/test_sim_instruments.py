@@ -1,0 +1,49 @@
+"""A contract defined only in the config, on the calendar that fits it, simulates and reports correctly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from statebot.app.simrun import SimSetup, run_setup
+from statebot.cli import main
+from statebot.config.model import parse_config
+
+CL_CONTRACT = """
+[instrument.contracts.CL]
+exchange = "NYMEX"
+tick_size = "0.01"
+multiplier = "1000"
+calendar = "CME_GLOBEX_EQUITY"
+fee_per_side = "2.10"
+
+[sizing]
+max_risk_per_trade = { default = "500" }
+"""
+
+def test_a_contract_defined_only_in_the_config_flattens_before_each_futures_close(tmp_path: Path) -> None:
+    config = parse_config('[instrument]\nsymbol = "CL"\n' + CL_CONTRACT)
+    report = run_setup(SimSetup(config=config, start=dt.date(2026, 11, 23), end=dt.date(2026, 11, 25)), tmp_path)
+    assert [s.session for s in report.sessions] == ["2026-11-23", "2026-11-24", "2026-11-25"]
+    assert {s.flatten_at for s in report.sessions} == {"15:55"}  # Chicago time: 5 minutes before the 16:00 CT halt
+    assert report.late_flattens == 0 and report.flat_at_every_close and report.log_verifies
+    assert report.trades > 0
+    assert report.commission % Decimal("4.20") == 0  # its own fee, both sides of every contract
+
+
+def test_sim_symbol_picks_a_contract_the_config_defines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "cl.toml"
+    f.write_text(CL_CONTRACT)
+    code = main(["sim", "--config", str(f), "--symbol", "CL", "--start", "2026-11-24", "--end", "2026-11-24"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "sma-cross on CL" in out and "2026-11-24     15:55  no    yes" in out
+
+
+def test_the_cash_close_on_a_builtin_keeps_xnys_sessions(tmp_path: Path) -> None:
+    config = parse_config('[instrument]\nsymbol = "ES"\n')
+    report = run_setup(SimSetup(config=config, start=dt.date(2026, 11, 25), end=dt.date(2026, 11, 27)), tmp_path)
+    assert [(s.session, s.flatten_at) for s in report.sessions] == [("2026-11-25", "15:55"), ("2026-11-27", "12:55")]
