@@ -212,10 +212,17 @@ class InstrumentConfig:
 
     def session_calendar(self, cash_calendar: str) -> str:
         """The calendar whose sessions the bot keeps: ``cash_calendar`` (the ``[calendar]`` name) for
-        the cash close, the contract's own for the futures close. A ``[calendar]`` name other than
-        the default with the futures close would be silently unused: ``ConfigError`` naming it."""
+        the cash close, the contract's own for the futures close. ``ConfigError`` naming
+        ``calendar.name`` when it would be silently unused (another name with the futures close) or
+        would flatten inside the equity index halt (``CMES`` for a CME Globex equity contract)."""
         spec = self.spec()
         if spec.flatten_before == "cash_close":
+            if cash_calendar == "CMES" and spec.calendar == "CME_GLOBEX_EQUITY":
+                raise ConfigError(
+                    f"calendar.name: CMES closes at 17:00 CT, inside {self.symbol}'s 16:00-17:00 CT daily halt, where a "
+                    "flatten cannot fill; use XNYS (the cash close) or instrument.flatten_before = \"futures_close\" "
+                    "(CME_GLOBEX_EQUITY)"
+                )
             return cash_calendar
         if cash_calendar not in ("XNYS", spec.calendar):
             raise ConfigError(

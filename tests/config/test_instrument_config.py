@@ -115,3 +115,16 @@ def test_config_check_prints_the_contract_specification(tmp_path: Path, capsys: 
     assert lines[2] == "  calendar CME_GLOBEX_EQUITY, flatten before the futures close"
     assert lines[4] == "  fees: 2.10 USD per contract per side"
     assert lines[5] == "  sessions: CME_GLOBEX_EQUITY, flatten 5m before each close"
+
+
+def test_cmes_for_an_equity_index_contract_is_refused_its_flatten_would_land_in_the_halt() -> None:
+    config = parse_config('[calendar]\nname = "CMES"\n[instrument]\nsymbol = "MES"\n')
+    with pytest.raises(ConfigError, match=r"^calendar\.name: CMES closes at 17:00 CT, inside MES's 16:00-17:00 CT daily halt"):
+        config.instrument.session_calendar(config.calendar.name)
+
+
+def test_cmes_stays_available_for_a_contract_that_trades_until_1700_ct() -> None:
+    text = config_with('tick_size = "0.01"\ntick_value = "10"\ncalendar = "CMES"\nflatten_before = "cash_close"',
+                       head='[calendar]\nname = "CMES"\n[instrument]\nsymbol = "CL"\n')
+    config = parse_config(text)
+    assert config.instrument.session_calendar(config.calendar.name) == "CMES"
