@@ -116,10 +116,10 @@ def positive(v: Decimal) -> str | None:
 
 
 def month_letters(v: str) -> str | None:
-    from statebot.core.instruments import _roll_months
+    from statebot.core.instruments import normalized_roll_months
 
     try:
-        _roll_months(v)
+        normalized_roll_months(v)
     except ConfigError as exc:
         return str(exc).removeprefix("roll_months ")
     return None
@@ -192,21 +192,21 @@ class InstrumentConfig:
     def specs(self) -> dict[str, Any]:
         """Every contract defined in the file, as ``InstrumentSpec`` by symbol; the traded one with
         ``flatten_before`` applied. Raises ``ConfigError`` naming the inconsistent key."""
-        from statebot.core.instruments import instrument
-
         out = {symbol: contract.spec(symbol) for symbol, contract in self.contracts.items()}
         if self.flatten_before is not None:
-            traded = instrument(self.symbol, out)
-            out[self.symbol] = attrs.evolve(traded, flatten_before=self.flatten_before)
+            out[self.symbol] = attrs.evolve(self._traded(out), flatten_before=self.flatten_before)
         return out
 
     def spec(self) -> Any:
         """The traded contract's ``InstrumentSpec``; ``ConfigError`` (``instrument.symbol: ...``) when unknown."""
+        return self._traded(self.specs())
+
+    def _traded(self, defined: Mapping[str, Any]) -> Any:
         from statebot.core.instruments import instrument
         from statebot.errors import UnknownInstrument
 
         try:
-            return instrument(self.symbol, self.specs())
+            return instrument(self.symbol, defined)
         except UnknownInstrument as exc:
             raise ConfigError(f"instrument.symbol: {exc}; define it under [instrument.contracts.{self.symbol}]") from None
 

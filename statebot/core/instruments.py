@@ -76,7 +76,8 @@ def _flatten_before(value: str) -> str:
     return value
 
 
-def _roll_months(value: str) -> str:
+def normalized_roll_months(value: str) -> str:
+    """``value``'s CME month letters, upper case, in calendar order; ``ConfigError`` when not month letters."""
     text = value.strip().upper()
     if not text or any(c not in MONTH_CODES for c in text) or len(set(text)) != len(text):
         raise ConfigError(f"roll_months {value!r} must be distinct CME month letters ({MONTH_CODES}), e.g. HMUZ")
@@ -124,7 +125,7 @@ class InstrumentSpec:
     exchange: str = "CME"
     calendar: str = "CME_GLOBEX_EQUITY"
     flatten_before: str = attrs.field(default=FUTURES_CLOSE, converter=_flatten_before)
-    roll_months: str = attrs.field(default="HMUZ", converter=_roll_months)
+    roll_months: str = attrs.field(default="HMUZ", converter=normalized_roll_months)
     roll_days: int = attrs.field(default=8, converter=_roll_days)
     ib_symbol: str = ""
     ib_trading_class: str = ""
@@ -139,10 +140,10 @@ class InstrumentSpec:
 
     def describe(self) -> str:
         """The specification in a few lines, as ``statebot config check`` prints it."""
-        fee = "the [commission] model" if self.fee_per_side is None else f"{self.fee_per_side} {self.currency} per contract per side"
+        fee = "the [commission] model" if self.fee_per_side is None else f"{self.fee_per_side:f} {self.currency} per contract per side"
         return "\n".join([
-            f"{self.symbol} on {self.exchange} ({self.currency}): tick {self.tick_size} = {self.tick_value} {self.currency}, "
-            f"multiplier {self.multiplier}",
+            f"{self.symbol} on {self.exchange} ({self.currency}): tick {self.tick_size:f} = {self.tick_value:f} {self.currency}, "
+            f"multiplier {self.multiplier:f}",
             f"  calendar {self.calendar}, flatten before the {self.flatten_before.replace('_', ' ')}",
             f"  roll: {self.roll_months} contracts, {self.roll_days} days before expiry; "
             f"IB symbol {self.ib_symbol or self.symbol}" + (f", trading class {self.ib_trading_class}" if self.ib_trading_class else ""),

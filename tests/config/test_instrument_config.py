@@ -128,3 +128,8 @@ def test_cmes_stays_available_for_a_contract_that_trades_until_1700_ct() -> None
                        head='[calendar]\nname = "CMES"\n[instrument]\nsymbol = "CL"\n')
     config = parse_config(text)
     assert config.instrument.session_calendar(config.calendar.name) == "CMES"
+
+
+def test_a_derived_multiplier_prints_as_a_plain_number() -> None:
+    spec = parse_config(CL).instrument.spec()
+    assert spec.describe().splitlines()[0] == "CL on NYMEX (USD): tick 0.01 = 10.00 USD, multiplier 1000"
