@@ -32,6 +32,7 @@ def test_a_contract_defined_only_in_the_config_flattens_before_each_futures_clos
     assert report.late_flattens == 0 and report.flat_at_every_close and report.log_verifies
     assert report.trades > 0
     assert report.commission % Decimal("4.20") == 0  # its own fee, both sides of every contract
+    assert report.gross_pnl % Decimal("10.00") == 0  # whole ticks of 0.01 x 1000
 
 
 def test_sim_symbol_picks_a_contract_the_config_defines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,3 +48,10 @@ def test_the_cash_close_on_a_builtin_keeps_xnys_sessions(tmp_path: Path) -> None
     config = parse_config('[instrument]\nsymbol = "ES"\n')
     report = run_setup(SimSetup(config=config, start=dt.date(2026, 11, 25), end=dt.date(2026, 11, 27)), tmp_path)
     assert [(s.session, s.flatten_at) for s in report.sessions] == [("2026-11-25", "15:55"), ("2026-11-27", "12:55")]
+
+
+def test_a_pandas_market_calendars_calendar_keeps_a_defined_contracts_sessions(tmp_path: Path) -> None:
+    pytest.importorskip("pandas_market_calendars")
+    config = parse_config('[instrument]\nsymbol = "CL"\n' + CL_CONTRACT.replace("CME_GLOBEX_EQUITY", "CMEGlobex_CL"))
+    report = run_setup(SimSetup(config=config, start=dt.date(2026, 11, 24), end=dt.date(2026, 11, 24)), tmp_path)
+    assert [(s.session, s.flatten_at, s.late) for s in report.sessions] == [("2026-11-24", "15:55", False)]
