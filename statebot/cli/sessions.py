@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from pathlib import Path
 from collections import Counter
 from typing import Any
 
+from statebot.config.model import load_config
 from statebot.core.time.calendar import get_calendar, zone
 from statebot.cli._args import duration_arg
 from statebot.core.time.durations import format_duration
@@ -33,20 +35,39 @@ def register(sub: Any) -> None:
     p = sub.add_parser("sessions", help="print trading sessions with their flatten and close times",
                        description="Print each session's open, entry cut-off, flatten and close, "
                        "in exchange time (table) or as JSON with UTC offsets.")
-    p.add_argument("--calendar", default="XNYS",
-                   help="XNYS (default: the cash close, 16:00 ET), CME_GLOBEX_EQUITY (CME equity index futures, "
+    p.add_argument("--config", type=Path, default=None, metavar="FILE",
+                   help="the sessions the config's instrument keeps: its [calendar] for the cash close, the contract's "
+                   "own calendar for the futures close, and the config's flatten lead and entry cut-off")
+    p.add_argument("--calendar", default=None,
+                   help="XNYS (default without --config: the cash close, 16:00 ET), CME_GLOBEX_EQUITY (CME equity index futures, "
                    "16:00 CT halt), any exchange_calendars name, or a pandas_market_calendars name when installed")
     p.add_argument("--zone", default=None, metavar="ZONE",
                    help="second zone for the flatten and close columns (default: America/New_York, or "
                    "America/Chicago for a calendar kept in New York)")
     p.add_argument("--start", type=_date, help="first date, YYYY-MM-DD (default: Monday of this week)")
     p.add_argument("--end", type=_date, help="last date, YYYY-MM-DD (default: Sunday after --start)")
-    p.add_argument("--flatten-before", type=duration_arg, default=dt.timedelta(minutes=5), metavar="DURATION",
-                   help="flatten this long before the close (default 5m)")
+    p.add_argument("--flatten-before", type=duration_arg, default=None, metavar="DURATION",
+                   help="flatten this long before the close (default 5m, or the config's)")
     p.add_argument("--entry-cutoff", type=duration_arg, default=None, metavar="DURATION",
-                   help="no new entries from this long before the close (default: none)")
+                   help="no new entries from this long before the close (default: none, or the config's)")
     p.add_argument("--json", action="store_true", help="print a JSON array, one object per session")
     p.set_defaults(run=run)
+
+
+def _apply_config(args: argparse.Namespace) -> None:
+    """Fill the options not given on the command line from ``--config`` (or the defaults)."""
+    if args.config is not None:
+        config = load_config(args.config)
+        if args.calendar is None:
+            args.calendar = config.instrument.session_calendar(config.calendar.name)
+        if args.flatten_before is None:
+            args.flatten_before = config.calendar.flatten_lead
+        if args.entry_cutoff is None:
+            args.entry_cutoff = config.calendar.entry_cutoff
+    if args.calendar is None:
+        args.calendar = "XNYS"
+    if args.flatten_before is None:
+        args.flatten_before = dt.timedelta(minutes=5)
 
 
 def _iso(value: dt.datetime | None, tz: Any) -> str | None:
@@ -54,6 +75,7 @@ def _iso(value: dt.datetime | None, tz: Any) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _apply_config(args)
     calendar = get_calendar(args.calendar)
     tz = calendar.tz
     other = zone(args.zone) if args.zone is not None else zone(
