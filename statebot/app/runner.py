@@ -280,12 +280,13 @@ class BotRunner(RunnerPersistence):
         self.instrument = instrument(self.symbol, self._instruments)
         self.equity = to_money(equity, "equity")
         self.session = SessionMachine(
-            calendar if calendar is not None else get_calendar(c.instrument.session_calendar(c.calendar.name)),
+            calendar if calendar is not None
+            else get_calendar(c.instrument.session_calendar(c.calendar.name, self._instruments)),
             flatten_lead=c.calendar.flatten_lead, entry_cutoff=c.calendar.entry_cutoff,
         )
         self.book = PositionBook(self._instruments)
         self.killswitch = c.kill_switch.build()
-        self.commission = c.instrument.commission(c.commission)
+        self.commission = c.instrument.commission(c.commission, self._instruments)
         self.state_dir = resolve_state_dir(state_dir if state_dir is not None else c.resolve(c.persistence.state_dir))
         self.snapshot_path = self.state_dir / RUNNER_STATE_FILENAME
         self._max_save_failures = c.kill_switch.persistence_failures

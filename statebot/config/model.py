@@ -197,9 +197,10 @@ class InstrumentConfig:
             out[self.symbol] = attrs.evolve(self._traded(out), flatten_before=self.flatten_before)
         return out
 
-    def spec(self) -> Any:
-        """The traded contract's ``InstrumentSpec``; ``ConfigError`` (``instrument.symbol: ...``) when unknown."""
-        return self._traded(self.specs())
+    def spec(self, extra: Mapping[str, Any] | None = None) -> Any:
+        """The traded contract's ``InstrumentSpec``, from the file, ``extra`` (specs given in code,
+        e.g. ``BotRunner(instruments=...)``) or the built-ins; ``ConfigError`` (``instrument.symbol: ...``) when unknown."""
+        return self._traded({**self.specs(), **(extra or {})})
 
     def _traded(self, defined: Mapping[str, Any]) -> Any:
         from statebot.core.instruments import instrument
@@ -210,12 +211,12 @@ class InstrumentConfig:
         except UnknownInstrument as exc:
             raise ConfigError(f"instrument.symbol: {exc}; define it under [instrument.contracts.{self.symbol}]") from None
 
-    def session_calendar(self, cash_calendar: str) -> str:
+    def session_calendar(self, cash_calendar: str, extra: Mapping[str, Any] | None = None) -> str:
         """The calendar whose sessions the bot keeps: ``cash_calendar`` (the ``[calendar]`` name) for
         the cash close, the contract's own for the futures close. ``ConfigError`` naming
         ``calendar.name`` when it would be silently unused (another name with the futures close) or
         would flatten inside the equity index halt (``CMES`` for a CME Globex equity contract)."""
-        spec = self.spec()
+        spec = self.spec(extra)
         if spec.flatten_before == "cash_close":
             if cash_calendar == "CMES" and spec.calendar == "CME_GLOBEX_EQUITY":
                 raise ConfigError(
@@ -231,13 +232,13 @@ class InstrumentConfig:
             )
         return str(spec.calendar)
 
-    def commission(self, section: CommissionConfig) -> Any:
+    def commission(self, section: CommissionConfig, extra: Mapping[str, Any] | None = None) -> Any:
         """The commission model for the traded contract: its own ``fee_per_side`` when set, else the
         ``[commission]`` section's. Raises ``ConfigError`` when that section's "ibkr" model has no
         fee schedule for the contract (it would fail at the first fill)."""
         from statebot.core.costs import IBKR_FUTURES_FEES, FixedCommission
 
-        spec = self.spec()
+        spec = self.spec(extra)
         if spec.fee_per_side is not None:
             return FixedCommission(spec.fee_per_side)
         if section.model == "ibkr" and self.symbol not in IBKR_FUTURES_FEES:

@@ -124,7 +124,7 @@ class InstrumentSpec:
     currency: str = "USD"
     exchange: str = "CME"
     calendar: str = "CME_GLOBEX_EQUITY"
-    flatten_before: str = attrs.field(default=FUTURES_CLOSE, converter=_flatten_before)
+    flatten_before: str = attrs.field(default=CASH_CLOSE, converter=_flatten_before)
     roll_months: str = attrs.field(default="HMUZ", converter=normalized_roll_months)
     roll_days: int = attrs.field(default=8, converter=_roll_days)
     ib_symbol: str = ""

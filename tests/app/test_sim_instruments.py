@@ -55,3 +55,20 @@ def test_a_pandas_market_calendars_calendar_keeps_a_defined_contracts_sessions(t
     config = parse_config('[instrument]\nsymbol = "CL"\n' + CL_CONTRACT.replace("CME_GLOBEX_EQUITY", "CMEGlobex_CL"))
     report = run_setup(SimSetup(config=config, start=dt.date(2026, 11, 24), end=dt.date(2026, 11, 24)), tmp_path)
     assert [(s.session, s.flatten_at, s.late) for s in report.sessions] == [("2026-11-24", "15:55", False)]
+
+
+def test_a_spec_given_in_code_to_the_runner_keeps_the_cash_close(tmp_path: Path) -> None:
+    from statebot.core.instruments import InstrumentSpec
+    from tests.runner_helpers import Scripted, broker, config, make_runner
+
+    mcl = InstrumentSpec(symbol="MCL", tick_size="0.01", tick_value="1.00", multiplier="100")
+    runner = make_runner(tmp_path, Scripted(), broker(instruments={"MCL": mcl}), cfg=config('[instrument]\nsymbol = "MCL"\n'),
+                         instruments={"MCL": mcl})
+    assert runner.instrument is mcl and runner.session.schedule.calendar.name == "XNYS"
+
+
+def test_a_runner_keeps_the_cme_halt_when_its_instrument_flattens_before_the_futures_close(tmp_path: Path) -> None:
+    from tests.runner_helpers import Scripted, broker, config, make_runner
+
+    runner = make_runner(tmp_path, Scripted(), broker(), cfg=config('[instrument]\nflatten_before = "futures_close"\n'))
+    assert runner.session.schedule.calendar.name == "CME_GLOBEX_EQUITY"
