@@ -275,16 +275,17 @@ class BotRunner(RunnerPersistence):
         self.adapter = adapter
         self.clock = clock
         self.symbol = c.instrument.symbol
-        self._instruments = dict(instruments or {})
+        self._instruments = {**c.instrument.specs(), **(instruments or {})}
         self.instrument = instrument(self.symbol, self._instruments)
         self.equity = to_money(equity, "equity")
         self.session = SessionMachine(
-            calendar if calendar is not None else get_calendar(c.calendar.name),
+            calendar if calendar is not None
+            else get_calendar(c.instrument.session_calendar(c.calendar.name, self._instruments)),
             flatten_lead=c.calendar.flatten_lead, entry_cutoff=c.calendar.entry_cutoff,
         )
-        self.book = PositionBook(instruments)
+        self.book = PositionBook(self._instruments)
         self.killswitch = c.kill_switch.build()
-        self.commission = c.commission.build()
+        self.commission = c.instrument.commission(c.commission, self._instruments)
         self._closed = False
         self.state_dir = resolve_state_dir(state_dir if state_dir is not None else c.resolve(c.persistence.state_dir))
         self.checkpoint_path = self.state_dir / CHECKPOINT_FILENAME
@@ -366,7 +367,7 @@ class BotRunner(RunnerPersistence):
     def _fresh_state(self) -> BotState:
         """Empty machines built from this runner's configuration, for the fold to fill."""
         c = self.config
-        return BotState(book=PositionBook(self._instruments or None), killswitch=c.kill_switch.build(),
+        return BotState(book=PositionBook(self._instruments), killswitch=c.kill_switch.build(),
                         learning=self._new_learning())
 
     # queries --------------------------------------------------------------------

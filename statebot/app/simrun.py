@@ -223,12 +223,10 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
                 raise ConfigError(f"unknown time zone {setup.tz!r} (use an IANA name such as America/New_York)") from None
         return read_bars_csv(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
                              skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)))
-    calendar = get_calendar(config.calendar.name)
-    from statebot.core.instruments import instrument
-
+    calendar = get_calendar(config.instrument.session_calendar(config.calendar.name))
     return iter(SyntheticBars(start=setup.start, end=setup.end, symbol=symbol, calendar=calendar, seed=setup.seed,
                               bar_size=setup.bar_size or dt.timedelta(minutes=1), daily_vol=setup.daily_vol,
-                              tick_size=instrument(symbol).tick_size))
+                              tick_size=config.instrument.spec().tick_size))
 
 
 def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Progress | None = None) -> SimReport:
@@ -244,8 +242,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
     strategy = get_strategy(setup.strategy, **dict(setup.strategy_params))
-    broker = SimBroker(seed=setup.seed, commission=config.commission.build(), slippage=FixedSlippage(setup.slippage_ticks),
-                       faults=setup.faults)
+    broker = SimBroker(seed=setup.seed, commission=config.instrument.commission(config.commission),
+                       slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
     bad_rows: list[tuple[int, str]] = []
     bars = _bars(setup, config, bad_rows)
 
@@ -296,7 +294,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
         if runner is not None:
             runner.close()
     report = _report(setup.seed, log_path, start_seq, count, restarted, closes, final_flat=not broker.book,
-                     tz=get_calendar(config.calendar.name).tz)
+                     tz=get_calendar(config.instrument.session_calendar(config.calendar.name)).tz)
     return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 

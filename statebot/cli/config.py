@@ -1,9 +1,10 @@
 """``statebot config``: check a configuration file, or print the default one.
 
-``statebot config check FILE`` prints ``<config_hash>  FILE`` and exits 0
-when the file is valid and its instrument is a built-in one (the CLI trades
-nothing else); otherwise one line on stderr naming the key path and
-exit 2. ``statebot config default`` prints a commented TOML file with every
+``statebot config check FILE`` prints ``<config_hash>  FILE``, then the traded
+contract's specification and the calendar whose close it flattens before, and
+exits 0 when the file is valid and its instrument is built in or defined under
+``[instrument.contracts.SYMBOL]``; otherwise one line on stderr naming the key
+path and exit 2. ``statebot config default`` prints a commented TOML file with every
 setting at its default (it passes ``check``).
 """
 
@@ -13,8 +14,7 @@ import argparse
 from typing import Any
 
 from statebot.config.model import default_toml, load_config
-from statebot.errors import ConfigError, UnknownInstrument
-from statebot.core.instruments import instrument
+from statebot.core.time.durations import format_duration
 
 
 def register(sub: Any) -> None:
@@ -31,12 +31,12 @@ def register(sub: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     config = load_config(args.file)
-    try:
-        instrument(config.instrument.symbol)
-    except UnknownInstrument as exc:
-        # the CLI knows the built-in contracts only; a custom one is given to BotRunner(instruments=...)
-        raise ConfigError(f"instrument.symbol: {exc}") from None
+    spec = config.instrument.spec()
+    sessions = config.instrument.session_calendar(config.calendar.name)
+    config.instrument.commission(config.commission)
     print(f"{config.config_hash}  {args.file}")
+    print(spec.describe())
+    print(f"  sessions: {sessions}, flatten {format_duration(config.calendar.flatten_lead)} before each close")
     return 0
 
 

@@ -56,7 +56,8 @@ def register(sub: Any) -> None:
                    help="timestamps label the bar's start (default; the bar ends at timestamp + bar size) or its end")
     p.add_argument("--bar-size", type=duration_arg, metavar="DURATION", help="e.g. 1m, 5m (default: inferred from the file)")
     p.add_argument("--tz", metavar="ZONE", help="time zone of naive CSV timestamps, e.g. America/New_York")
-    p.add_argument("--symbol", help="instrument (default MES, or the config's)")
+    p.add_argument("--symbol", help="instrument: built in (ES, MES, NQ, MNQ, RTY, M2K, YM, MYM) or defined in the --config file "
+                   "(default: the config's, MES)")
     p.add_argument("--calendar", help="exchange calendar (default XNYS, or the config's)")
     p.add_argument("--strategy", default=None, help="sma-cross (default), orb, or package.module:ClassName")
     p.add_argument("--config", type=Path, metavar="FILE", help="a statebot TOML config")

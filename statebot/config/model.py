@@ -111,11 +111,142 @@ class CalendarConfig:
     )
 
 
+def positive(v: Decimal) -> str | None:
+    return None if v > 0 else f"must be positive, got {v}"
+
+
+def month_letters(v: str) -> str | None:
+    from statebot.core.instruments import normalized_roll_months
+
+    try:
+        normalized_roll_months(v)
+    except ConfigError as exc:
+        return str(exc).removeprefix("roll_months ")
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class ContractConfig:
+    """A futures contract defined in the file: ``[instrument.contracts.SYMBOL]``."""
+
+    exchange: str = setting("CME", doc="exchange (as IB names it: CME, CBOT, NYMEX, COMEX, ...)", check=not_empty)
+    currency: str = setting("USD", doc="currency of prices, tick value and fees", check=not_empty)
+    tick_size: Decimal | None = setting(None, doc="minimum price step (required)", check=positive, example="0.01")
+    tick_value: Decimal | None = setting(None, doc="money per tick per contract (give it, the multiplier, or both)",
+                                         check=positive, example="10.00")
+    multiplier: Decimal | None = setting(None, doc="money per point per contract", check=positive, example="1000")
+    calendar: str = setting("", doc="the contract's trading calendar: CME_GLOBEX_EQUITY, an exchange_calendars "
+                            "or a pandas_market_calendars name (required)", example='"CMEGlobex_CL"')
+    flatten_before: Literal["cash_close", "futures_close"] = setting(
+        "futures_close", doc='"futures_close" (the calendar\'s close) or "cash_close" (the [calendar] section\'s, XNYS)')
+    roll_months: str = setting("HMUZ", doc="listed months traded, as CME month letters (FGHJKMNQUVXZ)", check=month_letters)
+    roll_days: int = setting(8, doc="roll to the next contract this many calendar days before expiry", check=at_least(0))
+    ib_symbol: str = setting("", doc="IB contract symbol, when it differs from the symbol", example='"CL"')
+    ib_trading_class: str = setting("", doc="IB trading class, when needed to pick the contract", example='"CL"')
+    fee_per_side: Decimal | None = setting(None, doc="fixed fee per contract per side (default: the [commission] model)",
+                                           check=non_negative, example="1.25")
+
+    @staticmethod
+    def check_given(given: Mapping[str, Any]) -> str | None:
+        """A contract needs its tick size, its tick value or multiplier, and its calendar."""
+        if "tick_size" not in given:
+            return "tick_size: required"
+        if "tick_value" not in given and "multiplier" not in given:
+            return "tick_value: required (or the multiplier)"
+        if not str(given.get("calendar", "")).strip():
+            return "calendar: required (e.g. CME_GLOBEX_EQUITY, or a pandas_market_calendars name such as CMEGlobex_CL)"
+        problem = known_calendar(str(given["calendar"]))
+        return f"calendar: {problem}" if problem else None
+
+    def spec(self, symbol: str) -> Any:
+        """The ``InstrumentSpec`` this table describes; ``ConfigError`` naming the inconsistent key."""
+        from statebot.core.instruments import InstrumentSpec
+
+        assert self.tick_size is not None  # check_given requires it
+        tick_value = self.tick_value if self.tick_value is not None else self.tick_size * self.multiplier  # type: ignore[operator]
+        multiplier = self.multiplier if self.multiplier is not None else self.tick_value / self.tick_size  # type: ignore[operator]
+        try:
+            return InstrumentSpec(
+                symbol=symbol, exchange=self.exchange, currency=self.currency, tick_size=self.tick_size,
+                tick_value=tick_value, multiplier=multiplier, calendar=self.calendar, flatten_before=self.flatten_before,
+                roll_months=self.roll_months, roll_days=self.roll_days, ib_symbol=self.ib_symbol,
+                ib_trading_class=self.ib_trading_class, fee_per_side=self.fee_per_side,
+            )
+        except ConfigError as exc:
+            key, _, problem = str(exc).partition(" ")  # the spec's errors start with the field's name
+            raise ConfigError(f"instrument.contracts.{symbol}.{key}: {problem}") from None
+
+
 @attrs.frozen(kw_only=True)
 class InstrumentConfig:
-    """The traded instrument."""
+    """The traded instrument: a built-in contract or one defined under [instrument.contracts.SYMBOL]."""
 
-    symbol: str = setting("MES", doc="contract symbol (MES, ES, MNQ, NQ are built in)", check=not_empty)
+    symbol: str = setting("MES", doc="contract symbol (built in: ES, MES, NQ, MNQ, RTY, M2K, YM, MYM; or one defined below)",
+                          check=not_empty)
+    flatten_before: Literal["cash_close", "futures_close"] | None = setting(
+        None, doc='flatten before the "cash_close" (the [calendar] section\'s sessions, XNYS 16:00 ET) or the '
+        '"futures_close" (the contract\'s own calendar, CME equity index: 16:00 CT); default: the contract\'s own '
+        '(cash_close for the built-ins)', example="futures_close")
+    contracts: dict[str, ContractConfig] = setting({}, doc="contracts defined here, one table per symbol")
+
+    def specs(self) -> dict[str, Any]:
+        """Every contract defined in the file, as ``InstrumentSpec`` by symbol; the traded one with
+        ``flatten_before`` applied. Raises ``ConfigError`` naming the inconsistent key."""
+        out = {symbol: contract.spec(symbol) for symbol, contract in self.contracts.items()}
+        if self.flatten_before is not None:
+            out[self.symbol] = attrs.evolve(self._traded(out), flatten_before=self.flatten_before)
+        return out
+
+    def spec(self, extra: Mapping[str, Any] | None = None) -> Any:
+        """The traded contract's ``InstrumentSpec``, from the file, ``extra`` (specs given in code,
+        e.g. ``BotRunner(instruments=...)``) or the built-ins; ``ConfigError`` (``instrument.symbol: ...``) when unknown."""
+        return self._traded({**self.specs(), **(extra or {})})
+
+    def _traded(self, defined: Mapping[str, Any]) -> Any:
+        from statebot.core.instruments import instrument
+        from statebot.errors import UnknownInstrument
+
+        try:
+            return instrument(self.symbol, defined)
+        except UnknownInstrument as exc:
+            raise ConfigError(f"instrument.symbol: {exc}; define it under [instrument.contracts.{self.symbol}]") from None
+
+    def session_calendar(self, cash_calendar: str, extra: Mapping[str, Any] | None = None) -> str:
+        """The calendar whose sessions the bot keeps: ``cash_calendar`` (the ``[calendar]`` name) for
+        the cash close, the contract's own for the futures close. ``ConfigError`` naming
+        ``calendar.name`` when it would be silently unused (another name with the futures close) or
+        would flatten inside the equity index halt (``CMES`` for a CME Globex equity contract)."""
+        spec = self.spec(extra)
+        if spec.flatten_before == "cash_close":
+            if cash_calendar == "CMES" and spec.calendar == "CME_GLOBEX_EQUITY":
+                raise ConfigError(
+                    f"calendar.name: CMES closes at 17:00 CT, inside {self.symbol}'s 16:00-17:00 CT daily halt, where a "
+                    "flatten cannot fill; use XNYS (the cash close) or instrument.flatten_before = \"futures_close\" "
+                    "(CME_GLOBEX_EQUITY)"
+                )
+            return cash_calendar
+        if cash_calendar not in ("XNYS", spec.calendar):
+            raise ConfigError(
+                f"calendar.name: {cash_calendar!r} is unused: {self.symbol} flattens before the futures close, on its "
+                f"own calendar {spec.calendar}; remove calendar.name or set instrument.flatten_before = \"cash_close\""
+            )
+        return str(spec.calendar)
+
+    def commission(self, section: CommissionConfig, extra: Mapping[str, Any] | None = None) -> Any:
+        """The commission model for the traded contract: its own ``fee_per_side`` when set, else the
+        ``[commission]`` section's. Raises ``ConfigError`` when that section's "ibkr" model has no
+        fee schedule for the contract (it would fail at the first fill)."""
+        from statebot.core.costs import IBKR_FUTURES_FEES, FixedCommission
+
+        spec = self.spec(extra)
+        if spec.fee_per_side is not None:
+            return FixedCommission(spec.fee_per_side)
+        if section.model == "ibkr" and self.symbol not in IBKR_FUTURES_FEES:
+            raise ConfigError(
+                f'commission.model: "ibkr" has no fee schedule for {self.symbol} (it has {", ".join(sorted(IBKR_FUTURES_FEES))}); '
+                f"set instrument.contracts.{self.symbol}.fee_per_side"
+            )
+        return section.build()
 
 
 @attrs.frozen(kw_only=True)

@@ -90,6 +90,12 @@ IBKR_FUTURES_FEES: Mapping[str, FeeSchedule] = {
     "MNQ": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.30"),
     "ES": FeeSchedule(broker_tiers=_STANDARD_TIERS, exchange_fee="1.38"),
     "NQ": FeeSchedule(broker_tiers=_STANDARD_TIERS, exchange_fee="1.38"),
+    # the Russell 2000 and Dow contracts are in the same CME Group equity index fee classes
+    # (e-mini, micro) as their S&P and Nasdaq siblings
+    "M2K": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.30"),
+    "MYM": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.30"),
+    "RTY": FeeSchedule(broker_tiers=_STANDARD_TIERS, exchange_fee="1.38"),
+    "YM": FeeSchedule(broker_tiers=_STANDARD_TIERS, exchange_fee="1.38"),
 }
 """Interactive Brokers style tiered futures fees per contract per side (USD).
 MES at the first tier: 0.25 broker + 0.30 exchange + 0.02 regulatory = 0.57.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,34 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(argv: list[str], message: st
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_cme_table_shows_the_1600_ct_halt_and_the_same_instant_in_new_york(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sessions", "--calendar", "CME_GLOBEX_EQUITY", "--start", "2026-11-23", "--end", "2026-11-27"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "times in America/Chicago, flatten and close also in America/New_York" in lines[0]
+    assert lines[3].split() == ["2026-11-23", "Mon", "Sun", "17:00", "-", "15:55", "16:00", "16:55", "17:00"]
+    assert lines[-1].split() == ["2026-11-27", "Fri", "Thu", "17:00", "-", "12:10", "12:15", "13:10", "13:15", "early", "close"]
+
+
+def test_xnys_table_shows_the_cash_close_in_chicago_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sessions", "--start", "2026-11-24", "--end", "2026-11-24"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[3].split() == ["2026-11-24", "Tue", "09:30", "-", "15:55", "16:00", "14:55", "15:00"]
+
+
+def test_config_shows_the_sessions_its_instrument_keeps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "bot.toml"
+    f.write_text('[instrument]\nsymbol = "ES"\nflatten_before = "futures_close"\n[calendar]\nflatten_lead = "10m"\n')
+    assert main(["sessions", "--config", str(f), "--start", "2026-11-26", "--end", "2026-11-26"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("CME_GLOBEX_EQUITY sessions") and "flatten 10m before close" in lines[0]
+    assert lines[3].split()[:7] == ["2026-11-26", "Thu", "Wed", "17:00", "-", "11:50", "12:00"]
+
+
+def test_config_with_the_cash_close_keeps_xnys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "bot.toml"
+    f.write_text('[instrument]\nsymbol = "ES"\n')
+    assert main(["sessions", "--config", str(f), "--start", "2026-11-26", "--end", "2026-11-26"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("XNYS sessions") and "no session (holiday)" in out

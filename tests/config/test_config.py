@@ -130,8 +130,8 @@ def test_hash_changes_with_any_value() -> None:
 def test_default_hash_is_pinned() -> None:
     """A change of this hash means every existing event log's config_hash changes meaning: do it on purpose."""
     # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, the ibkr section,
-    # and persistence.fsync
-    assert config_hash(Config()) == "9e43f74f4b52d84ecc81c5594ffd0b3e555205afbe093bf60d01a07266402410"
+    # persistence.fsync, and instrument.flatten_before and instrument.contracts
+    assert config_hash(Config()) == "3410cc92626cc880c9c8001a981ef2d8880398d42fded80e268b724e9f2fd0aa"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
@@ -161,7 +161,7 @@ def test_cli_default_file_passes_check(tmp_path: Path, capsys: pytest.CaptureFix
     f = tmp_path / "default.toml"
     f.write_text(text)
     assert main(["config", "check", str(f)]) == 0
-    assert capsys.readouterr().out == f"{config_hash(Config())}  {f}\n"
+    assert capsys.readouterr().out.startswith(f"{config_hash(Config())}  {f}\nMES on CME (USD)")
 
 
 def test_cli_check_error_is_one_line_naming_the_key_exit_2(tmp_path: Path) -> None:
@@ -197,9 +197,10 @@ def test_a_new_section_needs_only_its_attrs_class() -> None:
         from_data(ThrottleRules, {"consecutive_losses": 0}, "throttle")
 
 
-def test_cli_check_refuses_an_instrument_the_cli_cannot_trade(tmp_path: Path) -> None:
+def test_cli_check_refuses_an_instrument_neither_built_in_nor_defined(tmp_path: Path) -> None:
     f = tmp_path / "bad.toml"
     f.write_text('[instrument]\nsymbol = "ZZZ"\n')
     r = subprocess.run([sys.executable, "-m", "statebot", "config", "check", str(f)], capture_output=True, text=True)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr == "statebot config: error: instrument.symbol: unknown instrument 'ZZZ'; known: ES, MES, MNQ, NQ\n"
+    assert r.stderr == ("statebot config: error: instrument.symbol: unknown instrument 'ZZZ'; "
+                        "known: ES, M2K, MES, MNQ, MYM, NQ, RTY, YM; define it under [instrument.contracts.ZZZ]\n")

@@ -88,3 +88,29 @@ def test_pnl_is_ticks_times_tick_value_times_signed_qty() -> None:
 def test_pnl_refuses_fractional_quantities() -> None:
     with pytest.raises(ConfigError):
         instrument("ES").pnl(1, 2, 1.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("symbol", "exchange", "tick_size", "tick_value", "multiplier"), [
+    ("ES", "CME", "0.25", "12.50", "50"), ("MES", "CME", "0.25", "1.25", "5"),
+    ("NQ", "CME", "0.25", "5.00", "20"), ("MNQ", "CME", "0.25", "0.50", "2"),
+    ("RTY", "CME", "0.10", "5.00", "50"), ("M2K", "CME", "0.10", "0.50", "5"),
+    ("YM", "CBOT", "1", "5.00", "5"), ("MYM", "CBOT", "1", "0.50", "0.50"),
+])
+def test_builtin_equity_index_contracts_carry_cmes_specifications(
+    symbol: str, exchange: str, tick_size: str, tick_value: str, multiplier: str
+) -> None:
+    spec = BUILTIN_INSTRUMENTS[symbol]
+    assert (spec.exchange, spec.tick_size, spec.tick_value, spec.multiplier) == (
+        exchange, Decimal(tick_size), Decimal(tick_value), Decimal(multiplier))
+    assert spec.tick_size * spec.multiplier == spec.tick_value
+    assert (spec.calendar, spec.flatten_before, spec.roll_months) == ("CME_GLOBEX_EQUITY", "cash_close", "HMUZ")
+
+
+def test_a_spec_whose_tick_value_is_not_tick_size_times_multiplier_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^tick_value 1\.00 is not tick_size x multiplier = 0\.25 x 5 = 1\.25$"):
+        InstrumentSpec(symbol="X", tick_size="0.25", tick_value="1.00", multiplier="5")
+
+
+def test_flatten_before_is_the_cash_or_the_futures_close() -> None:
+    with pytest.raises(ConfigError, match="flatten_before 'noon' must be one of cash_close, futures_close"):
+        InstrumentSpec(symbol="X", tick_size="0.25", tick_value="1.25", multiplier="5", flatten_before="noon")

@@ -1,8 +1,14 @@
 """Trading sessions per day: open and close instants from a real exchange calendar.
 
 ``ExchangeCalendar`` wraps exchange_calendars (``XNYS`` by default; any of its
-names, e.g. ``CMES``), so holidays, early closes and DST are right by
-construction. ``FixedHoursCalendar`` gives the same interface for tests and
+names), so holidays, early closes and DST are right by construction.
+``CMEGlobexEquityCalendar`` (``statebot.core.time.cme``, name
+``CME_GLOBEX_EQUITY``) has CME equity index futures hours: 17:00 CT the day
+before to the 16:00 CT halt. exchange_calendars' ``CMES`` is one "most
+conservative" calendar for all of CME: it closes at 17:00 CT, inside the equity
+halt, so a flatten keyed to it cannot fill; use it only for products that really
+trade until 17:00 CT. ``MarketCalendar`` wraps pandas_market_calendars when it is
+installed. ``FixedHoursCalendar`` gives the same interface for tests and
 simple use: weekdays with fixed local open and close and an optional holiday
 list.
 
@@ -195,6 +201,66 @@ class FixedHoursCalendar:
         return tuple(out)
 
 
+@lru_cache(maxsize=8)
+def _market_calendar(name: str, start: dt.date, end: dt.date):  # type: ignore[no-untyped-def]
+    import pandas_market_calendars as mcal  # type: ignore[import-untyped]  # optional; ships no type hints
+
+    return mcal.get_calendar(name).schedule(start_date=start.isoformat(), end_date=end.isoformat())
+
+
+@attrs.frozen
+class MarketCalendar:
+    """Sessions from pandas_market_calendars' calendar ``name`` (e.g. ``CMEGlobex_Energy``).
+
+    pandas_market_calendars is optional (``pip install pandas_market_calendars``);
+    ``get_calendar`` offers it only when installed. Breaks within a session are
+    not modelled: the session runs from its open to its close.
+    """
+
+    name: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        import pandas_market_calendars as mcal
+
+        return ZoneInfo(str(mcal.get_calendar(self.name).tz))
+
+    def sessions(self, start: dt.date, end: dt.date) -> tuple[Session, ...]:
+        if end < start:
+            return ()
+        sched = _market_calendar(self.name, dt.date(start.year, 1, 1), dt.date(end.year, 12, 31))
+        sched = sched.loc[start.isoformat() : end.isoformat()]
+        return tuple(
+            Session(label.date(), opened.to_pydatetime(), closed.to_pydatetime())
+            for label, opened, closed in zip(sched.index, sched["market_open"], sched["market_close"])
+        )
+
+
+def _market_calendar_names() -> frozenset[str]:
+    try:
+        import pandas_market_calendars as mcal
+    except ImportError:
+        return frozenset()
+    return frozenset(mcal.get_calendar_names())
+
+
+CALENDAR_NAMES_HINT = (
+    "use CME_GLOBEX_EQUITY (built in), an exchange_calendars name (exchange_calendars.get_calendar_names(), "
+    "e.g. XNYS, CMES) or, with pandas_market_calendars installed, one of its names"
+)
+
+
 def get_calendar(name: str = "XNYS") -> TradingCalendar:
-    """The calendar called ``name``: any exchange_calendars name; raises ``CalendarError``."""
-    return ExchangeCalendar(name)
+    """The calendar called ``name``, looked up in this order: ``CME_GLOBEX_EQUITY`` (built in: CME
+    equity index futures hours), exchange_calendars' names, then pandas_market_calendars' names
+    when that package is installed. Raises ``CalendarError`` naming ``name`` and where names come from.
+    """
+    from statebot.core.time.cme import CME_GLOBEX_EQUITY, CMEGlobexEquityCalendar
+
+    if name == CME_GLOBEX_EQUITY:
+        return CMEGlobexEquityCalendar()
+    if name in _calendar_names():
+        return ExchangeCalendar(name)
+    if name in _market_calendar_names():
+        return MarketCalendar(name)
+    raise CalendarError(f"unknown calendar {name!r}; {CALENDAR_NAMES_HINT}")
