@@ -41,7 +41,8 @@ from collections.abc import Callable
 from statebot.venues.ibkr.adapter import IBKRAdapter
 from statebot.venues.ibkr.contracts import front_month
 from statebot.venues.ibkr.settings import MODES, OBSERVE
-from statebot.core.time.clock import LiveClock, require_aware
+from statebot.app.live_clock import LiveClock
+from statebot.core.time.clock import require_aware
 from statebot.errors import AdapterUnavailable, ConfigError
 from statebot.app.runner import BotRunner, Decision
 

@@ -93,7 +93,8 @@ from statebot.core.ports import BrokerAdapter
 from statebot.venues.observe import OBSERVED_REASON
 from statebot.core.positions.book import PositionBook, send_entry, send_exit
 from statebot.core.time.calendar import TradingCalendar, get_calendar
-from statebot.core.time.clock import Bar, LiveClock, require_aware
+from statebot.app.live_clock import LiveClock
+from statebot.core.time.clock import Bar, require_aware
 from statebot.config.model import Config
 from statebot.errors import (
     AdapterUnavailable,

@@ -125,7 +125,7 @@ class _StopFlag:
 def run(args: argparse.Namespace) -> int:
     from statebot.venues.ibkr.settings import IBKRSettings
     from statebot.core.time.calendar import get_calendar
-    from statebot.core.time.clock import LiveClock
+    from statebot.app.live_clock import LiveClock
     from statebot.config.model import load_config
     from statebot.app.live import LiveSession
     from statebot.app.runner import BotRunner

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import attrs
 
-from statebot.config.model import at_least, fraction, non_negative, setting, unit_interval
+from statebot.config.fields import at_least, fraction, non_negative, setting, unit_interval
 from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError
 from statebot.core.learning.loop import LearningLoop
