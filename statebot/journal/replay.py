@@ -6,7 +6,8 @@ and raises ``ChainBroken``/``TornTail`` naming the first bad line (1-based).
 reviewer asks about: the session state, each (strategy, symbol) position
 state and quantity, each strategy's throttle state and the kill switch.
 
-Replay trusts the events' ``to`` fields. Where an event's ``from`` disagrees
+Replay is the one fold of the log (``statebot.core.engine.fold``) following what the
+log says: it trusts the events' ``to`` fields. Where an event's ``from`` disagrees
 with the state replayed so far, or its ``ts`` is before the previous
 event's, the disagreement is kept in ``anomalies`` (with its line number):
 the log verifies, but the story it tells has a hole.
@@ -20,17 +21,11 @@ from collections.abc import Mapping
 
 import attrs
 
-from statebot.errors import EventLogError
-from statebot.journal.log import (
-    EVENT_LOG_TAIL_MOVED,
-    FILL,
-    KILL_SWITCH,
-    POSITION_TRANSITION,
-    SESSION_TRANSITION,
-    THROTTLE_TRANSITION,
-    Head,
-    iter_events,
-)
+from statebot.core.engine.fold import BotState, Fold
+from statebot.core.fsm.killswitch import KillSwitch
+from statebot.core.learning.loop import LearningLoop
+from statebot.core.positions.book import PositionBook
+from statebot.journal.log import EVENT_LOG_TAIL_MOVED, Head, iter_events
 
 
 @attrs.frozen(kw_only=True)
@@ -101,65 +96,26 @@ class ReplayResult:
 
 
 def replay(path: str | os.PathLike[str]) -> ReplayResult:
-    """Verify the log at ``path`` and rebuild the final states; raises like ``verify``."""
-    count, head, first, last = 0, Head(), None, None
-    session: str | None = None
-    session_date: str | None = None
-    positions: dict[tuple[str, str], PositionView] = {}
-    throttles: dict[str, str] = {}
-    kill: str | None = None
-    kill_reason: str | None = None
+    """Verify the log at ``path`` and rebuild the final states; raises like ``verify``.
+
+    The states come from the one fold of the log (``statebot.core.engine.fold``), following
+    what the log says (the configuration that wrote it is not needed).
+    """
+    state = BotState(book=PositionBook(), killswitch=KillSwitch(max_consecutive_rejects=None), learning=LearningLoop())
+    fold = Fold(state, strict_positions=False, raise_malformed=True)
+    first: dt.datetime | None = None
     tails = 0
-    anomalies: list[Anomaly] = []
-
-    def expect(line: int, what: str, before: str | None, claimed: object) -> None:
-        if before is not None and claimed != before:
-            anomalies.append(Anomaly(line=line, message=f"{what}: from {claimed} but replayed state was {before}"))
-
-    hashes: dict[str, None] = {}
     for line, event in iter_events(path):
-        count += 1
-        hashes.setdefault(event.config_hash)
-        if last is not None and event.ts < last:
-            anomalies.append(Anomaly(line=line, message=f"ts {event.ts.isoformat()} is before the previous event's {last.isoformat()}"))
-        head = Head(seq=event.seq, hash=event.hash)
         first = first or event.ts
-        last = event.ts
-        p = event.payload
-        if event.type == SESSION_TRANSITION:
-            expect(line, "session", session, p["from"])
-            session, session_date = str(p["to"]), str(p["session"])
-        elif event.type == POSITION_TRANSITION:
-            key = (str(p["strategy"]), str(p["symbol"]))
-            before = positions.get(key)
-            expect(line, f"position {key[0]} {key[1]}", before.state if before else None, p["from"])
-            positions[key] = PositionView(state=str(p["to"]), qty=_qty(p["qty"], line, POSITION_TRANSITION))
-        elif event.type == FILL and p.get("routed") is True:
-            # a partial fill changes a machine's quantity without changing its state (no
-            # POSITION_TRANSITION): the routed fills keep the replayed quantity current
-            key = (str(p["strategy"]), str(p["symbol"]))
-            before = positions.get(key)
-            if before is not None:
-                positions[key] = PositionView(state=before.state, qty=before.qty + _qty(p["qty"], line, FILL))
-        elif event.type == THROTTLE_TRANSITION:
-            strategy = str(p["strategy"])
-            expect(line, f"throttle {strategy}", throttles.get(strategy), p["from"])
-            throttles[strategy] = str(p["to"])
-        elif event.type == KILL_SWITCH:
-            expect(line, "kill switch", kill, p["from"])
-            kill, kill_reason = str(p["to"]), str(p["reason"])
-        elif event.type == EVENT_LOG_TAIL_MOVED:
-            tails += 1
+        tails += event.type == EVENT_LOG_TAIL_MOVED
+        fold.apply(event, line)
     return ReplayResult(
-        verified=VerifyResult(events=count, head=head, first_ts=first, last_ts=last),
-        config_hashes=tuple(hashes), session=session, session_date=session_date, positions=positions, throttles=throttles,
-        kill_switch=kill, kill_switch_reason=kill_reason, tails_moved=tails, anomalies=tuple(anomalies),
+        verified=VerifyResult(events=state.events, head=Head(seq=state.seq, hash=state.hash), first_ts=first,
+                              last_ts=state.clock),
+        config_hashes=tuple(state.config_hashes), session=state.session,
+        session_date=state.session_date.isoformat() if state.session_date else None,
+        positions={k: PositionView(state=s, qty=q) for k, (s, q) in state.positions.items()},
+        throttles=dict(state.throttles),
+        kill_switch=None if state.kill_reason is None else state.killswitch.state, kill_switch_reason=state.kill_reason,
+        tails_moved=tails, anomalies=tuple(Anomaly(line=a.line, message=a.message) for a in fold.anomalies),
     )
-
-
-def _qty(value: object, line: int, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    raise EventLogError(f"line {line}: {what} qty {value!r} is not an integer", line=line)

@@ -196,7 +196,7 @@ SUBJECTS: tuple[Subject, ...] = (
     ),
     Subject(
         name="runner",
-        description="The bot runner (`statebot/runner.py`) and the parts it composes around the machines: "
+        description="The bot runner (`statebot/app/runner.py`) and the parts it composes around the machines: "
         "configuration, position sizing, quality gates.",
         invariants=(
             'LIVE mode does not start without --live',
@@ -211,7 +211,7 @@ SUBJECTS: tuple[Subject, ...] = (
             "the returned size is the largest allowed: one more contract breaks the budget or a cap",
             "position size grows (weakly) with equity",
             "the config hash depends on the configuration's meaning, not how the file spells it",
-            # BotRunner (statebot/runner.py)
+            # BotRunner (statebot/app/runner.py)
             "no position is held at a session close, early closes included",
             "a position still held when the session closes trips the kill switch",
             "nothing is entered outside TRADING or after the entry cut-off",
@@ -219,6 +219,8 @@ SUBJECTS: tuple[Subject, ...] = (
             "a position the broker does not confirm is never adopted: mismatch event and trip",
             "a fill of an order nobody sent is logged and, once the venue holds it, trips the kill switch",
             "under random bars, gaps, faults and restarts the log replays to the runner's states and nothing enters outside TRADING",
+            # the log as the single source of truth (statebot/core/engine/fold.py)
+            "a restart after a crash equals the fold of the log (checkpoint + tail)",
         ),
     ),
 )

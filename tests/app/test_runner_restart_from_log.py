@@ -43,7 +43,7 @@ def trip_on_rejects(tmp: Path):  # type: ignore[no-untyped-def]
     return sim
 
 
-@pytest.mark.invariant("a tripped kill switch stays tripped when the checkpoint is lost: the log says so", machine="kill_switch")
+@pytest.mark.invariant("a tripped kill switch stays tripped when the checkpoint is lost: the log says so", machine="killswitch")
 def test_a_deleted_checkpoint_keeps_a_tripped_kill_switch_tripped(tmp_path: Path) -> None:
     sim = trip_on_rejects(tmp_path)
     (tmp_path / "state" / "checkpoint.json").unlink()

@@ -60,7 +60,7 @@ from statebot.core.learning.loop import LearningLoop
 from statebot.core.learning.outcomes import TradeOutcome
 from statebot.core.orders import CANCELLED, ENTRY, EXIT, FLATTEN, REJECTED, Fill, OrderRequest, OrderStatus
 from statebot.core.positions.book import PositionBook
-from statebot.errors import StatebotError
+from statebot.errors import EventLogError, StatebotError
 
 GENESIS = "0" * 64
 _RUN_PREFIX = re.compile(r"^r(\d+)-")
@@ -162,14 +162,17 @@ class BotState:
 class Fold:
     """Applies events, in log order, to a ``BotState``; one instance per fold.
 
-    ``strict_positions`` re-applies order and fill events to the book (a runner's
-    restore, the live-state comparison); without it (``replay`` of a log written by
-    another configuration) positions follow the logged ``POSITION_TRANSITION`` only.
+    ``strict_positions`` re-applies order and fill events to the book and learns each
+    trade again (a runner's restore, the live-state comparison): the state is exact.
+    Without it (``replay`` of a log whose configuration is unknown) the fold follows
+    what the log says: positions from ``POSITION_TRANSITION`` and routed fills, throttles
+    from ``THROTTLE_TRANSITION``, the kill switch from ``KILL_SWITCH``.
     """
 
-    def __init__(self, state: BotState, *, strict_positions: bool = True) -> None:
+    def __init__(self, state: BotState, *, strict_positions: bool = True, raise_malformed: bool = False) -> None:
         self.state = state
         self.strict_positions = strict_positions
+        self.raise_malformed = raise_malformed
         self.anomalies: list[Anomaly] = []
         self._trips_logged = len(state.killswitch.trips)
         self._expected_throttle: list[ThrottleTransition] = []
@@ -191,6 +194,10 @@ class Fold:
             return
         try:
             handler(self, event, event.payload, line)
+        except _Malformed as exc:
+            if self.raise_malformed:
+                raise EventLogError(f"line {line}: {event.type} {exc}", line=line) from None
+            self._anomaly(line, f"{event.type} could not be folded: {exc}")
         except (StatebotError, ValueError, KeyError, TypeError, ArithmeticError) as exc:
             self._anomaly(line, f"{event.type} could not be folded: {type(exc).__name__}: {exc}")
 
@@ -267,7 +274,7 @@ class Fold:
     def _status(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
         s = self.state
         order_id = str(p["order_id"])
-        if event.type == ORDER_REJECTED and p.get("counted", True):
+        if event.type == ORDER_REJECTED and p.get("counted", True) and self.strict_positions:
             s.killswitch.record_reject(event.ts, f"order {order_id} rejected: {p.get('reason')}")
         if not self.strict_positions:
             return
@@ -326,7 +333,7 @@ class Fold:
             s.equity += net
         s.brackets.pop((str(p["strategy"]), str(p["symbol"])), None)
         day = dt.date.fromisoformat(str(p["session"])) if p.get("session") else event.ts.date()
-        if p.get("strategy") and "entry_time" in p:
+        if p.get("strategy") and "entry_time" in p and self.strict_positions:
             outcome = outcome_from_payload(p)
             update = s.learning.record_trade(outcome, event.ts, session_date=day)
             self._expected_throttle.extend(update.transitions)
@@ -412,9 +419,13 @@ def outcome_from_payload(p: Mapping[str, Any]) -> TradeOutcome:
     )
 
 
-def _int(value: object) -> int:
+class _Malformed(ValueError):
+    """A payload value of the wrong kind (the log verifies, but a writer wrote nonsense)."""
+
+
+def _int(value: object, what: str = "qty") -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
-    raise ValueError(f"{value!r} is not an integer")
+    raise _Malformed(f"{what} {value!r} is not an integer")

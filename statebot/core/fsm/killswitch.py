@@ -61,6 +61,7 @@ KILLSWITCH_SPEC = MachineSpec(
         'TRIPPED returns to ARMED only by a reset with a non-empty operator note',
         'a flatten that fails trips the kill switch and keeps trying until the venue is flat',
         'a tripped kill switch stays tripped after a restart',
+        'a tripped kill switch stays tripped when the checkpoint is lost: the log says so',
         "a restart keeps the day's realized loss: the daily loss limit counts trades from before it",
         'a venue that never recovers is never reported flat',
         'consecutive order rejects trip the kill switch at the configured limit',

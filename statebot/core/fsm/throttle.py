@@ -43,7 +43,7 @@ THROTTLE_SPEC = MachineSpec(
         "size-capped probation; clean probation trades restore it; an operator reset restores it from anywhere."
     ),
     invariants=(
-        'a corrupt learning state starts the runner fail closed: the strategy THROTTLED',
+        'a throttled strategy stays throttled when the checkpoint is lost: the log says so',
         'a fail-closed loop refuses every strategy, known or not, until an operator resets it',
         'a throttled strategy is still throttled after a restart',
         'an operator reset is recorded in the state with its note and time',
