@@ -55,11 +55,15 @@ The fixed order of one bar (``run_once``):
    signal's DVS and EQS (``GATE_SKIP {gate, value, threshold}``) and sizing
    (``compute_position_size`` with the throttle's PROBATION cap); then
    ``send_entry`` (``ORDER_SUBMITTED`` purpose entry, written before the order
-   leaves).
+   leaves; under live durability the log is fsynced before every order, cancel
+   and flatten step leaves the process: ``EventLog.commit``).
 10. If positions, orders, equity or the kill switch changed, the runner
-    snapshot is saved (with ``persistence.runner_snapshot = "sessions"``, for
-    simulations, only at a close after a day that changed something, and on
-    ``close()``).
+    snapshot is saved (under ``durability.mode = "simulation"`` only at a close
+    after a day that changed something, and on ``close()``).
+
+A ``StopsBot`` error (the event log cannot be written) is never swallowed:
+``run_once``/``run_heartbeat`` trip the kill switch in memory, try one flatten
+step under live durability and re-raise it; the process must stop.
 
 ``run_heartbeat(now)`` runs steps 2 to 6 and 10: no strategy, no entry.
 
@@ -97,11 +101,14 @@ from statebot.core.time.clock import Bar, LiveClock, require_aware
 from statebot.config.model import Config
 from statebot.errors import (
     AdapterUnavailable,
+    JournalWriteFailed,
+    StopsBot,
     BarRejected,
     ConfigError,
     PositionMismatch,
     StatebotError,
 )
+from statebot.journal.seal import configured_key
 from statebot.journal.log import (
     BAR_REJECTED,
     FILL,
@@ -289,9 +296,10 @@ class BotRunner(RunnerPersistence):
         self.state_dir = resolve_state_dir(state_dir if state_dir is not None else c.resolve(c.persistence.state_dir))
         self.snapshot_path = self.state_dir / RUNNER_STATE_FILENAME
         self._max_save_failures = c.kill_switch.persistence_failures
-        self._snapshot_on_change = c.persistence.runner_snapshot == "changes"
+        self._snapshot_on_change = c.durability.mode == "live"
+        self._stopped_by: StopsBot | None = None
         self.events = EventLog(event_log if event_log is not None else c.resolve(c.event_log.path),
-                               config_hash=self.config_hash, fsync=c.event_log.fsync, fsync_every_n=c.event_log.fsync_every_n)
+                               config_hash=self.config_hash, durability=c.durability.mode, seal_key=configured_key(c))
         last = self.events.last
         self._start = require_aware(start, "start") if start is not None else (last.ts if last else LiveClock.wall_time())
         self._now: dt.datetime | None = None
@@ -301,7 +309,7 @@ class BotRunner(RunnerPersistence):
                 self.state_dir, self._start, rules=c.throttle.rules(), window=c.throttle.window,
                 ewma_alpha=c.throttle.slippage_ewma_alpha, strategies=(self.name,),
                 save_every_trades=c.persistence.save_every_trades, max_consecutive_failures=self._max_save_failures,
-                on_persistent_failure=self._persistence_failed, fsync=c.persistence.fsync,
+                on_persistent_failure=self._persistence_failed, fsync=c.durability.mode == "live",
             )
         except BaseException:
             self.events.close()
@@ -488,15 +496,35 @@ class BotRunner(RunnerPersistence):
         """
         try:
             return self._run_bar(bar)
+        except StopsBot as exc:
+            self._stop(bar.end, exc)
+            raise
         except Exception as exc:  # the loop must go on; the trip stops trading until a person looks
             return self._crashed(bar.end, exc)
 
     def _crashed(self, t: dt.datetime, exc: Exception) -> Decision:
         log.exception("runner: unexpected error at %s", t.isoformat())
         at = max(t, self._now) if self._now is not None else t
-        self._error(at, "bar", exc)
-        self._trip(STATE_UNTRUSTED, at, f"unexpected {type(exc).__name__} in the runner: {exc}")
+        try:
+            self._error(at, "bar", exc)
+            self._trip(STATE_UNTRUSTED, at, f"unexpected {type(exc).__name__} in the runner: {exc}")
+        except StopsBot as stop:
+            self._stop(at, stop)
+            raise
         return Decision(action=SKIP, reason="runner_error", detail=str(exc))
+
+    def _stop(self, t: dt.datetime, exc: StopsBot) -> None:
+        """The bot must stop (``StopsBot``, e.g. the event log cannot be written): no more entries;
+        under live durability one flatten step is tried, best effort, before the error goes on up."""
+        log.critical("runner: stopping: %s", exc)
+        self._stopped_by = exc
+        if self.killswitch.allows_entries:
+            self.killswitch.trip(STATE_UNTRUSTED, t, f"the bot stopped: {exc}")
+        if self.config.durability.mode == "live":
+            try:
+                self.flattener.step(max(t, self._now) if self._now is not None else t)
+            except Exception:  # best effort: the process stops either way, the operator is told
+                log.exception("runner: flatten on stopping failed; check the positions at the venue")
 
     def _run_bar(self, bar: Bar) -> Decision:
         t = bar.end
@@ -538,6 +566,9 @@ class BotRunner(RunnerPersistence):
         require_aware(now, "heartbeat time")
         try:
             return self._heartbeat(now)
+        except StopsBot as exc:
+            self._stop(now, exc)
+            raise
         except Exception as exc:  # as in run_once: logged, kill switch tripped, the loop goes on
             return self._crashed(now, exc)
 
@@ -563,9 +594,12 @@ class BotRunner(RunnerPersistence):
         return acted or _HEARTBEAT
 
     def close(self) -> None:
-        """Save the snapshot, release the state folder and close the event log. Idempotent."""
+        """Save the snapshot, release the state folder and close the event log (written and
+        fsynced under both durability modes). Idempotent. After a ``StopsBot`` no snapshot is
+        saved: the log may lack what the runner's state holds. Raises ``JournalWriteFailed``
+        when the log's last write fails."""
         try:
-            if getattr(self, "learning", None) is not None and self._now is not None:
+            if getattr(self, "learning", None) is not None and self._now is not None and self._stopped_by is None:
                 self._save(self._now)
                 if self.learning.dirty:
                     self.learning.save(self._now)
@@ -649,6 +683,7 @@ class BotRunner(RunnerPersistence):
         for m in self.book.machines():
             for oid in m.working_entries():
                 try:
+                    self.events.commit()
                     self.adapter.cancel(oid)
                     m.request_cancel(oid)
                 except AdapterUnavailable as exc:
@@ -889,6 +924,7 @@ class BotRunner(RunnerPersistence):
         if t == self._flatten_stepped_at:
             return None  # once per bar or heartbeat: the venue's answer to this step comes with the next drain
         self._flatten_stepped_at = t
+        self.events.commit()
         try:
             step = self.flattener.step(t)
         except (StatebotError, ValueError) as exc:
@@ -993,6 +1029,7 @@ class BotRunner(RunnerPersistence):
             self._error(t, "exit", exc)
             return Decision(action=HOLD, reason="exit_refused", detail=str(exc))
         self._log_order(t, order)
+        self.events.commit()
         try:
             sent = send_exit(self.book, self.adapter, order, at=t)
         except (StatebotError, ValueError) as exc:
@@ -1043,6 +1080,7 @@ class BotRunner(RunnerPersistence):
             side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
             expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=self.instrument.to_ticks(bar.close),
         )
+        self.events.commit()
         try:
             sent = send_entry(self.book, self.adapter, order, at=t, killswitch=self.killswitch, session_allows=may_enter)
         except (StatebotError, ValueError) as exc:
@@ -1079,10 +1117,9 @@ class BotRunner(RunnerPersistence):
     def _log(self, t: dt.datetime, type: str, payload: Mapping[str, Any]) -> None:
         try:
             self.events.append(t, type, payload)
-        except OSError as exc:
-            log.error("event log %s: %s event not written: %s", self.events.path, type, exc)
-            self._save_failed(t, f"event log write failed: {exc}", log_event=False)
-            return
+        except JournalWriteFailed as exc:  # an event not in the log did not happen: the bot stops
+            log.critical("event log %s: %s event not written: %s", self.events.path, type, exc)
+            raise
         if type in _SNAPSHOT_TYPES:
             self._changed = True
             if self._snapshot_on_change:

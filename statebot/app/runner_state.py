@@ -2,8 +2,9 @@
 
 ``<state dir>/runner_state.json`` (mode 0600), one line of canonical JSON in the
 same checked envelope and written with the same atomic helper as the learning
-state (``statebot.store.persistence.encode_envelope``, ``atomic_write``; fsynced unless
-``persistence.fsync = false``)::
+state (``statebot.store.persistence.encode_envelope``, ``atomic_write``; fsynced under
+``durability.mode = "live"``). The event log is written and fsynced first: a snapshot
+never records a head the log does not hold::
 
     {"checksum":"sha256:<hex>","format":"statebot.runner_state","saved_at":"<ISO-8601>",
      "schema_version":1,"state":{...}}
@@ -152,10 +153,12 @@ class RunnerPersistence:
 
     def _save(self, t: dt.datetime) -> None:
         data = encode_runner_state(self._snapshot(t), t)
+        self.events.sync()  # write-ahead: the head this snapshot records is on disk first
         error: OSError | None = None
+        fsync = self.config.durability.mode == "live"
         for _ in range(2):
             try:
-                atomic_write(self.snapshot_path, data, fsync=self.config.persistence.fsync)
+                atomic_write(self.snapshot_path, data, fsync=fsync)
             except OSError as exc:
                 error = exc
                 continue
@@ -168,11 +171,9 @@ class RunnerPersistence:
         self._save_failures += 1
         log.warning("%s (%d in a row)", detail, self._save_failures)
         if log_event:
-            try:
-                self.events.append(t, STATE_SAVE_FAILED, {"error": detail, "file": RUNNER_STATE_FILENAME,
-                                                          "consecutive_failures": self._save_failures})
-            except OSError as exc:
-                log.error("event log %s: STATE_SAVE_FAILED not written: %s", self.events.path, exc)
+            # a failed append raises JournalWriteFailed: the bot stops
+            self.events.append(t, STATE_SAVE_FAILED, {"error": detail, "file": RUNNER_STATE_FILENAME,
+                                                      "consecutive_failures": self._save_failures})
         if self._save_failures >= self._max_save_failures and self.killswitch.allows_entries:
             self.killswitch.trip(PERSISTENCE_FAILURES, t, f"{detail} ({self._save_failures} in a row)")
             if log_event:

@@ -36,7 +36,7 @@ import attrs
 from statebot.venues.sim import FaultPlan, FixedSlippage, SimBroker
 from statebot.core.time.calendar import get_calendar
 from statebot.core.time.clock import Bar
-from statebot.config.model import Config, check_bar_size, from_data, load_config
+from statebot.config.model import Config, check_bar_size, from_data, load_config, with_defaults
 from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.journal.log import (
@@ -59,13 +59,14 @@ from statebot.app.simulation import trade_totals
 from statebot.core.strategy.protocol import get_strategy
 
 SIM_DEFAULTS: Mapping[str, Any] = {
-    "event_log": {"fsync": "every_n", "fsync_every_n": 1000},
-    "persistence": {"runner_snapshot": "sessions", "save_every_trades": 1000, "fsync": False},
+    "durability": {"mode": "simulation"},
+    "persistence": {"save_every_trades": 1000},
 }
-"""Config settings a simulation uses unless its config file says otherwise: the event log
-fsynced every 1000 events, the runner snapshot saved per session (a crash loses the day,
-which a simulation can re-run) and state files replaced atomically without fsync (a power
-loss may lose them; a simulation's state folder is throwaway)."""
+"""Config settings a simulation uses unless its config file says otherwise: simulation
+durability (the event log buffered and fsynced at each session checkpoint and at exit, the
+runner snapshot saved per session: a crash loses the day, which a simulation can re-run;
+state files replaced atomically without fsync) and learning state saved every 1000 trades.
+A config file that does not name ``[durability]`` keeps ``durability.mode`` from here."""
 
 DEMO_START = dt.date(2026, 11, 23)
 DEMO_END = dt.date(2026, 11, 27)
@@ -452,10 +453,10 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         raise ConfigError(f"{where}: unknown expectation(s) {', '.join(sorted(unknown))}; known: {', '.join(EXPECTATIONS)}")
     config = None
     if "config" in data:
-        config = from_data(Config, {**SIM_DEFAULTS, **data["config"]})
+        config = from_data(Config, with_defaults(data["config"], SIM_DEFAULTS))
         config = attrs.evolve(config, base_dir=p.parent)
     elif "config_file" in sim:
-        config = load_config(p.parent / sim.pop("config_file"))
+        config = load_config(p.parent / sim.pop("config_file"), defaults=SIM_DEFAULTS)
     bars_csv = sim.pop("bars", None)
     known = {"strategy", "strategy_params", "symbol", "calendar", "equity", "start", "end", "seed", "seeds", "daily_vol",
              "bar_size", "bar_label", "tz", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}

@@ -30,6 +30,7 @@ from statebot.config.model import load_config
 from statebot.errors import ConfigError
 from statebot.app.progress import Progress
 from statebot.app.simrun import (
+    SIM_DEFAULTS,
     Scenario,
     SimReport,
     SimSetup,
@@ -85,7 +86,7 @@ def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
         if value is not None:
             changes[name] = value
     if args.config is not None:
-        changes["config"] = load_config(args.config)
+        changes["config"] = load_config(args.config, defaults=SIM_DEFAULTS)
     if args.state_dir is not None:
         changes["state_dir"] = args.state_dir
     if args.events is not None:

@@ -1,4 +1,4 @@
-"""``[persistence] fsync``: on by default; off (simulations) skips fsync but never atomicity."""
+"""``[durability] mode``: live fsyncs state files; simulation skips fsync but never atomicity."""
 
 from __future__ import annotations
 
@@ -63,9 +63,9 @@ def test_the_runner_fsyncs_both_state_files_by_default(tmp_path: Path, monkeypat
     assert all(fsync for _, fsync in writes)
 
 
-def test_fsync_false_reaches_both_state_writers_and_the_files_still_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_simulation_durability_reaches_both_state_writers_and_the_files_still_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     writes = spy_writes(monkeypatch)
-    runner = losing_round_trip("[persistence]\nfsync = false\n", tmp_path)
+    runner = losing_round_trip('[durability]\nmode = "simulation"\n', tmp_path)
     assert runner.learning.fsync is False
     assert not runner.learning.allows_entry(runner.name)
     runner.close()
@@ -104,4 +104,4 @@ def test_a_failed_write_without_fsync_leaves_the_old_file_and_no_temp_file(tmp_p
 
 
 def test_simulations_save_state_without_fsync() -> None:
-    assert SimSetup().build_config().persistence.fsync is False
+    assert SimSetup().build_config().durability.mode == "simulation"
