@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -232,11 +232,15 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
                               tick_size=instrument(symbol).tick_size))
 
 
-def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Progress | None = None) -> SimReport:
+def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Progress | None = None,
+              stop: Callable[[], bool] | None = None) -> SimReport:
     """Run one simulation with its state and log under ``out_dir`` (or the setup's paths); return its report.
 
-    Raises ``ConfigError`` for a bad setup and ``BarDataError`` for a malformed
-    bar row (unless ``skip_bad_rows``). The venue's faults are the setup's.
+    Raises ``ConfigError`` for a bad setup, ``BarDataError`` for a malformed
+    bar row (unless ``skip_bad_rows``) and ``JournalWriteFailed`` when the event
+    log cannot be written. The venue's faults are the setup's. ``stop`` is asked
+    between bars: once it is true the run ends there (the runner closed, its log
+    flushed and a checkpoint written) and the report covers the bars run.
     """
     out = Path(out_dir)
     config = setup.build_config()
@@ -264,6 +268,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     skips: dict[str, int] = {}
     try:
         for bar in bars:
+            if stop is not None and stop():
+                break
             if runner is None:
                 runner = open_runner(bar.end)
                 start_seq = runner.events.head.seq
@@ -291,6 +297,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                 runner = open_runner(None)
                 restarted += 1
         if runner is None:
+            if stop is not None and stop():
+                raise ConfigError("stopped before the first bar")
             raise ConfigError("no bars to simulate (empty file or no sessions between start and end)")
         runner.events.sync()
     finally:
@@ -551,18 +559,21 @@ def _run_seed(args: tuple[SimSetup, str]) -> SimReport:
 
 
 def run_seeds(setups: Sequence[SimSetup], out_root: str | os.PathLike[str], *, jobs: int = 1,
-              progress: Progress | None = None) -> list[SimReport]:
+              progress: Progress | None = None, stop: Callable[[], bool] | None = None) -> list[SimReport]:
     """Run each setup in ``out_root/seed-<seed>``; with ``jobs`` > 1 across processes.
 
     Each run depends only on its setup (seeded venue, seeded bars, its own
     folder), so the merged list, in the order given, is the same serially or in
-    parallel. ``progress`` advances by one per finished run.
+    parallel. ``progress`` advances by one per finished run. ``stop`` is asked
+    between runs (and between bars, serially): once true, no further run starts.
     """
     work = [(s, str(Path(out_root) / f"seed-{s.seed}")) for s in setups]
     reports: list[SimReport] = []
     if jobs <= 1 or len(work) <= 1:
-        for w in work:
-            reports.append(_run_seed(w))
+        for setup, out in work:
+            if stop is not None and stop():
+                break
+            reports.append(run_setup(setup, out, stop=stop))
             if progress is not None:
                 progress.advance()
         return reports
@@ -571,6 +582,9 @@ def run_seeds(setups: Sequence[SimSetup], out_root: str | os.PathLike[str], *, j
             reports.append(report)
             if progress is not None:
                 progress.advance()
+            if stop is not None and stop():
+                pool.shutdown(cancel_futures=True)
+                break
     return reports
 
 

@@ -33,6 +33,7 @@ are allowed. Types beyond these can be declared per log (``extra_types``).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import hmac
 import json
@@ -530,11 +531,12 @@ class EventLog:
 
     A write or fsync that fails (disk full, EIO, EROFS...) raises
     ``JournalWriteFailed`` (a ``StopsBot`` and an ``OSError``) naming the file.
+    The event was not appended (``head`` is unchanged).
     A failed write is cut back to the last complete line first, so the chain
     stays whole; under ``"live"`` a later append may succeed. A failed flush
     of buffered lines, a failed fsync or a failed cut leaves the log refusing
-    every further append (``EventLogError``): what reached the disk is no
-    longer known. On POSIX the file is locked: a second writer gets
+    every further append (``JournalWriteFailed``, EIO): what reached the disk is
+    no longer known. On POSIX the file is locked: a second writer gets
     ``EventLogError``. Nothing else may write to or cut the file while it is
     open: the log knows where its last line ends without asking the OS on
     every append. Missing parent folders are created; a new log file is
@@ -585,7 +587,10 @@ class EventLog:
             self._lock()
             if created:
                 _fsync_dir(self.path.parent)
-            self._recover(torn_tail)
+            try:
+                self._recover(torn_tail)
+            except ChainBroken as exc:
+                raise ChainBroken(f"event log {self.path}: {exc}", line=exc.line) from None
         except BaseException:
             self._file.close()
             raise
@@ -709,7 +714,7 @@ class EventLog:
                 fields["seal"] = seal_of(self._key, event.hash)
             line = canonical_json(fields) + b"\n"
         if self._broken is not None:
-            raise EventLogError(f"event log {self.path} refuses appends: {self._broken}")
+            raise self._refused()
         if self._live:
             self._write_all(line)
             self._unsynced += 1
@@ -720,6 +725,9 @@ class EventLog:
                 self._flush()
         self._last = event
         return event
+
+    def _refused(self) -> JournalWriteFailed:
+        return JournalWriteFailed(self.path, OSError(errno.EIO, f"the log refuses appends: {self._broken}"))
 
     def _flush(self) -> None:
         """Hand the buffered lines to the OS; on failure the log refuses further appends."""
@@ -740,7 +748,7 @@ class EventLog:
         """Write ``data`` whole or not at all: a failed write is cut back to the last complete line
         and raises ``JournalWriteFailed``."""
         if self._broken is not None:
-            raise EventLogError(f"event log {self.path} refuses appends: {self._broken}")
+            raise self._refused()
         fd = self._file.fileno()
         start = self._size
         if start is None:

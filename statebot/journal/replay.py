@@ -100,8 +100,12 @@ class ReplayResult:
     anomalies: tuple[Anomaly, ...]
 
 
-def replay(path: str | os.PathLike[str]) -> ReplayResult:
-    """Verify the log at ``path`` and rebuild the final states; raises like ``verify``."""
+def replay(path: str | os.PathLike[str], *, canonical: bool = False, seal_key: bytes | None = None) -> ReplayResult:
+    """Verify the log at ``path`` and rebuild the final states; raises like ``verify``.
+
+    With ``canonical`` every line must be exactly the bytes the writer writes; with
+    ``seal_key`` every line must carry its seal under that key (``ChainBroken`` names the line).
+    """
     count, head, first, last = 0, Head(), None, None
     session: str | None = None
     session_date: str | None = None
@@ -117,7 +121,7 @@ def replay(path: str | os.PathLike[str]) -> ReplayResult:
             anomalies.append(Anomaly(line=line, message=f"{what}: from {claimed} but replayed state was {before}"))
 
     hashes: dict[str, None] = {}
-    for line, event in iter_events(path):
+    for line, event in iter_events(path, canonical=canonical, key=seal_key):
         count += 1
         hashes.setdefault(event.config_hash)
         if last is not None and event.ts < last:
