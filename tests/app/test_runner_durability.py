@@ -32,6 +32,7 @@ def trading_day(tmp: Path, cfg: Any) -> bytes:
     return (tmp / "events.jsonl").read_bytes()
 
 
+@pytest.mark.invariant("a run writes the same log bytes under live and simulation durability", machine="eventlog")
 def test_a_runner_run_writes_the_same_log_bytes_under_live_and_simulation(tmp_path: Path) -> None:
     live = trading_day(tmp_path / "live", config(""))
     simulated = trading_day(tmp_path / "simulation", SIMULATION)
@@ -39,6 +40,7 @@ def test_a_runner_run_writes_the_same_log_bytes_under_live_and_simulation(tmp_pa
     assert live == simulated
 
 
+@pytest.mark.invariant("under live durability every event before an order is fsynced before the order leaves", machine="eventlog")
 def test_live_durability_fsyncs_the_log_before_each_order_leaves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sim, strat = broker(), Scripted()
     runner = make_runner(tmp_path, strat, sim, start=et(DAY, "09:00"))
@@ -81,6 +83,7 @@ def test_simulation_durability_does_not_fsync_per_order(tmp_path: Path, monkeypa
     assert verify(tmp_path / "events.jsonl").events > 0
 
 
+@pytest.mark.invariant("a failed append stops the runner loudly; it never lives on as in-memory state", machine="eventlog")
 def test_a_failed_append_stops_the_runner_instead_of_tripping_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sim, strat = broker(), Scripted()
     runner = make_runner(tmp_path, strat, sim, start=et(DAY, "09:00"))

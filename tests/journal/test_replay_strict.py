@@ -31,6 +31,7 @@ def duplicated_key(line: bytes) -> bytes:
     return line.replace(b'"config_hash":', b'"config_hash":"x","config_hash":', 1)
 
 
+@pytest.mark.invariant("replay --strict refuses any line that is not exactly the bytes the writer writes, naming it", machine="eventlog")
 @pytest.mark.parametrize(("name", "mangle"), [
     ("re-formatted JSON", reformatted),
     ("CRLF", lambda line: line[:-1] + b"\r\n"),

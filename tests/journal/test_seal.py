@@ -67,6 +67,7 @@ def test_each_keyed_line_carries_the_hmac_of_its_hash(tmp_path: Path) -> None:
     assert list(line) == sorted(line)  # still canonical: seal sits between prev_hash and seq
 
 
+@pytest.mark.invariant("with the sealing key, an appended forged line is refused naming it", machine="eventlog")
 def test_an_appended_forged_line_is_refused_with_the_key(tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
     keyed_log(path)
@@ -81,6 +82,7 @@ def test_an_appended_forged_line_is_refused_with_the_key(tmp_path: Path) -> None
         list(iter_events(path, key=KEY))
 
 
+@pytest.mark.invariant("with the sealing key, an edited line whose followers were re-chained is refused naming it", machine="eventlog")
 def test_an_edited_line_with_the_following_lines_rechained_is_refused_with_the_key(tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
     keyed_log(path)
