@@ -101,14 +101,13 @@ from statebot.core.time.clock import Bar, LiveClock, require_aware
 from statebot.config.model import Config
 from statebot.errors import (
     AdapterUnavailable,
-    JournalWriteFailed,
-    StopsBot,
     BarRejected,
     ConfigError,
+    JournalWriteFailed,
     PositionMismatch,
     StatebotError,
+    StopsBot,
 )
-from statebot.journal.seal import configured_key
 from statebot.journal.log import (
     BAR_REJECTED,
     FILL,
@@ -131,6 +130,7 @@ from statebot.journal.log import (
     EventLog,
     minutes,
 )
+from statebot.journal.seal import configured_key
 from statebot.core.positions.flatten import Flattener
 from statebot.core.risk.gates import check_quality
 from statebot.core.instruments import InstrumentSpec, instrument
@@ -682,8 +682,8 @@ class BotRunner(RunnerPersistence):
     def _cancel_working_entries(self, t: dt.datetime) -> None:
         for m in self.book.machines():
             for oid in m.working_entries():
+                self.events.commit()
                 try:
-                    self.events.commit()
                     self.adapter.cancel(oid)
                     m.request_cancel(oid)
                 except AdapterUnavailable as exc:
