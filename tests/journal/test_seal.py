@@ -161,3 +161,17 @@ def test_an_unset_key_variable_or_an_empty_key_file_is_a_config_error(tmp_path: 
 def test_key_file_and_key_env_together_are_refused() -> None:
     with pytest.raises(ConfigError, match="event_log.key_env: give key_file or key_env, not both"):
         config('[event_log]\nkey_file = "a"\nkey_env = "B"\n')
+
+
+def test_a_runner_configured_with_a_key_file_seals_every_line(tmp_path: Path) -> None:
+    from tests.runner_helpers import broker, drive, et, make_runner, minute_bars, Scripted
+
+    f = key_file(tmp_path)
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(), sim, cfg=config(f'[event_log]\nkey_file = "{f}"\n'),
+                         start=et("2026-11-24", "09:00"))
+    drive(runner, sim, minute_bars("2026-11-24", "09:31", "09:40"))
+    runner.close()
+    sealed = list(iter_events(tmp_path / "events.jsonl", key=KEY))
+    assert len(sealed) > 0
+    assert main(["replay", "--strict", "--key", str(f), str(tmp_path / "events.jsonl")]) == 0
