@@ -2,13 +2,65 @@
 
 Every error names the offending value and the rule it broke. The CLI turns any
 ``StatebotError`` into one line on stderr and a non-zero exit status.
+
+Under ``StatebotError`` sit the policy bases, named by what happens next, so a
+caller catches by policy rather than by a list of types:
+
+- ``StopsBot``: the process must stop (after flattening what it can, live):
+  the bot can no longer keep the promises it makes, e.g. a journal write failed.
+- ``TripsKillSwitch``: trading stops until a person looks; the loop goes on.
+- ``Retryable``: nothing took effect; the same call may succeed later.
+- ``SkipsInput``: this input (a bar, a row, a signal, an order request) is
+  refused, nothing changed, the loop goes on with the next one.
+
+Errors of bad input given before anything runs (``ConfigError``...) need no
+policy base: the command refuses in one line. Each specific type also
+subclasses the matching builtin (``ValueError``, ``OSError``...).
 """
 
 from __future__ import annotations
 
+import errno as _errno
+import os
+
 
 class StatebotError(Exception):
     """Base class of every error statebot raises on purpose."""
+
+
+# -- policy bases: what happens next -----------------------------------------
+
+
+class StopsBot(StatebotError):
+    """The process must stop: live, it flattens what it can first; the CLI exits non-zero."""
+
+
+class TripsKillSwitch(StatebotError):
+    """The kill switch trips: no entries, everything flattened, until a person re-arms it."""
+
+
+class Retryable(StatebotError):
+    """Nothing took effect; the caller may try the same thing again later."""
+
+
+class SkipsInput(StatebotError):
+    """The input is refused and nothing changed; the loop goes on with the next one."""
+
+
+class JournalWriteFailed(StopsBot, OSError):
+    """An event could not be written to (or synced in) the event log at ``filename``.
+
+    Carries the OS error's ``errno`` and ``strerror``; ``str()`` is one line,
+    ``cannot write FILE: [Errno 28] No space left on device``. The bot must stop:
+    an event that is not in the log did not happen, and no effect may follow it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], cause: OSError) -> None:
+        code = cause.errno if cause.errno is not None else _errno.EIO
+        super().__init__(code, cause.strerror or str(cause), os.fspath(path))
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename}: [Errno {self.errno}] {self.strerror}"
 
 
 class ConfigError(StatebotError, ValueError):
@@ -19,7 +71,7 @@ class CalendarError(StatebotError, ValueError):
     """An unknown calendar name or a date outside what the calendar covers."""
 
 
-class BarRejected(StatebotError, ValueError):
+class BarRejected(SkipsInput, ValueError):
     """A bar or clock time was refused; nothing changed.
 
     ``reason`` is a short machine-readable code (``naive_datetime``,
@@ -32,7 +84,7 @@ class BarRejected(StatebotError, ValueError):
         self.reason = reason
 
 
-class InvalidTransition(StatebotError):
+class InvalidTransition(SkipsInput):
     """A trigger was fired in a state whose transition table does not allow it."""
 
     def __init__(self, machine: str, state: str, trigger: str) -> None:
@@ -98,7 +150,7 @@ class SizingError(StatebotError, ValueError):
     """An argument of position sizing is of the wrong type or out of range."""
 
 
-class SignalError(StatebotError, ValueError):
+class SignalError(SkipsInput, ValueError):
     """A strategy produced an invalid ``Signal`` (wrong side, non-integer ticks, ...)."""
 
 # --- positions, orders, adapters --------------------------------------------
@@ -112,7 +164,7 @@ class OffTickPrice(StatebotError, ValueError):
     """A price is not on the instrument's tick grid (strict conversion only)."""
 
 
-class AdapterUnavailable(StatebotError):
+class AdapterUnavailable(Retryable):
     """The broker adapter cannot be reached (disconnected, not logged in).
 
     Raised by adapter calls that need the venue; nothing was sent. The caller
@@ -120,7 +172,7 @@ class AdapterUnavailable(StatebotError):
     """
 
 
-class OverFill(StatebotError):
+class OverFill(TripsKillSwitch):
     """A fill exceeds what its order asked for, or belongs to no known order.
 
     Raised by ``PositionMachine.on_fill`` AFTER the fill was applied: the venue
@@ -139,12 +191,12 @@ class OverFill(StatebotError):
         self.closed = closed
 
 
-class EntryRefused(StatebotError):
+class EntryRefused(SkipsInput):
     """An entry was asked for where none may be sent (a position is held or an
     order is still live, the kill switch is tripped, the session forbids it)."""
 
 
-class PositionMismatch(StatebotError):
+class PositionMismatch(TripsKillSwitch):
     """The positions statebot expects differ from the broker's; nothing adopted (a kill switch
     reset given mismatches raises it too, and stays TRIPPED).
 
@@ -166,7 +218,7 @@ class InvalidOutcome(StatebotError, ValueError):
     exit before entry, float money, zero quantity, a price off the tick grid)."""
 
 
-class StateSaveFailed(StatebotError):
+class StateSaveFailed(TripsKillSwitch):
     """The learning state could not be saved durably several times in a row and no
     ``on_persistent_failure`` callback was given to trip the kill switch."""
 

@@ -55,11 +55,15 @@ The fixed order of one bar (``run_once``):
    signal's DVS and EQS (``GATE_SKIP {gate, value, threshold}``) and sizing
    (``compute_position_size`` with the throttle's PROBATION cap); then
    ``send_entry`` (``ORDER_SUBMITTED`` purpose entry, written before the order
-   leaves).
+   leaves; under live durability the log is fsynced before every order, cancel
+   and flatten step leaves the process: ``EventLog.commit``).
 10. If positions, orders, equity or the kill switch changed, the runner
-    snapshot is saved (with ``persistence.runner_snapshot = "sessions"``, for
-    simulations, only at a close after a day that changed something, and on
-    ``close()``).
+    snapshot is saved (under ``durability.mode = "simulation"`` only at a close
+    after a day that changed something, and on ``close()``).
+
+A ``StopsBot`` error (the event log cannot be written) is never swallowed:
+``run_once``/``run_heartbeat`` trip the kill switch in memory, try one flatten
+step under live durability and re-raise it; the process must stop.
 
 ``run_heartbeat(now)`` runs steps 2 to 6 and 10: no strategy, no entry.
 
@@ -100,8 +104,10 @@ from statebot.errors import (
     AdapterUnavailable,
     BarRejected,
     ConfigError,
+    JournalWriteFailed,
     PositionMismatch,
     StatebotError,
+    StopsBot,
 )
 from statebot.journal.log import (
     BAR_REJECTED,
@@ -127,6 +133,7 @@ from statebot.journal.log import (
     EventLog,
     minutes,
 )
+from statebot.journal.seal import configured_key
 from statebot.core.positions.flatten import Flattener
 from statebot.core.risk.gates import check_quality
 from statebot.core.instruments import InstrumentSpec, instrument
@@ -290,12 +297,13 @@ class BotRunner(RunnerPersistence):
         self._closed = False
         self.state_dir = resolve_state_dir(state_dir if state_dir is not None else c.resolve(c.persistence.state_dir))
         self.checkpoint_path = self.state_dir / CHECKPOINT_FILENAME
-        self._snapshot_on_change = c.persistence.runner_snapshot == "changes"
-        self._fsync_checkpoints = c.persistence.fsync
+        self._snapshot_on_change = c.durability.mode == "live"
+        self._fsync_checkpoints = c.durability.mode == "live"
+        self._stopped_by: StopsBot | None = None
         self._lock_fd = lock_state_dir(self.state_dir)
         try:
             self.events = EventLog(event_log if event_log is not None else c.resolve(c.event_log.path),
-                                   config_hash=self.config_hash, fsync=c.event_log.fsync, fsync_every_n=c.event_log.fsync_every_n)
+                                   config_hash=self.config_hash, durability=c.durability.mode, seal_key=configured_key(c))
         except BaseException:
             self._release_lock()
             raise
@@ -506,17 +514,35 @@ class BotRunner(RunnerPersistence):
         """
         try:
             return self._run_bar(bar)
-        except OSError:
-            raise  # the log or the checkpoint cannot be written: the bot must stop, not carry on unrecorded
+        except StopsBot as exc:
+            self._stop(bar.end, exc)
+            raise
         except Exception as exc:  # the loop must go on; the trip stops trading until a person looks
             return self._crashed(bar.end, exc)
 
     def _crashed(self, t: dt.datetime, exc: Exception) -> Decision:
         log.exception("runner: unexpected error at %s", t.isoformat())
         at = max(t, self._now) if self._now is not None else t
-        self._error(at, "bar", exc)
-        self._trip(STATE_UNTRUSTED, at, f"unexpected {type(exc).__name__} in the runner: {exc}")
+        try:
+            self._error(at, "bar", exc)
+            self._trip(STATE_UNTRUSTED, at, f"unexpected {type(exc).__name__} in the runner: {exc}")
+        except StopsBot as stop:
+            self._stop(at, stop)
+            raise
         return Decision(action=SKIP, reason="runner_error", detail=str(exc))
+
+    def _stop(self, t: dt.datetime, exc: StopsBot) -> None:
+        """The bot must stop (``StopsBot``, e.g. the event log cannot be written): no more entries;
+        under live durability one flatten step is tried, best effort, before the error goes on up."""
+        log.critical("runner: stopping: %s", exc)
+        self._stopped_by = exc
+        if self.killswitch.allows_entries:
+            self.killswitch.trip(STATE_UNTRUSTED, t, f"the bot stopped: {exc}")
+        if self.config.durability.mode == "live":
+            try:
+                self.flattener.step(max(t, self._now) if self._now is not None else t)
+            except Exception:  # best effort: the process stops either way, the operator is told
+                log.exception("runner: flatten on stopping failed; check the positions at the venue")
 
     def _run_bar(self, bar: Bar) -> Decision:
         t = bar.end
@@ -558,8 +584,9 @@ class BotRunner(RunnerPersistence):
         require_aware(now, "heartbeat time")
         try:
             return self._heartbeat(now)
-        except OSError:
-            raise  # as in run_once: an unwritable log or checkpoint stops the bot
+        except StopsBot as exc:
+            self._stop(now, exc)
+            raise
         except Exception as exc:  # as in run_once: logged, kill switch tripped, the loop goes on
             return self._crashed(now, exc)
 
@@ -585,12 +612,15 @@ class BotRunner(RunnerPersistence):
         return acted or _HEARTBEAT
 
     def close(self) -> None:
-        """Save the snapshot, release the state folder and close the event log. Idempotent."""
+        """Write the checkpoint, release the state folder and close the event log (written and
+        fsynced under both durability modes). Idempotent. After a ``StopsBot`` no checkpoint is
+        written: the log may lack what the runner's state holds. Raises ``JournalWriteFailed``
+        when the log's last write or the checkpoint fails."""
         if self._closed:
             return
         self._closed = True
         try:
-            if self._now is not None:
+            if self._now is not None and self._stopped_by is None:
                 self._save(self._now)
         finally:
             self._release_lock()
@@ -680,6 +710,7 @@ class BotRunner(RunnerPersistence):
                 # missed would leave the fold of the log behind the machine
                 self._log(t, ORDER_CANCEL_REQUESTED, {"order_id": oid})
                 m.request_cancel(oid)
+                self.events.commit()
                 try:
                     self.adapter.cancel(oid)
                 except (AdapterUnavailable, StatebotError) as exc:
@@ -905,6 +936,7 @@ class BotRunner(RunnerPersistence):
         if t == self._flatten_stepped_at:
             return None  # once per bar or heartbeat: the venue's answer to this step comes with the next drain
         self._flatten_stepped_at = t
+        self.events.commit()
         try:
             step = self.flattener.step(t)
         except (StatebotError, ValueError) as exc:
@@ -927,8 +959,15 @@ class BotRunner(RunnerPersistence):
         return decision
 
     def _record(self, type: str, payload: Mapping[str, Any]) -> None:
-        """The flattener's journal: what it is about to do to a machine or the venue, logged first."""
-        self._log(self._now or self._start, type, payload)
+        """The flattener's journal: what it is about to do to a machine or the venue, logged first.
+        Once the bot is stopping because the log cannot be written, closing what is held comes
+        first: the flatten goes out unlogged (the venue's own records have it)."""
+        try:
+            self._log(self._now or self._start, type, payload)
+        except JournalWriteFailed:
+            if self._stopped_by is None:
+                raise
+            log.critical("flattening while the event log cannot be written: %s %s not logged", type, dict(payload))
 
     def _note_exit_refs(self) -> None:
         bar = self._last_bar
@@ -1011,6 +1050,7 @@ class BotRunner(RunnerPersistence):
             self._error(t, "exit", exc)
             return Decision(action=HOLD, reason="exit_refused", detail=str(exc))
         self._log_order(t, order, {"ref_ticks": ref})
+        self.events.commit()
         try:
             sent = send_exit(self.book, self.adapter, order, at=t)
         except (StatebotError, ValueError) as exc:
@@ -1065,6 +1105,7 @@ class BotRunner(RunnerPersistence):
             side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
             expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=ref,
         )
+        self.events.commit()
         try:
             sent = send_entry(self.book, self.adapter, order, at=t, killswitch=self.killswitch, session_allows=may_enter)
         except (StatebotError, ValueError) as exc:
@@ -1100,9 +1141,13 @@ class BotRunner(RunnerPersistence):
                 logged[key] = m.state
 
     def _log(self, t: dt.datetime, type: str, payload: Mapping[str, Any]) -> None:
-        """Append one event: the write-ahead record of a change. A write that fails raises its
-        ``OSError``: a change the log does not hold must not take effect."""
-        self.events.append(t, type, payload)
+        """Append one event: the write-ahead record of a change. A write that fails raises
+        ``JournalWriteFailed`` (a ``StopsBot``): a change the log does not hold must not take effect."""
+        try:
+            self.events.append(t, type, payload)
+        except JournalWriteFailed as exc:  # an event not in the log did not happen: the bot stops
+            log.critical("event log %s: %s event not written: %s", self.events.path, type, exc)
+            raise
         if type in _SNAPSHOT_TYPES:
             self._changed = True
             if self._snapshot_on_change:

@@ -2,7 +2,9 @@
 
 ``<state dir>/checkpoint.json`` (mode 0600) is one line of canonical JSON in the
 checked envelope of ``statebot.store.persistence`` (``encode_envelope``, written
-with ``atomic_write``: temp file, flush, fsync, ``os.replace``, fsync of the folder)::
+with ``atomic_write``: temp file, flush, fsync, ``os.replace``, fsync of the folder;
+the fsyncs under ``durability.mode = "live"``). The event log is written and fsynced
+first: a checkpoint never records a head the log does not hold::
 
     {"checksum":"sha256:<hex>","format":"statebot.checkpoint","saved_at":"<ISO-8601>",
      "schema_version":1,"state":{...}}
@@ -38,7 +40,7 @@ from statebot.core.engine.fold import Anomaly, BotState, Bracket, Fold, update_b
 from statebot.core.fsm.killswitch import STATE_UNTRUSTED
 from statebot.core.fsm.position import PositionMachine
 from statebot.core.instruments import instrument
-from statebot.errors import StateCorrupt
+from statebot.errors import JournalWriteFailed, StateCorrupt
 from statebot.journal.log import RUNNER_ERROR, STATE_LOAD_FAILED, STATE_RESTORED, iter_events
 from statebot.store.persistence import atomic_write, decode_envelope, encode_envelope, move_aside
 
@@ -166,11 +168,14 @@ class RunnerPersistence:
     def _save(self, t: dt.datetime) -> None:
         """Write the checkpoint of everything logged so far (after the events, never before).
 
-        A failed write raises the ``OSError``: nothing the log holds is lost, but the bot must
-        not go on as if its cache were current."""
-        self.events.sync()
+        A failed write raises ``JournalWriteFailed`` (the bot stops): nothing the log holds
+        is lost, but the bot must not go on as if its cache were current."""
+        self.events.sync()  # write-ahead: the head this checkpoint records is on disk first
         data = encode_checkpoint(checkpoint_state(self.bot_state(), clock=t), t)
-        atomic_write(self.checkpoint_path, data, fsync=self._fsync_checkpoints)
+        try:
+            atomic_write(self.checkpoint_path, data, fsync=self._fsync_checkpoints)
+        except OSError as exc:
+            raise JournalWriteFailed(self.checkpoint_path, exc) from exc
         self._dirty = self._changed = False
 
     # restart ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,7 @@ import attrs
 from statebot.venues.sim import FaultPlan, FixedSlippage, SimBroker
 from statebot.core.time.calendar import get_calendar
 from statebot.core.time.clock import Bar
-from statebot.config.model import Config, check_bar_size, from_data, load_config
+from statebot.config.model import Config, check_bar_size, from_data, load_config, with_defaults
 from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.journal.log import (
@@ -59,13 +59,14 @@ from statebot.app.simulation import trade_totals
 from statebot.core.strategy.protocol import get_strategy
 
 SIM_DEFAULTS: Mapping[str, Any] = {
-    "event_log": {"fsync": "every_n", "fsync_every_n": 1000},
-    "persistence": {"runner_snapshot": "sessions", "save_every_trades": 1000, "fsync": False},
+    "durability": {"mode": "simulation"},
+    "persistence": {"save_every_trades": 1000},
 }
-"""Config settings a simulation uses unless its config file says otherwise: the event log
-fsynced every 1000 events, the runner snapshot saved per session (a crash loses the day,
-which a simulation can re-run) and state files replaced atomically without fsync (a power
-loss may lose them; a simulation's state folder is throwaway)."""
+"""Config settings a simulation uses unless its config file says otherwise: simulation
+durability (the event log buffered and fsynced at each session checkpoint and at exit, the
+runner snapshot saved per session: a crash loses the day, which a simulation can re-run;
+state files replaced atomically without fsync) and learning state saved every 1000 trades.
+A config file that does not name ``[durability]`` keeps ``durability.mode`` from here."""
 
 DEMO_START = dt.date(2026, 11, 23)
 DEMO_END = dt.date(2026, 11, 27)
@@ -229,11 +230,15 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
                               tick_size=config.instrument.spec().tick_size))
 
 
-def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Progress | None = None) -> SimReport:
+def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Progress | None = None,
+              stop: Callable[[], bool] | None = None) -> SimReport:
     """Run one simulation with its state and log under ``out_dir`` (or the setup's paths); return its report.
 
-    Raises ``ConfigError`` for a bad setup and ``BarDataError`` for a malformed
-    bar row (unless ``skip_bad_rows``). The venue's faults are the setup's.
+    Raises ``ConfigError`` for a bad setup, ``BarDataError`` for a malformed
+    bar row (unless ``skip_bad_rows``) and ``JournalWriteFailed`` when the event
+    log cannot be written. The venue's faults are the setup's. ``stop`` is asked
+    between bars: once it is true the run ends there (the runner closed, its log
+    flushed and a checkpoint written) and the report covers the bars run.
     """
     out = Path(out_dir)
     config = setup.build_config()
@@ -261,6 +266,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     skips: dict[str, int] = {}
     try:
         for bar in bars:
+            if stop is not None and stop():
+                break
             if runner is None:
                 runner = open_runner(bar.end)
                 start_seq = runner.events.head.seq
@@ -288,6 +295,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                 runner = open_runner(None)
                 restarted += 1
         if runner is None:
+            if stop is not None and stop():
+                raise ConfigError("stopped before the first bar")
             raise ConfigError("no bars to simulate (empty file or no sessions between start and end)")
         runner.events.sync()
     finally:
@@ -450,10 +459,10 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         raise ConfigError(f"{where}: unknown expectation(s) {', '.join(sorted(unknown))}; known: {', '.join(EXPECTATIONS)}")
     config = None
     if "config" in data:
-        config = from_data(Config, {**SIM_DEFAULTS, **data["config"]})
+        config = from_data(Config, with_defaults(data["config"], SIM_DEFAULTS))
         config = attrs.evolve(config, base_dir=p.parent)
     elif "config_file" in sim:
-        config = load_config(p.parent / sim.pop("config_file"))
+        config = load_config(p.parent / sim.pop("config_file"), defaults=SIM_DEFAULTS)
     bars_csv = sim.pop("bars", None)
     known = {"strategy", "strategy_params", "symbol", "calendar", "equity", "start", "end", "seed", "seeds", "daily_vol",
              "bar_size", "bar_label", "tz", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}
@@ -548,18 +557,21 @@ def _run_seed(args: tuple[SimSetup, str]) -> SimReport:
 
 
 def run_seeds(setups: Sequence[SimSetup], out_root: str | os.PathLike[str], *, jobs: int = 1,
-              progress: Progress | None = None) -> list[SimReport]:
+              progress: Progress | None = None, stop: Callable[[], bool] | None = None) -> list[SimReport]:
     """Run each setup in ``out_root/seed-<seed>``; with ``jobs`` > 1 across processes.
 
     Each run depends only on its setup (seeded venue, seeded bars, its own
     folder), so the merged list, in the order given, is the same serially or in
-    parallel. ``progress`` advances by one per finished run.
+    parallel. ``progress`` advances by one per finished run. ``stop`` is asked
+    between runs (and between bars, serially): once true, no further run starts.
     """
     work = [(s, str(Path(out_root) / f"seed-{s.seed}")) for s in setups]
     reports: list[SimReport] = []
     if jobs <= 1 or len(work) <= 1:
-        for w in work:
-            reports.append(_run_seed(w))
+        for setup, out in work:
+            if stop is not None and stop():
+                break
+            reports.append(run_setup(setup, out, stop=stop))
             if progress is not None:
                 progress.advance()
         return reports
@@ -568,6 +580,9 @@ def run_seeds(setups: Sequence[SimSetup], out_root: str | os.PathLike[str], *, j
             reports.append(report)
             if progress is not None:
                 progress.advance()
+            if stop is not None and stop():
+                pool.shutdown(cancel_futures=True)
+                break
     return reports
 
 

@@ -3,7 +3,11 @@
 Exit 0: the chain verified (the states follow). Exit 1: the chain is broken
 or the last line is torn (stderr names the line). Exit 2: the file cannot be
 read. ``--strict`` also exits 1 when the log verifies but tells an
-inconsistent story (an event's ``from`` disagrees with the replayed state).
+inconsistent story (an event's ``from`` disagrees with the replayed state) or
+a line is not exactly the canonical bytes the writer writes (re-formatted
+JSON, CRLF, extra whitespace, a duplicated key). ``--key FILE`` also requires
+every line's seal under that key (``[event_log] key_file``): a forged line, or
+an edited one with the following lines re-chained, exits 1 naming it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from statebot.errors import ChainBroken, ConfigError, EventLogError
 from statebot.journal.replay import ReplayResult, replay
+from statebot.journal.seal import read_key_file
 
 EXIT_BROKEN = 1
 
@@ -26,13 +31,17 @@ def register(sub: Any) -> None:
                        "Exit 1 on a broken chain (naming the line), 2 on unreadable input.")
     p.add_argument("events", metavar="EVENTS.jsonl", help="the event log to verify")
     p.add_argument("--json", action="store_true", help="print the final states as JSON")
-    p.add_argument("--strict", action="store_true", help="exit 1 when an event's 'from' disagrees with the replayed state")
+    p.add_argument("--strict", action="store_true", help="exit 1 when an event's 'from' disagrees with the replayed state "
+                   "or a line is not exactly the bytes the writer writes")
+    p.add_argument("--key", metavar="FILE", default=None,
+                   help="the sealing key file: exit 1 unless every line carries its seal under this key")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    key = read_key_file(args.key, "--key") if args.key is not None else None
     try:
-        result = replay(args.events)
+        result = replay(args.events, canonical=args.strict, seal_key=key)
     except ChainBroken as exc:
         print(f"statebot replay: {args.events}: chain broken at {exc}", file=sys.stderr)
         return EXIT_BROKEN

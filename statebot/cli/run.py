@@ -2,9 +2,12 @@
 
 Builds the runner from the config file, connects (``statebot.app.live.LiveSession``),
 and runs until Ctrl-C or SIGTERM; then flattens (unless OBSERVE), closes the
-event log and the state, and exits 0 when it stopped flat, 1 when a flatten
-was still under way at the stop timeout. Bad input, a refused LIVE start, an
-unreachable TWS: one line on stderr, exit 2.
+event log and the state, and exits 130 (SIGINT) or 143 (SIGTERM), saying in one
+line whether it stopped flat. A second Ctrl-C cuts the flatten's wait short
+(the runner is still closed cleanly, no traceback). Exit 1 when the run ended
+otherwise with a flatten still under way; 3 when the event log could not be
+written (one line naming the file and the OS error, after one flatten step was
+tried). Bad input, a refused LIVE start, an unreachable TWS: one line on stderr, exit 2.
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import signal
 import sys
 from decimal import Decimal, InvalidOperation
-from types import FrameType
 from typing import Any
 
 import attrs
 
 from statebot.cli._args import positive_duration_arg
-from statebot.errors import ConfigError
+from statebot.cli._signals import StopSignals
+from statebot.cli.exit_codes import EXIT_ENVIRONMENT
+from statebot.errors import ConfigError, StopsBot
 
 EXIT_NOT_FLAT = 1
 
@@ -96,32 +99,6 @@ def _account_equity(ib: Any, account: str) -> Decimal:
     raise ConfigError("TWS reported no NetLiquidation in USD for the account; pass --equity USD")
 
 
-class _StopFlag:
-    """Set by the first Ctrl-C or SIGTERM; a second Ctrl-C interrupts the shutdown flatten."""
-
-    def __init__(self) -> None:
-        self.set = False
-        self._previous: dict[int, Any] = {}
-
-    def __call__(self) -> bool:
-        return self.set
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.set and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.set = True
-        print(f"statebot run: {signal.Signals(signum).name} received, stopping (flatten first unless OBSERVE)",
-              file=sys.stderr, flush=True)
-
-    def install(self) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-
-    def restore(self) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
 def run(args: argparse.Namespace) -> int:
     from statebot.venues.ibkr.settings import IBKRSettings
     from statebot.core.time.calendar import get_calendar
@@ -140,10 +117,16 @@ def run(args: argparse.Namespace) -> int:
     strategy = get_strategy(args.strategy)
     venue, ib = settings.adapter()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = _StopFlag()
+    session: LiveSession | None = None
+
+    def cut_the_wait_short() -> None:
+        if session is not None:
+            session.stop_timeout = dt.timedelta(0)
+
+    stop = StopSignals("statebot run", "stopping (flatten first unless OBSERVE)", on_repeat=cut_the_wait_short,
+                       repeat_note="not waiting for the flatten any longer; closing the log and the state")
     stop.install()
     try:
-        session: LiveSession | None = None
         runner = None
         try:
             # connect before the runner opens the state folder: an unreachable TWS changes nothing on disk
@@ -174,7 +157,15 @@ def run(args: argparse.Namespace) -> int:
         if runner.killswitch_state == "TRIPPED":
             print("statebot run: the kill switch is TRIPPED (see KILL_SWITCH in the event log): no entries, positions "
                   "are flattened; --rearm-kill-switch NOTE re-arms it", file=sys.stderr, flush=True)
-        flat = session.run(stop)
+        try:
+            flat = session.run(stop)
+        except StopsBot as exc:  # the session's shutdown has flattened what it could and closed the runner
+            print(f"statebot run: error: {exc}; stopped (check the positions in TWS)", file=sys.stderr, flush=True)
+            return EXIT_ENVIRONMENT
     finally:
         stop.restore()
+    if stop():
+        state = "flat" if flat else "NOT flat: a flatten was still under way (check the positions in TWS)"
+        print(f"statebot run: stopped by {stop.name}, {state}; event log and state closed", file=sys.stderr, flush=True)
+        return stop.exit_code
     return 0 if flat else EXIT_NOT_FLAT

@@ -8,7 +8,10 @@ restart) and/or ``--events FILE`` to keep them. ``--report`` writes the
 summary as JSON; ``--html DIR`` writes an HTML report with plots.
 
 Exit status: 0 ran (and every expectation held), 1 a scenario expectation
-failed (one line per failure on stderr), 2 bad input (one line on stderr).
+failed (one line per failure on stderr), 2 bad input (one line on stderr),
+3 the event log or a state file could not be written (one line naming the
+file and the OS error; no summary), 130/143 stopped by SIGINT/SIGTERM between
+two bars (the log flushed, the state saved; one line, no summary).
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from typing import Any
 import attrs
 
 from statebot.cli._args import duration_arg
+from statebot.cli._signals import StopSignals
+from statebot.cli.exit_codes import EXIT_ENVIRONMENT
 from statebot.config.model import load_config
-from statebot.errors import ConfigError
+from statebot.errors import ConfigError, StatebotError, StopsBot
 from statebot.app.progress import Progress
 from statebot.app.simrun import (
+    SIM_DEFAULTS,
     Scenario,
     SimReport,
     SimSetup,
@@ -86,7 +92,7 @@ def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
         if value is not None:
             changes[name] = value
     if args.config is not None:
-        changes["config"] = load_config(args.config)
+        changes["config"] = load_config(args.config, defaults=SIM_DEFAULTS)
     if args.state_dir is not None:
         changes["state_dir"] = args.state_dir
     if args.events is not None:
@@ -95,6 +101,22 @@ def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
 
 
 def run(args: argparse.Namespace) -> int:
+    with StopSignals("statebot sim", "stopping after this bar (the log is flushed, the state saved)") as stop:
+        try:
+            code = _run(args, stop)
+        except StopsBot as exc:
+            print(f"statebot sim: error: {exc}", file=sys.stderr)
+            return EXIT_ENVIRONMENT
+        except StatebotError:
+            if not stop():
+                raise
+        if stop():
+            print(f"statebot sim: stopped by {stop.name}; no summary (the run is incomplete)", file=sys.stderr)
+            return stop.exit_code
+        return code
+
+
+def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     if not args.verbose:
         # every warning the runner logs is also an event in the log; the summary reports them
         logging.getLogger("statebot").addHandler(logging.NullHandler())
@@ -120,12 +142,16 @@ def run(args: argparse.Namespace) -> int:
         if len(seeds) == 1:
             setup = seed_setup(scenario, seeds[0]) if scenario is not None else attrs.evolve(base, seed=seeds[0])
             with Progress(None, "bars") as progress:
-                reports = [run_setup(setup, tmp, progress=progress)]
+                reports = [run_setup(setup, tmp, progress=progress, stop=stop)]
+            if stop():
+                return 0
             print(summary_table(reports[0], title))
         else:
             setups = [seed_setup(scenario, s) if scenario is not None else attrs.evolve(base, seed=s) for s in seeds]
             with Progress(len(setups), "seeds") as progress:
-                reports = run_seeds(setups, tmp, jobs=args.jobs, progress=progress)
+                reports = run_seeds(setups, tmp, jobs=args.jobs, progress=progress, stop=stop)
+            if stop():
+                return 0
             print(title)
             print(monte_carlo_table(reports))
     _write_outputs(args, reports)

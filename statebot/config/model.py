@@ -269,14 +269,8 @@ class PersistenceConfig:
 
     state_dir: str = setting("state", doc="state folder; a relative path is relative to this file's folder", check=not_empty)
     save_every_trades: int = setting(1, doc="save learning metrics after this many trades (throttle changes are saved at once)", check=at_least(1))
-    runner_snapshot: Literal["changes", "sessions"] = setting(
-        "changes", doc='save the runner snapshot after every change of positions, orders or kill switch ("changes"), '
-        'or only at each session close and on shutdown ("sessions": simulations only, a crash loses the day)'
-    )
-    fsync: bool = setting(
-        True, doc="fsync each state file and its folder when saved; false is for simulations with a throwaway state folder only: "
-        "files are still replaced atomically before a change takes effect, but a power loss may lose them"
-    )
+
+    replaced = {"runner_snapshot": "durability.mode", "fsync": "durability.mode"}
 
 
 @attrs.frozen(kw_only=True)
@@ -284,10 +278,34 @@ class EventLogConfig:
     """The append-only, hash-chained event log."""
 
     path: str = setting("events.jsonl", doc="event log file; a relative path is relative to this file's folder", check=not_empty)
-    fsync: Literal["every", "every_n", "transitions"] = setting(
-        "every", doc='"every" event, "every_n" events, or "transitions" (session/position/throttle/kill-switch changes, orders, fills, trades)'
+    key_file: str | None = setting(
+        None, doc="seal each line with HMAC-SHA256 under the key in this file (relative to this file's folder); "
+        "verify with statebot replay --key FILE", example='"/etc/statebot/seal.key"',
     )
-    fsync_every_n: int = setting(100, doc='with fsync = "every_n": fsync after this many events', check=at_least(1))
+    key_env: str | None = setting(
+        None, doc="seal each line with the key held by this environment variable (instead of key_file)",
+        example='"STATEBOT_SEAL_KEY"',
+    )
+
+    replaced = {"fsync": "durability.mode", "fsync_every_n": "durability.mode"}
+
+    @staticmethod
+    def check_given(data: Mapping[str, Any]) -> str | None:
+        if data.get("key_file") is not None and data.get("key_env") is not None:
+            return "key_env: give key_file or key_env, not both"
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class DurabilityConfig:
+    """When the event log and the state files reach the disk (fsync); the log's bytes are the same either way."""
+
+    mode: Literal["live", "simulation"] = setting(
+        "live", doc='"live": the log is fsynced before every order or cancel leaves the process and state files at '
+        'every change; "simulation": the log is buffered and fsynced at checkpoints and at exit, state files are '
+        "replaced atomically without fsync and saved per session (a crash loses the day, which a simulation can re-run). "
+        "statebot sim uses simulation unless its config names this key",
+    )
 
 
 def positive_duration(v: dt.timedelta) -> str | None:
@@ -347,6 +365,7 @@ class Config:
     commission: CommissionConfig = section(CommissionConfig, "commission model")
     persistence: PersistenceConfig = section(PersistenceConfig, "state persistence")
     event_log: EventLogConfig = section(EventLogConfig, "event log")
+    durability: DurabilityConfig = section(DurabilityConfig, "when the log and state files are fsynced")
     throttle: ThrottleConfig = section(ThrottleConfig, "strategy throttle")
     kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
     ibkr: IBKRConfig = section(IBKRConfig, "Interactive Brokers account and LIVE acknowledgement")
@@ -459,9 +478,12 @@ def _build(cls: type, data: Any, path: str) -> Any:
         raise ConfigError(f"{path or 'config'}: expected a table, got {_kind(data)}")
     fields = _fields(cls)
     names = {f.name for f in fields}
+    replaced: Mapping[str, str] = getattr(cls, "replaced", {})
     for key in data:
         if key not in names:
             where = f"{path}.{key}" if path else key
+            if key in replaced:
+                raise ConfigError(f"{where}: no longer a setting; use {replaced[key]} (\"live\" or \"simulation\")")
             raise ConfigError(f"{where}: unknown key (known: {', '.join(sorted(names))})")
     kwargs = {}
     for f in fields:
@@ -490,18 +512,36 @@ def from_data(cls: type, data: Mapping[str, Any], path: str = "") -> Any:
     return _build(cls, data, path)
 
 
-def parse_config(text: str, *, base_dir: Path | None = None, source: str = "config") -> Config:
-    """``Config`` from TOML ``text``; raises ``ConfigError`` naming the key path."""
+def with_defaults(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (parsed TOML) with the keys of ``defaults`` it does not name, section by section:
+    a command's own defaults (``statebot sim``'s ``durability.mode``) hold unless the file says otherwise."""
+    merged = dict(data)
+    for name, values in defaults.items():
+        given = merged.get(name)
+        if given is None:
+            merged[name] = dict(values) if isinstance(values, Mapping) else values
+        elif isinstance(given, dict) and isinstance(values, Mapping):
+            merged[name] = {**values, **given}
+    return merged
+
+
+def parse_config(text: str, *, base_dir: Path | None = None, source: str = "config",
+                 defaults: Mapping[str, Any] | None = None) -> Config:
+    """``Config`` from TOML ``text`` (``defaults`` fill what it does not name, see
+    ``with_defaults``); raises ``ConfigError`` naming the key path."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    if defaults is not None:
+        data = with_defaults(data, defaults)
     config: Config = _build(Config, data, "")
     return attrs.evolve(config, base_dir=base_dir)
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
+def load_config(path: str | os.PathLike[str], *, defaults: Mapping[str, Any] | None = None) -> Config:
     """``Config`` from the TOML file at ``path``; relative paths inside resolve against its folder.
+    ``defaults`` fill the keys the file does not name (see ``with_defaults``).
 
     Raises ``ConfigError`` when the file cannot be read, is not TOML, or any
     setting is unknown, of the wrong type or out of range.
@@ -511,7 +551,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config {p}: {getattr(exc, 'strerror', None) or exc}") from None
-    return parse_config(text, base_dir=p.resolve().parent, source=str(p))
+    return parse_config(text, base_dir=p.resolve().parent, source=str(p), defaults=defaults)
 
 
 # -- canonical form, hash and the default file ------------------------------
@@ -538,9 +578,13 @@ def config_hash(config: Config) -> str:
     """sha256 (hex) of the canonical JSON (sorted keys, no spaces, UTF-8) of ``config``.
 
     Equal values give equal hashes however they were written (``0.8`` and
-    ``"0.80"``, ``"300s"`` and ``"5m"``).
+    ``"0.80"``, ``"300s"`` and ``"5m"``). ``durability`` is left out: it changes when
+    bytes reach the disk, never what the bot does, and every event carries this hash,
+    so a run's log has the same bytes under either mode.
     """
-    text = json.dumps(config_dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    data = config_dict(config)
+    del data["durability"]
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -13,6 +13,14 @@ at that line (``statebot.journal.replay.verify`` names it). Removing lines from 
 END cannot be seen from the file alone: compare the head (``EventLog.head``)
 with one stored elsewhere, e.g. in the state snapshot.
 
+A keyed log (``EventLog(..., seal_key=KEY)``) adds ``"seal"``, the
+HMAC-SHA256 (hex) under KEY of the line's ``hash``, between ``prev_hash`` and
+``seq``. The hash covers the chain, so the seal does too; ``hash`` itself is
+computed as in an unkeyed log (without ``seal``), so an unkeyed log's lines
+are unchanged and a reader without the key still verifies the chain.
+``iter_events(path, key=KEY)`` refuses a line without a matching seal: whoever
+edits or appends lines must know the key to re-seal them.
+
 Payload values are stored exactly: ``Decimal`` becomes its string
 (``Decimal("1.25")`` -> ``"1.25"``), aware datetimes ISO-8601 with offset,
 dates ISO-8601, tuples lists. Floats, naive datetimes and other objects are
@@ -25,7 +33,9 @@ are allowed. Types beyond these can be declared per log (``extra_types``).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -38,7 +48,7 @@ from typing import Any, Literal
 
 import attrs
 
-from statebot.errors import ChainBroken, EventLogError, InvalidEvent, TornTail
+from statebot.errors import ChainBroken, EventLogError, InvalidEvent, JournalWriteFailed, TornTail
 
 try:  # POSIX: one writer per log file
     import fcntl
@@ -82,18 +92,21 @@ from statebot.core.effects import (  # noqa: F401  (re-exported: the log's types
     EventType,
 )
 
-DURABLE_TYPES: frozenset[str] = frozenset(
-    {
-        SESSION_TRANSITION, SESSION_EXIT_FLATTEN, ORDER_SUBMITTED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
-        THROTTLE_TRANSITION, KILL_SWITCH, STATE_SAVE_FAILED, STATE_LOAD_FAILED, EVENT_LOG_TAIL_MOVED, RUNNER_ERROR,
-        VENUE_CONNECTION, POSITION_WRITTEN_OFF,
-    }
-)
-"""Types fsynced at once under the ``"transitions"`` policy: session, position,
-throttle and kill-switch transitions, orders, fills, trades and failures."""
+Durability = Literal["live", "simulation"]
+DURABILITY_MODES: tuple[str, ...] = ("live", "simulation")
+"""How an ``EventLog`` makes appends durable (the bytes written are the same under both):
 
-FsyncPolicy = Literal["every", "every_n", "transitions"]
-FSYNC_POLICIES: tuple[str, ...] = ("every", "every_n", "transitions")
+- ``"live"``: each append is handed to the OS before it returns (a crash of the
+  process loses nothing acknowledged); ``commit()`` fsyncs (a power loss loses
+  nothing committed). The runner commits before every order, cancel and flatten
+  step leaves the process, before each checkpoint and at close.
+- ``"simulation"``: appends are kept in memory as whole encoded lines and handed
+  to the OS when ``_BUFFER_BYTES`` are pending, at ``sync()`` (checkpoints) and at
+  ``close()``, which also fsync; ``commit()`` does nothing (the venue is simulated).
+"""
+
+_BUFFER_BYTES = 1 << 20
+"""A simulation's log hands its lines to the OS once this many bytes are pending."""
 
 
 def validate_payload(type: str, payload: Mapping[str, Any], extra_types: Mapping[str, Iterable[str]] | None = None) -> None:
@@ -304,9 +317,14 @@ def _prepare(
 _set = object.__setattr__
 
 
+def seal_of(key: bytes, hash: str) -> str:
+    """The seal of a line whose ``hash`` is given: HMAC-SHA256 (hex) under ``key``."""
+    return hmac.new(key, hash.encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def _sealed(
     seq: int, ts: dt.datetime, ts_json: str, type: str, plain: dict[str, Any], payload_json: str,
-    config_hash: str, config_json: str, prev_hash: str,
+    config_hash: str, config_json: str, prev_hash: str, key: bytes | None = None,
 ) -> tuple[Event, bytes]:
     """The event and its log line, from fields already checked (``seq`` an int >= 1,
     ``ts`` stored form, ``type``/``config_hash`` str, ``prev_hash`` 64 hex digits);
@@ -315,11 +333,14 @@ def _sealed(
     The line is ``canonical_json`` of every field, built by hand: the top-level
     keys are fixed, so their sorted order is known (config_hash, hash, payload,
     prev_hash, seq, ts, type) and the payload is encoded once for both the
-    hashed body (the same without ``hash``) and the line.
+    hashed body (the same without ``hash``) and the line. With ``key`` the line
+    also holds ``seal`` (``seal_of(key, hash)``), which the hash does not cover.
     """
-    rest = f'"payload":{payload_json},"prev_hash":"{prev_hash}","seq":{seq},"ts":{ts_json},"type":{_json_str(type)}}}'
-    digest = hashlib.sha256(f'{{"config_hash":{config_json},{rest}'.encode("utf-8")).hexdigest()
-    line = f'{{"config_hash":{config_json},"hash":"{digest}",{rest}\n'.encode("utf-8")
+    chained = f'"payload":{payload_json},"prev_hash":"{prev_hash}",'
+    rest = f'"seq":{seq},"ts":{ts_json},"type":{_json_str(type)}}}'
+    digest = hashlib.sha256(f'{{"config_hash":{config_json},{chained}{rest}'.encode("utf-8")).hexdigest()
+    seal = "" if key is None else f'"seal":"{seal_of(key, digest)}",'
+    line = f'{{"config_hash":{config_json},"hash":"{digest}",{chained}{seal}{rest}\n'.encode("utf-8")
     # the fields were checked above: skip the validators a public Event(...) runs
     event = object.__new__(Event)
     _set(event, "seq", seq)
@@ -333,21 +354,34 @@ def _sealed(
 
 
 _FIELDS = frozenset({"seq", "ts", "type", "payload", "config_hash", "prev_hash", "hash"})
+_SEALED_FIELDS = _FIELDS | {"seal"}
 
 
 def parse_line(raw: bytes, line: int) -> Event:
     """Decode one stored line (without its newline) into an ``Event``.
 
     Raises ``ChainBroken`` naming ``line`` when it is not an event whose hash
-    matches its content. The chain to the previous line is not checked here.
+    matches its content. The chain to the previous line is not checked here,
+    nor a seal (see ``iter_events``).
     """
+    return _parse(raw, line)[0]
+
+
+def _parse(raw: bytes, line: int, *, canonical: bool = False) -> tuple[Event, str | None]:
+    """``parse_line``, also returning the line's seal (None when unkeyed); with ``canonical``
+    the line must be exactly the bytes the writer writes, or ``ChainBroken`` names it."""
     try:
         data = json.loads(raw.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ChainBroken(f"line {line}: not a JSON object ({exc})", line=line) from None
-    if not isinstance(data, dict) or set(data) != _FIELDS:
+    if not isinstance(data, dict) or not (_FIELDS <= data.keys() <= _SEALED_FIELDS):
         keys = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise ChainBroken(f"line {line}: not an event (fields {keys})", line=line)
+    if canonical:
+        _check_canonical(raw, data, line)
+    seal = data.pop("seal", None)
+    if seal is not None and not (isinstance(seal, str) and _HEX64(seal)):
+        raise ChainBroken(f"line {line}: seal {seal!r} is not 64 lowercase hex digits", line=line)
     claimed = data.pop("hash")
     try:
         # canonical lines hold no JSON floats; a tampered number must not escape as TypeError
@@ -358,10 +392,27 @@ def parse_line(raw: bytes, line: int) -> Event:
         raise ChainBroken(f"line {line}: hash does not match the content (the line was modified)", line=line)
     try:
         ts = dt.datetime.fromisoformat(data["ts"])
-        return Event(seq=data["seq"], ts=ts, type=data["type"], payload=data["payload"],
-                     config_hash=data["config_hash"], prev_hash=data["prev_hash"], hash=claimed)
+        event = Event(seq=data["seq"], ts=ts, type=data["type"], payload=data["payload"],
+                      config_hash=data["config_hash"], prev_hash=data["prev_hash"], hash=claimed)
     except (TypeError, ValueError) as exc:
         raise ChainBroken(f"line {line}: invalid field ({exc})", line=line) from None
+    return event, seal
+
+
+def _check_canonical(raw: bytes, data: dict[str, Any], line: int) -> None:
+    """``ChainBroken`` unless ``raw`` is the canonical JSON of ``data`` (sorted keys, no
+    spaces, UTF-8, each key once) with ``ts`` as ``isoformat`` writes it."""
+    try:
+        expected = canonical_json(data)
+        ts = data["ts"]
+        ts_ok = isinstance(ts, str) and dt.datetime.fromisoformat(ts).isoformat() == ts
+    except (TypeError, ValueError):
+        expected, ts_ok = b"", False
+    if raw != expected:
+        raise ChainBroken(f"line {line}: not the canonical bytes the writer writes (re-formatted JSON, CRLF, "
+                          "extra whitespace or a duplicated key)", line=line)
+    if not ts_ok:
+        raise ChainBroken(f"line {line}: ts {ts!r} is not written as the writer writes it", line=line)
 
 
 @attrs.frozen(kw_only=True)
@@ -372,14 +423,27 @@ class Head:
     hash: str = GENESIS_HASH
 
 
-def iter_events(path: str | os.PathLike[str], *, allow_torn_tail: bool = False) -> Iterator[tuple[int, Event]]:
+def iter_events(
+    path: str | os.PathLike[str], *, allow_torn_tail: bool = False, canonical: bool = False, key: bytes | None = None,
+) -> Iterator[tuple[int, Event]]:
     """Yield ``(line_number, event)`` for each line of the log at ``path``, verifying the chain.
 
     Raises ``ChainBroken`` at the first line whose hash, ``seq`` (1, 2, 3 ...)
     or ``prev_hash`` is wrong, ``TornTail`` when the last line has no newline
     (unless ``allow_torn_tail``: then iteration stops before it) and
     ``OSError`` when the file cannot be read. Reads one line at a time.
+
+    With ``canonical`` each line must also be exactly the bytes the writer
+    writes; with ``key`` each line must carry the seal made with that key.
     """
+    for line, event, _ in _iter_sealed(path, allow_torn_tail=allow_torn_tail, canonical=canonical, key=key):
+        yield line, event
+
+
+def _iter_sealed(
+    path: str | os.PathLike[str], *, allow_torn_tail: bool = False, canonical: bool = False, key: bytes | None = None,
+) -> Iterator[tuple[int, Event, str | None]]:
+    """``iter_events``, also yielding each line's seal (None when unkeyed)."""
     head = Head()
     offset = 0
     with open(path, "rb") as f:
@@ -388,7 +452,14 @@ def iter_events(path: str | os.PathLike[str], *, allow_torn_tail: bool = False) 
                 if allow_torn_tail:
                     return
                 raise TornTail(f"line {line}: partial last line ({len(raw)} bytes, no newline): a torn write", line=line, offset=offset)
-            event = parse_line(raw[:-1], line)
+            event, seal = _parse(raw[:-1], line, canonical=canonical)
+            if key is not None:
+                if seal is None:
+                    raise ChainBroken(f"line {line}: no seal: the log was written without the key, or the line was "
+                                      "added by someone without it", line=line)
+                if not hmac.compare_digest(seal, seal_of(key, event.hash)):
+                    raise ChainBroken(f"line {line}: seal does not match (the line was forged, edited and re-chained, "
+                                      "or sealed with another key)", line=line)
             if event.seq != head.seq + 1:
                 hint = "removed or reordered" if event.seq > head.seq + 1 else "reordered or duplicated"
                 raise ChainBroken(f"line {line}: seq {event.seq}, expected {head.seq + 1} (a line was {hint})", line=line)
@@ -396,7 +467,7 @@ def iter_events(path: str | os.PathLike[str], *, allow_torn_tail: bool = False) 
                 raise ChainBroken(f"line {line}: prev_hash does not match line {line - 1}'s hash (a line was changed or replaced)", line=line)
             head = Head(seq=event.seq, hash=event.hash)
             offset += len(raw)
-            yield line, event
+            yield line, event, seal
 
 
 # -- the writer --------------------------------------------------------------
@@ -419,16 +490,25 @@ class EventLog:
       No complete line is ever dropped.
     - ``"refuse"``: raise ``TornTail`` and leave the file alone.
 
-    fsync policy: ``"every"`` event; ``"every_n"`` events; ``"transitions"``:
-    at once for ``durable_types`` (default ``DURABLE_TYPES``), the rest at the
-    next durable event or ``sync``/``close``. Lines are always handed to the
-    OS at once. A write that fails (disk full) is cut back to the last
-    complete line before the ``OSError`` propagates, so the chain stays
-    whole and a later append may succeed; if even that cut fails, every
-    further append raises ``EventLogError``. On POSIX the file is locked: a
-    second writer gets ``EventLogError``. Nothing else may write to or cut
-    the file while it is open: the log knows where its last line ends
-    without asking the OS on every append. Missing parent folders are created.
+    ``durability`` (``DURABILITY_MODES``): ``"live"`` hands each line to the OS
+    before ``append`` returns and fsyncs at ``commit()``; ``"simulation"``
+    buffers whole lines in memory until ``sync()`` or ``close()``. The bytes
+    of the file are the same under both. ``seal_key`` (bytes) seals each line
+    (see the module docstring); a log written with a key must be continued
+    with the same key (opening checks every seal).
+
+    A write or fsync that fails (disk full, EIO, EROFS...) raises
+    ``JournalWriteFailed`` (a ``StopsBot`` and an ``OSError``) naming the file.
+    The event was not appended (``head`` is unchanged).
+    A failed write is cut back to the last complete line first, so the chain
+    stays whole; under ``"live"`` a later append may succeed. A failed flush
+    of buffered lines, a failed fsync or a failed cut leaves the log refusing
+    every further append (``JournalWriteFailed``, EIO): what reached the disk is
+    no longer known. On POSIX the file is locked: a second writer gets
+    ``EventLogError``. Nothing else may write to or cut the file while it is
+    open: the log knows where its last line ends without asking the OS on
+    every append. Missing parent folders are created; a new log file is
+    created with mode 0600 (owner only), like the state files.
     """
 
     def __init__(
@@ -436,23 +516,24 @@ class EventLog:
         path: str | os.PathLike[str],
         *,
         config_hash: str,
-        fsync: FsyncPolicy = "every",
-        fsync_every_n: int = 100,
-        durable_types: Iterable[str] = DURABLE_TYPES,
+        durability: Durability = "live",
         torn_tail: Literal["move", "refuse"] = "move",
         extra_types: Mapping[str, Iterable[str]] | None = None,
+        seal_key: bytes | None = None,
     ) -> None:
-        if fsync not in FSYNC_POLICIES:
-            raise EventLogError(f"fsync policy {fsync!r} must be one of {', '.join(FSYNC_POLICIES)}")
-        if isinstance(fsync_every_n, bool) or not isinstance(fsync_every_n, int) or fsync_every_n < 1:
-            raise EventLogError(f"fsync_every_n {fsync_every_n!r} must be an integer >= 1")
+        if durability not in DURABILITY_MODES:
+            raise EventLogError(f"durability {durability!r} must be one of {', '.join(DURABILITY_MODES)}")
         if torn_tail not in ("move", "refuse"):
             raise EventLogError(f"torn_tail {torn_tail!r} must be 'move' or 'refuse'")
+        if seal_key is not None and (not isinstance(seal_key, bytes) or not seal_key):
+            raise EventLogError("seal_key must be non-empty bytes")
         self.path = Path(path)
         self.config_hash = config_hash
-        self.fsync = fsync
-        self.fsync_every_n = fsync_every_n
-        self.durable_types = frozenset(durable_types)
+        self.durability = durability
+        self._live = durability == "live"
+        self._key = seal_key
+        self._buffer: list[bytes] = []
+        self._buffered = 0
         self.extra_types = {k: frozenset(v) for k, v in (extra_types or {}).items()}
         self.moved_tail: Path | None = None
         """Where a torn last line was moved on opening, or None."""
@@ -467,13 +548,17 @@ class EventLog:
         self._ts_json = ""  # of _ts_seen: the runner logs several events of one bar at the same ts object
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
-        # unbuffered: a line is in the OS when append returns, and a failed write is cut back at once
-        self._file = open(self.path, "ab", buffering=0)
+        # unbuffered: a line is in the OS when it is written, and a failed write is cut back at once
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._file = open(fd, "ab", buffering=0)
         try:
             self._lock()
             if created:
                 _fsync_dir(self.path.parent)
-            self._recover(torn_tail)
+            try:
+                self._recover(torn_tail)
+            except ChainBroken as exc:
+                raise ChainBroken(f"event log {self.path}: {exc}", line=exc.line) from None
         except BaseException:
             self._file.close()
             raise
@@ -491,15 +576,20 @@ class EventLog:
     def _recover(self, torn_tail: str) -> None:
         """Read the log to its last complete event (``self._last``), repairing a torn tail."""
         try:
-            for _, event in iter_events(self.path):
-                self._last = event
+            self._read_to_end(allow_torn_tail=False)
         except TornTail as torn:
             if torn_tail == "refuse":
                 raise
             self._last = None
-            for _, event in iter_events(self.path, allow_torn_tail=True):
-                self._last = event
+            self._read_to_end(allow_torn_tail=True)
             self._repair(torn)
+
+    def _read_to_end(self, *, allow_torn_tail: bool) -> None:
+        key = self._key
+        for line, event, seal in _iter_sealed(self.path, allow_torn_tail=allow_torn_tail, key=key):
+            if key is None and seal is not None:
+                raise EventLogError(f"event log {self.path} line {line} is sealed: open it with its key")
+            self._last = event
 
     def _repair(self, torn: TornTail) -> None:
         tail = self.path.read_bytes()[torn.offset :]
@@ -582,24 +672,51 @@ class EventLog:
             if ts is not self._ts_seen or ts.__class__ is not dt.datetime:
                 self._ts_seen, self._ts_json = ts, _json_str(ts.isoformat())
             # prev_hash is a hash this log computed or verified: 64 hex digits
-            event, line = _sealed(seq, ts, self._ts_json, type, plain, payload_json, config_hash, self._config_json, prev_hash)
+            event, line = _sealed(seq, ts, self._ts_json, type, plain, payload_json, config_hash, self._config_json, prev_hash,
+                                  self._key)
         else:  # a field of another type: Event.make raises what it always has
             event = Event.make(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash,
                                prev_hash=prev_hash, extra_types=self.extra_types)
-            line = event.to_line()
-        self._write_all(line)
+            fields = {**event.body(), "hash": event.hash}
+            if self._key is not None:
+                fields["seal"] = seal_of(self._key, event.hash)
+            line = canonical_json(fields) + b"\n"
+        if self._broken is not None:
+            raise self._refused()
+        if self._live:
+            self._write_all(line)
+            self._unsynced += 1
+        else:
+            self._buffer.append(line)
+            self._buffered += len(line)
+            if self._buffered >= _BUFFER_BYTES:
+                self._flush()
         self._last = event
-        self._unsynced += 1
-        if self.fsync == "every" or (self.fsync == "every_n" and self._unsynced >= self.fsync_every_n) or (
-            self.fsync == "transitions" and type in self.durable_types
-        ):
-            self._sync()
         return event
 
+    def _refused(self) -> JournalWriteFailed:
+        return JournalWriteFailed(self.path, OSError(errno.EIO, f"the log refuses appends: {self._broken}"))
+
+    def _flush(self) -> None:
+        """Hand the buffered lines to the OS; on failure the log refuses further appends."""
+        if not self._buffer:
+            return
+        data = b"".join(self._buffer)
+        self._buffer.clear()
+        self._buffered = 0
+        try:
+            self._write_all(data)
+        except JournalWriteFailed as exc:
+            # the events were acknowledged to the caller: the file now lacks them
+            self._broken = self._broken or f"buffered events were lost in a failed write ({exc})"
+            raise
+        self._unsynced += 1
+
     def _write_all(self, data: bytes) -> None:
-        """Write ``data`` whole or not at all: a failed write is cut back to the last complete line."""
+        """Write ``data`` whole or not at all: a failed write is cut back to the last complete line
+        and raises ``JournalWriteFailed``."""
         if self._broken is not None:
-            raise EventLogError(f"event log {self.path} refuses appends: {self._broken}")
+            raise self._refused()
         fd = self._file.fileno()
         start = self._size
         if start is None:
@@ -617,24 +734,49 @@ class EventLog:
             except OSError as cut:
                 self._broken = f"a failed write ({exc}) could not be cut back ({cut}); the last line may be torn"
                 log.error("event log %s: %s", self.path, self._broken)
-            raise
+            raise JournalWriteFailed(self.path, exc) from exc
         self._size = start + len(data)
 
     def _sync(self) -> None:
-        os.fsync(self._file.fileno())
+        try:
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            # after a failed fsync the kernel may have dropped the dirty pages: nothing is known
+            self._broken = f"fsync failed ({exc}); what reached the disk is unknown"
+            raise JournalWriteFailed(self.path, exc) from exc
         self._unsynced = 0
 
+    def commit(self) -> None:
+        """Output commit: call before an effect leaves the process (an order, a cancel).
+
+        Under ``"live"`` durability every event appended so far is fsynced when this
+        returns; under ``"simulation"`` it does nothing (the venue is simulated).
+        Raises ``JournalWriteFailed`` when the fsync fails.
+        """
+        if self._live and self._unsynced and not self._file.closed:
+            self._sync()
+
     def sync(self) -> None:
-        """Flush and fsync everything written so far."""
+        """Hand every buffered line to the OS and fsync (checkpoints call it under both policies).
+
+        Raises ``JournalWriteFailed`` when the write or fsync fails.
+        """
         if not self._file.closed:
+            self._flush()
             self._sync()
 
     def close(self) -> None:
-        """fsync and close; further appends raise ``EventLogError``. Idempotent."""
+        """Write what is buffered, fsync and close; further appends raise ``EventLogError``. Idempotent.
+
+        Raises ``JournalWriteFailed`` when the last write or fsync fails (the file is closed anyway).
+        """
         if not self._file.closed:
             try:
-                self._sync()
+                if self._broken is None:
+                    self._flush()
+                    self._sync()
             finally:
+                self._buffer.clear()
                 self._file.close()
 
     def __enter__(self) -> EventLog:

@@ -95,23 +95,27 @@ class ReplayResult:
     anomalies: tuple[Anomaly, ...]
 
 
-def replay(path: str | os.PathLike[str]) -> ReplayResult:
+def replay(path: str | os.PathLike[str], *, canonical: bool = False, seal_key: bytes | None = None) -> ReplayResult:
     """Verify the log at ``path`` and rebuild the final states; raises like ``verify``.
 
+    With ``canonical`` every line must be exactly the bytes the writer writes; with
+    ``seal_key`` every line must carry its seal under that key (``ChainBroken`` names the line).
     The states come from the one fold of the log (``statebot.core.engine.fold``), following
     what the log says (the configuration that wrote it is not needed).
     """
     state = BotState(book=PositionBook(), killswitch=KillSwitch(max_consecutive_rejects=None), learning=LearningLoop())
     fold = Fold(state, strict_positions=False, raise_malformed=True)
     first: dt.datetime | None = None
+    last: dt.datetime | None = None
     tails = 0
-    for line, event in iter_events(path):
+    for line, event in iter_events(path, canonical=canonical, key=seal_key):
+        last = event.ts
         first = first or event.ts
         tails += event.type == EVENT_LOG_TAIL_MOVED
         fold.apply(event, line)
     return ReplayResult(
         verified=VerifyResult(events=state.events, head=Head(seq=state.seq, hash=state.hash), first_ts=first,
-                              last_ts=state.clock),
+                              last_ts=last),
         config_hashes=tuple(state.config_hashes), session=state.session,
         session_date=state.session_date.isoformat() if state.session_date else None,
         positions={k: PositionView(state=s, qty=q) for k, (s, q) in state.positions.items()},

@@ -192,6 +192,12 @@ SUBJECTS: tuple[Subject, ...] = (
             "a failed write (disk full) leaves no partial line: the log still verifies and can continue",
             "reopening a log with a torn last line keeps every complete line and moves the torn bytes aside, recorded",
             "`statebot replay` exits 1 naming the line when any line of an event log was modified",
+            "replay --strict refuses any line that is not exactly the bytes the writer writes, naming it",
+            "with the sealing key, an appended forged line is refused naming it",
+            "with the sealing key, an edited line whose followers were re-chained is refused naming it",
+            "a run writes the same log bytes under live and simulation durability",
+            "under live durability every event before an order is fsynced before the order leaves",
+            "a failed append stops the runner loudly; it never lives on as in-memory state",
         ),
     ),
     Subject(

@@ -109,7 +109,7 @@ def test_a_restart_logs_what_it_loaded(tmp_path: Path) -> None:
 
 @pytest.mark.invariant("a restart after a crash equals the fold of the log (checkpoint + tail)", machine="runner")
 def test_a_crash_between_a_trade_and_the_checkpoint_restarts_to_the_fold(tmp_path: Path) -> None:
-    cfg = config("[throttle]\nmax_consecutive_losses = 1\n[persistence]\nrunner_snapshot = \"sessions\"\n")
+    cfg = config("[throttle]\nmax_consecutive_losses = 1\n[durability]\nmode = \"simulation\"\n")
     sim = broker()
     strat = Scripted(long())
     runner = make_runner(tmp_path, strat, sim, cfg=cfg)

@@ -49,7 +49,7 @@ STARTS = [
     dt.datetime(2026, 3, 6, 20, 30, tzinfo=UTC),    # the Friday before the spring DST switch
     dt.datetime(2026, 11, 23, 14, 20, tzinfo=UTC),  # just before an open
 ]
-CFG = config('[event_log]\nfsync = "every_n"\n[calendar]\nentry_cutoff = "10m"\n'
+CFG = config('[calendar]\nentry_cutoff = "10m"\n'
              '[throttle]\nmax_consecutive_losses = 2\ncooldown = "20m"\n[kill_switch]\nmax_consecutive_rejects = 4\n')
 
 

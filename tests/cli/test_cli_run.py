@@ -84,9 +84,8 @@ def test_a_bar_size_that_does_not_divide_a_day_is_a_usage_error(tmp_path: Path) 
     assert out.returncode == 2 and "divide a day" in out.stderr
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ib_insync") is None and importlib.util.find_spec("ib_async") is None,
-                    reason="the ibkr extra is not installed")
-def test_sigterm_stops_a_paper_run_flat_with_a_verified_event_log(tmp_path: Path) -> None:
+def _paper_run_signalled(tmp_path: Path, *signals: signal.Signals) -> tuple[int, str]:
+    """A PAPER run on the fake gateway, sent ``signals`` once it streams bars; (exit code, stderr)."""
     from tests.venues.ibkr.fake_gateway import FakeGateway
 
     cfg = tmp_path / "bot.toml"
@@ -100,15 +99,34 @@ def test_sigterm_stops_a_paper_run_flat_with_a_verified_event_log(tmp_path: Path
         try:
             gw.wait_for("reqRealTimeBars", timeout=30)
             time.sleep(0.5)
-            proc.send_signal(signal.SIGTERM)
+            for sig in signals:
+                proc.send_signal(sig)
+                time.sleep(0.05)
             _, err = proc.communicate(timeout=30)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
         assert gw.count("placeOrder") == 0
-    assert proc.returncode == 0, err
-    assert "SIGTERM received" in err
+    return proc.returncode, err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ib_insync") is None and importlib.util.find_spec("ib_async") is None,
+                    reason="the ibkr extra is not installed")
+def test_a_double_ctrl_c_stops_a_paper_run_with_130_and_no_traceback(tmp_path: Path) -> None:
+    code, err = _paper_run_signalled(tmp_path, signal.SIGINT, signal.SIGINT)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "statebot run: stopped by SIGINT" in err
+    verify(tmp_path / "events.jsonl")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ib_insync") is None and importlib.util.find_spec("ib_async") is None,
+                    reason="the ibkr extra is not installed")
+def test_sigterm_stops_a_paper_run_flat_with_a_verified_event_log(tmp_path: Path) -> None:
+    code, err = _paper_run_signalled(tmp_path, signal.SIGTERM)
+    assert code == 143, err
+    assert "SIGTERM received" in err and "statebot run: stopped by SIGTERM, flat" in err
     verify(tmp_path / "events.jsonl")
     reasons = [json.loads(line)["payload"].get("reason") for line in (tmp_path / "events.jsonl").read_text().splitlines()
                if json.loads(line)["type"] == "SESSION_EXIT_FLATTEN"]

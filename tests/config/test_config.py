@@ -39,16 +39,15 @@ def test_values_are_read_exactly() -> None:
         [sizing.max_risk_per_trade]
         A = 15
         B = "7.50"
-        [event_log]
-        fsync = "every_n"
-        fsync_every_n = 10
+        [durability]
+        mode = "simulation"
         """
     )
     assert c.gates.dvs_threshold == Decimal("0.85") and isinstance(c.gates.dvs_threshold, Decimal)
     assert c.calendar.entry_cutoff == dt.timedelta(minutes=30)
     assert c.sizing.max_risk_per_trade == {"A": Decimal("15"), "B": Decimal("7.50")}
     assert c.sizing.max_risk_for("B") == Decimal("7.50")
-    assert c.event_log.fsync == "every_n"
+    assert c.durability.mode == "simulation"
 
 
 @pytest.mark.parametrize(
@@ -73,9 +72,8 @@ def test_values_are_read_exactly() -> None:
         ("[commission]\nper_contract_per_side = -1", "commission.per_contract_per_side: must not be negative"),
         ("[commission]\nmodel = \"ibkr\"\nper_contract_per_side = 2",
          'commission.per_contract_per_side: applies only to model = "fixed"'),
-        ("[event_log]\nfsync = \"never\"", "event_log.fsync: expected one of 'every', 'every_n', 'transitions'"),
+        ("[durability]\nmode = \"never\"", "durability.mode: expected one of 'live', 'simulation'"),
         ("[persistence]\nstate_dir = \"\"", "persistence.state_dir: must not be empty"),
-        ("[persistence]\nfsync = \"no\"", "persistence.fsync: expected true or false, got string 'no'"),
         ("[gates\n", "invalid TOML"),
     ],
 )
@@ -85,24 +83,32 @@ def test_errors_name_the_key_path_and_the_rule(text: str, message: str) -> None:
     assert message in str(info.value)
 
 
-def test_state_files_are_fsynced_unless_the_config_says_false() -> None:
-    assert Config().persistence.fsync is True
-    assert parse_config("[persistence]\nfsync = false").persistence.fsync is False
-    assert config_hash(parse_config("[persistence]\nfsync = false")) != config_hash(Config())
+@pytest.mark.parametrize("key", ["event_log.fsync", "event_log.fsync_every_n", "persistence.fsync",
+                                 "persistence.runner_snapshot"])
+def test_a_replaced_durability_key_is_refused_naming_durability_mode(key: str) -> None:
+    section, name = key.split(".")
+    with pytest.raises(ConfigError) as info:
+        parse_config(f"[{section}]\n{name} = 1\n")
+    assert str(info.value) == f'{key}: no longer a setting; use durability.mode ("live" or "simulation")'
 
 
-def test_config_check_refuses_a_bad_fsync_value_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_check_refuses_a_replaced_fsync_key_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "bot.toml"
-    f.write_text("[persistence]\nfsync = 0\n")
+    f.write_text("[persistence]\nfsync = false\n")
     assert main(["config", "check", str(f)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "persistence.fsync: expected true or false, got integer" in err
+    assert err.count("\n") == 1 and "persistence.fsync: no longer a setting; use durability.mode" in err
 
 
-def test_default_file_documents_the_fsync_setting() -> None:
+def test_durability_is_live_by_default_and_left_out_of_the_config_hash() -> None:
+    """Every event carries the config hash: a log must have the same bytes under either mode."""
+    assert Config().durability.mode == "live"
+    assert config_hash(parse_config('[durability]\nmode = "simulation"')) == config_hash(Config())
+
+
+def test_default_file_documents_the_durability_setting() -> None:
     text = default_toml()
-    assert "fsync = true" in text.split("[persistence]")[1].split("[event_log]")[0]
-    assert "a power loss may lose them" in text
+    assert 'mode = "live"' in text.split("[durability]")[1]
 
 
 def test_unknown_tier_names_the_known_ones() -> None:
@@ -130,8 +136,9 @@ def test_hash_changes_with_any_value() -> None:
 def test_default_hash_is_pinned() -> None:
     """A change of this hash means every existing event log's config_hash changes meaning: do it on purpose."""
     # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, the ibkr section,
-    # persistence.fsync, and instrument.flatten_before and instrument.contracts
-    assert config_hash(Config()) == "3410cc92626cc880c9c8001a981ef2d8880398d42fded80e268b724e9f2fd0aa"
+    # persistence.fsync, instrument.flatten_before and instrument.contracts; and when durability.mode
+    # replaced the fsync settings and event_log.key_file/key_env came
+    assert config_hash(Config()) == "1d2de6be855255f83e9b43ff38782c5818f0867f9d7d6bc42ae944ae3d38f8c7"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:

@@ -86,7 +86,3 @@ def test_cli_check_exits_2_naming_the_key_path(tmp_path: Path, text: str, path: 
     assert path in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_runner_snapshot_policy_is_checked() -> None:
-    assert Config().persistence.runner_snapshot == "changes"
-    with pytest.raises(ConfigError, match="persistence.runner_snapshot: expected one of 'changes', 'sessions'"):
-        parse_config('[persistence]\nrunner_snapshot = "never"\n')

@@ -189,19 +189,19 @@ def test_reopening_a_broken_log_refuses_to_append(tmp_path: Path) -> None:
     assert path.read_bytes() == lines[0] + lines[2]
 
 
-@pytest.mark.parametrize("policy", ["every", "every_n", "transitions"])
-def test_every_fsync_policy_writes_a_verifying_log(tmp_path: Path, policy: str) -> None:
+@pytest.mark.parametrize("durability", ["live", "simulation"])
+def test_either_durability_writes_a_verifying_log(tmp_path: Path, durability: str) -> None:
     path = tmp_path / "e.jsonl"
-    with EventLog(path, config_hash=CFG, fsync=policy, fsync_every_n=2) as log:  # type: ignore[arg-type]
+    with EventLog(path, config_hash=CFG, durability=durability) as log:  # type: ignore[arg-type]
         for i in range(5):
             log.append(T0 + dt.timedelta(minutes=i), STATE_SAVED if i % 2 else SESSION_TRANSITION,
                        {} if i % 2 else _session(i)[1])
     assert verify(path).events == 5
 
 
-def test_unknown_fsync_policy_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(EventLogError, match="fsync policy 'sometimes'"):
-        EventLog(tmp_path / "e.jsonl", config_hash=CFG, fsync="sometimes")  # type: ignore[arg-type]
+def test_unknown_durability_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(EventLogError, match="durability 'sometimes' must be one of live, simulation"):
+        EventLog(tmp_path / "e.jsonl", config_hash=CFG, durability="sometimes")  # type: ignore[arg-type]
 
 
 # -- tampering -------------------------------------------------------------------
@@ -422,34 +422,49 @@ def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_fsync_every_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = EventLog(tmp_path / "e.jsonl", config_hash=CFG)
+def test_live_hands_each_append_to_the_os_and_fsyncs_at_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "e.jsonl"
+    log = EventLog(path, config_hash=CFG, durability="live")
     calls = _count_fsyncs(monkeypatch)
     for i in range(4):
-        log.append(T0, STATE_SAVED)
-    assert len(calls) == 4
+        log.append(T0, STATE_SAVED, {"i": i})
+    assert len(path.read_bytes().splitlines()) == 4 and calls == []
+    log.commit()
+    assert len(calls) == 1
+    log.commit()  # nothing new: no second fsync
+    assert len(calls) == 1
+    log.close()
 
 
-def test_fsync_every_n_events_and_on_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = EventLog(tmp_path / "e.jsonl", config_hash=CFG, fsync="every_n", fsync_every_n=3)
+def test_simulation_buffers_until_sync_and_commit_does_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "e.jsonl"
+    log = EventLog(path, config_hash=CFG, durability="simulation")
     calls = _count_fsyncs(monkeypatch)
     for i in range(7):
-        log.append(T0, STATE_SAVED)
-    assert len(calls) == 2
-    log.close()
-    assert len(calls) == 3
-
-
-def test_fsync_on_transitions_only_for_durable_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = EventLog(tmp_path / "e.jsonl", config_hash=CFG, fsync="transitions")
-    calls = _count_fsyncs(monkeypatch)
+        log.append(T0, STATE_SAVED, {"i": i})
+    log.commit()
+    assert path.read_bytes() == b"" and calls == []
+    log.sync()
+    assert len(path.read_bytes().splitlines()) == 7 and len(calls) == 1
     log.append(T0, STATE_SAVED)
-    log.append(T0, "BAR_REJECTED", {"reason": "not_after_previous"})
-    assert calls == []
-    log.append(T0, *_session(0))
-    log.append(T0, "KILL_SWITCH", {"from": "ARMED", "to": "TRIPPED", "reason": "manual"})
-    assert len(calls) == 2
     log.close()
+    assert verify(path).events == 8 and len(calls) == 2
+
+
+def test_both_durabilities_write_the_same_bytes(tmp_path: Path) -> None:
+    for mode in ("live", "simulation"):
+        with EventLog(tmp_path / f"{mode}.jsonl", config_hash=CFG, durability=mode) as log:  # type: ignore[arg-type]
+            for i in range(5):
+                log.append(T0 + dt.timedelta(minutes=i), *_session(i))
+                log.commit()
+    assert (tmp_path / "live.jsonl").read_bytes() == (tmp_path / "simulation.jsonl").read_bytes()
+
+
+def test_a_new_log_is_created_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    with EventLog(path, config_hash=CFG) as log:
+        log.append(T0, STATE_SAVED)
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.invariant("a failed write (disk full) leaves no partial line: the log still verifies and can continue", machine="eventlog")

@@ -103,9 +103,9 @@ def test_appended_bytes_are_the_canonical_lines(tmp_path_factory: pytest.TempPat
 
 
 def test_each_line_is_in_the_file_when_append_returns(tmp_path: Path) -> None:
-    """Handed to the OS at once, whatever the fsync policy: a process crash loses no acknowledged event."""
+    """Live durability hands each line to the OS at once: a process crash loses no acknowledged event."""
     path = tmp_path / "e.jsonl"
-    with EventLog(path, config_hash=CFG, fsync="every_n", fsync_every_n=1000) as log:
+    with EventLog(path, config_hash=CFG, durability="live") as log:
         for i in range(3):
             event = log.append(T0, STATE_SAVED, {"i": i})
             assert path.read_bytes().splitlines(keepends=True)[-1] == event.to_line()
@@ -237,7 +237,7 @@ def test_a_failed_write_after_a_torn_tail_was_moved_is_cut_back(tmp_path: Path, 
 
 def test_repeated_failed_writes_each_cut_back_to_the_same_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "e.jsonl"
-    log = EventLog(path, config_hash=CFG, fsync="every_n", fsync_every_n=1000)
+    log = EventLog(path, config_hash=CFG)
     for i in range(3):
         log.append(T0, STATE_SAVED, {"i": i})
     good = path.read_bytes()
