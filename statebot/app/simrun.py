@@ -56,6 +56,8 @@ from statebot.app.progress import Progress
 from statebot.app.runner import SKIP, BotRunner
 from statebot.core.time.schedule import CLOSED
 from statebot.app.simulation import trade_totals
+from statebot.store.persistence import resolve_state_dir
+from statebot.store.preflight import check_files_usable
 from statebot.core.strategy.protocol import get_strategy
 
 SIM_DEFAULTS: Mapping[str, Any] = {
@@ -151,7 +153,8 @@ class SessionRow:
 class SimReport:
     """What one run did, from its event log. See ``as_dict`` for the JSON form."""
 
-    seed: int
+    seed: int | None
+    """The seed that shaped the run; None for bars from a file on a venue that draws nothing at random."""
     bars: int
     bars_rejected: int
     trades: int
@@ -188,8 +191,9 @@ class SimReport:
 
     def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
         """The summary as JSON-ready data; ``detail`` adds the equity curve and the state timeline."""
-        data: dict[str, Any] = {
-            "seed": self.seed, "bars": self.bars, "bars_rejected": self.bars_rejected, "trades": self.trades,
+        data: dict[str, Any] = {} if self.seed is None else {"seed": self.seed}
+        data |= {
+            "bars": self.bars, "bars_rejected": self.bars_rejected, "trades": self.trades,
             "gross_pnl": str(self.gross_pnl), "commission": str(self.commission), "net_pnl": str(self.net_pnl),
             "max_drawdown": str(self.max_drawdown),
             "slippage": {"mean_ticks": _s(self.slippage_ticks_mean), "expected_mean_ticks": _s(self.slippage_expected_ticks_mean)},
@@ -244,6 +248,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
     strategy = get_strategy(setup.strategy, **dict(setup.strategy_params))
+    check_files_usable(resolve_state_dir(state_dir), log_path)
     broker = SimBroker(seed=setup.seed, commission=config.commission.build(), slippage=FixedSlippage(setup.slippage_ticks),
                        faults=setup.faults)
     bad_rows: list[tuple[int, str]] = []
@@ -295,12 +300,20 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     finally:
         if runner is not None:
             runner.close()
-    report = _report(setup.seed, log_path, start_seq, count, restarted, closes, final_flat=not broker.book,
+    report = _report(setup.seed if _seed_matters(setup) else None, log_path, start_seq, count, restarted, closes, final_flat=not broker.book,
                      tz=get_calendar(config.calendar.name).tz)
     return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
-def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
+def _seed_matters(setup: SimSetup) -> bool:
+    """Synthetic bars are drawn from the seed; a file's are not, and the venue uses it only for random faults."""
+    faults = setup.faults
+    random_faults = (faults.reject_p, faults.partial_p, faults.delay_p, faults.duplicate_p, faults.disconnect_p,
+                     faults.stale_status_p)
+    return setup.bars_csv is None or any(p > 0 for p in random_faults)
+
+
+def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
             final_flat: bool, tz: Any) -> SimReport:
     trades: list[Mapping[str, Any]] = []
     path: list[str] = [ACTIVE]
@@ -502,7 +515,7 @@ def seed_setup(scenario: Scenario, seed: int) -> SimSetup:
 def check_expectations(report: SimReport, expect: Mapping[str, Any]) -> list[str]:
     """One line per expectation the report does not meet (empty: all hold)."""
     failed = []
-    where = f"seed {report.seed}: "
+    where = "" if report.seed is None else f"seed {report.seed}: "
 
     def need(ok: bool, text: str) -> None:
         if not ok:
@@ -577,7 +590,7 @@ def monte_carlo_table(reports: Sequence[SimReport]) -> str:
     """One line per seed, then totals."""
     lines = [f"{'seed':>6} {'trades':>7} {'net P&L':>11} {'max DD':>9} {'trips':>6} {'late':>5}  flat  log"]
     for r in reports:
-        lines.append(f"{r.seed:>6} {r.trades:>7} {r.net_pnl:>11,.2f} {r.max_drawdown:>9,.2f} {len(r.kill_switch_trips):>6} "
+        lines.append(f"{'-' if r.seed is None else r.seed:>6} {r.trades:>7} {r.net_pnl:>11,.2f} {r.max_drawdown:>9,.2f} {len(r.kill_switch_trips):>6} "
                      f"{r.late_flattens:>5}  {'yes' if r.flat_at_every_close else 'NO':<4}  {'ok' if r.log_verifies else 'BAD'}")
     total = sum((r.net_pnl for r in reports), Decimal(0))
     lines.append(f"{len(reports)} seeds, net P&L total {total:,.2f} USD, mean {total / max(1, len(reports)):,.2f}")

@@ -1,7 +1,7 @@
 """``statebot replay EVENTS.jsonl``: verify an event log and print the final states.
 
 Exit 0: the chain verified (the states follow). Exit 1: the chain is broken
-or the last line is torn (stderr names the line). Exit 2: the file cannot be
+or the last line is torn (stderr names the line). Exit 3: the file cannot be
 read. ``--strict`` also exits 1 when the log verifies but tells an
 inconsistent story (an event's ``from`` disagrees with the replayed state).
 """
@@ -13,17 +13,18 @@ import json
 import sys
 from typing import Any
 
-from statebot.errors import ChainBroken, ConfigError, EventLogError
+from statebot.cli.exit_codes import EXIT_EXPECTATION_FAILED, EXIT_OK
+from statebot.errors import ChainBroken, EventLogError
 from statebot.journal.replay import ReplayResult, replay
 
-EXIT_BROKEN = 1
+EXIT_BROKEN = EXIT_EXPECTATION_FAILED
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("replay", help="verify an event log's hash chain and print the final states",
                        description="Verify every line of an event log (hash, seq, prev_hash) and print the "
                        "session, position, throttle and kill-switch states rebuilt from it. "
-                       "Exit 1 on a broken chain (naming the line), 2 on unreadable input.")
+                       "Exit 1 on a broken chain (naming the line), 3 when the file cannot be read.")
     p.add_argument("events", metavar="EVENTS.jsonl", help="the event log to verify")
     p.add_argument("--json", action="store_true", help="print the final states as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 when an event's 'from' disagrees with the replayed state")
@@ -40,10 +41,8 @@ def run(args: argparse.Namespace) -> int:
         # a torn tail or an unusable payload: the file is not a sound log
         print(f"statebot replay: {args.events}: {exc}", file=sys.stderr)
         return EXIT_BROKEN
-    except OSError as exc:
-        raise ConfigError(f"cannot read {args.events}: {exc.strerror or exc}") from None
     print(json.dumps(as_json(result), indent=2) if args.json else as_text(args.events, result))
-    return EXIT_BROKEN if args.strict and result.anomalies else 0
+    return EXIT_BROKEN if args.strict and result.anomalies else EXIT_OK
 
 
 def as_json(result: ReplayResult) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from typing import Any, Literal
 import attrs
 
 from statebot.core.time.durations import format_duration, parse_duration
-from statebot.errors import ConfigError
+from statebot.errors import ConfigError, FileAccessError
 
 Check = Callable[[Any], "str | None"]
 
@@ -409,14 +409,18 @@ def parse_config(text: str, *, base_dir: Path | None = None, source: str = "conf
 def load_config(path: str | os.PathLike[str]) -> Config:
     """``Config`` from the TOML file at ``path``; relative paths inside resolve against its folder.
 
-    Raises ``ConfigError`` when the file cannot be read, is not TOML, or any
-    setting is unknown, of the wrong type or out of range.
+    Raises ``FileAccessError`` when the file cannot be read, ``ConfigError`` when it
+    is not UTF-8 TOML, or any setting is unknown, of the wrong type or out of range.
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config {p}: {getattr(exc, 'strerror', None) or exc}") from None
+        data = p.read_bytes()
+    except OSError as exc:
+        raise FileAccessError(f"cannot read config {p}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return parse_config(text, base_dir=p.resolve().parent, source=str(p))
 
 

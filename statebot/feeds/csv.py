@@ -13,7 +13,8 @@ row's bar ends at ``timestamp + bar_size``; ``"end"`` means at ``timestamp``.
 When ``bar_size`` is not given it is inferred from the most common spacing of
 the first rows.
 
-A malformed row raises ``BarDataError`` naming the file and line, unless
+A file that cannot be opened raises ``FileAccessError``; a malformed row
+raises ``BarDataError`` naming the file and line, unless
 ``skip_bad_rows`` is set: then ``on_bad_row(line, reason)`` is called and the
 row is skipped (the runner logs it as BAR_REJECTED).
 """
@@ -34,7 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from statebot.core.time.clock import Bar
-from statebot.errors import BarRejected, StatebotError
+from statebot.errors import BarRejected, FileAccessError, StatebotError
 
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 _INFER_ROWS = 500
@@ -99,12 +100,12 @@ def _open_binary(path: str | Path, name: str) -> io.BufferedIOBase:
     try:
         raw = open(path, "rb")
     except OSError as exc:
-        raise BarDataError(name, 0, f"cannot open: {exc.strerror}") from None
+        raise FileAccessError(f"{name}: cannot open: {exc.strerror}") from None
     try:
         magic = raw.peek(2)[:2]
     except OSError as exc:
         raw.close()
-        raise BarDataError(name, 0, f"cannot read: {exc.strerror}") from None
+        raise FileAccessError(f"{name}: cannot read: {exc.strerror}") from None
     return gzip.GzipFile(fileobj=raw) if magic == _GZIP_MAGIC else raw
 
 

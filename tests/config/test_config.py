@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from statebot.cli import main
+from statebot.errors import FileAccessError
 from statebot.config.model import Config, config_hash, default_toml, load_config, parse_config
 from statebot.core.costs import FixedCommission, IBKRFuturesCommission
 from statebot.errors import ConfigError
@@ -142,8 +143,8 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     assert c.resolve("/abs/x") == Path("/abs/x")
 
 
-def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read config"):
+def test_missing_file_is_a_file_access_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(FileAccessError, match="cannot read config .*nope.toml"):
         load_config(tmp_path / "nope.toml")
 
 
@@ -172,8 +173,8 @@ def test_cli_check_error_is_one_line_naming_the_key_exit_2(tmp_path: Path) -> No
     assert r.stderr == "statebot config: error: gates.dvs_threshold: expected a decimal string or number, got list\n"
 
 
-def test_cli_check_missing_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["config", "check", str(tmp_path / "none.toml")]) == 2
+def test_cli_check_of_a_file_it_cannot_read_exits_3_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(tmp_path / "none.toml")]) == 3
     assert len(capsys.readouterr().err.splitlines()) == 1
 
 
