@@ -188,3 +188,15 @@ def test_a_report_that_cannot_be_written_exits_3(tmp_path: Path, capsys: pytest.
     _write_csv(bars, *ONE_DAY)
     assert main(["sim", "--bars", str(bars), "--report", str(tmp_path)]) == EXIT_ENVIRONMENT
     assert "--report" in capsys.readouterr().err
+
+
+def test_a_scenario_naming_os_system_as_its_strategy_runs_no_command(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    scenario = tmp_path / "shared.toml"
+    scenario.write_text(f'[sim]\nstrategy = "os:system"\nstrategy_params = {{command = "touch {marker}"}}\n')
+    out = subprocess.run([sys.executable, "-m", "statebot", "sim", str(scenario)], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert out.returncode == EXIT_USAGE
+    assert out.stderr == "statebot sim: error: strategy 'os:system': os.system is not a strategy class " \
+                         "(a class with a 'name' and an 'on_bar(bar, ctx)' method)\n"
+    assert not marker.exists()
