@@ -36,7 +36,7 @@ import attrs
 from statebot.venues.sim import FaultPlan, FixedSlippage, SimBroker
 from statebot.core.time.calendar import get_calendar
 from statebot.core.time.clock import Bar
-from statebot.config.model import Config, check_bar_size, from_data, load_config
+from statebot.config.model import Config, check_bar_size, check_runnable, from_data, load_config
 from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.journal.log import (
@@ -226,7 +226,8 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(f"unknown time zone {setup.tz!r} (use an IANA name such as America/New_York)") from None
         return read_bars_csv(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
-                             skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)))
+                             skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)),
+                             check_size=lambda size: check_bar_size(config, size))
     calendar = get_calendar(config.calendar.name)
     from statebot.core.instruments import instrument
 
@@ -244,11 +245,10 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     out = Path(out_dir)
     config = setup.build_config()
     if setup.bars_csv is None or setup.bar_size is not None:
-        check_bar_size(config, setup.bar_size or dt.timedelta(minutes=1))
+        check_bar_size(config, setup.bar_size or dt.timedelta(minutes=1))  # an inferred size: as the file is read
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
     strategy = get_strategy(setup.strategy, **dict(setup.strategy_params))
-    check_files_usable(resolve_state_dir(state_dir), log_path)
     broker = SimBroker(seed=setup.seed, commission=config.commission.build(), slippage=FixedSlippage(setup.slippage_ticks),
                        faults=setup.faults)
     bad_rows: list[tuple[int, str]] = []
@@ -269,6 +269,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     try:
         for bar in bars:
             if runner is None:
+                # after the first bar was read (a bad file changes nothing on disk), before anything is written
+                check_files_usable(resolve_state_dir(state_dir), log_path)
                 runner = open_runner(bar.end)
                 start_seq = runner.events.head.seq
             while rejects and bar.end >= rejects[0][0]:
@@ -466,6 +468,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     config = None
     if "config" in data:
         config = from_data(Config, {**SIM_DEFAULTS, **data["config"]})
+        check_runnable(config)
         config = attrs.evolve(config, base_dir=p.parent)
     elif "config_file" in sim:
         config = load_config(p.parent / sim.pop("config_file"))

@@ -105,7 +105,8 @@ class CalendarConfig:
     """Trading calendar and session timing."""
 
     name: str = setting("XNYS", doc="exchange_calendars name (XNYS: NYSE 09:30-16:00 ET, early closes, holidays)", check=known_calendar)
-    flatten_lead: dt.timedelta = setting(dt.timedelta(minutes=5), doc="flatten every position this long before the close")
+    flatten_lead: dt.timedelta = setting(dt.timedelta(minutes=5), doc="flatten every position this long before the close",
+                                         check=lambda v: positive_duration(v))
     entry_cutoff: dt.timedelta | None = setting(
         None, doc="no new entries from this long before the close (default: until the flatten)", example="15m"
     )
@@ -269,6 +270,40 @@ class Config:
         return config_hash(self)
 
 
+def check_runnable(config: Config) -> None:
+    """Refuse a config whose sections are each valid but that the runner could not trade with,
+    naming the key: a max-risk table without the tier signals use by default, a flatten backoff
+    cap below its first wait, a flatten lead or entry cut-off as long as the calendar's sessions
+    (no entry could ever be made, every flatten would be late). Raises ``ConfigError``."""
+    from statebot.core.strategy.protocol import Signal
+
+    default_tier = attrs.fields(Signal).tier.default
+    tiers = config.sizing.max_risk_per_trade
+    if default_tier not in tiers:
+        raise ConfigError(f"sizing.max_risk_per_trade: no {default_tier!r} tier, which a signal uses unless it names "
+                          f"one (tiers: {', '.join(sorted(tiers)) or 'none'})")
+    ks = config.kill_switch
+    if ks.flatten_backoff_cap < ks.flatten_backoff_first:
+        raise ConfigError(f"kill_switch.flatten_backoff_cap: {format_duration(ks.flatten_backoff_cap)} is below "
+                          f"kill_switch.flatten_backoff_first {format_duration(ks.flatten_backoff_first)}")
+    longest = _longest_session(config.calendar.name)
+    if longest is None:
+        return
+    for key, lead in (("flatten_lead", config.calendar.flatten_lead), ("entry_cutoff", config.calendar.entry_cutoff)):
+        if lead is not None and lead >= longest:
+            raise ConfigError(f"calendar.{key}: {format_duration(lead)} is at least as long as a whole "
+                              f"{config.calendar.name} session ({format_duration(longest)}): no entry could ever be made")
+
+
+def _longest_session(calendar_name: str) -> dt.timedelta | None:
+    """The longest session of the calendar over the last 60 days (None if it has none)."""
+    from statebot.core.time.calendar import get_calendar
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    sessions = get_calendar(calendar_name).sessions(today - dt.timedelta(days=60), today)
+    return max((s.close - s.open for s in sessions), default=None)
+
+
 def check_bar_size(config: Config, bar_size: dt.timedelta) -> None:
     """Refuse ``bar_size`` bars when only bars move the clock (a simulation, no heartbeat) and
     they are longer than ``calendar.flatten_lead``: a bar acts at its end, so the flatten could
@@ -397,12 +432,14 @@ def from_data(cls: type, data: Mapping[str, Any], path: str = "") -> Any:
 
 
 def parse_config(text: str, *, base_dir: Path | None = None, source: str = "config") -> Config:
-    """``Config`` from TOML ``text``; raises ``ConfigError`` naming the key path."""
+    """``Config`` from TOML ``text``, checked as a whole (``check_runnable``); raises ``ConfigError``
+    naming the key path."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
     config: Config = _build(Config, data, "")
+    check_runnable(config)
     return attrs.evolve(config, base_dir=base_dir)
 
 

@@ -11,7 +11,7 @@ local time that does not exist or is ambiguous in that zone (DST) is an error.
 ``bar_label="start"`` (the default, as most vendors and IB label bars) means a
 row's bar ends at ``timestamp + bar_size``; ``"end"`` means at ``timestamp``.
 When ``bar_size`` is not given it is inferred from the most common spacing of
-the first rows.
+the first rows (for end-labelled rows too, so that it can be checked).
 
 A file that cannot be opened raises ``FileAccessError``; a malformed row
 raises ``BarDataError`` naming the file and line, unless
@@ -148,8 +148,14 @@ def read_bars_csv(
     tz: ZoneInfo | None = None,
     skip_bad_rows: bool = False,
     on_bad_row: BadRowHandler | None = None,
+    check_size: Callable[[dt.timedelta], object] | None = None,
 ) -> Iterator[Bar]:
-    """Yield the file's bars in order. See the module docstring for the rules."""
+    """Yield the file's bars in order. See the module docstring for the rules.
+
+    ``check_size`` is called with the bar size (given or inferred) before the
+    first bar is yielded; what it raises stops the reading (e.g. a bar longer
+    than the flatten lead).
+    """
     name = str(path)
     if bar_label not in ("start", "end"):
         raise BarDataError(name, 0, f"bar label {bar_label!r} must be 'start' or 'end'")
@@ -177,15 +183,18 @@ def read_bars_csv(
 
         rows: Iterator[tuple[int, list[str]]] = lines
         size = bar_size
-        if size is None and bar_label == "start":
+        if size is None:
             head = list(itertools.islice(rows, _INFER_ROWS))
-            size = _infer_size(name, head, idx[0], tz)
+            # end-labelled rows need no size for their end times, but a check of it still applies
+            size = _infer_size(name, head, idx[0], tz, required=bar_label == "start")
             rows = itertools.chain(head, rows)
+        if size is not None and check_size is not None:
+            check_size(size)
         last_end: dt.datetime | None = None
         for line, row in rows:
             try:
                 ts, o, h, low, c, v = parse(row)
-                end = ts + size if bar_label == "start" else ts  # type: ignore[operator]
+                end = ts + size if bar_label == "start" and size is not None else ts
                 if last_end is not None and end <= last_end:
                     raise ValueError(f"bar end {end.isoformat()} is not after the previous {last_end.isoformat()}")
                 bar = Bar(symbol=symbol, end=end, open=o, high=h, low=low, close=c, volume=v)
@@ -199,8 +208,10 @@ def read_bars_csv(
             yield bar
 
 
-def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: ZoneInfo | None) -> dt.timedelta:
-    """The most common positive spacing between consecutive parseable timestamps."""
+def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: ZoneInfo | None, *,
+                required: bool) -> dt.timedelta | None:
+    """The most common positive spacing between consecutive parseable timestamps
+    (None when there is none and the size is not ``required``)."""
     times = []
     first_error: tuple[int, str] | None = None
     for line, row in head:
@@ -211,6 +222,8 @@ def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: Z
                 # otherwise reported with its line number when the row itself is read
                 first_error = first_error or (line, str(exc))
     gaps = Counter(b - a for a, b in zip(times, times[1:]) if b > a)
+    if not gaps and not required:
+        return None
     if not gaps:
         if first_error is not None:
             raise BarDataError(name, *first_error)

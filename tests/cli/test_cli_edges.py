@@ -200,3 +200,16 @@ def test_a_scenario_naming_os_system_as_its_strategy_runs_no_command(tmp_path: P
     assert out.stderr == "statebot sim: error: strategy 'os:system': os.system is not a strategy class " \
                          "(a class with a 'name' and an 'on_bar(bar, ctx)' method)\n"
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("label", ["start", "end"])
+def test_a_bar_size_inferred_from_a_csv_is_checked_against_the_flatten_lead(tmp_path: Path, label: str,
+                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A 15-minute file with the default 5-minute lead is refused like ``--bar-size 15m``: it could hold past the close."""
+    bars = tmp_path / "m15.csv"
+    start = dt.datetime(2026, 11, 24, 14, 30, tzinfo=dt.timezone.utc)
+    rows = [f"{(start + dt.timedelta(minutes=15 * i)).isoformat()},5000,5001,4999,5000,10" for i in range(26)]
+    bars.write_text("timestamp,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    assert main(["sim", "--bars", str(bars), "--bar-label", label, "--state-dir", str(tmp_path / "state")]) == EXIT_USAGE
+    assert "calendar.flatten_lead: 5m is shorter than the bar size 15m" in one_line(capsys)
+    assert not (tmp_path / "state").exists()

@@ -38,6 +38,7 @@ def test_values_are_read_exactly() -> None:
         [sizing]
         max_contracts = 3
         [sizing.max_risk_per_trade]
+        default = 10
         A = 15
         B = "7.50"
         [event_log]
@@ -47,7 +48,7 @@ def test_values_are_read_exactly() -> None:
     )
     assert c.gates.dvs_threshold == Decimal("0.85") and isinstance(c.gates.dvs_threshold, Decimal)
     assert c.calendar.entry_cutoff == dt.timedelta(minutes=30)
-    assert c.sizing.max_risk_per_trade == {"A": Decimal("15"), "B": Decimal("7.50")}
+    assert c.sizing.max_risk_per_trade == {"default": Decimal("10"), "A": Decimal("15"), "B": Decimal("7.50")}
     assert c.sizing.max_risk_for("B") == Decimal("7.50")
     assert c.event_log.fsync == "every_n"
 
