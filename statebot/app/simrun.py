@@ -34,12 +34,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from statebot.venues.sim import FaultPlan, FixedSlippage, SimBroker
+from statebot.core.instruments import instrument
 from statebot.core.time.calendar import get_calendar
 from statebot.core.time.clock import Bar
 from statebot.config.model import Config, check_bar_size, check_runnable, from_data, load_config
 from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.journal.log import (
+    BAR_FLAGGED,
     BAR_REJECTED,
     KILL_SWITCH,
     POSITION_TRANSITION,
@@ -157,6 +159,9 @@ class SimReport:
     """The seed that shaped the run; None for bars from a file on a venue that draws nothing at random."""
     bars: int
     bars_rejected: int
+    rejected_reasons: Mapping[str, int]
+    """BAR_REJECTED events by reason (bad_row, price_jump, bad_price, not_after_previous, ...)."""
+    bars_flagged: int
     trades: int
     gross_pnl: Decimal
     commission: Decimal
@@ -193,7 +198,8 @@ class SimReport:
         """The summary as JSON-ready data; ``detail`` adds the equity curve and the state timeline."""
         data: dict[str, Any] = {} if self.seed is None else {"seed": self.seed}
         data |= {
-            "bars": self.bars, "bars_rejected": self.bars_rejected, "trades": self.trades,
+            "bars": self.bars, "bars_rejected": self.bars_rejected, "rejected_reasons": dict(self.rejected_reasons),
+            "bars_flagged": self.bars_flagged, "trades": self.trades,
             "gross_pnl": str(self.gross_pnl), "commission": str(self.commission), "net_pnl": str(self.net_pnl),
             "max_drawdown": str(self.max_drawdown),
             "slippage": {"mean_ticks": _s(self.slippage_ticks_mean), "expected_mean_ticks": _s(self.slippage_expected_ticks_mean)},
@@ -229,8 +235,6 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
                              skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)),
                              check_size=lambda size: check_bar_size(config, size))
     calendar = get_calendar(config.calendar.name)
-    from statebot.core.instruments import instrument
-
     return iter(SyntheticBars(start=setup.start, end=setup.end, symbol=symbol, calendar=calendar, seed=setup.seed,
                               bar_size=setup.bar_size or dt.timedelta(minutes=1), daily_vol=setup.daily_vol,
                               tick_size=instrument(symbol).tick_size))
@@ -253,6 +257,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                        faults=setup.faults)
     bad_rows: list[tuple[int, str]] = []
     bars = _bars(setup, config, bad_rows)
+    guard = config.bar_checks.guard(instrument(config.instrument.symbol), live=False)
 
     def open_runner(first: dt.datetime | None) -> BotRunner:
         return BotRunner(strategy, broker, equity=setup.equity, config=config, state_dir=state_dir, event_log=log_path,
@@ -276,11 +281,21 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
             while rejects and bar.end >= rejects[0][0]:
                 broker.reject_next(rejects.pop(0)[1])
             before = runner.session.state
-            broker.on_bar(bar)
-            if outages and any(a <= bar.end < b for a, b in outages):
+            problem = guard.check(bar)
+            if problem is not None and problem.refused:
+                # neither the venue nor the strategy sees its prices; the clock still moves to its end
                 decision = runner.run_heartbeat(bar.end)
+                runner.events.append(runner.now or bar.end, BAR_REJECTED,
+                                     {"reason": problem.reason, "detail": problem.detail, "bar_end": bar.end})
             else:
-                decision = runner.run_once(bar)
+                broker.on_bar(bar)
+                if problem is not None:
+                    runner.events.append(runner.now or bar.end, BAR_FLAGGED,
+                                         {"reason": problem.reason, "detail": problem.detail, "bar_end": bar.end})
+                if outages and any(a <= bar.end < b for a, b in outages):
+                    decision = runner.run_heartbeat(bar.end)
+                else:
+                    decision = runner.run_once(bar)
             if decision.action == SKIP:
                 skips[decision.reason] = skips.get(decision.reason, 0) + 1
             count += 1
@@ -319,7 +334,8 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
             final_flat: bool, tz: Any) -> SimReport:
     trades: list[Mapping[str, Any]] = []
     path: list[str] = [ACTIVE]
-    throttle_events = rejected = throttle_gaps = 0
+    throttle_events = rejected = flagged = throttle_gaps = 0
+    reasons: dict[str, int] = {}
     throttle_now = ACTIVE
     trips: list[str] = []
     flattens: dict[str, tuple[str, bool]] = {}
@@ -360,6 +376,10 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
                 timeline.append((at.isoformat(), "kill_switch", str(p["to"]), 0))
             elif kind == BAR_REJECTED:
                 rejected += 1
+                reason = str(p.get("reason", ""))
+                reasons[reason] = reasons.get(reason, 0) + 1
+            elif kind == BAR_FLAGGED:
+                flagged += 1
     except (StatebotError, OSError, ValueError) as exc:
         log_ok, log_error = False, f"{type(exc).__name__}: {exc}"
     gross, commission, drawdown = trade_totals(trades)
@@ -373,7 +393,8 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
         for s in sessions
     )
     return SimReport(
-        seed=seed, bars=bars, bars_rejected=rejected, trades=n, gross_pnl=gross, commission=commission,
+        seed=seed, bars=bars, bars_rejected=rejected, rejected_reasons=dict(sorted(reasons.items())), bars_flagged=flagged,
+        trades=n, gross_pnl=gross, commission=commission,
         net_pnl=gross - commission, max_drawdown=drawdown,
         slippage_ticks_mean=None if slip is None else slip.quantize(Decimal("0.01")),
         slippage_expected_ticks_mean=None if expected is None else expected.quantize(Decimal("0.01")),
@@ -386,13 +407,24 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
 # -- summaries ---------------------------------------------------------------------
 
 
+def _rejected(report: SimReport) -> str:
+    """``  (3 rejected: bad_row 1, price_jump 2; 1 flagged)`` or nothing."""
+    parts = []
+    if report.bars_rejected:
+        reasons = ", ".join(f"{k} {v}" for k, v in report.rejected_reasons.items())
+        parts.append(f"{report.bars_rejected} rejected" + (f": {reasons}" if reasons else ""))
+    if report.bars_flagged:
+        parts.append(f"{report.bars_flagged} flagged")
+    return f"  ({'; '.join(parts)})" if parts else ""
+
+
 def summary_table(report: SimReport, title: str = "") -> str:
     """The terminal summary: money, slippage, throttle and kill switch, then one line per session."""
     slip = ("-" if report.slippage_ticks_mean is None
             else f"{report.slippage_ticks_mean} ticks realized vs {report.slippage_expected_ticks_mean} modelled (mean per trade)")
     lines = [title] if title else []
     lines += [
-        f"{'bars':<22}{report.bars:,}" + (f"  ({report.bars_rejected} rejected)" if report.bars_rejected else ""),
+        f"{'bars':<22}{report.bars:,}" + _rejected(report),
         f"{'trades':<22}{report.trades}",
         f"{'net P&L':<22}{report.net_pnl:,.2f} USD  (gross {report.gross_pnl:,.2f})",
         f"{'commission':<22}{report.commission:,.2f} USD",

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from statebot.cli.exit_codes import EXIT_EXPECTATION_FAILED, EXIT_OK
-from statebot.errors import ChainBroken, EventLogError
+from statebot.errors import ChainBroken, EventLogError, FileAccessError
 from statebot.journal.replay import ReplayResult, replay
 
 EXIT_BROKEN = EXIT_EXPECTATION_FAILED
@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
         # a torn tail or an unusable payload: the file is not a sound log
         print(f"statebot replay: {args.events}: {exc}", file=sys.stderr)
         return EXIT_BROKEN
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {args.events}: {exc.strerror or exc}") from None
     print(json.dumps(as_json(result), indent=2) if args.json else as_text(args.events, result))
     return EXIT_BROKEN if args.strict and result.anomalies else EXIT_OK
 

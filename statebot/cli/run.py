@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     print("statebot run: the kill switch is ARMED; --rearm-kill-switch ignored", file=sys.stderr)
             session = LiveSession(runner, ib, mode=args.mode, bar_minutes=args.bar_size, heartbeat=args.heartbeat,
-                                  stop_timeout=args.stop_timeout)
+                                  stop_timeout=args.stop_timeout, guard=config.bar_checks.guard(runner.instrument, live=True))
             session.start()
         except BaseException:
             if runner is not None:

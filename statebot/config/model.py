@@ -224,6 +224,28 @@ class KillSwitchConfig:
 
 
 @attrs.frozen(kw_only=True)
+class BarChecksConfig:
+    """Checks of each bar's prices between the feed and the runner (``statebot.feeds.guard``)."""
+
+    max_jump_ranges: Decimal = setting(
+        Decimal("50"), doc="a bar farther than this many recent mean bar ranges from the previous close is a jump (0: off)",
+        check=non_negative,
+    )
+    jump_window: int = setting(20, doc="bars in the recent mean range", check=at_least(1))
+    on_jump: Literal["default", "refuse", "flag"] = setting(
+        "default", doc='"refuse" a jump (the clock still advances to its end), "flag" it in the event log and trade on, '
+        'or "default": refuse in simulations, flag in live mode'
+    )
+
+    def guard(self, spec: Any, *, live: bool) -> Any:
+        """A ``statebot.feeds.guard.PriceGuard`` for ``spec`` with these settings."""
+        from statebot.feeds.guard import PriceGuard
+
+        action = self.on_jump if self.on_jump != "default" else ("flag" if live else "refuse")
+        return PriceGuard(spec, max_jump_ranges=self.max_jump_ranges, window=self.jump_window, on_jump=action)
+
+
+@attrs.frozen(kw_only=True)
 class IBKRConfig:
     """Interactive Brokers (``statebot run --adapter ibkr``): what only the config file may say."""
 
@@ -256,6 +278,7 @@ class Config:
     event_log: EventLogConfig = section(EventLogConfig, "event log")
     throttle: ThrottleConfig = section(ThrottleConfig, "strategy throttle")
     kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
+    bar_checks: BarChecksConfig = section(BarChecksConfig, "price checks of each bar before the runner sees it")
     ibkr: IBKRConfig = section(IBKRConfig, "Interactive Brokers account and LIVE acknowledgement")
     base_dir: Path | None = attrs.field(default=None, eq=False, metadata={"internal": True})
 

@@ -180,7 +180,7 @@ def test_an_events_file_held_by_another_writer_is_refused_as_in_use(tmp_path: Pa
 
 def test_replay_of_a_file_it_cannot_read_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(tmp_path)]) == EXIT_ENVIRONMENT
-    assert "Is a directory" in one_line(capsys)
+    assert "cannot read" in one_line(capsys)
 
 
 def test_a_report_that_cannot_be_written_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

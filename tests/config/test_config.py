@@ -132,8 +132,8 @@ def test_hash_changes_with_any_value() -> None:
 def test_default_hash_is_pinned() -> None:
     """A change of this hash means every existing event log's config_hash changes meaning: do it on purpose."""
     # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, the ibkr section,
-    # and persistence.fsync
-    assert config_hash(Config()) == "9e43f74f4b52d84ecc81c5594ffd0b3e555205afbe093bf60d01a07266402410"
+    # and persistence.fsync, and the bar_checks section
+    assert config_hash(Config()) == "52f401f5edf6578db8b28355a7038972b36ae1f08332eba5b0a2d0cc91b8e762"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
