@@ -58,8 +58,9 @@ def exit_code_for(exc: StatebotError | OSError) -> int:
 def one_line(exc: BaseException) -> str:
     """The error as one line: an OS error names its file(s) and the reason, without errno noise."""
     if isinstance(exc, OSError) and exc.strerror:
-        files = [os.fspath(f) for f in (exc.filename, exc.filename2) if f is not None]
-        text = f"{' -> '.join(str(f) for f in files)}: {exc.strerror}" if files else exc.strerror
+        files = [os.fsdecode(f) if isinstance(f, (str, bytes, os.PathLike)) else str(f)
+                 for f in (exc.filename, exc.filename2) if f is not None]
+        text = f"{' -> '.join(files)}: {exc.strerror}" if files else exc.strerror
     else:
         text = str(exc) or type(exc).__name__
     return " ".join(text.split())

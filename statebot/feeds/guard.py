@@ -68,7 +68,10 @@ class PriceGuard:
         self.spec = spec
         self.max_jump_ranges = Decimal(max_jump_ranges) if max_jump_ranges else None
         self.on_jump: JumpAction = on_jump
+        self._max_jump = float(self.max_jump_ranges) if self.max_jump_ranges is not None else None
+        self._per_tick = 1.0 / float(spec.tick_size)
         self._ranges: deque[int] = deque(maxlen=window)
+        self._range_sum = 0
         self._warmup = max(2, window // 4)
         self._close: int | None = None
         self._refused_close: int | None = None
@@ -79,7 +82,8 @@ class PriceGuard:
         """None when the bar may be used as it is; else what is wrong with it (counted in
         ``refused`` or ``flagged``)."""
         try:
-            o, h, low, c = (self.spec.to_ticks(p) for p in (bar.open, bar.high, bar.low, bar.close))
+            h, low, c = self._ticks(bar.high), self._ticks(bar.low), self._ticks(bar.close)
+            self._ticks(bar.open)
         except OffTickPrice as exc:
             self.refused += 1
             return PriceProblem(reason=BAD_PRICE, detail=f"bar {bar.symbol} at {bar.end.isoformat()}: {exc}", refused=True)
@@ -90,6 +94,15 @@ class PriceGuard:
         else:
             self._refused_close = c
         return problem
+
+    def _ticks(self, price: object) -> int:
+        # a float clearly above one tick needs no exact Decimal conversion: a jump is judged at a
+        # multiple of ranges, where a tick either way does not matter (the hot path of a simulation)
+        if type(price) is float:
+            ticks = price * self._per_tick
+            if 1.0 < ticks < 1e15:
+                return int(ticks + 0.5)
+        return self.spec.to_ticks(price)  # type: ignore[arg-type]
 
     def _jump(self, bar: Bar, h: int, low: int, c: int) -> PriceProblem | None:
         last, limit = self._close, self._limit_ticks()
@@ -111,11 +124,15 @@ class PriceGuard:
         return PriceProblem(reason=PRICE_JUMP, detail=detail, refused=True)
 
     def _limit_ticks(self) -> int | None:
-        if self.max_jump_ranges is None or len(self._ranges) < self._warmup:
+        n = len(self._ranges)
+        if self._max_jump is None or n < self._warmup:
             return None
-        mean = max(Decimal(1), Decimal(sum(self._ranges)) / len(self._ranges))
-        return int(self.max_jump_ranges * mean)
+        return int(self._max_jump * max(1.0, self._range_sum / n))
 
     def _accept(self, h: int, low: int, c: int) -> None:
-        self._ranges.append(h - low)
+        ranges = self._ranges
+        if len(ranges) == ranges.maxlen:
+            self._range_sum -= ranges[0]
+        ranges.append(h - low)
+        self._range_sum += h - low
         self._close = c

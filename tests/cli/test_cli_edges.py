@@ -213,3 +213,15 @@ def test_a_bar_size_inferred_from_a_csv_is_checked_against_the_flatten_lead(tmp_
     assert main(["sim", "--bars", str(bars), "--bar-label", label, "--state-dir", str(tmp_path / "state")]) == EXIT_USAGE
     assert "calendar.flatten_lead: 5m is shorter than the bar size 15m" in one_line(capsys)
     assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(("error", "line"), [
+    (PermissionError(13, "Permission denied", "/srv/state/x.json"), "/srv/state/x.json: Permission denied"),
+    (OSError(28, "No space left on device", b"/srv/e.jsonl"), "/srv/e.jsonl: No space left on device"),
+    (OSError(18, "Invalid cross-device link", "/a", None, "/b"), "/a -> /b: Invalid cross-device link"),
+    (OSError("a message\nover two lines"), "a message over two lines"),
+])
+def test_an_os_error_becomes_one_line_naming_its_files(error: OSError, line: str) -> None:
+    from statebot.cli.exit_codes import exit_code_for, one_line as format_line
+
+    assert format_line(error) == line and exit_code_for(error) == EXIT_ENVIRONMENT
