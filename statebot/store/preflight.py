@@ -6,7 +6,7 @@ failures); a second bot on a folder in use would leave files behind before the
 lock refused it. ``check_files_usable`` refuses both at once, in one line:
 
 - the state folder exists or can be created, is a folder, and a file can be
-  created and removed in it; the learning-state file and its lock, when
+  created, written (one block: a full disk is refused too) and removed in it; the learning-state file and its lock, when
   present, are files that can be opened for reading and writing;
 - the state folder's lock and the event log are not held by another process
   (``StateInUse``);
@@ -67,8 +67,14 @@ def _writable_folder(folder: Path, what: str) -> None:
         fd, probe = tempfile.mkstemp(prefix=".statebot-probe-", dir=folder)
     except OSError as exc:
         raise FileAccessError(f"{what} {folder}: cannot write ({exc.strerror})") from None
-    os.close(fd)
-    os.unlink(probe)
+    try:
+        # a full disk may still create an empty file; one block written shows there is room
+        os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        raise FileAccessError(f"{what} {folder}: cannot write ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+        os.unlink(probe)
 
 
 @contextlib.contextmanager

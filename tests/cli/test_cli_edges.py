@@ -225,3 +225,21 @@ def test_an_os_error_becomes_one_line_naming_its_files(error: OSError, line: str
     from statebot.cli.exit_codes import exit_code_for, one_line as format_line
 
     assert format_line(error) == line and exit_code_for(error) == EXIT_ENVIRONMENT
+
+
+def test_a_full_state_folder_is_refused_at_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A full disk still creates empty files: the start-up check writes a block, as the first save would."""
+    import statebot.store.preflight as preflight
+
+    real_write = os.write
+
+    def full(fd: int, data: bytes) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(tmp_path)):
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(preflight.os, "write", full)
+    assert main(["sim", "--state-dir", str(tmp_path / "state")]) == EXIT_ENVIRONMENT
+    assert "cannot write (No space left on device)" in one_line(capsys)
+    assert [p.name for p in (tmp_path / "state").iterdir()] == []
