@@ -299,10 +299,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
             if decision.action == SKIP:
                 skips[decision.reason] = skips.get(decision.reason, 0) + 1
             count += 1
-            if bad_rows and runner.now is not None:
-                for line, why in bad_rows:
-                    runner.events.append(runner.now, BAR_REJECTED, {"reason": "bad_row", "line": line, "detail": why})
-                bad_rows.clear()
+            _log_bad_rows(runner, bad_rows)
             if runner.session.state == CLOSED and before != CLOSED:
                 closes.append((runner.session.session.date.isoformat() if runner.session.session else "", not broker.book))
             if progress is not None:
@@ -313,6 +310,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                 restarted += 1
         if runner is None:
             raise ConfigError("no bars to simulate (empty file or no sessions between start and end)")
+        _log_bad_rows(runner, bad_rows)  # rows after the last good bar
         runner.events.sync()
     finally:
         if runner is not None:
@@ -320,6 +318,14 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     report = _report(setup.seed if _seed_matters(setup) else None, log_path, start_seq, count, restarted, closes, final_flat=not broker.book,
                      tz=get_calendar(config.calendar.name).tz)
     return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
+def _log_bad_rows(runner: BotRunner, bad_rows: list[tuple[int, str]]) -> None:
+    """Each skipped row as ``BAR_REJECTED {reason: bad_row, line}`` at the runner's time."""
+    if bad_rows and runner.now is not None:
+        for line, why in bad_rows:
+            runner.events.append(runner.now, BAR_REJECTED, {"reason": "bad_row", "line": line, "detail": why})
+        bad_rows.clear()
 
 
 def _seed_matters(setup: SimSetup) -> bool:

@@ -243,3 +243,16 @@ def test_a_full_state_folder_is_refused_at_start_up(tmp_path: Path, monkeypatch:
     assert main(["sim", "--state-dir", str(tmp_path / "state")]) == EXIT_ENVIRONMENT
     assert "cannot write (No space left on device)" in one_line(capsys)
     assert [p.name for p in (tmp_path / "state").iterdir()] == []
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:00-05:00", "0001-01-01T00:00:00+00:00"])
+def test_a_far_off_year_is_one_line_or_with_skip_bad_rows_one_rejected_row(tmp_path: Path, stamp: str,
+                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    bars = tmp_path / "bars.csv"
+    _write_csv(bars, *ONE_DAY)
+    with bars.open("a") as f:
+        f.write(f"{stamp},6000,6001,5999,6000,10\n")
+    assert main(["sim", "--bars", str(bars)]) == EXIT_USAGE
+    assert "is outside the years 1900-2200" in one_line(capsys)
+    assert main(["sim", "--bars", str(bars), "--skip-bad-rows"]) == 0
+    assert "(1 rejected: bad_row 1)" in capsys.readouterr().out
