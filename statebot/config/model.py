@@ -296,8 +296,9 @@ class Config:
 def check_runnable(config: Config) -> None:
     """Refuse a config whose sections are each valid but that the runner could not trade with,
     naming the key: a max-risk table without the tier signals use by default, a flatten backoff
-    cap below its first wait, a flatten lead or entry cut-off as long as the calendar's sessions
-    (no entry could ever be made, every flatten would be late). Raises ``ConfigError``."""
+    cap below its first wait, a flatten lead or entry cut-off as long as the calendar's shortest
+    session of the past year (that session could make no entry, its flatten would be late).
+    Raises ``ConfigError``."""
     from statebot.core.strategy.protocol import Signal
 
     default_tier = attrs.fields(Signal).tier.default
@@ -309,22 +310,23 @@ def check_runnable(config: Config) -> None:
     if ks.flatten_backoff_cap < ks.flatten_backoff_first:
         raise ConfigError(f"kill_switch.flatten_backoff_cap: {format_duration(ks.flatten_backoff_cap)} is below "
                           f"kill_switch.flatten_backoff_first {format_duration(ks.flatten_backoff_first)}")
-    longest = _longest_session(config.calendar.name)
-    if longest is None:
+    shortest = _shortest_session(config.calendar.name)
+    if shortest is None:
         return
     for key, lead in (("flatten_lead", config.calendar.flatten_lead), ("entry_cutoff", config.calendar.entry_cutoff)):
-        if lead is not None and lead >= longest:
+        if lead is not None and lead >= shortest:
             raise ConfigError(f"calendar.{key}: {format_duration(lead)} is at least as long as a whole "
-                              f"{config.calendar.name} session ({format_duration(longest)}): no entry could ever be made")
+                              f"{config.calendar.name} session ({format_duration(shortest)}, the shortest in the past "
+                              "year): that session could make no entry and its flatten would be late")
 
 
-def _longest_session(calendar_name: str) -> dt.timedelta | None:
-    """The longest session of the calendar over the last 60 days (None if it has none)."""
+def _shortest_session(calendar_name: str) -> dt.timedelta | None:
+    """The shortest session of the calendar over the past year, early closes included (None if it has none)."""
     from statebot.core.time.calendar import get_calendar
 
     today = dt.datetime.now(dt.timezone.utc).date()
-    sessions = get_calendar(calendar_name).sessions(today - dt.timedelta(days=60), today)
-    return max((s.close - s.open for s in sessions), default=None)
+    sessions = get_calendar(calendar_name).sessions(today - dt.timedelta(days=366), today)
+    return min((s.close - s.open for s in sessions), default=None)
 
 
 def check_bar_size(config: Config, bar_size: dt.timedelta) -> None:

@@ -21,7 +21,9 @@ from statebot.errors import ConfigError, StatebotError
         ('[kill_switch]\nflatten_backoff_first = "30s"\nflatten_backoff_cap = "10s"\n',
          "kill_switch.flatten_backoff_cap: 10s is below kill_switch.flatten_backoff_first 30s"),
         ('[calendar]\nflatten_lead = "0m"\n', "calendar.flatten_lead: must be a positive duration"),
-        ('[calendar]\nflatten_lead = "7h"\n', "calendar.flatten_lead: 7h is at least as long as a whole XNYS session (6h30m)"),
+        ('[calendar]\nflatten_lead = "7h"\n', "calendar.flatten_lead: 7h is at least as long as a whole XNYS session (3h30m, "
+                                                 "the shortest in the past year)"),
+        ('[calendar]\nflatten_lead = "4h"\n', "calendar.flatten_lead: 4h is at least as long as a whole XNYS session"),
         ('[calendar]\nentry_cutoff = "6h30m"\n', "calendar.entry_cutoff: 6h30m is at least as long as a whole XNYS session"),
     ],
 )
