@@ -52,7 +52,8 @@ from statebot.config.throttle import ThrottleConfig
 # commission models, bar feeds
 from statebot.core.costs import CommissionModel, FeeSchedule, FixedCommission, IBKRFuturesCommission
 from statebot.journal.log import iter_events
-from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv
+from statebot.feeds import BarDataError, PriceGuard, SyntheticBars, read_bars_csv
+from statebot.errors import FileAccessError
 
 # risk-review docs
 from statebot.errors import DocsError
@@ -195,6 +196,8 @@ __all__ += [
     # commission models, bar feeds
     "BarDataError",
     "CommissionModel",
+    "FileAccessError",
+    "PriceGuard",
     "FeeSchedule",
     "FixedCommission",
     "IBKRFuturesCommission",
