@@ -63,6 +63,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "FaultPlan": ("statebot.venues.sim", "FaultPlan"),
     "FeeSchedule": ("statebot.core.costs", "FeeSchedule"),
     "Fill": ("statebot.core.orders", "Fill"),
+    "FileAccessError": ("statebot.errors", "FileAccessError"),
     "FixedCommission": ("statebot.core.costs", "FixedCommission"),
     "FixedHoursCalendar": ("statebot.core.time.calendar", "FixedHoursCalendar"),
     "FixedSlippage": ("statebot.venues.sim", "FixedSlippage"),
@@ -111,6 +112,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "PositionBook": ("statebot.core.positions.book", "PositionBook"),
     "PositionMachine": ("statebot.core.fsm.position", "PositionMachine"),
     "PositionMismatch": ("statebot.errors", "PositionMismatch"),
+    "PriceGuard": ("statebot.feeds", "PriceGuard"),
     "PRE_OPEN": ("statebot.core.time.schedule", "PRE_OPEN"),
     "RangeSlippage": ("statebot.venues.sim", "RangeSlippage"),
     "read_bars_csv": ("statebot.feeds", "read_bars_csv"),
@@ -219,7 +221,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.time.durations import parse_duration  # noqa: F401
     from statebot.core.time.schedule import CLOSED, FLATTENING, PRE_OPEN, SessionSchedule, SessionTimes, TRADING  # noqa: F401
     from statebot.errors import AdapterUnavailable, BarRejected, CalendarError, ChainBroken, ConfigError, DocsError, EntryRefused, EventLogError, InvalidEvent, InvalidOutcome, InvalidTransition, OffTickPrice, OverFill, PositionMismatch, SignalError, SizingError, StateCorrupt, StateInUse, StateSaveFailed, StatebotError, TornTail, UnknownInstrument  # noqa: F401
-    from statebot.feeds import BarDataError, SyntheticBars, read_bars_csv  # noqa: F401
+    from statebot.feeds import BarDataError, PriceGuard, SyntheticBars, read_bars_csv  # noqa: F401
     from statebot.journal.log import EVENT_TYPES, Event, EventLog, GENESIS_HASH, VENUE_CONNECTION, iter_events, read_events  # noqa: F401
     from statebot.journal.replay import ReplayResult, VerifyResult, replay, verify  # noqa: F401
     from statebot.store.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir  # noqa: F401

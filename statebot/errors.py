@@ -234,3 +234,8 @@ class DocsError(StatebotError):
     """The risk-review docs cannot be generated truthfully (a declared invariant
     has no test, a marker names an unknown machine, a marked test is not
     collected, a state source cannot be read)."""
+
+
+class FileAccessError(StatebotError, OSError):
+    """A file or folder statebot must read or write cannot be used (missing, permission,
+    not a folder, read-only, full); the message names it and the reason. The CLI exits 3."""

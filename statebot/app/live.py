@@ -12,7 +12,9 @@ it is a module of its own so tests can run it without the command line. One
    differs from the contract traded, the loop switches to it as soon as the
    runner is flat with no working order (reconnecting to qualify it).
 2. Every N-minute bar completed since the last step (and any bar overdue by
-   the aggregator's ``late_after``) goes to ``runner.run_once``, oldest first.
+   the aggregator's ``late_after``) goes to ``runner.run_once``, oldest first,
+   after the price guard: a refused bar only moves the clock (``BAR_REJECTED``),
+   a flagged one is logged (``BAR_FLAGGED``) and used.
 3. ``runner.run_heartbeat`` at wall time, so the session flattens and closes
    even when bars stop. The heartbeat stays just before the end of a bar still
    being built (at most ``late_after`` behind wall time), so that bar is not
@@ -44,7 +46,10 @@ from statebot.venues.ibkr.settings import MODES, OBSERVE
 from statebot.app.live_clock import LiveClock
 from statebot.core.time.clock import require_aware
 from statebot.errors import AdapterUnavailable, ConfigError
-from statebot.app.runner import BotRunner, Decision
+from statebot.app.runner import SKIP, BotRunner, Decision
+from statebot.core.time.clock import Bar
+from statebot.feeds.guard import PriceGuard
+from statebot.journal.log import BAR_FLAGGED, BAR_REJECTED
 
 log = logging.getLogger("statebot.live")
 
@@ -58,7 +63,9 @@ class LiveSession:
     it cannot send orders). ``bar_minutes`` is the bar size the strategy
     trades (it must divide a day). ``heartbeat`` (> 0) is the wall-time
     cadence. ``session_date`` picks the front-month contract (default: the
-    date of ``now()`` in the runner's exchange time zone). Bad settings raise
+    date of ``now()`` in the runner's exchange time zone). ``guard`` checks each
+    completed bar's prices first (``statebot.feeds.guard``; ``statebot run`` gives
+    the config's ``bar_checks``, which flag jumps by default). Bad settings raise
     ``ConfigError``.
     """
 
@@ -75,6 +82,7 @@ class LiveSession:
         bar_late_after: dt.timedelta = dt.timedelta(seconds=10),
         now: Callable[[], dt.datetime] = LiveClock.wall_time,
         sleep: Callable[[float], object] | None = None,
+        guard: PriceGuard | None = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"mode {mode!r} must be one of {', '.join(MODES)}")
@@ -93,6 +101,7 @@ class LiveSession:
         self._now = now
         self._sleep = sleep if sleep is not None else ib.ib.sleep
         self._session_date = session_date
+        self.guard = guard
         self.reconnects = 0
         self.rolls = 0
         self._day: dt.date | None = None
@@ -131,7 +140,7 @@ class LiveSession:
             self._subscribe()
         if ib.connected:
             self._roll_if_due(now)
-        out = [runner.run_once(agg.bar) for agg in ib.bars(now)]
+        out = [self._on_bar(agg.bar) for agg in ib.bars(now)]
         beat = now
         pending = ib.open_bar_end()
         if pending is not None and beat >= pending:
@@ -139,6 +148,24 @@ class LiveSession:
         if runner.now is None or beat > runner.now:
             out.append(runner.run_heartbeat(beat))
         return out
+
+    def _on_bar(self, bar: Bar) -> Decision:
+        """The bar to the runner after the price guard: a refused bar only moves the clock to its end
+        (``BAR_REJECTED``), a flagged one is logged (``BAR_FLAGGED``) and used."""
+        runner, guard = self.runner, self.guard
+        problem = guard.check(bar) if guard is not None else None
+        if problem is None:
+            return runner.run_once(bar)
+        payload = {"reason": problem.reason, "detail": problem.detail, "bar_end": bar.end}
+        if not problem.refused:
+            log.warning("bar flagged: %s", problem.detail)
+            runner.events.append(runner.now or bar.end, BAR_FLAGGED, payload)
+            return runner.run_once(bar)
+        log.warning("bar refused: %s", problem.detail)
+        decision = runner.run_heartbeat(bar.end) if runner.now is None or bar.end > runner.now else Decision(
+            action=SKIP, reason="bar_rejected", detail=problem.detail)
+        runner.events.append(runner.now or bar.end, BAR_REJECTED, payload)
+        return decision
 
     def _roll_if_due(self, now: dt.datetime) -> None:
         """On a new exchange date whose front month differs from the contract traded, switch to it once flat.

@@ -251,16 +251,22 @@ class RunnerPersistence:
             self._now = clock
 
     def _check_log_head(self, seq: int, digest: str) -> str | None:
-        log_head = self.events.head
-        if log_head.seq < seq:
-            return (f"event log {self.events.path} ends at seq {log_head.seq} but the checkpoint recorded seq {seq}: "
-                    f"the log was cut or replaced")
-        if seq and log_head.seq == seq and log_head.hash != digest:
-            return f"event log {self.events.path} seq {seq} has another hash than the checkpoint recorded: replaced"
-        if seq and log_head.seq > seq:
-            for _, event in iter_events(self.events.path):
-                if event.seq == seq:
-                    if event.hash != digest:
-                        return f"event log {self.events.path} seq {seq} has another hash than the checkpoint recorded"
-                    break
-        return None
+        return log_head_problem(self.events.path, self.events.head.seq, self.events.head.hash, seq, digest)
+
+
+def log_head_problem(path: Path | str, log_seq: int, log_hash: str, seq: int, digest: str) -> str | None:
+    """Why the log at ``path`` (ending at ``log_seq``/``log_hash``) does not hold the checkpoint's
+    head (``seq``, ``digest``), or None when it does: a log that ends before the head was cut,
+    one with another event there was replaced."""
+    if log_seq < seq:
+        return (f"event log {path} ends at seq {log_seq} but the checkpoint recorded seq {seq}: "
+                f"the log was cut or replaced")
+    if seq and log_seq == seq and log_hash != digest:
+        return f"event log {path} seq {seq} has another hash than the checkpoint recorded: replaced"
+    if seq and log_seq > seq:
+        for _, event in iter_events(path):
+            if event.seq == seq:
+                if event.hash != digest:
+                    return f"event log {path} seq {seq} has another hash than the checkpoint recorded"
+                break
+    return None

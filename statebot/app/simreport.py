@@ -47,7 +47,7 @@ def _equity_png(reports: Sequence[SimReport], path: Path) -> None:
         xs = [i + 1 for i in range(len(points))]
         ys = [0.0, *(v for _, v in points)]
         ax.step([0, *xs, xs[-1] + 1], [*ys, ys[-1]], where="post", linewidth=1.2 if len(reports) == 1 else 0.7,
-                label=f"seed {r.seed}" if len(reports) <= 10 else None)
+                label=(f"seed {r.seed}" if r.seed is not None else "run") if len(reports) <= 10 else None)
     ax.axhline(0, color="#888", linewidth=0.6)
     ax.set_xlabel("closed trades")
     ax.set_ylabel("cumulative net P&L (USD)")

@@ -34,12 +34,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from statebot.venues.sim import FaultPlan, FixedSlippage, SimBroker
+from statebot.core.instruments import instrument
 from statebot.core.time.calendar import get_calendar
 from statebot.core.time.clock import Bar
-from statebot.config.model import Config, check_bar_size, from_data, load_config, with_defaults
+from statebot.config.model import Config, check_bar_size, check_runnable, from_data, load_config, with_defaults
 from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.journal.log import (
+    BAR_FLAGGED,
     BAR_REJECTED,
     KILL_SWITCH,
     POSITION_TRANSITION,
@@ -56,6 +58,8 @@ from statebot.app.progress import Progress
 from statebot.app.runner import SKIP, BotRunner
 from statebot.core.time.schedule import CLOSED
 from statebot.app.simulation import trade_totals
+from statebot.store.persistence import resolve_state_dir
+from statebot.store.preflight import check_files_usable
 from statebot.core.strategy.protocol import get_strategy
 
 SIM_DEFAULTS: Mapping[str, Any] = {
@@ -152,9 +156,13 @@ class SessionRow:
 class SimReport:
     """What one run did, from its event log. See ``as_dict`` for the JSON form."""
 
-    seed: int
+    seed: int | None
+    """The seed that shaped the run; None for bars from a file on a venue that draws nothing at random."""
     bars: int
     bars_rejected: int
+    rejected_reasons: Mapping[str, int]
+    """BAR_REJECTED events by reason (bad_row, price_jump, bad_price, not_after_previous, ...)."""
+    bars_flagged: int
     trades: int
     gross_pnl: Decimal
     commission: Decimal
@@ -189,8 +197,10 @@ class SimReport:
 
     def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
         """The summary as JSON-ready data; ``detail`` adds the equity curve and the state timeline."""
-        data: dict[str, Any] = {
-            "seed": self.seed, "bars": self.bars, "bars_rejected": self.bars_rejected, "trades": self.trades,
+        data: dict[str, Any] = {} if self.seed is None else {"seed": self.seed}
+        data |= {
+            "bars": self.bars, "bars_rejected": self.bars_rejected, "rejected_reasons": dict(self.rejected_reasons),
+            "bars_flagged": self.bars_flagged, "trades": self.trades,
             "gross_pnl": str(self.gross_pnl), "commission": str(self.commission), "net_pnl": str(self.net_pnl),
             "max_drawdown": str(self.max_drawdown),
             "slippage": {"mean_ticks": _s(self.slippage_ticks_mean), "expected_mean_ticks": _s(self.slippage_expected_ticks_mean)},
@@ -223,7 +233,8 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(f"unknown time zone {setup.tz!r} (use an IANA name such as America/New_York)") from None
         return read_bars_csv(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
-                             skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)))
+                             skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)),
+                             check_size=lambda size: check_bar_size(config, size))
     calendar = get_calendar(config.instrument.session_calendar(config.calendar.name))
     return iter(SyntheticBars(start=setup.start, end=setup.end, symbol=symbol, calendar=calendar, seed=setup.seed,
                               bar_size=setup.bar_size or dt.timedelta(minutes=1), daily_vol=setup.daily_vol,
@@ -243,7 +254,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     out = Path(out_dir)
     config = setup.build_config()
     if setup.bars_csv is None or setup.bar_size is not None:
-        check_bar_size(config, setup.bar_size or dt.timedelta(minutes=1))
+        check_bar_size(config, setup.bar_size or dt.timedelta(minutes=1))  # an inferred size: as the file is read
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
     strategy = get_strategy(setup.strategy, **dict(setup.strategy_params))
@@ -251,6 +262,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                        slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
     bad_rows: list[tuple[int, str]] = []
     bars = _bars(setup, config, bad_rows)
+    guard = config.bar_checks.guard(instrument(config.instrument.symbol, config.instrument.specs()), live=False)
 
     def open_runner(first: dt.datetime | None) -> BotRunner:
         return BotRunner(strategy, broker, equity=setup.equity, config=config, state_dir=state_dir, event_log=log_path,
@@ -269,23 +281,32 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
             if stop is not None and stop():
                 break
             if runner is None:
+                # after the first bar was read (a bad file changes nothing on disk), before anything is written
+                check_files_usable(resolve_state_dir(state_dir), log_path)
                 runner = open_runner(bar.end)
                 start_seq = runner.events.head.seq
             while rejects and bar.end >= rejects[0][0]:
                 broker.reject_next(rejects.pop(0)[1])
             before = runner.session.state
-            broker.on_bar(bar)
-            if outages and any(a <= bar.end < b for a, b in outages):
+            problem = guard.check(bar)
+            if problem is not None and problem.refused:
+                # neither the venue nor the strategy sees its prices; the clock still moves to its end
                 decision = runner.run_heartbeat(bar.end)
+                runner.events.append(runner.now or bar.end, BAR_REJECTED,
+                                     {"reason": problem.reason, "detail": problem.detail, "bar_end": bar.end})
             else:
-                decision = runner.run_once(bar)
+                broker.on_bar(bar)
+                if problem is not None:
+                    runner.events.append(runner.now or bar.end, BAR_FLAGGED,
+                                         {"reason": problem.reason, "detail": problem.detail, "bar_end": bar.end})
+                if outages and any(a <= bar.end < b for a, b in outages):
+                    decision = runner.run_heartbeat(bar.end)
+                else:
+                    decision = runner.run_once(bar)
             if decision.action == SKIP:
                 skips[decision.reason] = skips.get(decision.reason, 0) + 1
             count += 1
-            if bad_rows and runner.now is not None:
-                for line, why in bad_rows:
-                    runner.events.append(runner.now, BAR_REJECTED, {"reason": "bad_row", "line": line, "detail": why})
-                bad_rows.clear()
+            _log_bad_rows(runner, bad_rows)
             if runner.session.state == CLOSED and before != CLOSED:
                 closes.append((runner.session.session.date.isoformat() if runner.session.session else "", not broker.book))
             if progress is not None:
@@ -298,20 +319,38 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
             if stop is not None and stop():
                 raise ConfigError("stopped before the first bar")
             raise ConfigError("no bars to simulate (empty file or no sessions between start and end)")
+        _log_bad_rows(runner, bad_rows)  # rows after the last good bar
         runner.events.sync()
     finally:
         if runner is not None:
             runner.close()
-    report = _report(setup.seed, log_path, start_seq, count, restarted, closes, final_flat=not broker.book,
-                     tz=get_calendar(config.instrument.session_calendar(config.calendar.name)).tz)
+    report = _report(setup.seed if _seed_matters(setup) else None, log_path, start_seq, count, restarted, closes,
+                     final_flat=not broker.book, tz=get_calendar(config.instrument.session_calendar(config.calendar.name)).tz)
     return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
-def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
+def _log_bad_rows(runner: BotRunner, bad_rows: list[tuple[int, str]]) -> None:
+    """Each skipped row as ``BAR_REJECTED {reason: bad_row, line}`` at the runner's time."""
+    if bad_rows and runner.now is not None:
+        for line, why in bad_rows:
+            runner.events.append(runner.now, BAR_REJECTED, {"reason": "bad_row", "line": line, "detail": why})
+        bad_rows.clear()
+
+
+def _seed_matters(setup: SimSetup) -> bool:
+    """Synthetic bars are drawn from the seed; a file's are not, and the venue uses it only for random faults."""
+    faults = setup.faults
+    random_faults = (faults.reject_p, faults.partial_p, faults.delay_p, faults.duplicate_p, faults.disconnect_p,
+                     faults.stale_status_p)
+    return setup.bars_csv is None or any(p > 0 for p in random_faults)
+
+
+def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
             final_flat: bool, tz: Any) -> SimReport:
     trades: list[Mapping[str, Any]] = []
     path: list[str] = [ACTIVE]
-    throttle_events = rejected = throttle_gaps = 0
+    throttle_events = rejected = flagged = throttle_gaps = 0
+    reasons: dict[str, int] = {}
     throttle_now = ACTIVE
     trips: list[str] = []
     flattens: dict[str, tuple[str, bool]] = {}
@@ -352,6 +391,10 @@ def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int,
                 timeline.append((at.isoformat(), "kill_switch", str(p["to"]), 0))
             elif kind == BAR_REJECTED:
                 rejected += 1
+                reason = str(p.get("reason", ""))
+                reasons[reason] = reasons.get(reason, 0) + 1
+            elif kind == BAR_FLAGGED:
+                flagged += 1
     except (StatebotError, OSError, ValueError) as exc:
         log_ok, log_error = False, f"{type(exc).__name__}: {exc}"
     gross, commission, drawdown = trade_totals(trades)
@@ -365,7 +408,8 @@ def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int,
         for s in sessions
     )
     return SimReport(
-        seed=seed, bars=bars, bars_rejected=rejected, trades=n, gross_pnl=gross, commission=commission,
+        seed=seed, bars=bars, bars_rejected=rejected, rejected_reasons=dict(sorted(reasons.items())), bars_flagged=flagged,
+        trades=n, gross_pnl=gross, commission=commission,
         net_pnl=gross - commission, max_drawdown=drawdown,
         slippage_ticks_mean=None if slip is None else slip.quantize(Decimal("0.01")),
         slippage_expected_ticks_mean=None if expected is None else expected.quantize(Decimal("0.01")),
@@ -378,13 +422,24 @@ def _report(seed: int, log_path: Path, start_seq: int, bars: int, restarts: int,
 # -- summaries ---------------------------------------------------------------------
 
 
+def _rejected(report: SimReport) -> str:
+    """``  (3 rejected: bad_row 1, price_jump 2; 1 flagged)`` or nothing."""
+    parts = []
+    if report.bars_rejected:
+        reasons = ", ".join(f"{k} {v}" for k, v in report.rejected_reasons.items())
+        parts.append(f"{report.bars_rejected} rejected" + (f": {reasons}" if reasons else ""))
+    if report.bars_flagged:
+        parts.append(f"{report.bars_flagged} flagged")
+    return f"  ({'; '.join(parts)})" if parts else ""
+
+
 def summary_table(report: SimReport, title: str = "") -> str:
     """The terminal summary: money, slippage, throttle and kill switch, then one line per session."""
     slip = ("-" if report.slippage_ticks_mean is None
             else f"{report.slippage_ticks_mean} ticks realized vs {report.slippage_expected_ticks_mean} modelled (mean per trade)")
     lines = [title] if title else []
     lines += [
-        f"{'bars':<22}{report.bars:,}" + (f"  ({report.bars_rejected} rejected)" if report.bars_rejected else ""),
+        f"{'bars':<22}{report.bars:,}" + _rejected(report),
         f"{'trades':<22}{report.trades}",
         f"{'net P&L':<22}{report.net_pnl:,.2f} USD  (gross {report.gross_pnl:,.2f})",
         f"{'commission':<22}{report.commission:,.2f} USD",
@@ -460,6 +515,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     config = None
     if "config" in data:
         config = from_data(Config, with_defaults(data["config"], SIM_DEFAULTS))
+        check_runnable(config)
         config = attrs.evolve(config, base_dir=p.parent)
     elif "config_file" in sim:
         config = load_config(p.parent / sim.pop("config_file"), defaults=SIM_DEFAULTS)
@@ -509,7 +565,7 @@ def seed_setup(scenario: Scenario, seed: int) -> SimSetup:
 def check_expectations(report: SimReport, expect: Mapping[str, Any]) -> list[str]:
     """One line per expectation the report does not meet (empty: all hold)."""
     failed = []
-    where = f"seed {report.seed}: "
+    where = "" if report.seed is None else f"seed {report.seed}: "
 
     def need(ok: bool, text: str) -> None:
         if not ok:
@@ -590,7 +646,7 @@ def monte_carlo_table(reports: Sequence[SimReport]) -> str:
     """One line per seed, then totals."""
     lines = [f"{'seed':>6} {'trades':>7} {'net P&L':>11} {'max DD':>9} {'trips':>6} {'late':>5}  flat  log"]
     for r in reports:
-        lines.append(f"{r.seed:>6} {r.trades:>7} {r.net_pnl:>11,.2f} {r.max_drawdown:>9,.2f} {len(r.kill_switch_trips):>6} "
+        lines.append(f"{'-' if r.seed is None else r.seed:>6} {r.trades:>7} {r.net_pnl:>11,.2f} {r.max_drawdown:>9,.2f} {len(r.kill_switch_trips):>6} "
                      f"{r.late_flattens:>5}  {'yes' if r.flat_at_every_close else 'NO':<4}  {'ok' if r.log_verifies else 'BAD'}")
     total = sum((r.net_pnl for r in reports), Decimal(0))
     lines.append(f"{len(reports)} seeds, net P&L total {total:,.2f} USD, mean {total / max(1, len(reports)):,.2f}")

@@ -1,8 +1,10 @@
 """The ``statebot`` command line.
 
 Each sub-command lives in its own module with ``register(subparsers)``; this
-module only dispatches. Any ``StatebotError`` (and any usage error) becomes one
-line on stderr and exit status 2; no traceback reaches the user.
+module only dispatches, and is the one place where errors become exit statuses
+(``statebot.cli.exit_codes``): any ``StatebotError`` or OS error that reaches it
+becomes one line on stderr naming the file, line or key; no traceback of
+statebot's own reaches the user.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from statebot.cli.exit_codes import EXIT_USAGE
+from statebot.cli.exit_codes import EPILOG, EXIT_OK, EXIT_USAGE, exit_code_for, one_line
 from statebot.errors import StatebotError
 
 
@@ -37,7 +39,8 @@ def build_parser() -> Parser:
     # simulations
     from statebot.cli import sim
 
-    parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.")
+    parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.",
+                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for module in (sessions, sim, run_cli, replay, config, state_cli, diagrams):
@@ -50,12 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
-    except StatebotError as exc:
-        print(f"statebot {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return int(args.run(args) or EXIT_OK)
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
+    except (StatebotError, OSError) as exc:
+        print(f"statebot {args.command}: error: {one_line(exc)}", file=sys.stderr)
+        return exit_code_for(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

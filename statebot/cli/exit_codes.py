@@ -22,6 +22,10 @@ raises shows its own frames (the engine's are trimmed).
 
 from __future__ import annotations
 
+import os
+
+from statebot.errors import AdapterUnavailable, StateInUse, StatebotError
+
 EXIT_OK = 0
 EXIT_EXPECTATION_FAILED = 1
 EXIT_USAGE = 2
@@ -30,5 +34,37 @@ EXIT_VENUE = 4
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
-__all__ = ["EXIT_ENVIRONMENT", "EXIT_EXPECTATION_FAILED", "EXIT_OK", "EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_USAGE",
+EPILOG = """exit status (every command):
+  0    done
+  1    done, but an expectation failed (a scenario's [expect], a log that does
+       not verify, a live run that stopped not flat)
+  2    bad input, nothing changed (usage, config key, CSV row, strategy)
+  3    the environment failed: a file or folder could not be read or written,
+       or the state folder is in use
+  4    the venue failed: the broker could not be reached
+  130  interrupted by Ctrl-C (SIGINT); 143 ended by SIGTERM
+errors are one line on stderr naming the file, line or key."""
+
+
+def exit_code_for(exc: StatebotError | OSError) -> int:
+    """The status for an error that reached the command line: the table above."""
+    if isinstance(exc, AdapterUnavailable):
+        return EXIT_VENUE
+    if isinstance(exc, (OSError, StateInUse)):
+        return EXIT_ENVIRONMENT
+    return EXIT_USAGE
+
+
+def one_line(exc: BaseException) -> str:
+    """The error as one line: an OS error names its file(s) and the reason, without errno noise."""
+    if isinstance(exc, OSError) and exc.strerror:
+        files = [os.fsdecode(f) if isinstance(f, (str, bytes, os.PathLike)) else str(f)
+                 for f in (exc.filename, exc.filename2) if f is not None]
+        text = f"{' -> '.join(files)}: {exc.strerror}" if files else exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+__all__ = ["EPILOG", "exit_code_for", "one_line", "EXIT_ENVIRONMENT", "EXIT_EXPECTATION_FAILED", "EXIT_OK", "EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_USAGE",
            "EXIT_VENUE"]

@@ -1,13 +1,16 @@
 """``statebot replay EVENTS.jsonl``: verify an event log and print the final states.
 
 Exit 0: the chain verified (the states follow). Exit 1: the chain is broken
-or the last line is torn (stderr names the line). Exit 2: the file cannot be
+or the last line is torn (stderr names the line). Exit 3: the file cannot be
 read. ``--strict`` also exits 1 when the log verifies but tells an
 inconsistent story (an event's ``from`` disagrees with the replayed state) or
 a line is not exactly the canonical bytes the writer writes (re-formatted
 JSON, CRLF, extra whitespace, a duplicated key). ``--key FILE`` also requires
 every line's seal under that key (``[event_log] key_file``): a forged line, or
 an edited one with the following lines re-chained, exits 1 naming it.
+``--state-dir DIR`` also requires the log to hold the head its checkpoint
+(``DIR/checkpoint.json``) recorded: a log whose tail was cut, or replaced,
+exits 1 (the chain alone cannot show a cut tail).
 """
 
 from __future__ import annotations
@@ -15,26 +18,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-from statebot.errors import ChainBroken, ConfigError, EventLogError
+from statebot.cli.exit_codes import EXIT_EXPECTATION_FAILED, EXIT_OK
+from statebot.errors import ChainBroken, EventLogError, FileAccessError
 from statebot.journal.replay import ReplayResult, replay
 from statebot.journal.seal import read_key_file
 
-EXIT_BROKEN = 1
+EXIT_BROKEN = EXIT_EXPECTATION_FAILED
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("replay", help="verify an event log's hash chain and print the final states",
                        description="Verify every line of an event log (hash, seq, prev_hash) and print the "
                        "session, position, throttle and kill-switch states rebuilt from it. "
-                       "Exit 1 on a broken chain (naming the line), 2 on unreadable input.")
+                       "Exit 1 on a broken chain (naming the line), 3 when the file cannot be read.")
     p.add_argument("events", metavar="EVENTS.jsonl", help="the event log to verify")
     p.add_argument("--json", action="store_true", help="print the final states as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 when an event's 'from' disagrees with the replayed state "
                    "or a line is not exactly the bytes the writer writes")
     p.add_argument("--key", metavar="FILE", default=None,
                    help="the sealing key file: exit 1 unless every line carries its seal under this key")
+    p.add_argument("--state-dir", metavar="DIR", default=None,
+                   help="a bot's state folder: exit 1 unless the log holds the head its checkpoint recorded")
     p.set_defaults(run=run)
 
 
@@ -50,9 +57,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"statebot replay: {args.events}: {exc}", file=sys.stderr)
         return EXIT_BROKEN
     except OSError as exc:
-        raise ConfigError(f"cannot read {args.events}: {exc.strerror or exc}") from None
+        raise FileAccessError(f"cannot read {args.events}: {exc.strerror or exc}") from None
     print(json.dumps(as_json(result), indent=2) if args.json else as_text(args.events, result))
-    return EXIT_BROKEN if args.strict and result.anomalies else 0
+    if args.state_dir is not None:
+        problem = _checkpoint_problem(args.events, args.state_dir, result)
+        if problem is not None:
+            print(f"statebot replay: {problem}", file=sys.stderr)
+            return EXIT_BROKEN
+    return EXIT_BROKEN if args.strict and result.anomalies else EXIT_OK
+
+
+def _checkpoint_problem(events: str, state_dir: str, result: ReplayResult) -> str | None:
+    """Why the log does not hold the head of the checkpoint in ``state_dir`` (None: it does)."""
+    from statebot.app.runner_state import CHECKPOINT_FILENAME, log_head_problem, read_checkpoint
+    from statebot.errors import StateCorrupt
+
+    path = Path(state_dir) / CHECKPOINT_FILENAME
+    try:
+        snap = read_checkpoint(path)
+    except StateCorrupt as exc:
+        return f"{path}: {exc}"
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if snap is None:
+        return f"no checkpoint at {path}: nothing to check the log's tail against"
+    head = snap["event_log"]
+    return log_head_problem(events, result.verified.head.seq, result.verified.head.hash, int(head["seq"]), str(head["hash"]))
 
 
 def as_json(result: ReplayResult) -> dict[str, Any]:

@@ -7,7 +7,8 @@ line whether it stopped flat. A second Ctrl-C cuts the flatten's wait short
 (the runner is still closed cleanly, no traceback). Exit 1 when the run ended
 otherwise with a flatten still under way; 3 when the event log could not be
 written (one line naming the file and the OS error, after one flatten step was
-tried). Bad input, a refused LIVE start, an unreachable TWS: one line on stderr, exit 2.
+tried). Bad input or a refused LIVE start: one line on stderr, exit 2; an
+unreachable TWS: exit 4 (the table in ``statebot.cli.exit_codes``).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ import attrs
 
 from statebot.cli._args import positive_duration_arg
 from statebot.cli._signals import StopSignals
-from statebot.cli.exit_codes import EXIT_ENVIRONMENT
+from statebot.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_EXPECTATION_FAILED
 from statebot.errors import ConfigError, StopsBot
 
-EXIT_NOT_FLAT = 1
+EXIT_NOT_FLAT = EXIT_EXPECTATION_FAILED
 
 
 
@@ -49,6 +50,34 @@ def _equity(text: str) -> Decimal:
     return value
 
 
+def _port(text: str) -> int:
+    from statebot.venues.ibkr.settings import MAX_PORT
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"port {text!r} must be a whole number from 1 to {MAX_PORT}")
+    return value
+
+
+def _client_id(text: str) -> int:
+    from statebot.venues.ibkr.settings import MAX_CLIENT_ID
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_CLIENT_ID:
+        raise argparse.ArgumentTypeError(f"client id {text!r} must be a whole number from 0 to {MAX_CLIENT_ID}")
+    return value
+
+
+def _mode(text: str) -> str:
+    return text.upper()
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "run", help="run the bot live on Interactive Brokers (OBSERVE, PAPER or LIVE)",
@@ -56,17 +85,17 @@ def register(sub: Any) -> None:
         "aggregated into --bar-size bars, a wall-time heartbeat so the session flattens even when bars stop, "
         "reconnects with backoff, every decision in the event log. Ctrl-C or SIGTERM stops it: it flattens first "
         "(not in OBSERVE), then closes the event log and the state. Exit 0 stopped flat, 1 a flatten was still "
-        "under way at --stop-timeout, 2 bad input or TWS unreachable at start.",
+        "under way at --stop-timeout, 2 bad input, 3 a file or folder unusable, 4 TWS unreachable at start.",
     )
     p.add_argument("--adapter", required=True, choices=("ibkr",), help="broker adapter (only ibkr)")
-    p.add_argument("--mode", required=True, choices=("OBSERVE", "PAPER", "LIVE"),
+    p.add_argument("--mode", required=True, type=_mode, choices=("OBSERVE", "PAPER", "LIVE"),
                    help="OBSERVE: read-only, no order leaves the process; PAPER: a paper account (refuses live ports "
                    "and non-paper accounts); LIVE: real money, needs --live and ibkr.live_acknowledgement in the config")
     p.add_argument("--config", required=True, metavar="FILE", help="the bot's TOML config (see statebot config default)")
     p.add_argument("--host", default="127.0.0.1", help="TWS / IB Gateway host (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, metavar="N",
+    p.add_argument("--port", type=_port, default=None, metavar="N",
                    help="API socket port (default 7497 for OBSERVE and PAPER, 7496 for LIVE; IB Gateway: 4002 paper, 4001 live)")
-    p.add_argument("--client-id", type=int, default=1, metavar="N",
+    p.add_argument("--client-id", type=_client_id, default=1, metavar="N",
                    help="API client id, unique per connection to that TWS (default 1)")
     p.add_argument("--live", action="store_true", help="required, with the config's acknowledgement, for LIVE mode")
     p.add_argument("--strategy", default="orb", metavar="NAME",
@@ -107,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     from statebot.app.live import LiveSession
     from statebot.app.runner import BotRunner
     from statebot.core.strategy.protocol import get_strategy
+    from statebot.store.persistence import resolve_state_dir
+    from statebot.store.preflight import check_files_usable
 
     config = load_config(args.config)
     if args.symbol is not None:
@@ -132,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
             # connect before the runner opens the state folder: an unreachable TWS changes nothing on disk
             ib.connect(LiveClock.wall_time().astimezone(get_calendar(config.calendar.name).tz).date())
             equity = args.equity if args.equity is not None else _account_equity(ib, config.ibkr.account)
+            check_files_usable(resolve_state_dir(args.state_dir or config.resolve(config.persistence.state_dir)),
+                               args.events or config.resolve(config.event_log.path))
             runner = BotRunner.from_config(config, strategy=strategy, adapter=venue, equity=equity, clock=LiveClock(),
                                            state_dir=args.state_dir, event_log=args.events)
             if args.write_off_positions is not None:
@@ -143,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     print("statebot run: the kill switch is ARMED; --rearm-kill-switch ignored", file=sys.stderr)
             session = LiveSession(runner, ib, mode=args.mode, bar_minutes=args.bar_size, heartbeat=args.heartbeat,
-                                  stop_timeout=args.stop_timeout)
+                                  stop_timeout=args.stop_timeout, guard=config.bar_checks.guard(runner.instrument, live=True))
             session.start()
         except BaseException:
             if runner is not None:

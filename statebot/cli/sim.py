@@ -7,11 +7,12 @@ current folder). Give ``--state-dir DIR`` (a second run on it continues like a
 restart) and/or ``--events FILE`` to keep them. ``--report`` writes the
 summary as JSON; ``--html DIR`` writes an HTML report with plots.
 
-Exit status: 0 ran (and every expectation held), 1 a scenario expectation
-failed (one line per failure on stderr), 2 bad input (one line on stderr),
-3 the event log or a state file could not be written (one line naming the
-file and the OS error; no summary), 130/143 stopped by SIGINT/SIGTERM between
-two bars (the log flushed, the state saved; one line, no summary).
+Exit status (``statebot.cli.exit_codes``): 0 ran (and every expectation held),
+1 a scenario expectation failed (one line per failure on stderr), 2 bad input
+(one line on stderr), 3 a file or folder that cannot be read or written, the
+event log or checkpoint could not be written, or a state folder in use (one line
+naming the file and the OS error; no summary), 130/143 stopped by SIGINT/SIGTERM
+between two bars (the log flushed, the checkpoint written; one line, no summary).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from statebot.cli._args import duration_arg
 from statebot.cli._signals import StopSignals
 from statebot.cli.exit_codes import EXIT_ENVIRONMENT
 from statebot.config.model import load_config
-from statebot.errors import ConfigError, StatebotError, StopsBot
+from statebot.errors import ConfigError, FileAccessError, StatebotError, StopsBot
 from statebot.app.progress import Progress
 from statebot.app.simrun import (
     SIM_DEFAULTS,
@@ -137,7 +138,8 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         from statebot.app.simreport import require_matplotlib
 
         require_matplotlib()
-    title = f"statebot sim: {scenario.name if scenario else 'demo'} ({base.strategy} on {base.build_config().instrument.symbol})"
+    name = scenario.name if scenario is not None else (base.bars_csv.name if base.bars_csv is not None else "demo")
+    title = f"statebot sim: {name} ({base.strategy} on {base.build_config().instrument.symbol})"
     with tempfile.TemporaryDirectory(prefix="statebot-sim-") as tmp:
         if len(seeds) == 1:
             setup = seed_setup(scenario, seeds[0]) if scenario is not None else attrs.evolve(base, seed=seeds[0])
@@ -171,7 +173,7 @@ def _write_outputs(args: argparse.Namespace, reports: list[SimReport]) -> None:
         try:
             args.report.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"--report {args.report}: cannot write ({exc.strerror})") from None
+            raise FileAccessError(f"--report {args.report}: cannot write ({exc.strerror})") from None
     if args.html is not None:
         from statebot.app.simreport import write_html
 

@@ -1,11 +1,19 @@
 """``statebot state``: read the learning state, and the operator reset.
 
-``statebot state show [--state-dir D] [--json]`` prints every strategy's
-throttle state, reason and metrics; it never changes anything (a corrupt file
-is reported, not moved). ``statebot state reset STRATEGY --note TEXT`` makes
-the strategy ACTIVE and records the note and the time in the state file; stop
-the bot first (the folder is locked while a bot runs). The state folder
-defaults to ``$STATEBOT_STATE_DIR`` or ``./state``.
+``statebot state show [--state-dir D] [--events E] [--json]`` prints every
+strategy's throttle state, reason and metrics; it never changes anything (a
+corrupt file is reported, not moved). A bot's state folder holds its
+checkpoint (``checkpoint.json``): the state is the checkpoint plus the fold of
+the event log after its head (give the log with ``--events``; without it the
+state is as of the checkpoint). A folder of a ``DurableLearningLoop`` holds
+``learning_state.json`` instead.
+
+``statebot state reset STRATEGY --note TEXT`` makes the strategy ACTIVE and
+records the note and the time: for a bot (``--events E``) as a
+``THROTTLE_TRANSITION`` appended to its event log, the bot's single source of
+truth; for a ``DurableLearningLoop`` in its state file. Stop the bot first (the
+folder and the log are locked while a bot runs). The state folder defaults to
+``$STATEBOT_STATE_DIR`` or ``./state``.
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from statebot.errors import ConfigError, StateCorrupt
@@ -39,6 +49,7 @@ def register(sub: Any) -> None:
 
     show = actions.add_parser("show", help="print each strategy's throttle state, reason and metrics")
     show.add_argument("--state-dir", metavar="DIR", help=f"state folder (default ${ENV_STATE_DIR} or ./state)")
+    show.add_argument("--events", metavar="FILE", help="the bot's event log: fold what it holds after the checkpoint")
     show.add_argument("--json", action="store_true", help="print the stored state as JSON")
     show.set_defaults(run=run_show)
 
@@ -46,6 +57,7 @@ def register(sub: Any) -> None:
     reset.add_argument("strategy", metavar="STRATEGY")
     reset.add_argument("--note", required=True, help="why it is safe to trade again (recorded with the time)")
     reset.add_argument("--state-dir", metavar="DIR", help=f"state folder (default ${ENV_STATE_DIR} or ./state)")
+    reset.add_argument("--events", metavar="FILE", help="the bot's event log (a bot's folder): the reset is appended to it")
     reset.set_defaults(run=run_reset)
 
 
@@ -69,19 +81,64 @@ def _permissive_loop(state: dict[str, Any] | None) -> LearningLoop:
     return LearningLoop(ThrottleRules(min_win_rate=None), window=window, ewma_alpha=alpha)
 
 
+def _bot_learning(folder: Path, events: str | None, *, lock: bool) -> tuple[LearningLoop, Path, Any] | None:
+    """The learning loop of the bot whose checkpoint is in ``folder`` (plus the fold of ``events``
+    after its head), the checkpoint's path and the open log (``lock``: opened for appending);
+    None when there is no checkpoint and no log to fold."""
+    from statebot.app.runner_state import CHECKPOINT_FILENAME, log_head_problem, read_checkpoint, restore_checkpoint
+    from statebot.config.model import Config
+    from statebot.core.engine.fold import BotState, Fold
+    from statebot.core.positions.book import PositionBook
+    from statebot.journal.log import EventLog, iter_events
+
+    path = folder / CHECKPOINT_FILENAME
+    snap = read_checkpoint(path)
+    if snap is None and events is None:
+        return None
+    config = Config()
+    state = BotState(book=PositionBook(config.instrument.specs()), killswitch=config.kill_switch.build(),
+                     learning=_permissive_loop(snap.get("learning") if snap else None))
+    if snap is not None:
+        restore_checkpoint(state, snap, config.instrument.specs())
+    log = None
+    if events is not None:
+        log = EventLog(events, config_hash=config.config_hash) if lock else None
+        head = log.head if log is not None else None
+        tail = [(n, e) for n, e in iter_events(events) if e.seq > state.seq]
+        last = tail[-1][1] if tail else None
+        problem = log_head_problem(events, last.seq if last else state.seq, last.hash if last else state.hash,
+                                   state.seq, state.hash) if snap is not None else None
+        if problem is not None or (head is not None and last is not None and head.seq != last.seq):
+            if log is not None:
+                log.close()
+            raise ConfigError(problem or f"event log {events} changed while it was read")
+        Fold(state, strict_positions=False).apply_all(tail)
+    return state.learning, path, log
+
+
 def run_show(args: argparse.Namespace) -> int:
     folder = _folder(args)
+    bot = _bot_learning(folder, args.events, lock=False)
+    if bot is not None:
+        loop, path, _ = bot
+        print_loop(loop, f"the bot's state ({path}" + (f" and {args.events})" if args.events else ")"), args.json)
+        return 0
     path = folder / DEFAULT_FILENAME
     state = read_state_file(path)
     if state is None:
-        print(f"no learning state at {path} (a bot would start fresh)")
+        print(f"no checkpoint or learning state in {folder} (a bot would start fresh)")
         return 0
     loop = _permissive_loop(state)
     loop.load_from_dict(state)
-    if args.json:
+    print_loop(loop, f"learning state {path}", args.json)
+    return 0
+
+
+def print_loop(loop: LearningLoop, title: str, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(loop.export_to_dict(), indent=2, sort_keys=True))
-        return 0
-    print(f"learning state {path}")
+        return
+    print(title)
     if loop.fail_closed:
         print(f"FAIL CLOSED since {loop.fail_closed_at.isoformat() if loop.fail_closed_at else '?'}: "
               f"{loop.fail_closed_reason}; unknown strategies are refused until an operator resets them")
@@ -89,7 +146,6 @@ def run_show(args: argparse.Namespace) -> int:
         print("no strategies recorded yet")
     for name in loop.strategies:
         print(_describe(loop, name))
-    return 0
 
 
 def _money(value: Any) -> str:
@@ -142,8 +198,10 @@ def run_reset(args: argparse.Namespace) -> int:
     folder = _folder(args)
     if not folder.is_dir():
         raise ConfigError(f"no state folder at {folder}; give --state-dir or set ${ENV_STATE_DIR}")
-    path = folder / DEFAULT_FILENAME
     now = dt.datetime.now(dt.timezone.utc)
+    if args.events is not None or (folder / "checkpoint.json").exists():
+        return _reset_bot(folder, args, now)
+    path = folder / DEFAULT_FILENAME
     try:
         peek = read_state_file(path)
     except StateCorrupt:  # open() below moves it aside, fails closed and says so on stderr
@@ -157,4 +215,33 @@ def run_reset(args: argparse.Namespace) -> int:
                   f"{durable.startup_error.moved_to}); every strategy is THROTTLED until reset", file=sys.stderr)
         change = durable.reset(args.strategy, args.note, now)
     print(f"{change.strategy}: {change.source} -> {change.dest} at {change.at.isoformat()}; note recorded: {change.note}")
+    return 0
+
+
+def _reset_bot(folder: Path, args: argparse.Namespace, now: dt.datetime) -> int:
+    """The operator reset of a bot: a THROTTLE_TRANSITION appended to its event log (with the
+    throttle it leaves, as the runner logs it), so the bot's next start folds it in."""
+    from statebot.journal.log import THROTTLE_TRANSITION
+    from statebot.store.persistence import lock_state_dir
+
+    if args.events is None:
+        raise ConfigError(f"{folder} holds a bot's checkpoint: give its event log with --events (the reset is logged there)")
+    fd = lock_state_dir(folder)
+    try:
+        bot = _bot_learning(folder, args.events, lock=True)
+        assert bot is not None
+        loop, _, log = bot
+        try:
+            if args.strategy not in loop.strategies:
+                known = ", ".join(loop.strategies) or "none"
+                raise ConfigError(f"unknown strategy {args.strategy!r}; known: {known}")
+            at = max(now, log.last.ts) if log.last is not None else now
+            change = loop.reset(args.strategy, args.note, at)
+            log.append(at, THROTTLE_TRANSITION, {**change.event_payload(), "throttle": loop.throttle(args.strategy).to_dict()})
+        finally:
+            log.close()
+    finally:
+        if fd is not None:
+            os.close(fd)
+    print(f"{change.strategy}: {change.source} -> {change.dest} at {change.at.isoformat()}; note recorded in {args.events}")
     return 0

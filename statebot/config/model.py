@@ -35,7 +35,7 @@ from typing import Any, Literal
 import attrs
 
 from statebot.core.time.durations import format_duration, parse_duration
-from statebot.errors import ConfigError
+from statebot.errors import ConfigError, FileAccessError
 
 from statebot.config.fields import (  # noqa: F401  (the section helpers, re-exported)
     Check,
@@ -68,7 +68,8 @@ class CalendarConfig:
     """Trading calendar and session timing."""
 
     name: str = setting("XNYS", doc="exchange_calendars name (XNYS: NYSE 09:30-16:00 ET, early closes, holidays)", check=known_calendar)
-    flatten_lead: dt.timedelta = setting(dt.timedelta(minutes=5), doc="flatten every position this long before the close")
+    flatten_lead: dt.timedelta = setting(dt.timedelta(minutes=5), doc="flatten every position this long before the close",
+                                         check=lambda v: positive_duration(v))
     entry_cutoff: dt.timedelta | None = setting(
         None, doc="no new entries from this long before the close (default: until the flatten)", example="15m"
     )
@@ -335,6 +336,28 @@ class KillSwitchConfig:
 
 
 @attrs.frozen(kw_only=True)
+class BarChecksConfig:
+    """Checks of each bar's prices between the feed and the runner (``statebot.feeds.guard``)."""
+
+    max_jump_ranges: Decimal = setting(
+        Decimal("50"), doc="a bar farther than this many recent mean bar ranges from the previous close is a jump (0: off)",
+        check=non_negative,
+    )
+    jump_window: int = setting(20, doc="bars in the recent mean range", check=at_least(1))
+    on_jump: Literal["default", "refuse", "flag"] = setting(
+        "default", doc='"refuse" a jump (the clock still advances to its end), "flag" it in the event log and trade on, '
+        'or "default": refuse in simulations, flag in live mode'
+    )
+
+    def guard(self, spec: Any, *, live: bool) -> Any:
+        """A ``statebot.feeds.guard.PriceGuard`` for ``spec`` with these settings."""
+        from statebot.feeds.guard import PriceGuard
+
+        action = self.on_jump if self.on_jump != "default" else ("flag" if live else "refuse")
+        return PriceGuard(spec, max_jump_ranges=self.max_jump_ranges, window=self.jump_window, on_jump=action)
+
+
+@attrs.frozen(kw_only=True)
 class IBKRConfig:
     """Interactive Brokers (``statebot run --adapter ibkr``): what only the config file may say."""
 
@@ -368,6 +391,7 @@ class Config:
     durability: DurabilityConfig = section(DurabilityConfig, "when the log and state files are fsynced")
     throttle: ThrottleConfig = section(ThrottleConfig, "strategy throttle")
     kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
+    bar_checks: BarChecksConfig = section(BarChecksConfig, "price checks of each bar before the runner sees it")
     ibkr: IBKRConfig = section(IBKRConfig, "Interactive Brokers account and LIVE acknowledgement")
     base_dir: Path | None = attrs.field(default=None, eq=False, metadata={"internal": True})
 
@@ -380,6 +404,42 @@ class Config:
     def config_hash(self) -> str:
         """sha256 (hex) of the canonical JSON of this config."""
         return config_hash(self)
+
+
+def check_runnable(config: Config) -> None:
+    """Refuse a config whose sections are each valid but that the runner could not trade with,
+    naming the key: a max-risk table without the tier signals use by default, a flatten backoff
+    cap below its first wait, a flatten lead or entry cut-off as long as the calendar's shortest
+    session of the past year (that session could make no entry, its flatten would be late).
+    Raises ``ConfigError``."""
+    from statebot.core.strategy.protocol import Signal
+
+    default_tier = attrs.fields(Signal).tier.default
+    tiers = config.sizing.max_risk_per_trade
+    if default_tier not in tiers:
+        raise ConfigError(f"sizing.max_risk_per_trade: no {default_tier!r} tier, which a signal uses unless it names "
+                          f"one (tiers: {', '.join(sorted(tiers)) or 'none'})")
+    ks = config.kill_switch
+    if ks.flatten_backoff_cap < ks.flatten_backoff_first:
+        raise ConfigError(f"kill_switch.flatten_backoff_cap: {format_duration(ks.flatten_backoff_cap)} is below "
+                          f"kill_switch.flatten_backoff_first {format_duration(ks.flatten_backoff_first)}")
+    shortest = _shortest_session(config.calendar.name)
+    if shortest is None:
+        return
+    for key, lead in (("flatten_lead", config.calendar.flatten_lead), ("entry_cutoff", config.calendar.entry_cutoff)):
+        if lead is not None and lead >= shortest:
+            raise ConfigError(f"calendar.{key}: {format_duration(lead)} is at least as long as a whole "
+                              f"{config.calendar.name} session ({format_duration(shortest)}, the shortest in the past "
+                              "year): that session could make no entry and its flatten would be late")
+
+
+def _shortest_session(calendar_name: str) -> dt.timedelta | None:
+    """The shortest session of the calendar over the past year, early closes included (None if it has none)."""
+    from statebot.core.time.calendar import get_calendar
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    sessions = get_calendar(calendar_name).sessions(today - dt.timedelta(days=366), today)
+    return min((s.close - s.open for s in sessions), default=None)
 
 
 def check_bar_size(config: Config, bar_size: dt.timedelta) -> None:
@@ -528,7 +588,8 @@ def with_defaults(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
 def parse_config(text: str, *, base_dir: Path | None = None, source: str = "config",
                  defaults: Mapping[str, Any] | None = None) -> Config:
     """``Config`` from TOML ``text`` (``defaults`` fill what it does not name, see
-    ``with_defaults``); raises ``ConfigError`` naming the key path."""
+    ``with_defaults``), checked as a whole (``check_runnable``); raises ``ConfigError``
+    naming the key path."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -536,6 +597,7 @@ def parse_config(text: str, *, base_dir: Path | None = None, source: str = "conf
     if defaults is not None:
         data = with_defaults(data, defaults)
     config: Config = _build(Config, data, "")
+    check_runnable(config)
     return attrs.evolve(config, base_dir=base_dir)
 
 
@@ -543,14 +605,18 @@ def load_config(path: str | os.PathLike[str], *, defaults: Mapping[str, Any] | N
     """``Config`` from the TOML file at ``path``; relative paths inside resolve against its folder.
     ``defaults`` fill the keys the file does not name (see ``with_defaults``).
 
-    Raises ``ConfigError`` when the file cannot be read, is not TOML, or any
-    setting is unknown, of the wrong type or out of range.
+    Raises ``FileAccessError`` when the file cannot be read, ``ConfigError`` when it
+    is not UTF-8 TOML, or any setting is unknown, of the wrong type or out of range.
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config {p}: {getattr(exc, 'strerror', None) or exc}") from None
+        data = p.read_bytes()
+    except OSError as exc:
+        raise FileAccessError(f"cannot read config {p}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return parse_config(text, base_dir=p.resolve().parent, source=str(p), defaults=defaults)
 
 

@@ -30,6 +30,7 @@ class EventType(StrEnum):
     GATE_SKIP = "GATE_SKIP"
     KILL_SWITCH = "KILL_SWITCH"
     BAR_REJECTED = "BAR_REJECTED"
+    BAR_FLAGGED = "BAR_FLAGGED"
     STATE_SAVED = "STATE_SAVED"
     STATE_SAVE_FAILED = "STATE_SAVE_FAILED"
     STATE_LOAD_FAILED = "STATE_LOAD_FAILED"
@@ -57,6 +58,7 @@ THROTTLE_TRANSITION = EventType.THROTTLE_TRANSITION
 GATE_SKIP = EventType.GATE_SKIP
 KILL_SWITCH = EventType.KILL_SWITCH
 BAR_REJECTED = EventType.BAR_REJECTED
+BAR_FLAGGED = EventType.BAR_FLAGGED
 STATE_SAVED = EventType.STATE_SAVED
 STATE_SAVE_FAILED = EventType.STATE_SAVE_FAILED
 STATE_LOAD_FAILED = EventType.STATE_LOAD_FAILED
@@ -89,6 +91,8 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     GATE_SKIP: frozenset({"gate", "value", "threshold"}),
     KILL_SWITCH: frozenset({"from", "to", "reason"}),
     BAR_REJECTED: frozenset({"reason"}),
+    # a bar was used although its prices look wrong (a jump, in live mode by default)
+    BAR_FLAGGED: frozenset({"reason", "detail"}),
     STATE_SAVED: frozenset(),
     STATE_SAVE_FAILED: frozenset({"error"}),
     # a state file was corrupt, truncated or of an unknown version and was moved aside

@@ -131,6 +131,10 @@ class InstrumentSpec:
     ib_trading_class: str = ""
     fee_per_side: Decimal | None = attrs.field(default=None, converter=_fee)
 
+    nonpositive_prices: bool = False
+    """True for a contract whose price may be zero or negative (a spread, some energy futures);
+    otherwise a price that is not above zero once in ticks is refused."""
+
     def __attrs_post_init__(self) -> None:
         product = self.tick_size * self.multiplier
         if product != self.tick_value:
@@ -157,7 +161,8 @@ class InstrumentSpec:
         with float noise lands on the grid. ``strict=True`` (use it for broker
         fills and configuration) raises ``OffTickPrice`` when the price lies
         more than ``TICK_TOLERANCE`` of a tick away from the grid. Non-numeric
-        or non-finite prices always raise ``OffTickPrice``.
+        or non-finite prices always raise ``OffTickPrice``, and so does a price
+        of 0 ticks or fewer (0.01 on MES) unless ``nonpositive_prices``.
         """
         exact = _as_decimal(price) / self.tick_size
         ticks = exact.to_integral_value(rounding=ROUND_HALF_UP)
@@ -165,6 +170,10 @@ class InstrumentSpec:
             raise OffTickPrice(
                 f"{self.symbol} price {price!r} is not a multiple of the tick size {self.tick_size}"
             )
+        if ticks <= 0 and not self.nonpositive_prices:
+            # 0.01 on MES would become 0 ticks: every P&L and slippage figure from it would be nonsense
+            raise OffTickPrice(f"{self.symbol} price {price!r} is {int(ticks)} ticks of {self.tick_size}; "
+                               f"{self.symbol} prices are positive")
         return int(ticks)
 
     def from_ticks(self, ticks: int) -> Decimal:

@@ -1,36 +1,45 @@
 """Bars from a CSV file, streamed: memory does not grow with the file.
 
 Columns (header required, any order, extra columns ignored):
-``timestamp,open,high,low,close,volume``. Timestamps are ISO-8601 with a UTC
+``timestamp,open,high,low,close,volume``. The file is UTF-8 (a leading
+byte-order mark, as spreadsheet programs write, is accepted); a gzip file
+(``.csv.gz``, or gzip bytes under any name) is read transparently. Volume is
+digits only. Timestamps are ISO-8601 with a UTC
 offset; naive timestamps are accepted only when a zone is given (``tz``), and a
 local time that does not exist or is ambiguous in that zone (DST) is an error.
 
 ``bar_label="start"`` (the default, as most vendors and IB label bars) means a
 row's bar ends at ``timestamp + bar_size``; ``"end"`` means at ``timestamp``.
 When ``bar_size`` is not given it is inferred from the most common spacing of
-the first rows.
+the first rows (for end-labelled rows too, so that it can be checked).
 
-A malformed row raises ``BarDataError`` naming the file and line, unless
+A file that cannot be opened raises ``FileAccessError``; a malformed row
+raises ``BarDataError`` naming the file and line, unless
 ``skip_bad_rows`` is set: then ``on_bad_row(line, reason)`` is called and the
 row is skipped (the runner logs it as BAR_REJECTED).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import gzip
+import io
 import itertools
-import math
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from statebot.core.time.clock import Bar
-from statebot.errors import BarRejected, StatebotError
+from statebot.errors import BarRejected, FileAccessError, StatebotError
 
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 _INFER_ROWS = 500
+_GZIP_MAGIC = b"\x1f\x8b"
 
 BadRowHandler = Callable[[int, str], object]
 
@@ -45,11 +54,18 @@ class BarDataError(StatebotError, ValueError):
         self.reason = message
 
 
+# bars far outside these years are a typo or a sentinel, and date arithmetic near
+# year 1 or 9999 overflows
+_FIRST_YEAR, _LAST_YEAR = 1900, 2200
+
+
 def _timestamp(text: str, tz: ZoneInfo | None) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"timestamp {text!r} is not ISO-8601") from None
+    if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+        raise ValueError(f"timestamp {text!r} is outside the years {_FIRST_YEAR}-{_LAST_YEAR}")
     if value.tzinfo is not None:
         return value
     if tz is None:
@@ -71,9 +87,56 @@ def _number(name: str, text: str) -> float:
     return value
 
 
-def _volume(text: str) -> float | int:
-    value = _number("volume", text)
-    return int(value) if math.isfinite(value) and value.is_integer() else value
+def _volume(text: str) -> int:
+    digits = text.strip()
+    # int() would also take "1_000", "+5" and non-ASCII digits
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"volume {text!r} must be digits only (a whole number of contracts)")
+    return int(digits)
+
+
+def _open_binary(path: str | Path, name: str) -> io.BufferedIOBase:
+    """The file's bytes: gunzipped when they start with the gzip magic bytes, whatever the file's name."""
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise FileAccessError(f"{name}: cannot open: {exc.strerror}") from None
+    try:
+        magic = raw.peek(2)[:2]
+    except OSError as exc:
+        raw.close()
+        raise FileAccessError(f"{name}: cannot read: {exc.strerror}") from None
+    return gzip.GzipFile(fileobj=raw) if magic == _GZIP_MAGIC else raw
+
+
+def _text_lines(binary: io.BufferedIOBase, name: str) -> Iterator[str]:
+    """Each physical line decoded on its own, so an undecodable byte is reported at its own line."""
+    number = 0
+    try:
+        for number, raw in enumerate(binary, 1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start:exc.start + 1]
+                raise BarDataError(name, number, f"not UTF-8 text (byte {bad!r} at column {exc.start + 1}); "
+                                   "save the file as UTF-8") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BarDataError(name, number + 1, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _rows(reader: Any, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, row) for each non-empty row of ``reader``."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise BarDataError(name, reader.line_num, f"not CSV: {exc}") from None
+        if row:
+            yield reader.line_num, row
 
 
 def read_bars_csv(
@@ -85,21 +148,24 @@ def read_bars_csv(
     tz: ZoneInfo | None = None,
     skip_bad_rows: bool = False,
     on_bad_row: BadRowHandler | None = None,
+    check_size: Callable[[dt.timedelta], object] | None = None,
 ) -> Iterator[Bar]:
-    """Yield the file's bars in order. See the module docstring for the rules."""
+    """Yield the file's bars in order. See the module docstring for the rules.
+
+    ``check_size`` is called with the bar size (given or inferred) before the
+    first bar is yielded; what it raises stops the reading (e.g. a bar longer
+    than the flatten lead).
+    """
     name = str(path)
     if bar_label not in ("start", "end"):
         raise BarDataError(name, 0, f"bar label {bar_label!r} must be 'start' or 'end'")
     if bar_size is not None and bar_size <= dt.timedelta(0):
         raise BarDataError(name, 0, f"bar size {bar_size} must be positive")
-    try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise BarDataError(name, 0, f"cannot open: {exc.strerror}") from None
-    with handle:
-        reader = csv.reader(handle)
+    with _open_binary(path, name) as binary:
+        reader = csv.reader(_text_lines(binary, name))
+        lines = _rows(reader, name)
         try:
-            header = next(reader)
+            _, header = next(lines)
         except StopIteration:
             raise BarDataError(name, 1, "empty file; expected a header " + ",".join(COLUMNS)) from None
         cols = [c.strip().lower() for c in header]
@@ -108,28 +174,31 @@ def read_bars_csv(
             raise BarDataError(name, 1, f"header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
         idx = [cols.index(c) for c in COLUMNS]
 
-        def parse(row: list[str]) -> tuple[dt.datetime, float, float, float, float, float | int]:
+        def parse(row: list[str]) -> tuple[dt.datetime, float, float, float, float, int]:
             if len(row) < len(cols):
                 raise ValueError(f"expected {len(cols)} fields, found {len(row)}")
             ts, o, h, low, c, v = (row[i] for i in idx)
             return (_timestamp(ts, tz), _number("open", o), _number("high", h), _number("low", low),
                     _number("close", c), _volume(v))
 
-        rows: Iterator[tuple[int, list[str]]] = ((reader.line_num, row) for row in reader if row)
+        rows: Iterator[tuple[int, list[str]]] = lines
         size = bar_size
-        if size is None and bar_label == "start":
+        if size is None:
             head = list(itertools.islice(rows, _INFER_ROWS))
-            size = _infer_size(name, head, idx[0], tz)
+            # end-labelled rows need no size for their end times, but a check of it still applies
+            size = _infer_size(name, head, idx[0], tz, required=bar_label == "start")
             rows = itertools.chain(head, rows)
+        if size is not None and check_size is not None:
+            check_size(size)
         last_end: dt.datetime | None = None
         for line, row in rows:
             try:
                 ts, o, h, low, c, v = parse(row)
-                end = ts + size if bar_label == "start" else ts  # type: ignore[operator]
+                end = ts + size if bar_label == "start" and size is not None else ts
                 if last_end is not None and end <= last_end:
                     raise ValueError(f"bar end {end.isoformat()} is not after the previous {last_end.isoformat()}")
                 bar = Bar(symbol=symbol, end=end, open=o, high=h, low=low, close=c, volume=v)
-            except (ValueError, BarRejected) as exc:
+            except (ValueError, OverflowError, BarRejected) as exc:
                 if not skip_bad_rows:
                     raise BarDataError(name, line, str(exc)) from None
                 if on_bad_row is not None:
@@ -139,8 +208,10 @@ def read_bars_csv(
             yield bar
 
 
-def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: ZoneInfo | None) -> dt.timedelta:
-    """The most common positive spacing between consecutive parseable timestamps."""
+def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: ZoneInfo | None, *,
+                required: bool) -> dt.timedelta | None:
+    """The most common positive spacing between consecutive parseable timestamps
+    (None when there is none and the size is not ``required``)."""
     times = []
     first_error: tuple[int, str] | None = None
     for line, row in head:
@@ -151,6 +222,8 @@ def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: Z
                 # otherwise reported with its line number when the row itself is read
                 first_error = first_error or (line, str(exc))
     gaps = Counter(b - a for a, b in zip(times, times[1:]) if b > a)
+    if not gaps and not required:
+        return None
     if not gaps:
         if first_error is not None:
             raise BarDataError(name, *first_error)

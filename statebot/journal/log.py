@@ -83,6 +83,7 @@ from statebot.core.effects import (  # noqa: F401  (re-exported: the log's types
     STATE_LOAD_FAILED,
     EVENT_LOG_TAIL_MOVED,
     RUNNER_ERROR,
+    BAR_FLAGGED,
     VENUE_CONNECTION,
     ORDER_CANCEL_REQUESTED,
     ORDER_ENDED,

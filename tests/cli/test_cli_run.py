@@ -70,11 +70,11 @@ def test_paper_mode_refuses_the_live_port(tmp_path: Path, capsys: pytest.Capture
     assert "live-trading port" in capsys.readouterr().err
 
 
-def test_an_unreachable_tws_exits_2_and_leaves_no_state(tmp_path: Path) -> None:
+def test_an_unreachable_tws_exits_4_and_leaves_no_state(tmp_path: Path) -> None:
     cfg = tmp_path / "bot.toml"
     cfg.write_text("")
     out = cli("run", "--adapter", "ibkr", "--mode", "OBSERVE", "--port", str(free_port()), "--config", str(cfg))
-    assert out.returncode == 2
+    assert out.returncode == 4
     assert out.stderr.strip().splitlines()[-1].startswith("statebot run: error: cannot connect to TWS")
     assert not (tmp_path / "state").exists() and not (tmp_path / "events.jsonl").exists()
 

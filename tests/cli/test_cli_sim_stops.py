@@ -22,7 +22,7 @@ MONTH = ["--start", "2025-03-03", "--end", "2025-03-31"]
 def test_a_full_disk_during_a_sim_is_exit_3_with_one_line_and_no_summary(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     events = tmp_path / "events.jsonl"
-    fill_disk_mid_write(monkeypatch)
+    fill_disk_mid_write(monkeypatch, events)
     code = main(["sim", *MONTH, "--state-dir", str(tmp_path / "state"), "--events", str(events)])
     monkeypatch.undo()
     out, err = capsys.readouterr()

@@ -33,7 +33,7 @@ def cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 def test_show_without_a_file_says_a_bot_would_start_fresh(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["state", "show", "--state-dir", str(tmp_path)]) == 0
-    assert "no learning state at" in capsys.readouterr().out
+    assert "no checkpoint or learning state in" in capsys.readouterr().out
 
 
 def test_show_prints_state_reason_and_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,7 +118,7 @@ def test_reset_while_a_bot_holds_the_state_is_refused(tmp_path: Path) -> None:
     throttled_state(tmp_path)
     with DurableLearningLoop.open(tmp_path, T0):
         proc = cli("reset", "orb", "--note", "x", "--state-dir", str(tmp_path))
-    assert proc.returncode == 2
+    assert proc.returncode == 3  # the environment: the folder is in use
     assert "in use by another process" in proc.stderr
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from statebot.cli import main
+from statebot.errors import FileAccessError
 from statebot.config.model import Config, config_hash, default_toml, load_config, parse_config
 from statebot.core.costs import FixedCommission, IBKRFuturesCommission
 from statebot.errors import ConfigError
@@ -37,6 +38,7 @@ def test_values_are_read_exactly() -> None:
         [sizing]
         max_contracts = 3
         [sizing.max_risk_per_trade]
+        default = 10
         A = 15
         B = "7.50"
         [durability]
@@ -45,7 +47,7 @@ def test_values_are_read_exactly() -> None:
     )
     assert c.gates.dvs_threshold == Decimal("0.85") and isinstance(c.gates.dvs_threshold, Decimal)
     assert c.calendar.entry_cutoff == dt.timedelta(minutes=30)
-    assert c.sizing.max_risk_per_trade == {"A": Decimal("15"), "B": Decimal("7.50")}
+    assert c.sizing.max_risk_per_trade == {"default": Decimal("10"), "A": Decimal("15"), "B": Decimal("7.50")}
     assert c.sizing.max_risk_for("B") == Decimal("7.50")
     assert c.durability.mode == "simulation"
 
@@ -136,9 +138,9 @@ def test_hash_changes_with_any_value() -> None:
 def test_default_hash_is_pinned() -> None:
     """A change of this hash means every existing event log's config_hash changes meaning: do it on purpose."""
     # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, the ibkr section,
-    # persistence.fsync, instrument.flatten_before and instrument.contracts; and when durability.mode
-    # replaced the fsync settings and event_log.key_file/key_env came
-    assert config_hash(Config()) == "1d2de6be855255f83e9b43ff38782c5818f0867f9d7d6bc42ae944ae3d38f8c7"
+    # persistence.fsync, instrument.flatten_before and instrument.contracts; when durability.mode
+    # replaced the fsync settings and event_log.key_file/key_env came; and the bar_checks section
+    assert config_hash(Config()) == "1cee42e88a539d6f9bbb94665d9c0c28c8dadca0f897979f601b7591fd2cb031"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
@@ -149,8 +151,8 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     assert c.resolve("/abs/x") == Path("/abs/x")
 
 
-def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read config"):
+def test_missing_file_is_a_file_access_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(FileAccessError, match="cannot read config .*nope.toml"):
         load_config(tmp_path / "nope.toml")
 
 
@@ -179,8 +181,8 @@ def test_cli_check_error_is_one_line_naming_the_key_exit_2(tmp_path: Path) -> No
     assert r.stderr == "statebot config: error: gates.dvs_threshold: expected a decimal string or number, got list\n"
 
 
-def test_cli_check_missing_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["config", "check", str(tmp_path / "none.toml")]) == 2
+def test_cli_check_of_a_file_it_cannot_read_exits_3_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(tmp_path / "none.toml")]) == 3
     assert len(capsys.readouterr().err.splitlines()) == 1
 
 

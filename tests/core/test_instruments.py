@@ -71,11 +71,31 @@ def test_non_numeric_or_non_finite_prices_raise(bad: object) -> None:
         instrument("MES").to_ticks(bad)  # type: ignore[arg-type]
 
 
-@given(ticks=st.integers(min_value=-10**9, max_value=10**9), symbol=st.sampled_from(sorted(BUILTIN_INSTRUMENTS)))
+@given(ticks=st.integers(min_value=1, max_value=10**9), symbol=st.sampled_from(sorted(BUILTIN_INSTRUMENTS)))
 def test_from_ticks_and_to_ticks_round_trip(ticks: int, symbol: str) -> None:
-    """For every integer tick count, to_ticks(from_ticks(t), strict) == t."""
+    """For every positive integer tick count, to_ticks(from_ticks(t), strict) == t."""
     spec = instrument(symbol)
     assert spec.to_ticks(spec.from_ticks(ticks), strict=True) == ticks
+
+
+@given(ticks=st.integers(min_value=-10**9, max_value=10**9))
+def test_an_instrument_with_nonpositive_prices_round_trips_every_tick_count(ticks: int) -> None:
+    """For a contract that says its prices may be zero or negative, every integer tick count round-trips."""
+    spread = InstrumentSpec(symbol="SPREAD", tick_size="0.01", tick_value="10", multiplier="1000", nonpositive_prices=True)
+    assert spread.to_ticks(spread.from_ticks(ticks), strict=True) == ticks
+
+
+@pytest.mark.parametrize("price", [0.01, 1e-300, Decimal("0.1"), -5])
+def test_a_price_that_becomes_no_ticks_is_refused(price: object) -> None:
+    """0.01 on MES rounds to 0 ticks: refused, not traded as a price of zero."""
+    with pytest.raises(OffTickPrice, match="MES prices are positive"):
+        instrument("MES").to_ticks(price)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("price", [float("inf"), float("nan"), Decimal("NaN")])
+def test_a_price_that_is_not_finite_is_refused(price: object) -> None:
+    with pytest.raises(OffTickPrice, match="finite"):
+        instrument("MES").to_ticks(price)  # type: ignore[arg-type]
 
 
 def test_pnl_is_ticks_times_tick_value_times_signed_qty() -> None:

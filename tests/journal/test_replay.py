@@ -132,11 +132,11 @@ def test_cli_torn_tail_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "line 15: partial last line" in capsys.readouterr().err
 
 
-def test_cli_unreadable_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["replay", str(tmp_path / "missing.jsonl")]) == 2
+def test_cli_unreadable_input_exits_3_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(tmp_path / "missing.jsonl")]) == 3
     err = capsys.readouterr().err
     assert err.startswith("statebot replay: error: cannot read") and len(err.splitlines()) == 1
-    assert main(["replay", str(tmp_path)]) == 2
+    assert main(["replay", str(tmp_path)]) == 3
 
 
 def test_cli_strict_fails_on_anomalies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -152,7 +152,11 @@ def get_strategy(name: str, **params: Any) -> Strategy:
 
     ``params`` go to the constructor. Raises ``ConfigError`` for an unknown
     name, a module or class that cannot be found, bad parameters, or an
-    object without ``name`` and ``on_bar``.
+    object without ``name`` and ``on_bar``. The constructor is called only
+    when the reference names a class with an ``on_bar`` method: a function
+    (``os:system``) or any other callable is refused before it is called.
+    Importing the module runs it, so a reference is code, to be trusted like
+    any other code the bot runs.
     """
     if not isinstance(name, str) or not name:
         raise ConfigError(f"strategy name {name!r} must be a non-empty string")
@@ -165,6 +169,11 @@ def get_strategy(name: str, **params: Any) -> Strategy:
         cls = getattr(module, class_name, None)
         if cls is None:
             raise ConfigError(f"strategy {name!r}: module {module_name!r} has no {class_name!r}")
+        # nothing a reference names is called before it is known to be a strategy class: a shared
+        # scenario saying "os:system" must not run a command
+        if not isinstance(cls, type) or not callable(getattr(cls, "on_bar", None)):
+            raise ConfigError(f"strategy {name!r}: {module_name}.{class_name} is not a strategy class "
+                              "(a class with a 'name' and an 'on_bar(bar, ctx)' method)")
     else:
         cls = _builtins().get(name)
         if cls is None:

@@ -29,6 +29,10 @@ MODES = (OBSERVE, PAPER, LIVE)
 LIVE_ACKNOWLEDGEMENT = "I understand that LIVE mode trades real money"
 """What ``live_acknowledgement`` must say, exactly, before LIVE mode starts."""
 
+MAX_PORT = 65535
+MAX_CLIENT_ID = 2**31 - 1
+"""TWS reads the client id as a signed 32-bit integer."""
+
 LIVE_PORTS = frozenset({LIVE_PORT, 4001})
 PAPER_PORTS = frozenset({PAPER_PORT, 4002})
 
@@ -37,7 +41,7 @@ PAPER_PORTS = frozenset({PAPER_PORT, 4002})
 class IBKRSettings:
     """Connection settings for one mode; validated at construction (``ConfigError``)."""
 
-    mode: str = attrs.field(validator=attrs.validators.in_(MODES))
+    mode: str = attrs.field(converter=lambda v: v.upper() if isinstance(v, str) else v)
     host: str = "127.0.0.1"
     port: int | None = None
     client_id: int = 1
@@ -47,6 +51,8 @@ class IBKRSettings:
     live_acknowledgement: str = ""
 
     def __attrs_post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode {self.mode!r} must be one of {', '.join(MODES)} (any case)")
         if self.mode == LIVE:
             if not self.live_flag:
                 raise ConfigError("LIVE mode needs the explicit --live flag")
@@ -58,8 +64,11 @@ class IBKRSettings:
             raise ConfigError(f"--live was given but the mode is {self.mode}; LIVE mode must be chosen explicitly")
         if self.mode == PAPER and self.resolved_port in LIVE_PORTS:
             raise ConfigError(f"PAPER mode on port {self.resolved_port}, a live-trading port; use {PAPER_PORT} (TWS) or 4002 (IB Gateway)")
-        if isinstance(self.client_id, bool) or not isinstance(self.client_id, int) or self.client_id < 0:
-            raise ConfigError(f"client id {self.client_id!r} must be an integer >= 0")
+        if isinstance(self.client_id, bool) or not isinstance(self.client_id, int) or not 0 <= self.client_id <= MAX_CLIENT_ID:
+            raise ConfigError(f"client id {self.client_id!r} must be an integer from 0 to {MAX_CLIENT_ID}")
+        port = self.port
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= MAX_PORT):
+            raise ConfigError(f"port {port!r} must be an integer from 1 to {MAX_PORT}")
 
     @property
     def resolved_port(self) -> int:

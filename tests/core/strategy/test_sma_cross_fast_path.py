@@ -42,7 +42,8 @@ def test_a_price_halfway_between_ticks_rounds_as_the_instrument_does(ticks: int,
     in ``price_ticks`` and in ``InstrumentSpec.to_ticks`` (halves away from zero)."""
     from statebot.core.instruments import InstrumentSpec
 
-    spec = InstrumentSpec(symbol="X", tick_size=tick, tick_value=Decimal("1.25"), multiplier=Decimal("1.25") / tick)
+    spec = InstrumentSpec(symbol="X", tick_size=tick, tick_value=Decimal("1.25"), multiplier=Decimal("1.25") / tick,
+                         nonpositive_prices=True)  # the rounding rule holds below zero too
     price = float((ticks + Decimal("0.5")) * tick)
     expected = spec.to_ticks(price)
     assert price_ticks(price, tick) == expected

@@ -78,14 +78,43 @@ def test_registry_imports_module_colon_class() -> None:
     assert isinstance(get_strategy("statebot.core.strategy.builtin.orb:OpeningRangeBreakout", range_minutes=5), OpeningRangeBreakout)
 
 
+class _NoName:
+    def on_bar(self, bar: object, ctx: object) -> None:
+        return None
+
+
+def test_a_class_with_on_bar_but_no_name_is_refused_after_construction() -> None:
+    with pytest.raises(ConfigError, match="no 'name' attribute"):
+        get_strategy(f"{__name__}:_NoName")
+
+
+@pytest.mark.parametrize("reference", ["os:system", "subprocess:Popen", "builtins:exec", "os:getcwd"])
+def test_a_reference_to_anything_but_a_strategy_class_is_refused_before_it_is_called(
+        reference: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+    import os
+    import subprocess
+
+    called: list[object] = []
+    for module, attr in ((os, "system"), (subprocess, "Popen"), (builtins, "exec"), (os, "getcwd")):
+        original = getattr(module, attr)
+        fake = type(original.__name__, (), {"__init__": lambda self, *a, **k: called.append(a)}) if isinstance(original, type) \
+            else (lambda *a, **k: called.append(a))
+        monkeypatch.setattr(module, attr, fake)
+    with pytest.raises(ConfigError, match="is not a strategy class"):
+        get_strategy(reference, command="touch /tmp/pwned")
+    assert called == []
+
+
 @pytest.mark.parametrize(
     ("name", "params", "match"),
     [
         ("smacross", {}, "unknown strategy 'smacross'; built in: orb, sma-cross"),
         ("no_such_mod:X", {}, "cannot import module 'no_such_mod'"),
         ("statebot.core.strategy.builtin:Nope", {}, "has no 'Nope'"),
-        ("statebot.core.time.clock:Bar", {}, "bad parameters"),
-        ("datetime:timedelta", {}, "no 'name' attribute and 'on_bar"),
+        ("statebot.core.time.clock:Bar", {}, "statebot.core.time.clock.Bar is not a strategy class"),
+        ("datetime:timedelta", {}, "datetime.timedelta is not a strategy class"),
+        ("statebot.core.strategy.builtin.sma_cross:NotAStrategyWithOnBar", {}, "has no"),
         ("sma-cross", {"speed": 3}, "bad parameters"),
         ("sma-cross", {"fast": 5, "slow": 5}, "fast 5 must be less than slow 5"),
         ("orb", {"range_minutes": 0}, "orb range_minutes 0 must be an integer >= 1"),
