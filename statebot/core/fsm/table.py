@@ -174,9 +174,11 @@ def dispatch(machine: Any, table: Mapping[str, Mapping[str, tuple[Candidate, ...
 
 
 def reference_machine(spec: MachineSpec, model: Any, guard: Callable[[str], Callable[..., object]],
-                      initial: str | None = None) -> Any:
+                      initial: str | None = None,
+                      after: Callable[[Transition], Callable[..., object]] | None = None) -> Any:
     """``spec`` built by ``transitions`` itself (``auto_transitions=False``, ``send_event=True``):
-    ``guard(name)`` gives the callable for each guard name, called with the ``EventData``.
+    ``guard(name)`` gives the callable for each guard name, called with the ``EventData``;
+    ``after(row)`` (optional) the callback run once that row was taken.
 
     ``transitions`` validates the table as it builds it; the compiled dispatch is tested
     against this machine, never run in its place.
@@ -190,6 +192,7 @@ def reference_machine(spec: MachineSpec, model: Any, guard: Callable[[str], Call
             "dest": row.dest,
             "conditions": [guard(name) for name in row.guard],
             "unless": [guard(name) for name in row.unless],
+            "after": [after(row)] if after is not None else [],
         }
         for row in spec.transitions
     ]
