@@ -45,6 +45,7 @@ from statebot.store.persistence import (
 )
 
 if TYPE_CHECKING:
+    from statebot.core.fsm.flatten import FlattenCoordinator
     from statebot.core.positions.book import PositionBook
     from statebot.config.model import Config
     from statebot.journal.log import EventLog
@@ -112,7 +113,7 @@ class RunnerPersistence:
     _max_save_failures: int
     _dirty: bool
     _changed: bool
-    _flattening: bool
+    flatten_coordinator: FlattenCoordinator
     _reconcile_due: bool
     _pending: list[tuple[str, dict[str, Any]]] | None
     _next_change: dt.datetime | None
@@ -177,7 +178,7 @@ class RunnerPersistence:
             self.killswitch.trip(PERSISTENCE_FAILURES, t, f"{detail} ({self._save_failures} in a row)")
             if log_event:
                 self._sync_killswitch(t)
-            self._flattening = True
+            self.flatten_coordinator.start()
 
     def _restore(self) -> None:
         start = self._start

@@ -567,7 +567,7 @@ class PositionMachine(TableMachine):
             raise ValueError(f"position snapshot of {m.strategy}/{m.symbol}: state {state} does not follow from "
                              f"qty {m._qty} and its live orders")
         m._dest = state
-        m._machine.set_state(state, model=m._model)
+        m._state = state
         return m
 
     # internals ----------------------------------------------------------------
