@@ -31,15 +31,20 @@ The fixed order of one bar (``run_once``):
    flattened too.
 4. Reconcile at a quiet point (reports were applied since the last check and
    no order is live): a difference is ``POSITION_MISMATCH`` and a trip.
-   Disconnects: a drain the venue cannot answer is ``VENUE_CONNECTION
-   {connected: false}`` (logged once) and no entry is sent while it lasts;
-   the first drain it answers again is ``VENUE_CONNECTION {connected: true}``
-   and entries stay refused (``SKIP reconciling``) until a reconciliation ran.
-   Flattening goes on being attempted throughout (the ``Flattener``'s rules);
-   a position still held when the session closes trips the kill switch.
+   Disconnects (the ``venue_connection`` machine): a call the venue cannot
+   answer is ``VENUE_CONNECTION {connected: false}`` (logged once, however
+   long it lasts: CONNECTED -> DISCONNECTED) and no entry is sent while it
+   lasts; the first drain it answers again is ``VENUE_CONNECTION {connected:
+   true}`` (RESYNCING) and entries stay refused (``SKIP reconciling``) until a
+   reconciliation ran (CONNECTED). Flattening goes on being attempted while
+   anything is held or working (the ``Flattener``'s rules; its first failure
+   trips ``disconnect``); flat with nothing working, it waits for the venue.
+   A position still held when the session closes trips the kill switch.
 5. Learning ``on_time``: cooldowns that ended (``THROTTLE_TRANSITION``).
-6. Kill switch and flatten: while a flatten is under way (the session's, or
-   the kill switch TRIPPED) the ``Flattener`` is stepped once per bar or
+6. Kill switch and flatten: the effects a table declares are executed by
+   type (``EFFECT_EXECUTORS``); while a flatten is under way (the ``flatten``
+   machine FLATTENING: the session's, the kill switch's, an operator's) the
+   ``Flattener`` is stepped once per bar or
    heartbeat, on its backoff, until the venue is flat (orders it sends:
    ``ORDER_SUBMITTED`` purpose flatten, logged as they leave). Every trip is a ``KILL_SWITCH {from, to, reason}`` event.
 7. ``strategy.on_bar(bar, ctx)``, on every bar, so its indicators stay current.

@@ -175,7 +175,8 @@ def state_machines_markdown(
         "",
         (
             "Every lifecycle statebot runs, drawn from the transition table that runs it. A guard is shown"
-            " in brackets on its arrow; actions are requests made once the state changed. Invalid triggers"
+            " in brackets on its arrow; actions are typed effects, executed by the engine (or the machine itself) once"
+            " the state changed. Invalid triggers"
             " raise `InvalidTransition` and change nothing."
         ),
         "",

@@ -6,7 +6,8 @@ through every intermediate state in order and fires each transition, with
 ``late=True`` when it happens after its due instant: a gap from 15:50 to 16:05
 still sends the flatten, and says it was late. No state is ever skipped.
 
-Transition actions are requests to subscribers (the runner): entering
+Transition actions are typed effects (``Effect``) carried to subscribers in
+``SessionTransition.actions`` for the engine to execute in order: entering
 FLATTENING asks to cancel working entry orders and flatten every position;
 entering CLOSED asks to check that nothing is held.
 """
