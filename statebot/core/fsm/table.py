@@ -206,15 +206,10 @@ class _Checked:
     state: str
 
 
-_VALIDATED: set[int] = set()
-
-
 def validate_with_transitions(spec: MachineSpec) -> None:
-    """Build ``spec`` once with ``transitions`` (which raises on a table it cannot run)."""
-    if id(spec) in _VALIDATED:
-        return
+    """Build ``spec`` with ``transitions`` (which raises on a table it cannot run); done once per
+    spec, when the machine class that runs it is defined."""
     reference_machine(spec, _Checked(), lambda name: lambda event: True)
-    _VALIDATED.add(id(spec))
 
 
 class TableMachine:

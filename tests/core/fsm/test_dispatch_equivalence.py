@@ -11,6 +11,7 @@ through random sequences.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -154,3 +155,25 @@ def test_random_sequences_fire_as_transitions_does(run: tuple[MachineSpec, list[
         pair.outcomes = outcomes
         assert pair.compiled_fire(trigger) == pair.reference_fire(trigger)
         assert pair.compiled.state == pair.model.state
+
+
+def test_transitions_builds_a_spec_when_its_class_is_defined_never_per_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    import transitions
+
+    from statebot.core.fsm import KillSwitch, SessionMachine
+
+    built: list[object] = []
+    real_init = transitions.Machine.__init__
+
+    def counting_init(self: object, *args: object, **kwargs: object) -> None:
+        built.append(self)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transitions.Machine, "__init__", counting_init)
+    for _ in range(3):
+        KillSwitch().trip("manual", dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc))
+        SessionMachine()
+    assert built == []
+    type("Probe", (TableMachine,), {"SPEC": UNLESS_ONLY, "_guard_u1": lambda self, data: False,
+                                    "_guard_g1": lambda self, data: True})
+    assert len(built) == 1
