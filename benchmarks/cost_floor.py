@@ -65,7 +65,7 @@ def count_work(bars: list, start: dt.date, end: dt.date) -> dict[str, int]:  # t
     counts = {"fires": 0, "saves": 0}
     fire, write = TableMachine.fire, persistence.atomic_write
 
-    def counted_fire(self: TableMachine, trigger: str, **data: object) -> bool:
+    def counted_fire(self: TableMachine, trigger: str, **data: object) -> object:
         changed = fire(self, trigger, **data)
         counts["fires"] += 1
         return changed

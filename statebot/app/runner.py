@@ -31,15 +31,20 @@ The fixed order of one bar (``run_once``):
    flattened too.
 4. Reconcile at a quiet point (reports were applied since the last check and
    no order is live): a difference is ``POSITION_MISMATCH`` and a trip.
-   Disconnects: a drain the venue cannot answer is ``VENUE_CONNECTION
-   {connected: false}`` (logged once) and no entry is sent while it lasts;
-   the first drain it answers again is ``VENUE_CONNECTION {connected: true}``
-   and entries stay refused (``SKIP reconciling``) until a reconciliation ran.
-   Flattening goes on being attempted throughout (the ``Flattener``'s rules);
-   a position still held when the session closes trips the kill switch.
+   Disconnects (the ``venue_connection`` machine): a call the venue cannot
+   answer is ``VENUE_CONNECTION {connected: false}`` (logged once, however
+   long it lasts: CONNECTED -> DISCONNECTED) and no entry is sent while it
+   lasts; the first drain it answers again is ``VENUE_CONNECTION {connected:
+   true}`` (RESYNCING) and entries stay refused (``SKIP reconciling``) until a
+   reconciliation ran (CONNECTED). Flattening goes on being attempted while
+   anything is held or working (the ``Flattener``'s rules; its first failure
+   trips ``disconnect``); flat with nothing working, it waits for the venue.
+   A position still held when the session closes trips the kill switch.
 5. Learning ``on_time``: cooldowns that ended (``THROTTLE_TRANSITION``).
-6. Kill switch and flatten: while a flatten is under way (the session's, or
-   the kill switch TRIPPED) the ``Flattener`` is stepped once per bar or
+6. Kill switch and flatten: the effects a table declares are executed by
+   type (``EFFECT_EXECUTORS``); while a flatten is under way (the ``flatten``
+   machine FLATTENING: the session's, the kill switch's, an operator's) the
+   ``Flattener`` is stepped once per bar or
    heartbeat, on its backoff, until the venue is flat (orders it sends:
    ``ORDER_SUBMITTED`` purpose flatten, logged as they leave). Every trip is a ``KILL_SWITCH {from, to, reason}`` event.
 7. ``strategy.on_bar(bar, ctx)``, on every bar, so its indicators stay current.
@@ -89,7 +94,7 @@ import logging
 import os
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -146,6 +151,9 @@ from statebot.core.fsm.killswitch import (
 )
 from statebot.core.fsm.killswitch import POSITION_MISMATCH as MISMATCH_REASON
 from statebot.core.fsm.position import FLAT, OPEN, ClosedTrade, PositionMachine
+from statebot.core.fsm.connection import VenueConnection
+from statebot.core.fsm.effects import Effect
+from statebot.core.fsm.flatten import FlattenCoordinator
 from statebot.core.fsm.session import SessionMachine, SessionTransition
 from statebot.core.time.schedule import TRADING
 from statebot.core.fsm.throttle import THROTTLED as THROTTLED_STATE
@@ -318,11 +326,10 @@ class BotRunner(RunnerPersistence):
         self._ks_logged = 0
         self._dirty = False
         self._changed = False
-        self._flattening = False
+        self.flatten_coordinator = FlattenCoordinator()
+        self.connection = VenueConnection()
         self._reconcile_due = False
-        self._connected = True
         self._stopping = False
-        self._resync = False
         self._positions_logged: dict[tuple[str, str], str] = {}
         self._session_logged: str | None = None
         self._session_date_logged: dt.date | None = None
@@ -348,9 +355,11 @@ class BotRunner(RunnerPersistence):
         self._learning_poll = self._watch_learning  # restarted while THROTTLED: ask once at the first bar
         for m in self.book.machines():
             self._positions_logged[(m.strategy, m.symbol)] = m.state
+        # a restart's trips were acted on before it; what goes on is the flatten
+        self.killswitch.take_effects()
         if self.killswitch.state == TRIPPED or (self.book.expected_positions() and self.session.state != TRADING):
             # restarted while tripped, or mid-flatten: the flatten goes on
-            self._flattening = True
+            self.flatten_coordinator.start()
 
     @classmethod
     def from_config(
@@ -460,7 +469,7 @@ class BotRunner(RunnerPersistence):
     @property
     def flattening(self) -> bool:
         """True while a flatten is under way (the session's, the kill switch's or ``flatten_now``'s)."""
-        return self._flattening
+        return self.flatten_coordinator.flattening
 
     def flatten_now(self, reason: str, now: dt.datetime | None = None) -> Decision:
         """Stop entering and flatten every position, e.g. before a shutdown.
@@ -488,7 +497,7 @@ class BotRunner(RunnerPersistence):
                                             "positions": dict(sorted(self.book.expected_positions().items())),
                                             "late": False})
         self._cancel_working_entries(t)
-        self._flattening = True
+        self.flatten_coordinator.start()
         acted = self._step_flatten(t)
         if self._dirty:
             self._save(t)
@@ -562,7 +571,7 @@ class BotRunner(RunnerPersistence):
             self._reconcile(t)
         if self._watch_learning and self._learning_due(t):
             self._learning_time(t)
-        if self._flattening:
+        if self.flatten_coordinator.flattening:
             acted = self._step_flatten(t) or acted
         decision = self._decide(bar, t)
         if acted is not None and decision.action == HOLD:
@@ -605,7 +614,7 @@ class BotRunner(RunnerPersistence):
             self._reconcile(now)
         if self._watch_learning and self._learning_due(now):
             self._learning_time(now)
-        if self._flattening:
+        if self.flatten_coordinator.flattening:
             acted = self._step_flatten(now) or acted
         if self._dirty:
             self._save(now)
@@ -672,23 +681,43 @@ class BotRunner(RunnerPersistence):
             acted = self._on_session(tr, t) or acted
         return acted
 
+    EFFECT_EXECUTORS: ClassVar[Mapping[str, Mapping[Effect, str]]] = {
+        "session": {
+            Effect.CANCEL_ENTRY_ORDERS: "_session_cancel_entries",
+            Effect.FLATTEN_ALL_POSITIONS: "_session_flatten",
+            Effect.CHECK_FLAT_AT_CLOSE: "_check_flat_at_close",
+        },
+        "killswitch": {
+            Effect.CANCEL_ENTRY_ORDERS: "_cancel_working_entries",
+            Effect.FLATTEN_ALL_POSITIONS: "_killswitch_flatten",
+        },
+        "venue_connection": {
+            Effect.RECONCILE_POSITIONS: "_reconcile_soon",
+        },
+    }
+    """Which method executes each effect a machine's table declares, by machine name: session
+    executors take ``(transition, t)``, the others ``(t)``. The machines' own effects (the
+    throttle's) are executed by the machines."""
+
     def _on_session(self, tr: SessionTransition, t: dt.datetime) -> Decision | None:
         self._log(t, SESSION_TRANSITION, {"from": tr.source, "to": tr.dest, "session": tr.session,
                                           "trigger": tr.trigger, "due": tr.due, "late": tr.late})
         self._session_logged, self._session_date_logged = tr.dest, tr.session
         acted = None
-        if "flatten_all_positions" in tr.actions:
-            acted = self._session_flatten(tr, t)
-        if "check_flat_at_close" in tr.actions:
-            self._check_flat_at_close(tr, t)
-            self._dirty = self._dirty or self._changed
+        if tr.actions:
+            # the venue's reports first: an entry that filled just before the flatten must reach its
+            # machine, or the flattener sees a venue position no machine accounts for and closes it
+            # with an unowned order while the machine still believes it holds it (a mismatch)
+            self._process_adapter(t)
+        executors = self.EFFECT_EXECUTORS["session"]
+        for effect in tr.actions:
+            acted = getattr(self, executors[effect])(tr, t) or acted
         return acted
 
+    def _session_cancel_entries(self, tr: SessionTransition, t: dt.datetime) -> None:
+        self._cancel_working_entries(t)
+
     def _session_flatten(self, tr: SessionTransition, t: dt.datetime) -> Decision:
-        # the venue's reports first: an entry that filled just before the flatten must reach its
-        # machine, or the flattener sees a venue position no machine accounts for and closes it
-        # with an unowned order while the machine still believes it holds it (a mismatch)
-        self._process_adapter(t)
         session = self.session.session
         remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
         self._note_exit_refs()
@@ -697,8 +726,7 @@ class BotRunner(RunnerPersistence):
             "positions": dict(sorted(self.book.expected_positions().items())), "late": tr.late,
             "due": tr.due, "minutes_late": minutes(max(dt.timedelta(0), t - tr.due)),
         })
-        self._cancel_working_entries(t)
-        self._flattening = True
+        self.flatten_coordinator.start()
         self._step_flatten(t)
         return Decision(action=FLATTEN, reason="session_flatten", detail=f"late={tr.late}")
 
@@ -718,7 +746,6 @@ class BotRunner(RunnerPersistence):
         self._log_positions(t)
 
     def _check_flat_at_close(self, tr: SessionTransition, t: dt.datetime) -> None:
-        self._process_adapter(t)
         held = self.book.expected_positions()
         try:
             venue = {s: q for s, q in self.adapter.positions().items() if q}
@@ -728,6 +755,7 @@ class BotRunner(RunnerPersistence):
             detail = f"session {tr.session.isoformat()} closed holding {held or venue} (machines {held}, venue {venue})"
             log.error("%s", detail)
             self._trip(POSITION_HELD_AT_CLOSE, t, detail)
+        self._dirty = self._dirty or self._changed
 
     # 3. adapter reports -------------------------------------------------------------
 
@@ -735,26 +763,38 @@ class BotRunner(RunnerPersistence):
         try:
             events = self.adapter.drain()
         except AdapterUnavailable as exc:
-            if self._connected:
-                self._connected = False
-                self._resync = True
-                self._error(t, "drain", exc)
-                self._log(t, VENUE_CONNECTION, {"connected": False, "detail": str(exc)})
+            self._venue_lost(t, "drain", f"{type(exc).__name__}: {exc}", str(exc))
             return
-        if not self._connected:
-            # back: no entry until the venue's positions were compared with the machines'
-            self._connected = True
-            self._reconcile_due = True
-            self._log(t, VENUE_CONNECTION, {"connected": True, "detail": "reachable again; reconciling before entries"})
+        if not self.connection.reachable:
+            self._venue_back(t)
         if not events:
             return
         self._reconcile_due = True
         for event in events:
             self._apply(event, t)
-        if not self._flattening and (not self.killswitch.allows_entries or self.session.state != TRADING) \
+        if not self.flatten_coordinator.flattening and (not self.killswitch.allows_entries or self.session.state != TRADING) \
                 and self.book.expected_positions():
             # a late fill left a position where none may be held: flatten it too
-            self._flattening = True
+            self.flatten_coordinator.start()
+
+    def _venue_lost(self, t: dt.datetime, stage: str, error: str, detail: str) -> None:
+        """The venue did not answer: logged when the connection changes, not on every bar it stays down."""
+        if self.connection.lost() is not None:
+            log.warning("runner %s: %s", stage, error)
+            self._log(t, RUNNER_ERROR, {"stage": stage, "error": error})
+            self._log(t, VENUE_CONNECTION, {"connected": False, "detail": detail})
+
+    def _venue_back(self, t: dt.datetime) -> None:
+        # back: no entry until the venue's positions were compared with the machines'
+        route = self.connection.back()
+        assert route is not None
+        self._log(t, VENUE_CONNECTION, {"connected": True, "detail": "reachable again; reconciling before entries"})
+        executors = self.EFFECT_EXECUTORS["venue_connection"]
+        for effect in route.effects:
+            getattr(self, executors[effect])(t)
+
+    def _reconcile_soon(self, t: dt.datetime) -> None:
+        self._reconcile_due = True
 
     def _apply(self, event: OrderStatus | Fill, t: dt.datetime) -> None:
         ks = self.killswitch
@@ -858,7 +898,7 @@ class BotRunner(RunnerPersistence):
         except AdapterUnavailable:
             return
         self._reconcile_due = False
-        self._resync = False
+        self.connection.reconciled()
         mismatches = reconcile(self.book.expected_positions(), venue)
         if not mismatches:
             return
@@ -916,25 +956,35 @@ class BotRunner(RunnerPersistence):
         self._sync_killswitch(t)
 
     def _sync_killswitch(self, t: dt.datetime) -> None:
-        trips = self.killswitch.trips
-        if len(trips) <= self._ks_logged:
-            if not trips:
-                self._ks_logged = 0
-            return
-        for i in range(self._ks_logged, len(trips)):
-            trip = trips[i]
-            self._log(t, KILL_SWITCH, {"from": ARMED if i == 0 else TRIPPED, "to": TRIPPED, "reason": trip.reason,
-                                       "detail": trip.detail, "at": trip.at})
-            log.error("kill switch tripped: %s (%s)", trip.reason, trip.detail)
-        self._ks_logged = len(trips)
-        if not self._flattening:
-            self._flattening = True
+        """Log the kill switch's new trips, then execute the effects its table asked for."""
+        ks = self.killswitch
+        trips = ks.trips
+        if len(trips) > self._ks_logged:
+            for i in range(self._ks_logged, len(trips)):
+                trip = trips[i]
+                self._log(t, KILL_SWITCH, {"from": ARMED if i == 0 else TRIPPED, "to": TRIPPED, "reason": trip.reason,
+                                           "detail": trip.detail, "at": trip.at})
+                log.error("kill switch tripped: %s (%s)", trip.reason, trip.detail)
+            self._ks_logged = len(trips)
+        elif not trips:
+            self._ks_logged = 0
+        effects = ks.take_effects()
+        if effects:
+            executors = self.EFFECT_EXECUTORS["killswitch"]
+            for effect in effects:
+                getattr(self, executors[effect])(t)
+
+    def _killswitch_flatten(self, t: dt.datetime) -> None:
+        if self.flatten_coordinator.start():
             self._note_exit_refs()
-            self._cancel_working_entries(t)
 
     def _step_flatten(self, t: dt.datetime) -> Decision | None:
         if t == self._flatten_stepped_at:
             return None  # once per bar or heartbeat: the venue's answer to this step comes with the next drain
+        if not self.connection.reachable and not self._anything_at_stake():
+            # flat with nothing working: wait for the venue (the reconnect reconciles) rather than
+            # trip the kill switch on its silence
+            return None
         self._flatten_stepped_at = t
         self.events.commit()
         try:
@@ -950,12 +1000,14 @@ class BotRunner(RunnerPersistence):
             if step.attempt.submitted:
                 first = step.attempt.submitted[0]
                 decision = Decision(action=FLATTEN, reason="flatten_orders", order_id=first.client_order_id, qty=first.qty)
-        if step.error:
+        if step.unreachable:
+            self._venue_lost(t, "flatten", step.error, step.error)
+        elif step.error:
             self._log(t, RUNNER_ERROR, {"stage": "flatten", "error": step.error})
         self._log_positions(t)
         self._sync_killswitch(t)
-        if step.flat and not self.book.expected_positions():
-            self._flattening = False
+        if step.flat:
+            self.flatten_coordinator.finish(venue_flat=True, book_flat=not self.book.expected_positions())
         return decision
 
     def _record(self, type: str, payload: Mapping[str, Any]) -> None:
@@ -968,6 +1020,12 @@ class BotRunner(RunnerPersistence):
             if self._stopped_by is None:
                 raise
             log.critical("flattening while the event log cannot be written: %s %s not logged", type, dict(payload))
+
+    def _anything_at_stake(self) -> bool:
+        """A position or a live order the machines know of, or a closing order the flattener sent."""
+        if self.flattener.in_flight or self.book.expected_positions():
+            return True
+        return any(m.live_orders() for m in self.book.machines())
 
     def _note_exit_refs(self) -> None:
         bar = self._last_bar
@@ -992,7 +1050,7 @@ class BotRunner(RunnerPersistence):
             return Decision(action=SKIP, reason="strategy_error", detail=str(exc))
         # while flattening the flattener owns the venue until it reports flat: it closes by the
         # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
-        if m.qty and m.state == OPEN and not self._flattening:
+        if m.qty and m.state == OPEN and not self.flatten_coordinator.flattening:
             bracket = self._brackets.get(self._key)
             if bracket is not None and bracket.stop_price is not None:
                 hit = self._bracket_hit(bracket, bar)
@@ -1009,7 +1067,7 @@ class BotRunner(RunnerPersistence):
         if held:
             if m.state != OPEN:
                 return Decision(action=HOLD, reason="order_working", detail=m.state)
-            if self._flattening:
+            if self.flatten_coordinator.flattening:
                 return _FLATTENING_HOLD
             return self._exit(m, bar, t, "reversal")
         if m.state != FLAT or not m.may_enter():
@@ -1068,9 +1126,10 @@ class BotRunner(RunnerPersistence):
             return _skip("session", self.session.state)
         if self._stopping:
             return Decision(action=SKIP, reason="stopping")
-        if not self._connected:
+        connection = self.connection
+        if not connection.reachable:
             return Decision(action=SKIP, reason="adapter_unavailable", detail="venue disconnected")
-        if self._resync:
+        if not connection.allows_entries:
             return Decision(action=SKIP, reason="reconciling", detail="positions not yet reconciled after a reconnect")
         if not self.killswitch.allows_entries:
             return _KILL_SWITCH_SKIP

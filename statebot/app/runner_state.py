@@ -46,6 +46,7 @@ from statebot.store.persistence import atomic_write, decode_envelope, encode_env
 
 if TYPE_CHECKING:
     from statebot.config.model import Config
+    from statebot.core.fsm.flatten import FlattenCoordinator
     from statebot.core.fsm.killswitch import KillSwitch
     from statebot.core.fsm.session import SessionMachine
     from statebot.core.learning.loop import LearningLoop
@@ -138,6 +139,7 @@ class RunnerPersistence:
     _ks_logged: int
     _dirty: bool
     _changed: bool
+    flatten_coordinator: FlattenCoordinator
     _reconcile_due: bool
     _pending: list[tuple[str, dict[str, Any]]] | None
     _next_change: dt.datetime | None
@@ -235,6 +237,8 @@ class RunnerPersistence:
         for key in self._brackets:
             self._update_bracket(self.book.machine(*key))
         self._ks_logged = len(self.killswitch.trips)
+        # the trips folded in were acted on when they happened: a restart flattens on its own rule
+        self.killswitch.take_effects()
         self._run = state.run + 1
         if state.equity is not None:
             self.equity = state.equity

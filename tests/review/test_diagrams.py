@@ -19,7 +19,7 @@ TOY = MachineSpec(
     transitions=(
         Transition(trigger="start", source="IDLE", dest="BUSY", why="work arrived"),
         Transition(trigger="fail", source=("IDLE", "BUSY"), dest="BROKEN", guard="is_fatal",
-                   actions=("alert", "stop_all"), why="fatal error | any state"),
+                   actions=("cancel_entry_orders", "flatten_all_positions"), why="fatal error | any state"),
         Transition(trigger="repair", source="BROKEN", dest="IDLE", why="a person repaired it"),
     ),
 )
@@ -81,7 +81,7 @@ def test_a_transition_from_several_states_is_an_arrow_from_each_with_its_guard()
 
 def test_the_table_lists_sources_guard_actions_and_escapes_pipes() -> None:
     row = transition_table(TOY).splitlines()[3]
-    assert row == "| `fail` | IDLE, BUSY | BROKEN | `is_fatal` | `alert`, `stop_all` | fatal error \\| any state |"
+    assert row == "| `fail` | IDLE, BUSY | BROKEN | `is_fatal` | `cancel_entry_orders`, `flatten_all_positions` | fatal error \\| any state |"
 
 
 def test_no_state_is_highlighted_in_the_committed_diagrams() -> None:

@@ -43,7 +43,7 @@ SHAPES = MachineSpec(
         Transition(trigger="partial_fill", source="ENTERING", dest="ENTERING", why="part filled"),
         Transition(trigger="reject", source="ENTERING", dest="FLAT", why="refused"),
         Transition(trigger="cancel", source="ENTERING", dest="FLAT", why="cancelled"),
-        Transition(trigger="flatten", source=("OPEN", "ENTERING"), dest="EXITING", actions=("send_exit",), why="exit"),
+        Transition(trigger="flatten", source=("OPEN", "ENTERING"), dest="EXITING", actions=("flatten_all_positions",), why="exit"),
         Transition(trigger="exit_fill", source="EXITING", dest="FLAT", why="flat again"),
     ),
 )

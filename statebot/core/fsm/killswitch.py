@@ -22,6 +22,7 @@ import attrs
 
 from statebot.core.time.clock import require_aware
 from statebot.errors import ConfigError, InvalidTransition, PositionMismatch
+from statebot.core.fsm.effects import Effect
 from statebot.core.fsm.table import MachineSpec, TableMachine, Transition
 from statebot.core.money import to_money
 
@@ -153,6 +154,7 @@ class KillSwitch(TableMachine):
             raise ConfigError(f"daily_loss_limit {daily_loss_limit!r} must be positive")
         self.backoff = backoff or Backoff()
         self._trips: list[Trip] = []
+        self._effects: list[Effect] = []
         self._resets: list[tuple[dt.datetime, str]] = []
         self._rejects = 0
         self._day: dt.date | None = None
@@ -162,7 +164,7 @@ class KillSwitch(TableMachine):
     @property
     def allows_entries(self) -> bool:
         """False while TRIPPED: no entry order may be sent."""
-        return self._model.state == ARMED
+        return self._state == ARMED
 
     @property
     def trips(self) -> tuple[Trip, ...]:
@@ -194,8 +196,10 @@ class KillSwitch(TableMachine):
         Raises ``ValueError`` for a reason not in ``TRIP_REASONS`` or a naive time.
         """
         record = Trip(reason=reason, at=at, detail=detail)
-        was_armed = self._model.state == ARMED
-        self.fire("trip")
+        was_armed = self._state == ARMED
+        route = self.fire("trip")
+        if route is not None and route.effects:
+            self._effects.extend(route.effects)
         self._trips.append(record)
         return was_armed
 
@@ -216,11 +220,13 @@ class KillSwitch(TableMachine):
         require_aware(at, "reset time")
         if not isinstance(note, str) or not note.strip():
             raise ConfigError("a kill switch reset needs a non-empty operator note")
-        if self._model.state != TRIPPED:
+        if self._state != TRIPPED:
             raise InvalidTransition(self.SPEC.name, self.state, "reset")
         if mismatches:
             raise PositionMismatch(tuple(mismatches))
-        self.fire("reset", note=note)
+        route = self.fire("reset", note=note)
+        if route is not None and route.effects:
+            self._effects.extend(route.effects)
         self._resets.append((at, note.strip()))
         self._trips.clear()
         self._rejects = 0
@@ -287,12 +293,15 @@ class KillSwitch(TableMachine):
         self._day_nets = {dt.date.fromisoformat(d): to_money(net, "day net") for d, net in data["day_nets"].items()}
         self._day = dt.date.fromisoformat(data["day"]) if data["day"] is not None else None
 
-    def _callable(self, prefix: str, name: str) -> Any:
-        if prefix == "_act_":
-            # actions are requests the runner carries out (cancel, flatten); the table names them
-            return lambda event: None
-        return super()._callable(prefix, name)
+    def take_effects(self) -> tuple[Effect, ...]:
+        """The effects of the transitions fired since the last call, in order, for the engine to
+        execute (``cancel_entry_orders``, ``flatten_all_positions`` when it tripped); then forgets them."""
+        effects = self._effects
+        if not effects:
+            return ()
+        self._effects = []
+        return tuple(effects)
 
-    def _guard_operator_note(self, event: Any) -> bool:
-        note = event.kwargs.get("note")
+    def _guard_operator_note(self, data: Mapping[str, Any]) -> bool:
+        note = data.get("note")
         return isinstance(note, str) and bool(note.strip())

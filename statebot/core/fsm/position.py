@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -301,7 +302,7 @@ class PositionMachine(TableMachine):
 
     def may_enter(self) -> bool:
         """True when an entry may be sent: FLAT and no order of this position is live."""
-        return self._model.state == FLAT and not self._live
+        return self._state == FLAT and not self._live
 
     def knows(self, order_id: str) -> bool:
         """True for a live order and for one of the last ``ENDED_ORDER_MEMORY`` that ended."""
@@ -347,7 +348,7 @@ class PositionMachine(TableMachine):
         another strategy/symbol or purpose.
         """
         self._check_order(order, entry=True)
-        if self._model.state != FLAT:
+        if self._state != FLAT:
             raise InvalidTransition(self.SPEC.name, self.state, "submit_entry")
         if self.live_orders():
             raise EntryRefused(f"{self.strategy}/{self.symbol}: an order is still live: {', '.join(self.live_orders())}")
@@ -392,7 +393,7 @@ class PositionMachine(TableMachine):
         count); with nothing filled it stays ENTERING until the venue confirms.
         Raises ``InvalidTransition`` outside ENTERING.
         """
-        if self._model.state != ENTERING:
+        if self._state != ENTERING:
             raise InvalidTransition(self.SPEC.name, self.state, "cancel_entry")
         ids = self.working_entries()
         changes = {oid: attrs.evolve(self._live[oid], cancel_requested=True) for oid in ids}
@@ -412,7 +413,7 @@ class PositionMachine(TableMachine):
         tracked = self._live.get(order_id)
         if tracked is None or tracked.cancel_requested:
             return
-        if tracked.is_entry and self._model.state == ENTERING:
+        if tracked.is_entry and self._state == ENTERING:
             self.cancel_entry()
             return
         self._change("order_ended", {order_id: attrs.evolve(tracked, cancel_requested=True)})
@@ -441,7 +442,7 @@ class PositionMachine(TableMachine):
 
     def adopt(self, qty: int, price_ticks: int, at: dt.datetime) -> None:
         """OBSERVE-mode start-up only: hold ``qty`` contracts the broker reports. FLAT -> OPEN."""
-        if self._model.state != FLAT or qty == 0:
+        if self._state != FLAT or qty == 0:
             raise InvalidTransition(self.SPEC.name, self.state, "adopt")
         self._start_trip(qty, price_ticks, at)
         self._qty = qty
@@ -455,7 +456,7 @@ class PositionMachine(TableMachine):
         quantity (``InvalidTransition`` otherwise, nothing changed). Returns the quantity
         written off. The open trip is dropped: no execution closed it, so no trade is
         recorded; the venue's own fills say what it cost."""
-        if self._live or self._qty == 0 or self._model.state == FLAT:
+        if self._live or self._qty == 0 or self._state == FLAT:
             raise InvalidTransition(self.SPEC.name, self.state, "write_off")
         qty = self._qty
         self._qty = 0
@@ -519,7 +520,7 @@ class PositionMachine(TableMachine):
         if tracked is not None:
             self._store({fill.order_id: tracked})
         dest = self._derive()
-        if anomaly is None and ("fill", self._model.state, dest) not in _ROUTES:
+        if anomaly is None and ("fill", self._state, dest) not in _ROUTES:
             anomaly = ("unexpected_fill", f"fill {fill.exec_id} of {fill.qty} took {self.state} to {dest}: no row allows it")
         self._transition("anomalous_fill" if anomaly else "fill", dest)
         if anomaly is not None:
@@ -582,7 +583,7 @@ class PositionMachine(TableMachine):
             raise ValueError(f"position snapshot of {m.strategy}/{m.symbol}: state {state} does not follow from "
                              f"qty {m._qty} and its live orders")
         m._dest = state
-        m._machine.set_state(state, model=m._model)
+        m._state = state
         return m
 
     # internals ----------------------------------------------------------------
@@ -632,7 +633,7 @@ class PositionMachine(TableMachine):
         self._transition(trigger, dest)
 
     def _check(self, trigger: str, dest: str) -> None:
-        state = self._model.state
+        state = self._state
         if trigger == "order_ended" and dest == state:
             return
         if (trigger, state, dest) not in _ROUTES:
@@ -661,9 +662,9 @@ class PositionMachine(TableMachine):
 
     def _transition(self, trigger: str, dest: str) -> None:
         self._dest = dest
-        if trigger == "order_ended" and dest == self._model.state:
+        if trigger == "order_ended" and dest == self._state:
             return
-        if not self.fire(trigger):
+        if self.fire(trigger) is None:
             raise InvalidTransition(self.SPEC.name, f"{self.state} (to {self._dest})", trigger)
 
     def _start_trip(self, qty: int, ticks: int, at: dt.datetime) -> None:
@@ -723,17 +724,17 @@ class PositionMachine(TableMachine):
 
     # guards and actions named by the table ---------------------------------------
 
-    def _guard_holding(self, event: Any) -> bool:
+    def _guard_holding(self, data: Mapping[str, Any]) -> bool:
         return self._qty != 0
 
-    def _guard_lands_flat(self, event: Any) -> bool:
+    def _guard_lands_flat(self, data: Mapping[str, Any]) -> bool:
         return self._dest == FLAT
 
-    def _guard_lands_entering(self, event: Any) -> bool:
+    def _guard_lands_entering(self, data: Mapping[str, Any]) -> bool:
         return self._dest == ENTERING
 
-    def _guard_lands_open(self, event: Any) -> bool:
+    def _guard_lands_open(self, data: Mapping[str, Any]) -> bool:
         return self._dest == OPEN
 
-    def _guard_lands_exiting(self, event: Any) -> bool:
+    def _guard_lands_exiting(self, data: Mapping[str, Any]) -> bool:
         return self._dest == EXITING

@@ -6,7 +6,8 @@ through every intermediate state in order and fires each transition, with
 ``late=True`` when it happens after its due instant: a gap from 15:50 to 16:05
 still sends the flatten, and says it was late. No state is ever skipped.
 
-Transition actions are requests to subscribers (the runner): entering
+Transition actions are typed effects (``Effect``) carried to subscribers in
+``SessionTransition.actions`` for the engine to execute in order: entering
 FLATTENING asks to cancel working entry orders and flatten every position;
 entering CLOSED asks to check that nothing is held.
 """
@@ -14,7 +15,7 @@ entering CLOSED asks to check that nothing is held.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -22,6 +23,7 @@ import attrs
 from statebot.core.time.calendar import TradingCalendar
 from statebot.core.time.clock import require_aware
 from statebot.errors import BarRejected
+from statebot.core.fsm.effects import Effect
 from statebot.core.fsm.table import MachineSpec, TableMachine, Transition
 from statebot.core.time.schedule import CLOSED, FLATTENING, PRE_OPEN, TRADING, SessionSchedule, SessionTimes
 
@@ -86,7 +88,7 @@ class SessionTransition:
     """One session transition, as delivered to subscribers.
 
     ``due`` is the scheduled instant, ``at`` the clock time that caused it;
-    ``late`` is ``at > due``. ``actions`` are the table's requests for this row.
+    ``late`` is ``at > due``. ``actions`` are the row's effects, for the engine to execute in order.
     """
 
     source: str
@@ -96,7 +98,7 @@ class SessionTransition:
     due: dt.datetime
     at: dt.datetime
     late: bool
-    actions: tuple[str, ...]
+    actions: tuple[Effect, ...]
 
     @property
     def minutes_late(self) -> float:
@@ -138,14 +140,8 @@ class SessionMachine(TableMachine):
         self._upcoming: SessionTimes | None = None
         self._next_due: dt.datetime | None = None
 
-    def _callable(self, prefix: str, name: str) -> Callable[..., Any]:
-        if prefix == "_act_":
-            # actions are requests carried to subscribers in SessionTransition.actions
-            return lambda event: None
-        return super()._callable(prefix, name)
-
-    def _guard_clock_at_or_after_due(self, event: Any) -> bool:
-        return bool(event.kwargs["at"] >= event.kwargs["due"])
+    def _guard_clock_at_or_after_due(self, data: Mapping[str, Any]) -> bool:
+        return bool(data["at"] >= data["due"])
 
     # public ---------------------------------------------------------------
 
@@ -173,7 +169,7 @@ class SessionMachine(TableMachine):
         advanced to ``t``, is in TRADING and ``t`` is before the entry cut-off."""
         s = self._session
         last = self._last
-        if self._model.state != TRADING or s is None or last is None or t.astimezone(_UTC) < last:
+        if self._state != TRADING or s is None or last is None or t.astimezone(_UTC) < last:
             return False
         if self._next_due is not None and t >= self._next_due:
             return False
@@ -219,7 +215,7 @@ class SessionMachine(TableMachine):
     def _walk(self, t: dt.datetime) -> tuple[SessionTransition, ...]:
         fired = []
         while t >= self._next_due:  # type: ignore[operator]
-            row = self._rows[self._model.state]
+            row = self._rows[self._state]
             due = self._next_due
             if row.trigger == "start_day":
                 self._session = self._upcoming

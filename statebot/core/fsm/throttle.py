@@ -17,6 +17,7 @@ the throttle.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,8 @@ import attrs
 
 from statebot.core import _fields as f
 from statebot.errors import ConfigError, InvalidOutcome, StateCorrupt
-from statebot.core.fsm.table import MachineSpec, TableMachine, Transition
+from statebot.core.fsm.effects import Effect
+from statebot.core.fsm.table import MachineSpec, Route, TableMachine, Transition
 from statebot.core.money import non_negative_money
 
 if TYPE_CHECKING:
@@ -246,6 +248,14 @@ class ThrottleMachine(TableMachine):
     """
 
     SPEC = THROTTLE_SPEC
+    OWN_EFFECTS = {
+        Effect.START_COOLDOWN: "_start_cooldown",
+        Effect.HOLD_WITHOUT_COOLDOWN: "_hold_without_cooldown",
+        Effect.START_PROBATION: "_start_probation",
+        Effect.CLEAR: "_clear",
+        Effect.RECORD_RESET: "_record_reset",
+    }
+    """Every effect of the throttle's table is its own bookkeeping, executed as it fires."""
 
     def __init__(self, strategy: str, rules: ThrottleRules, *, initial: str | None = None) -> None:
         super().__init__(initial)
@@ -264,11 +274,11 @@ class ThrottleMachine(TableMachine):
 
     @property
     def allows_entry(self) -> bool:
-        return self._model.state != THROTTLED
+        return self._state != THROTTLED
 
     @property
     def size_cap(self) -> int | None:
-        state = self._model.state
+        state = self._state
         if state == THROTTLED:
             return 0
         if state == PROBATION:
@@ -284,7 +294,7 @@ class ThrottleMachine(TableMachine):
 
     def check_trade(self, judged: ReliabilityMetrics, now: dt.datetime, session_date: dt.date | None = None) -> ThrottleTransition | None:
         """Judge the metrics after a closed trade; fire a breach or end probation."""
-        state = self._model.state
+        state = self._state
         if state == THROTTLED:
             return None
         found = self.rules.breach(judged)
@@ -302,7 +312,7 @@ class ThrottleMachine(TableMachine):
         A "next session" cooldown started without a known session adopts the
         first session date seen here as the one to wait out (never earlier).
         """
-        if self._model.state != THROTTLED:
+        if self._state != THROTTLED:
             return None
         if self.awaiting_session and session_date is not None:
             self.awaiting_session = False
@@ -328,16 +338,16 @@ class ThrottleMachine(TableMachine):
     def _fire(self, trigger: str, now: dt.datetime, *, reason: str, detail: str, note: str | None = None,
               session_date: dt.date | None = None) -> ThrottleTransition | None:
         _require_aware(now, "throttle time")
-        source = self._model.state
-        if not self.fire(trigger, now=now, session_date=session_date, reason=reason, detail=detail, note=note):
+        source = self._state
+        if self.fire(trigger, now=now, session_date=session_date, reason=reason, detail=detail, note=note) is None:
             return None
         transition = ThrottleTransition(
-            strategy=self.strategy, source=source, dest=self._model.state, trigger=trigger,
+            strategy=self.strategy, source=source, dest=self._state, trigger=trigger,
             reason=reason, detail=detail, at=now, note=note,
         )
         return transition
 
-    # guards and actions (named in THROTTLE_SPEC) -----------------------------
+    # guards and own effects (named in THROTTLE_SPEC) -------------------------
 
     def _cooldown_due(self, now: dt.datetime, session_date: dt.date | None) -> bool:
         if self.release_at is not None:
@@ -346,26 +356,26 @@ class ThrottleMachine(TableMachine):
             return session_date > self.release_after_session
         return False
 
-    def _guard_cooldown_elapsed(self, event: Any) -> bool:
-        return self._cooldown_due(event.kwargs["now"], event.kwargs["session_date"])
+    def _guard_cooldown_elapsed(self, data: Mapping[str, Any]) -> bool:
+        return self._cooldown_due(data["now"], data["session_date"])
 
-    def _guard_probation_complete(self, event: Any) -> bool:
+    def _guard_probation_complete(self, data: Mapping[str, Any]) -> bool:
         return self.probation_clean >= self.rules.probation_trades
 
-    def _enter_throttled(self, event: Any) -> None:
-        self.reason = event.kwargs["reason"]
-        self.detail = event.kwargs["detail"]
-        self.since = event.kwargs["now"]
+    def _enter_throttled(self, data: Mapping[str, Any]) -> None:
+        self.reason = data["reason"]
+        self.detail = data["detail"]
+        self.since = data["now"]
         self.release_at = None
         self.release_after_session = None
         self.awaiting_session = False
         self.probation_clean = 0
 
-    def _act_start_cooldown(self, event: Any) -> None:
-        self._enter_throttled(event)
+    def _start_cooldown(self, data: Mapping[str, Any], route: Route) -> None:
+        self._enter_throttled(data)
         cooldown = self.rules.cooldown
         if cooldown == NEXT_SESSION:
-            session = event.kwargs["session_date"]
+            session = data["session_date"]
             if session is None:
                 # unknown session: the first session date seen later becomes the one to wait out
                 self.awaiting_session = True
@@ -373,36 +383,36 @@ class ThrottleMachine(TableMachine):
                 self.release_after_session = session
         else:
             assert isinstance(cooldown, dt.timedelta)
-            self.release_at = event.kwargs["now"] + cooldown
+            self.release_at = data["now"] + cooldown
 
-    def _act_hold_without_cooldown(self, event: Any) -> None:
-        self._enter_throttled(event)
+    def _hold_without_cooldown(self, data: Mapping[str, Any], route: Route) -> None:
+        self._enter_throttled(data)
 
-    def _act_start_probation(self, event: Any) -> None:
+    def _start_probation(self, data: Mapping[str, Any], route: Route) -> None:
         self.reason = "probation"
         self.detail = f"size capped at {self.rules.probation_size_cap} until {self.rules.probation_trades} clean trades"
-        self.since = event.kwargs["now"]
+        self.since = data["now"]
         self.release_at = None
         self.release_after_session = None
         self.probation_clean = 0
 
-    def _act_clear(self, event: Any) -> None:
+    def _clear(self, data: Mapping[str, Any], route: Route) -> None:
         self.reason = None
         self.detail = None
-        self.since = event.kwargs["now"]
+        self.since = data["now"]
         self.probation_clean = 0
 
-    def _act_record_reset(self, event: Any) -> None:
+    def _record_reset(self, data: Mapping[str, Any], route: Route) -> None:
         self.resets.append({
-            "at": event.kwargs["now"].isoformat(),
-            "note": event.kwargs["note"],
-            "from_state": event.transition.source,
+            "at": data["now"].isoformat(),
+            "note": data["note"],
+            "from_state": route.source,
             "from_reason": self.reason,
         })
         del self.resets[:-MAX_RESET_HISTORY]
         self.reason = "operator_reset"
-        self.detail = event.kwargs["note"]
-        self.since = event.kwargs["now"]
+        self.detail = data["note"]
+        self.since = data["now"]
         self.release_at = None
         self.release_after_session = None
         self.awaiting_session = False

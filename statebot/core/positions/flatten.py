@@ -171,7 +171,8 @@ class FlattenStep:
     """One ``Flattener.step``: ``attempted`` is False while backing off.
 
     ``flat`` is True only when this step's attempt saw the venue flat.
-    ``error`` says why the attempt failed; ``tripped`` is True when this step
+    ``error`` says why the attempt failed; ``unreachable`` is True when it failed
+    because the venue did not answer; ``tripped`` is True when this step
     tripped the kill switch; ``next_attempt`` is the earliest next attempt.
     """
 
@@ -180,6 +181,7 @@ class FlattenStep:
     flat: bool
     attempt: FlattenAttempt | None = None
     error: str = ""
+    unreachable: bool = False
     tripped: bool = False
     next_attempt: dt.datetime | None = None
 
@@ -233,6 +235,11 @@ class Flattener:
     def flat(self) -> bool:
         """True when the last attempt saw the venue flat (False before any attempt)."""
         return self._flat
+
+    @property
+    def in_flight(self) -> bool:
+        """True while a closing order this flattener sent may still be working at the venue."""
+        return bool(self._sent)
 
     @property
     def failures(self) -> int:
@@ -314,4 +321,4 @@ class Flattener:
             self._reported.add(reason)
             tripped = self.killswitch.trip(reason, now, error)
         return FlattenStep(at=now, attempted=True, flat=False, attempt=attempt, error=error, tripped=tripped,
-                           next_attempt=self._next)
+                           unreachable=reason == DISCONNECT, next_attempt=self._next)

@@ -129,7 +129,7 @@ def test_a_status_the_table_refuses_changes_nothing() -> None:
     exit_ = order(-1, "exit")
     m.submit_exit(exit_)
     live = m.live_orders()
-    m._model.state = FLAT  # a machine whose state disagrees with its orders (cannot happen through the API)
+    m._state = FLAT  # a machine whose state disagrees with its orders (cannot happen through the API)
     with pytest.raises(InvalidTransition):
         m.on_status(status(exit_, "CANCELLED", 0))  # FLAT -> OPEN by a status is unreachable
     assert m.live_orders() == live and m.state == FLAT

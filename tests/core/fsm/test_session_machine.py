@@ -218,7 +218,7 @@ def test_a_trigger_the_table_does_not_allow_raises_naming_state_and_trigger() ->
 def test_a_transition_cannot_fire_before_it_is_due() -> None:
     m = SessionMachine()
     m.advance(et(24, 10, 0))
-    assert m.fire("flatten", at=et(24, 10, 0), due=et(24, 15, 55)) is False
+    assert m.fire("flatten", at=et(24, 10, 0), due=et(24, 15, 55)) is None
     assert m.state == TRADING
 
 

@@ -120,7 +120,7 @@ def test_an_error_on_one_event_is_recorded_and_the_rest_of_the_batch_is_applied(
     e1, e2 = order(1), order(2, strategy="s2")
     s1.submit_entry(e1)
     s2.submit_entry(e2)
-    s1._model.state = "OPEN"  # a machine whose state disagrees with its orders: its next status is refused
+    s1._state = "OPEN"  # a machine whose state disagrees with its orders: its next status is refused
     applied = book.apply([status(e1, "CANCELLED"), fill(e2, 2), status(e2, "FILLED", 2)])
     assert [type(err).__name__ for _, err in applied.errors] == ["InvalidTransition"]
     assert applied.errors[0][0].order_id == e1.client_order_id
