@@ -64,13 +64,11 @@ from statebot.core.strategy.protocol import get_strategy
 
 SIM_DEFAULTS: Mapping[str, Any] = {
     "durability": {"mode": "simulation"},
-    "persistence": {"save_every_trades": 1000},
 }
 """Config settings a simulation uses unless its config file says otherwise: simulation
-durability (the event log buffered and fsynced at each session checkpoint and at exit, the
-runner snapshot saved per session: a crash loses the day, which a simulation can re-run;
-state files replaced atomically without fsync) and learning state saved every 1000 trades.
-A config file that does not name ``[durability]`` keeps ``durability.mode`` from here."""
+durability (the event log buffered and fsynced at each session's checkpoint and at exit, the
+checkpoint replaced atomically without fsync: a crash loses the day, which a simulation can
+re-run). A config file that does not name ``[durability]`` keeps ``durability.mode`` from here."""
 
 DEMO_START = dt.date(2026, 11, 23)
 DEMO_END = dt.date(2026, 11, 27)

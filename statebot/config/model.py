@@ -264,14 +264,16 @@ class CommissionConfig:
         return FixedCommission(self.per_contract_per_side) if self.model == "fixed" else IBKRFuturesCommission()
 
 
+_USE_DURABILITY = 'use durability.mode ("live" or "simulation")'
+
+
 @attrs.frozen(kw_only=True)
 class PersistenceConfig:
     """Crash-safe state snapshots (throttles, learning metrics)."""
 
     state_dir: str = setting("state", doc="state folder; a relative path is relative to this file's folder", check=not_empty)
-    save_every_trades: int = setting(1, doc="save learning metrics after this many trades (throttle changes are saved at once)", check=at_least(1))
-
-    replaced = {"runner_snapshot": "durability.mode", "fsync": "durability.mode"}
+    replaced = {"runner_snapshot": _USE_DURABILITY, "fsync": _USE_DURABILITY,
+                "save_every_trades": "learning is in the event log, written before each change takes effect"}
 
 
 @attrs.frozen(kw_only=True)
@@ -288,7 +290,7 @@ class EventLogConfig:
         example='"STATEBOT_SEAL_KEY"',
     )
 
-    replaced = {"fsync": "durability.mode", "fsync_every_n": "durability.mode"}
+    replaced = {"fsync": _USE_DURABILITY, "fsync_every_n": _USE_DURABILITY}
 
     @staticmethod
     def check_given(data: Mapping[str, Any]) -> str | None:
@@ -319,10 +321,11 @@ class KillSwitchConfig:
 
     daily_loss_limit_usd: Decimal = setting(Decimal("500"), doc="trip when a session's realized net P&L reaches minus this (0: off)", check=non_negative)
     max_consecutive_rejects: int = setting(3, doc="trip after this many order rejects in a row (0: off)", check=at_least(0))
-    persistence_failures: int = setting(3, doc="trip after this many failed state saves in a row", check=at_least(1))
     flatten_backoff_first: dt.timedelta = setting(dt.timedelta(seconds=5), doc="wait this long after a failed flatten attempt", check=positive_duration)
     flatten_backoff_factor: int = setting(2, doc="multiply the wait by this after each further failure", check=at_least(1))
     flatten_backoff_cap: dt.timedelta = setting(dt.timedelta(minutes=1), doc="never wait longer than this between flatten attempts", check=positive_duration)
+
+    replaced = {"persistence_failures": "a failed write to the event log or the checkpoint stops the bot at once (exit 3)"}
 
     def build(self) -> Any:
         """A fresh ARMED ``statebot.core.fsm.killswitch.KillSwitch`` with these limits."""
@@ -538,12 +541,12 @@ def _build(cls: type, data: Any, path: str) -> Any:
         raise ConfigError(f"{path or 'config'}: expected a table, got {_kind(data)}")
     fields = _fields(cls)
     names = {f.name for f in fields}
-    replaced: Mapping[str, str] = getattr(cls, "replaced", {})
+    replaced: Mapping[str, str] = getattr(cls, "replaced", {})  # old key -> what to do instead
     for key in data:
         if key not in names:
             where = f"{path}.{key}" if path else key
             if key in replaced:
-                raise ConfigError(f"{where}: no longer a setting; use {replaced[key]} (\"live\" or \"simulation\")")
+                raise ConfigError(f"{where}: no longer a setting; {replaced[key]}")
             raise ConfigError(f"{where}: unknown key (known: {', '.join(sorted(names))})")
     kwargs = {}
     for f in fields:

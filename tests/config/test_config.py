@@ -139,8 +139,9 @@ def test_default_hash_is_pinned() -> None:
     """A change of this hash means every existing event log's config_hash changes meaning: do it on purpose."""
     # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, the ibkr section,
     # persistence.fsync, instrument.flatten_before and instrument.contracts; when durability.mode
-    # replaced the fsync settings and event_log.key_file/key_env came; and the bar_checks section
-    assert config_hash(Config()) == "1cee42e88a539d6f9bbb94665d9c0c28c8dadca0f897979f601b7591fd2cb031"
+    # replaced the fsync settings and event_log.key_file/key_env came; the bar_checks section; and when
+    # kill_switch.persistence_failures and persistence.save_every_trades went (the log is the write-ahead log)
+    assert config_hash(Config()) == "1e861b62b1bc8e27273437a011702908d4950f04e0c25d756ce2c9406ff3f422"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:

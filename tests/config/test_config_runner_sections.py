@@ -58,7 +58,10 @@ def test_the_new_sections_are_part_of_the_hash() -> None:
         ("[throttle]\ncool_down = \"1h\"", "throttle.cool_down: unknown key"),
         ("[kill_switch]\ndaily_loss_limit_usd = -100", "kill_switch.daily_loss_limit_usd: must not be negative, got -100"),
         ("[kill_switch]\nmax_consecutive_rejects = -2", "kill_switch.max_consecutive_rejects: must be >= 0, got -2"),
-        ("[kill_switch]\npersistence_failures = 0", "kill_switch.persistence_failures: must be >= 1, got 0"),
+        ("[kill_switch]\npersistence_failures = 3", "kill_switch.persistence_failures: no longer a setting; a failed write "
+         "to the event log or the checkpoint stops the bot at once (exit 3)"),
+        ("[persistence]\nsave_every_trades = 10", "persistence.save_every_trades: no longer a setting; learning is in the "
+         "event log"),
         ("[kill_switch]\nflatten_backoff_first = \"0\"", "kill_switch.flatten_backoff_first: must be a positive duration"),
         ("[kill_switch]\nflatten_backoff_cap = 60", "kill_switch.flatten_backoff_cap: expected a duration string"),
         ("[kill_switch]\ndaily_loss = 5", "kill_switch.daily_loss: unknown key"),
