@@ -227,6 +227,7 @@ SUBJECTS: tuple[Subject, ...] = (
             "under random bars, gaps, faults and restarts the log replays to the runner's states and nothing enters outside TRADING",
             # the log as the single source of truth (statebot/core/engine/fold.py)
             "a restart after a crash equals the fold of the log (checkpoint + tail)",
+            "after a SIGKILL at any moment the log holds every acknowledged step and a restart equals its fold",
         ),
     ),
 )
