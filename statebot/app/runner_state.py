@@ -31,18 +31,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statebot.core.engine.fold import Anomaly, BotState, Bracket, Fold, update_bracket
+from statebot.core.engine.fold import Anomaly, BotState, Bracket, Fold
 from statebot.core.fsm.killswitch import STATE_UNTRUSTED
 from statebot.core.fsm.position import PositionMachine
-from statebot.core.instruments import instrument
 from statebot.errors import JournalWriteFailed, StateCorrupt
 from statebot.journal.log import RUNNER_ERROR, STATE_LOAD_FAILED, STATE_RESTORED, iter_events
-from statebot.store.persistence import atomic_write, decode_envelope, encode_envelope, move_aside
+from statebot.store.checkpoint import (  # noqa: F401  (CHECKPOINT_FILENAME, read_checkpoint: re-exported)
+    CHECKPOINT_FILENAME,
+    checkpoint_state,
+    encode_checkpoint,
+    read_checkpoint,
+    restore_checkpoint,
+)
+from statebot.store.persistence import atomic_write, move_aside
 
 if TYPE_CHECKING:
     from statebot.config.model import Config
@@ -54,70 +60,6 @@ if TYPE_CHECKING:
     from statebot.journal.log import EventLog
 
 log = logging.getLogger("statebot.runner")
-
-CHECKPOINT_FORMAT = "statebot.checkpoint"
-CHECKPOINT_SCHEMA_VERSION = 1
-CHECKPOINT_FILENAME = "checkpoint.json"
-
-
-def encode_checkpoint(state: Mapping[str, Any], saved_at: dt.datetime) -> bytes:
-    """The file's bytes for ``state`` (plain JSON data, no floats)."""
-    return encode_envelope(state, saved_at, format=CHECKPOINT_FORMAT, version=CHECKPOINT_SCHEMA_VERSION)
-
-
-def read_checkpoint(path: Path) -> dict[str, Any] | None:
-    """The checked ``state`` in the file at ``path``; None when there is no file.
-
-    Raises ``StateCorrupt`` (reason ``empty``, ``not_json``, ``wrong_type``,
-    ``unknown_schema``, ``unknown_version`` or ``checksum_mismatch``).
-    """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    return decode_envelope(raw, str(path), format=CHECKPOINT_FORMAT, version=CHECKPOINT_SCHEMA_VERSION, what="checkpoint")
-
-
-def checkpoint_state(state: BotState, *, clock: dt.datetime) -> dict[str, Any]:
-    """The checkpoint of ``state`` (the fold up to its head) as JSON-ready data."""
-    ks = state.killswitch
-    return {
-        "run": state.run,
-        "clock": clock.isoformat(),
-        "event_log": {"seq": state.seq, "hash": state.hash},
-        "equity": None if state.equity is None else str(state.equity),
-        "positions": [m.to_dict() for m in state.book.machines()],  # flat ones too: their execution ids
-        "brackets": [b.to_dict(*key) for key, b in state.brackets.items()],
-        "killswitch": ks.to_dict(),
-        "learning": state.learning.export_to_dict(),
-        "session": {"state": state.session, "date": state.session_date.isoformat() if state.session_date else None},
-        "throttles": dict(sorted(state.throttles.items())),
-    }
-
-
-def restore_checkpoint(state: BotState, snap: Mapping[str, Any], instruments: Mapping[str, Any]) -> None:
-    """Load ``snap`` (from ``checkpoint_state``) into ``state``'s fresh machines.
-
-    Raises ``KeyError``/``TypeError``/``ValueError``/``ArithmeticError``/``StateCorrupt`` for
-    malformed data (nothing useful is left: the caller starts again from the log).
-    """
-    state.run = int(snap["run"])
-    state.equity = None if snap["equity"] is None else Decimal(snap["equity"])
-    for data in snap["positions"]:
-        state.book.restore(PositionMachine.from_dict(data, instrument(str(data["symbol"]), instruments)))
-    for b in snap["brackets"]:
-        key = (str(b["strategy"]), str(b["symbol"]))
-        state.brackets[key] = Bracket.from_dict(b)
-        update_bracket(state.brackets[key], state.book.machine(*key))
-    state.killswitch.restore(snap["killswitch"])
-    state.learning.load_from_dict(snap["learning"])
-    session = snap["session"]
-    state.session = session["state"]
-    state.session_date = dt.date.fromisoformat(session["date"]) if session["date"] else None
-    state.throttles = {str(k): str(v) for k, v in snap["throttles"].items()}
-    state.clock = dt.datetime.fromisoformat(snap["clock"])
-    state.seq, state.hash = int(snap["event_log"]["seq"]), str(snap["event_log"]["hash"])
-
 
 class RunnerPersistence:
     """The checkpoint half of ``BotRunner``: what is saved, and how a restart rebuilds the

@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--events", type=Path, metavar="FILE", help="JSONL event log: highlight each machine's last state")
     source.add_argument("--state-dir", type=Path, metavar="DIR",
-                        help="a bot's state folder (events.jsonl, learning_state.json): highlight current states")
+                        help="a bot's state folder (events.jsonl, checkpoint.json or learning_state.json): highlight current states")
     p.add_argument("--svg", action="store_true", help="also write <machine>.svg with graphviz dot (must be installed)")
     p.set_defaults(run=run)
 

@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _checkpoint_problem(events: str, state_dir: str, result: ReplayResult) -> str | None:
     """Why the log does not hold the head of the checkpoint in ``state_dir`` (None: it does)."""
-    from statebot.app.runner_state import CHECKPOINT_FILENAME, log_head_problem, read_checkpoint
+    from statebot.app.runner_state import log_head_problem
+    from statebot.store.checkpoint import CHECKPOINT_FILENAME, read_checkpoint
     from statebot.errors import StateCorrupt
 
     path = Path(state_dir) / CHECKPOINT_FILENAME

@@ -85,7 +85,8 @@ def _bot_learning(folder: Path, events: str | None, *, lock: bool) -> tuple[Lear
     """The learning loop of the bot whose checkpoint is in ``folder`` (plus the fold of ``events``
     after its head), the checkpoint's path and the open log (``lock``: opened for appending);
     None when there is no checkpoint and no log to fold."""
-    from statebot.app.runner_state import CHECKPOINT_FILENAME, log_head_problem, read_checkpoint, restore_checkpoint
+    from statebot.app.runner_state import log_head_problem
+    from statebot.store.checkpoint import CHECKPOINT_FILENAME, read_checkpoint, restore_checkpoint
     from statebot.config.model import Config
     from statebot.core.engine.fold import BotState, Fold
     from statebot.core.positions.book import PositionBook

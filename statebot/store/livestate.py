@@ -2,8 +2,8 @@
 
 Only reading, and deliberately small: the formats are owned by the event log
 (``statebot.journal.log``, whose reader verifies the hash chain) and the
-persistence code (``statebot.store.persistence``, whose reader checks the
-checksum); both are read through their own readers. When the shapes change,
+persistence code (``statebot.store.checkpoint`` and ``statebot.store.persistence``,
+whose readers check the checksum); both are read through their own readers. When the shapes change,
 adapt the few names below. This only
 finds the last state each machine instance reached.
 
@@ -21,6 +21,7 @@ from typing import Any
 from statebot.errors import DocsError, EventLogError, StateCorrupt
 from statebot.journal.log import iter_events
 from statebot.core.fsm.table import MachineSpec
+from statebot.store.checkpoint import CHECKPOINT_FILENAME, read_checkpoint
 from statebot.store.persistence import DEFAULT_FILENAME, read_state_file
 
 States = dict[str, dict[str, str]]
@@ -36,6 +37,7 @@ TRANSITION_EVENTS: dict[str, str] = {
 INSTANCE_KEYS = ("strategy", "symbol")
 EVENT_LOG_NAMES = ("events.jsonl",)
 LEARNING_STATE_NAMES = (DEFAULT_FILENAME,)
+CHECKPOINT_NAMES = (CHECKPOINT_FILENAME,)
 THROTTLE_MACHINE = "throttle"
 
 
@@ -112,8 +114,34 @@ def states_from_learning_state(path: Path, specs: Sequence[MachineSpec], states:
     return states
 
 
+def states_from_checkpoint(path: Path, specs: Sequence[MachineSpec], states: States | None = None) -> States:
+    """The kill switch, each position and each strategy's throttle as a bot's checkpoint holds
+    them (``statebot.store.checkpoint.read_checkpoint``: format, version and checksum checked)."""
+    states = {} if states is None else states
+    try:
+        data = read_checkpoint(path)
+    except StateCorrupt as exc:
+        raise DocsError(str(exc)) from None
+    except OSError as exc:
+        raise DocsError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    if data is None:
+        raise DocsError(f"checkpoint {path} does not exist")
+    try:
+        _record(states, _spec("kill_switch", specs, str(path)), "", data["killswitch"]["state"], f"{path} kill switch")
+        for m in data["positions"]:
+            _record(states, _spec("position", specs, str(path)), f"{m['strategy']}/{m['symbol']}", m["state"],
+                    f"{path} position {m['strategy']}/{m['symbol']}")
+        for name, entry in sorted(data["learning"]["strategies"].items()):
+            _record(states, _spec(THROTTLE_MACHINE, specs, str(path)), str(name), entry["throttle"]["state"],
+                    f"{path} strategy {name!r} throttle")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DocsError(f"{path}: not a checkpoint's shape ({exc!r})") from None
+    return states
+
+
 def states_from_state_dir(folder: Path, specs: Sequence[MachineSpec]) -> States:
-    """States from a bot's state folder: its event log, then its learning state (the saved truth)."""
+    """States from a bot's state folder: its event log, then its checkpoint or learning state
+    (a cache of the log's fold, read last: later wins)."""
     if not folder.is_dir():
         raise DocsError(f"state folder {folder} does not exist")
     states: States = {}
@@ -122,10 +150,15 @@ def states_from_state_dir(folder: Path, specs: Sequence[MachineSpec]) -> States:
         if (folder / name).is_file():
             states_from_events(folder / name, specs, states)
             read = True
+    for name in CHECKPOINT_NAMES:
+        if (folder / name).is_file():
+            states_from_checkpoint(folder / name, specs, states)
+            read = True
     for name in LEARNING_STATE_NAMES:
         if (folder / name).is_file():
             states_from_learning_state(folder / name, specs, states)
             read = True
     if not read:
-        raise DocsError(f"state folder {folder} holds none of {', '.join(EVENT_LOG_NAMES + LEARNING_STATE_NAMES)}")
+        names = EVENT_LOG_NAMES + CHECKPOINT_NAMES + LEARNING_STATE_NAMES
+        raise DocsError(f"state folder {folder} holds none of {', '.join(names)}")
     return states

@@ -128,5 +128,22 @@ def test_a_state_folder_reads_the_log_then_the_saved_throttle_states(tmp_path: P
 
 
 def test_a_state_folder_with_nothing_to_read_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(DocsError, match=r"holds none of events.jsonl, learning_state.json"):
+    with pytest.raises(DocsError, match=r"holds none of events.jsonl, checkpoint.json, learning_state.json"):
         states_from_state_dir(tmp_path, SPECS)
+
+
+def test_a_bots_folder_is_read_from_its_checkpoint(tmp_path: Path) -> None:
+    from statebot.core.fsm import all_specs
+    from tests.runner_helpers import Scripted, bar_at, broker, et, long, make_runner
+
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(long()), sim)
+    for minute in range(3):
+        b = bar_at(et("2026-11-24", f"10:0{minute}"))
+        sim.on_bar(b)
+        runner.run_once(b)
+    runner.close()
+    states = states_from_state_dir(tmp_path / "state", all_specs())
+    assert {"": "ARMED"} in states.values()
+    assert any(v == {"scripted/MES": "OPEN"} for v in states.values())
+    assert any(v == {"scripted": "ACTIVE"} for v in states.values())
