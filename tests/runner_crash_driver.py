@@ -51,8 +51,10 @@ def views(folder: Path, seed: int) -> list[tuple[int, dict[str, Any]]]:
 def main(folder: str, seed: str) -> None:
     venue = broker(int(seed))
     runner = open_runner(Path(folder), venue)
+    script = list(bars(int(seed)))
+    runner.session.schedule.session_at(script[0].end)  # the calendar is built before the clock starts
     print("READY", flush=True)
-    for n, bar in enumerate(bars(int(seed))):
+    for n, bar in enumerate(script):
         venue.on_bar(bar)
         runner.run_once(bar)
         print(f"ACK {n} {runner.events.head.seq}", flush=True)

@@ -10,12 +10,7 @@ from the disk with the unacknowledged steps, as a runner replaying fills would.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,8 +18,8 @@ import pytest
 from statebot import DurableLearningLoop
 from statebot.store.persistence import read_state_file
 from tests import crash_driver
+from tests.processes import sigkill_after_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 STEPS = 3000  # more than any trial reaches before its kill
 KILL_WINDOW_S = 0.25
 RESUMED_STEPS = 20
@@ -32,26 +27,7 @@ RESUMED_STEPS = 20
 
 def run_trial(folder: Path, seed: int, delay: float) -> tuple[int, bool]:
     """Start the driver, kill it ``delay`` seconds after READY; return (last ACK, finished)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.crash_driver", str(folder), str(seed), str(STEPS)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None
-        ready = proc.stdout.readline()
-        assert ready == b"READY\n", f"driver did not start: {ready!r} {proc.stderr.read() if proc.stderr else ''}"
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        lines = proc.stdout.read().decode().split()
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    lines = sigkill_after_ready("tests.crash_driver", str(folder), str(seed), str(STEPS), delay=delay)
     acked = [int(n) for word, n in zip(lines, lines[1:]) if word == "ACK"]
     return (max(acked) if acked else -1), "DONE" in lines
 

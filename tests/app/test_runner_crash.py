@@ -14,12 +14,7 @@ durability) in a fresh folder and SIGKILLs it at a random moment. The driver pri
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,31 +22,14 @@ import pytest
 from statebot.core.engine.fold import Fold
 from statebot.journal.log import iter_events
 from tests import runner_crash_driver as driver
+from tests.processes import sigkill_after_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 KILL_WINDOW_S = 1.0
 
 
 def run_trial(folder: Path, seed: int, delay: float) -> tuple[int, int, bool]:
     """Start the driver, kill it ``delay`` s after READY; return (last ACK bar, its seq, finished)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "tests.runner_crash_driver", str(folder), str(seed)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert proc.stdout is not None
-        ready = proc.stdout.readline()
-        assert ready == b"READY\n", f"driver did not start: {ready!r} {proc.stderr.read() if proc.stderr else ''}"
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        words = proc.stdout.read().decode().split()
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    words = sigkill_after_ready("tests.runner_crash_driver", str(folder), str(seed), delay=delay)
     acks = [(int(words[i + 1]), int(words[i + 2])) for i, w in enumerate(words) if w == "ACK"]
     last = acks[-1] if acks else (-1, 0)
     return last[0], last[1], "DONE" in words
@@ -89,7 +67,7 @@ def crash_trials(tmp_path: Path, trials: int, rng: random.Random) -> None:
         assert not done, "the driver finished before the kill: lengthen its run"
         acked.append(bar)
         check(folder, seed, bar, seq, expected[seed])
-    assert max(acked) > 50, f"kills came too early to test much: {acked}"
+    assert sum(bar > 0 for bar in acked) >= trials // 2, f"kills came too early to test much: {acked}"
 
 
 @pytest.mark.invariant("after a SIGKILL at any moment the log holds every acknowledged step and a restart equals its fold",
