@@ -1088,13 +1088,7 @@ class BotRunner(RunnerPersistence):
         return None
 
     def _update_bracket(self, m: PositionMachine) -> None:
-        bracket = self._brackets.get((m.strategy, m.symbol))
-        avg = m.avg_entry_ticks
-        if bracket is None or avg is None or not m.qty:
-            return
-        size = m.instrument.tick_size
-        bracket.stop_price = float((avg - bracket.side * bracket.stop_ticks) * size)
-        bracket.target_price = None if bracket.target_ticks is None else float((avg + bracket.side * bracket.target_ticks) * size)
+        update_bracket(self._brackets.get((m.strategy, m.symbol)), m)
 
     def _exit(self, m: PositionMachine, bar: Bar, t: dt.datetime, reason: str) -> Decision:
         order = OrderRequest(client_order_id=self._new_id(), strategy=m.strategy, symbol=m.symbol, qty=-m.qty, purpose=EXIT)
