@@ -28,7 +28,8 @@ import signal
 import socket
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from decimal import Decimal
 from pathlib import Path
@@ -139,7 +140,7 @@ def run_point(spec: SweepSpec, point: Point, log_root: str | os.PathLike[str]) -
     a failed result with the error in one line."""
     folder = Path(log_root) / point.id
     started = time.perf_counter()
-    common = dict(key=point.key, id=point.id, params=dict(point.params), config=dict(point.config), period=point.period,
+    common: dict[str, Any] = dict(key=point.key, id=point.id, params=dict(point.params), config=dict(point.config), period=point.period,
                   seed=point.seed, log=str(folder), host=socket.gethostname())
     try:
         shutil.rmtree(folder, ignore_errors=True)
@@ -261,13 +262,15 @@ def auto_chunk(n: int, workers: int) -> int:
 
 def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, jobs: int = 1, chunk: int | None = None,
               scheduler: str | None = None, client: Any = None, log_root: str | os.PathLike[str] | None = None,
-              fresh: bool = False, stop: Callable[[], bool] | None = None, progress: Progress | None = None) -> SweepRun:
+              fresh: bool = False, stop: Callable[[], bool] | None = None, progress: Progress | None = None,
+              connect_timeout_s: float = 10.0) -> SweepRun:
     """Run every point of ``spec`` not already ok in ``out_dir``'s journal; return all results.
 
     ``log_root`` (default ``out_dir/logs``) is where each point's folder goes, on
     the machine that runs it. Raises ``ConfigError`` for a journal of another
     sweep, ``FileAccessError`` when the journal cannot be written, and
-    ``ConfigError`` when a scheduler is named but dask.distributed is not installed.
+    ``ConfigError`` when a scheduler is named but dask.distributed is not
+    installed or the scheduler does not answer within ``connect_timeout_s``.
     """
     out = Path(out_dir)
     journal = Journal(out, spec, fresh=fresh)
@@ -277,7 +280,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, jobs: int = 1
     stopped = False
     if todo:
         if scheduler is not None or client is not None:
-            stopped = _run_dask(spec, todo, root, journal, chunk, scheduler, client, stop, progress)
+            stopped = _run_dask(spec, todo, root, journal, chunk, scheduler, client, stop, progress, connect_timeout_s)
         elif jobs <= 1:
             for point in todo:
                 if stop is not None and stop():
@@ -310,14 +313,13 @@ def _failed_chunk(points: Sequence[Point], exc: BaseException) -> list[dict[str,
 def _run_local(spec: SweepSpec, tasks: list[list[Point]], root: str, journal: Journal, jobs: int,
                stop: Callable[[], bool] | None, progress: Progress | None) -> bool:
     stopped = False
+    queue = deque(tasks)
     with ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint) as pool:
         pending: dict[Future[list[dict[str, Any]]], list[Point]] = {}
-        queue: Iterator[list[Point]] = iter(tasks)
-        for task in queue:
-            pending[pool.submit(run_chunk, spec, task, root)] = task
-            if len(pending) >= jobs * 2:
-                break
-        while pending:
+        while queue or pending:
+            while queue and len(pending) < jobs * 2 and not stopped:
+                task = queue.popleft()
+                pending[pool.submit(run_chunk, spec, task, root)] = task
             finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = pending.pop(future)
@@ -326,18 +328,14 @@ def _run_local(spec: SweepSpec, tasks: list[list[Point]], root: str, journal: Jo
                 except Exception as exc:  # a worker process died: its points failed, the sweep goes on
                     rows = _failed_chunk(task, exc)
                 _record(journal, rows, progress)
-            if stop is not None and stop():
-                stopped = True
-                continue  # no new task; the running ones finish and are journalled
-            for task in queue:
-                pending[pool.submit(run_chunk, spec, task, root)] = task
-                if len(pending) >= jobs * 2:
-                    break
+            if queue and stop is not None and stop():
+                stopped = True  # no new task; the running ones finish and are journalled
+                queue.clear()
     return stopped
 
 
 def _run_dask(spec: SweepSpec, todo: list[Point], root: str, journal: Journal, chunk: int | None, scheduler: str | None,
-              client: Any, stop: Callable[[], bool] | None, progress: Progress | None) -> bool:
+              client: Any, stop: Callable[[], bool] | None, progress: Progress | None, timeout_s: float) -> bool:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -345,7 +343,7 @@ def _run_dask(spec: SweepSpec, todo: list[Point], root: str, journal: Journal, c
     own = client is None
     if own:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{timeout_s}s")
         except (OSError, TimeoutError) as exc:
             raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {' '.join(str(exc).split())}") from None
     stopped = False
@@ -362,7 +360,7 @@ def _run_dask(spec: SweepSpec, todo: list[Point], root: str, journal: Journal, c
             except Exception as exc:  # a lost worker or a task the scheduler gave up on
                 rows = _failed_chunk(task, exc)
             _record(journal, rows, progress)
-            if stop is not None and stop():
+            if stop is not None and stop() and not all(f.done() for f in futures):
                 stopped = True
                 break
         client.cancel([f for f in futures if not f.done()])

@@ -10,6 +10,7 @@ losing seed, reads as such.
 
 from __future__ import annotations
 
+import importlib
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
@@ -176,9 +177,9 @@ def _order(value: Any) -> tuple[int, Any]:
 def export_parquet(results: Sequence[PointResult], path: str | Path) -> Path | None:
     """Write one row per point to a Parquet file; None (nothing written) when pyarrow is not installed.
     Swept values become columns ``param.<name>`` / ``config.<key>`` (as text when a column mixes types)."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    try:  # untyped and optional: looked up by name
+        pa = importlib.import_module("pyarrow")
+        pq = importlib.import_module("pyarrow.parquet")
     except ImportError:
         return None
     rows = []
