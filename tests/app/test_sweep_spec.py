@@ -110,3 +110,16 @@ def test_a_random_sample_is_drawn_from_its_seed_within_the_ranges(tmp_path: Path
     assert first != sample(2)
     assert all(2 <= fast <= 9 and isinstance(fast, int) and slow in (20, 30, 40) for fast, slow in first)  # type: ignore[operator]
     assert len(set(first)) == len(first)
+
+
+def test_the_example_in_docs_sweeps_md_loads(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sweeps.md").read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "example.toml").write_text(example, encoding="utf-8")
+    spec = load_sweep(tmp_path / "example.toml")
+    assert len(spec.points()) == 3 * 3 * 2 * 2 * 2 * 3  # fast x slow x lead x contracts x periods x seeds
+
+
+def test_the_shipped_month_sweep_is_the_documented_100_points() -> None:
+    spec = load_sweep(Path(__file__).resolve().parents[2] / "sims" / "sweeps" / "sma-cross-month.toml")
+    assert len(spec.points()) == 100 and {p.period for p in spec.points()} == {"2026-11-02..2026-11-27"}
