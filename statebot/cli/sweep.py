@@ -64,7 +64,8 @@ def register(sub: Any) -> None:
                    "as a path on each worker's machine)")
     p.add_argument("--metric", choices=tuple(METRICS), default="net_pnl", help="rank the combinations by this (default net_pnl)")
     p.add_argument("--top", type=_positive, default=5, metavar="K", help="show the K best combinations (default 5)")
-    p.add_argument("--heatmap", metavar="X,Y", help="the two swept parameters of the heatmap (default: the first two)")
+    p.add_argument("--heatmap", metavar="X,Y", help="the two swept parameters of the heatmap (default: the first two of a grid; "
+                   "a random sample draws one only when asked)")
     p.add_argument("--fresh", action="store_true", help="start over: discard the journal in --out")
     p.add_argument("--quiet", action="store_true", help="no table of every point (the best, warnings and failures only)")
     p.set_defaults(run=run)
@@ -115,6 +116,8 @@ def _describe(combo: tuple[tuple[str, Any], ...]) -> str:
 def _heatmap_axes(text: str | None, spec: Any) -> tuple[str, str] | None:
     swept = [d.label for d in spec.dimensions]
     if text is None:
+        if spec.mode != "grid":
+            return None  # a random sample's values rarely meet on a grid: name X,Y to draw one anyway
         params = [d.label for d in spec.dimensions if d.kind == PARAM] + [d.label for d in spec.dimensions if d.kind != PARAM]
         return (params[0], params[1]) if len(params) >= 2 else None
     names = [n.strip() for n in text.split(",")]

@@ -30,3 +30,13 @@ def test_an_unreachable_scheduler_is_one_clear_error(tmp_path: Path) -> None:
     spec = load_sweep(write_sweep(tmp_path))
     with pytest.raises(ConfigError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         run_sweep(spec, tmp_path / "out", scheduler="tcp://127.0.0.1:9", connect_timeout_s=0.5)
+
+
+def test_two_sweeps_in_a_row_on_one_client_both_run(tmp_path: Path) -> None:
+    spec = load_sweep(write_sweep(tmp_path))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        first = run_sweep(spec, tmp_path / "a", client=client)
+        second = run_sweep(spec, tmp_path / "b", client=client)
+    assert [r.status for r in second.results] == ["ok"] * 4, [r.error for r in second.results]
+    assert [r.outcome() for r in second.results] == [r.outcome() for r in first.results]

@@ -350,7 +350,8 @@ def _run_dask(spec: SweepSpec, todo: list[Point], root: str, journal: Journal, c
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         tasks = chunks(todo, chunk or auto_chunk(len(todo), workers))
-        shared = client.scatter(spec, broadcast=True)
+        # a key of its own: a content-hashed key may be released by an earlier sweep on this client
+        shared = client.scatter(spec, broadcast=True, hash=False)
         futures = {client.submit(run_chunk, shared, task, root, pure=False): task for task in tasks}
         pending = as_completed(list(futures))
         for future in pending:
