@@ -6,7 +6,10 @@ The sweep is sma-cross fast x slow on seeded synthetic one-minute bars
 (XNYS, from 2026-11-23 on, ``--days`` sessions), one seed, ``--points``
 points, each a full simulation with its event log written. Each way of
 running starts from an empty results folder; pools and clusters are started
-before timing (their start-up is printed apart). Every way must give the
+before timing (their start-up is printed apart); the local pool is a new one
+per sweep (``run_sweep`` starts it), so its figure includes the start-up of two
+processes and their first import of statebot, while the cluster's workers are
+warmed by one sweep before timing. Every way must give the
 same result per point (checked; a difference stops the script).
 
 Per-task overhead is measured two ways: the round trip of an empty task
@@ -78,6 +81,7 @@ def main() -> None:
         reference = [r.outcome() for r in serial.results]
         report("this process", serial, wall, 1, n, None)
 
+        run_sweep(spec, folder / "local-warm", jobs=2, chunk=1)  # a fresh pool each time: start-up included
         with ProcessPoolExecutor(max_workers=2) as pool:
             pool.submit(_noop).result()
             start = time.perf_counter()
@@ -102,7 +106,8 @@ def main() -> None:
             for _ in range(50):
                 client.submit(_noop, pure=False).result()
             empty = (time.perf_counter() - start) / 50
-            client.run(lambda: __import__("statebot.app.sweep"))  # workers import statebot before timing
+            # each worker imports statebot and builds its calendar before timing, as the local pool's did
+            run_sweep(spec, folder / "dask-warm", client=client, chunk=1)
             dask, wall = timed(spec, folder / "dask", client=client, chunk=args.chunk)
         assert [r.outcome() for r in dask.results] == reference, "the cluster differs from this process"
         report("2-worker LocalCluster", dask, wall, 2, tasks, empty)
