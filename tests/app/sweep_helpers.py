@@ -35,3 +35,18 @@ def result(fast: int, slow: int, seed: int, net: str, *, status: str = "ok", sha
                        net_pnl=Decimal(net) if status == "ok" else None, max_drawdown=Decimal(0) if status == "ok" else None,
                        sharpe=sharpe, trades=1, kill_switch_trips=0, late_flattens=0, sessions=2, log_verifies=True,
                        log_hash="h")
+
+
+class ExitingStrategy:
+    """A strategy whose construction ends its process when ``exit_now``: a worker process that dies."""
+
+    name = "exiting"
+
+    def __init__(self, exit_now: bool = False, n: int = 0) -> None:
+        if exit_now:
+            import os
+
+            os._exit(1)
+
+    def on_bar(self, bar: object, ctx: object) -> None:
+        return None

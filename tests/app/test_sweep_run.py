@@ -112,3 +112,13 @@ def test_a_point_starts_from_an_empty_folder_whatever_an_earlier_attempt_left(
     (leftover / "events.jsonl").write_text("not a log\n", encoding="utf-8")
     run = run_sweep(spec, tmp_path / "out", stop=iter([False, True]).__next__)
     assert run.results[0].outcome() == outcomes[0]
+
+
+def test_a_dead_worker_process_fails_the_points_it_took_down_and_the_sweep_returns(tmp_path: Path) -> None:
+    path = tmp_path / "exit.toml"
+    path.write_text('[sim]\nstart = 2026-11-23\nend = 2026-11-23\nstrategy = "tests.app.sweep_helpers:ExitingStrategy"\n'
+                    '[sweep]\n[sweep.params]\nexit_now = [true, false]\nn = [1, 2, 3]\n', encoding="utf-8")
+    run = run_sweep(load_sweep(path), tmp_path / "out", jobs=2, chunk=1)
+    assert len(run.results) == 6 and not run.stopped
+    assert run.results[0].status == "failed" and run.results[0].error.startswith("BrokenProcessPool")
+    assert all(r.error.startswith("BrokenProcessPool") for r in run.failed)

@@ -31,6 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ import attrs
 from statebot.app.progress import Progress
 from statebot.app.simrun import SimReport, run_setup
 from statebot.app.sweep.spec import Point, SweepSpec, canonical
-from statebot.errors import ConfigError, FileAccessError
+from statebot.errors import ConfigError, FileAccessError, MissingDependency
 
 JOURNAL = "sweep.jsonl"
 TRADING_DAYS_PER_YEAR = 252
@@ -269,8 +270,10 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike[str], *, jobs: int = 1
     ``log_root`` (default ``out_dir/logs``) is where each point's folder goes, on
     the machine that runs it. Raises ``ConfigError`` for a journal of another
     sweep, ``FileAccessError`` when the journal cannot be written, and
-    ``ConfigError`` when a scheduler is named but dask.distributed is not
-    installed or the scheduler does not answer within ``connect_timeout_s``.
+    ``MissingDependency`` when a scheduler is named but dask.distributed is not
+    installed, ``ConfigError`` when the scheduler does not answer within
+    ``connect_timeout_s``. A local worker process that dies fails its points and
+    the points not yet run (journalled as failed: the next run tries them again).
     """
     out = Path(out_dir)
     journal = Journal(out, spec, fresh=fresh)
@@ -319,7 +322,13 @@ def _run_local(spec: SweepSpec, tasks: list[list[Point]], root: str, journal: Jo
         while queue or pending:
             while queue and len(pending) < jobs * 2 and not stopped:
                 task = queue.popleft()
-                pending[pool.submit(run_chunk, spec, task, root)] = task
+                try:
+                    pending[pool.submit(run_chunk, spec, task, root)] = task
+                except BrokenProcessPool as exc:
+                    # a worker process died (killed, out of memory): the points not run are failed here,
+                    # journalled as such, and run again by the next run of the sweep
+                    _record(journal, [row for t in (task, *queue) for row in _failed_chunk(t, exc)], progress)
+                    queue.clear()
             finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = pending.pop(future)
@@ -339,7 +348,7 @@ def _run_dask(spec: SweepSpec, todo: list[Point], root: str, journal: Journal, c
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise ConfigError("--scheduler needs dask.distributed: install the dask extra (pip install '.[dask]')") from None
+        raise MissingDependency("--scheduler needs dask.distributed: install the dask extra (pip install '.[dask]')") from None
     own = client is None
     if own:
         try:
