@@ -37,13 +37,13 @@ def build_parser() -> Parser:
     from statebot.cli import run as run_cli
 
     # simulations
-    from statebot.cli import sim
+    from statebot.cli import sim, sweep
 
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.",
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, sim, run_cli, replay, config, state_cli, diagrams):
+    for module in (sessions, sim, sweep, run_cli, replay, config, state_cli, diagrams):
         module.register(sub)
     return parser
 
