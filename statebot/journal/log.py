@@ -40,6 +40,7 @@ import json
 import logging
 import os
 import re
+from enum import StrEnum
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from json.encoder import encode_basestring
@@ -667,6 +668,8 @@ class EventLog:
         last = self._last
         seq, prev_hash = (1, GENESIS_HASH) if last is None else (last.seq + 1, last.hash)
         config_hash = self.config_hash
+        if type.__class__ is not str and isinstance(type, StrEnum):
+            type = type._value_  # the same JSON string; the fast path below takes exact str only
         if type.__class__ is str and config_hash.__class__ is str:
             if config_hash is not self._config_hash_seen:
                 self._config_hash_seen, self._config_json = config_hash, _json_str(config_hash)
