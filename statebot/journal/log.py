@@ -41,7 +41,7 @@ import logging
 import os
 import re
 from enum import StrEnum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -201,6 +201,20 @@ _json_str = encode_basestring
 """A str as a JSON string, exactly as ``_CANONICAL`` writes one (ensure_ascii off)."""
 
 
+def _plain_encoder() -> Callable[[dict[str, Any]], str]:
+    """``_PLAIN_JSON.encode`` of a dict, with the C encoder built once rather than per call
+    (``JSONEncoder.encode`` builds it anew each time); the same string either way."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _PLAIN_JSON.encode
+    chunks = make(None, _PLAIN_JSON.default, encode_basestring, None, ":", ",", True, False, False)
+    join = "".join
+    return lambda data: join(chunks(data, 0))
+
+
+_plain_json = _plain_encoder()
+
+
 def _digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
@@ -313,7 +327,7 @@ def _prepare(
         ts = _fixed_offset(ts)
     where = f"{type} payload"
     plain = _plain_mapping(payload, where) if payload.__class__ is dict else _plain(payload, where)
-    return ts, plain, _PLAIN_JSON.encode(plain)
+    return ts, plain, _plain_json(plain) if plain.__class__ is dict else _PLAIN_JSON.encode(plain)
 
 
 _set = object.__setattr__
