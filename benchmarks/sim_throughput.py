@@ -59,8 +59,9 @@ EQUAL_WORK: dict[str, Any] = {
     "throttle": {"max_consecutive_losses": 0, "min_win_rate": "0", "max_drawdown_usd": "0", "max_slippage_error_ticks": "0"},
     "kill_switch": {"daily_loss_limit_usd": "0"},
     "persistence": {"save_every_trades": 1000},
-    # a stop too wide to be hit, sized to one contract: statebot exits on crossovers only, as the baselines do
-    "sizing": {"max_stop_ticks": 1000, "max_contracts": 1, "equity_risk_fraction": "0.1",
+    # a stop too wide to be hit, sized to one contract whatever the equity (the fraction caps nothing):
+    # statebot exits on crossovers only and trades every one, as the baselines do
+    "sizing": {"max_stop_ticks": 1000, "max_contracts": 1, "equity_risk_fraction": "1",
                "max_risk_per_trade": {"default": "1250"}},
 }
 EQUAL_WORK_STOP_TICKS = 1000
@@ -193,7 +194,8 @@ def main() -> None:
             per_trip = (r.seconds - silent.seconds) / r.round_trips * 1e6 if r.round_trips else float("nan")
             print(f"per round trip above the silent run ({label}): {per_trip:.0f} us")
     same = "identical" if equal.sha256 == live.sha256 else "DIFFERENT"
-    print(f"event log sha256, simulation {equal.sha256[:16]}  live {live.sha256[:16]}  ({same})")
+    print(f"event log sha256, simulation {equal.sha256[:16]}  live {live.sha256[:16]}  ({same}); "
+          f"default {default.sha256[:16]}")
     if bt is not None:
         verdict = "met" if equal.bars_per_s / bt >= 10 else "missed"
         print(f"target: equal work >= 10x backtrader: {equal.bars_per_s / bt:.1f}x ({verdict}); project goal 20x")

@@ -235,7 +235,7 @@ class TradeOutcome:
         """
         if closed.symbol != instrument.symbol:
             raise InvalidOutcome(f"closed trade symbol {closed.symbol!r} is not the instrument's {instrument.symbol!r}")
-        fields = {
+        fields: dict[str, Any] = {
             "strategy": closed.strategy, "symbol": closed.symbol, "quantity": closed.qty,
             "entry_time": closed.entry_time, "exit_time": closed.exit_time,
             "entry_price": closed.avg_entry_ticks * instrument.tick_size,
