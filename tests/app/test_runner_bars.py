@@ -60,7 +60,7 @@ def test_run_bars_without_a_venue_runs_each_bar_through_run_once(tmp_path: Path)
     runner.close()
 
 
-@pytest.mark.invariant("the benchmark's run writes the same log bytes under live and simulation durability", machine="eventlog")
+@pytest.mark.invariant("a run writes the same log bytes under live and simulation durability", machine="eventlog")
 def test_the_benchmark_run_writes_the_same_log_bytes_under_live_and_simulation(tmp_path: Path) -> None:
     live = run(tmp_path / "live", config("live", equal_work=True), per_bar=False)
     simulated = run(tmp_path / "simulation", config("simulation", equal_work=True), per_bar=False)
