@@ -24,7 +24,8 @@ contract, flat from 5 minutes before each close) as the baselines:
 * ``bare loop``: benchmarks/baselines.py ``bare_loop``: no lifecycle, no log.
 
 µs per round trip is the equal-work run's time above the silent strategy's, divided by
-its round trips. Then, unless ``--quick`` or ``--no-memory``, the peak traced memory
+its round trips, by the wall clock and in CPU time (which leaves out fsync waits and a
+shared machine's other processes). Then, unless ``--quick`` or ``--no-memory``, the peak traced memory
 (tracemalloc) of the runner fed from the streaming generator for one, four and twelve
 months: flat means it does not grow with the number of bars.
 
@@ -93,17 +94,18 @@ class Run:
                                event_log=log_path, start=bars[0].end)
             runner.session.schedule.between(bars[0].end.date(), bars[-1].end.date())  # load the calendar untimed
             profiler = cProfile.Profile() if profile else None
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             if profiler is not None:
                 profiler.enable()
             runner.run_bars(bars, broker)
             runner.events.sync()
             if profiler is not None:
                 profiler.disable()
-            self.seconds = time.perf_counter() - t0
+            self.seconds, self.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
             runner.close()
             data = log_path.read_bytes()
         self.bars_per_s = len(bars) / self.seconds
+        self.bars_per_cpu_s = len(bars) / self.cpu_seconds
         self.events = data.count(b"\n")
         self.round_trips = data.count(b'"type":"TRADE_CLOSED"')
         self.sha256 = hashlib.sha256(data).hexdigest()
@@ -171,28 +173,29 @@ def main() -> None:
         bt, bt_trades = None, 0
 
     print(f"{n:,} one-minute bars, {start} .. {end}, XNYS (python {sys.version.split()[0]})")
-    print(f"{'':34}{'bars/s':>12}  {'round trips':>11}  {'x backtrader':>12}  events")
+    print(f"{'':34}{'bars/s':>12}  {'round trips':>11}  {'x backtrader':>12}  {'events':>7}  bars per CPU second")
 
-    def row(label: str, bars_per_s: float, trips: int | str, events: int | str = "") -> None:
+    def row(label: str, bars_per_s: float, trips: int | str, events: int | str = "", cpu: float | None = None) -> None:
         ratio = f"{bars_per_s / bt:.1f}x" if bt else "-"
-        print(f"{label:34}{bars_per_s:>12,.0f}  {trips:>11}  {ratio:>12}  {events}")
+        print(f"{label:34}{bars_per_s:>12,.0f}  {trips:>11}  {ratio:>12}  {events:>7}  {'' if cpu is None else f'{cpu:,.0f}'}")
 
     row("bare loop", n / bare_s, bare_trades)
     if bt is not None:
         row("backtrader", bt, bt_trades)
     else:
         print("backtrader: not installed (pip install '.[bench]')")
-    row("statebot equal work, simulation", equal.bars_per_s, equal.round_trips, equal.events)
-    row("statebot equal work, live", live.bars_per_s, live.round_trips, live.events)
-    row("statebot default (throttled)", default.bars_per_s, default.round_trips, default.events)
-    row("statebot, strategy never signals", silent.bars_per_s, 0, silent.events)
+    row("statebot equal work, simulation", equal.bars_per_s, equal.round_trips, equal.events, equal.bars_per_cpu_s)
+    row("statebot equal work, live", live.bars_per_s, live.round_trips, live.events, live.bars_per_cpu_s)
+    row("statebot default (throttled)", default.bars_per_s, default.round_trips, default.events, default.bars_per_cpu_s)
+    row("statebot, strategy never signals", silent.bars_per_s, 0, silent.events, silent.bars_per_cpu_s)
     print()
     print(f"per bar: bare loop {bare_s / n * 1e6:.2f} us, never-signals runner {silent.seconds / n * 1e6:.2f} us "
           f"({silent.seconds / bare_s:.1f}x the bare loop)")
     if equal.round_trips:
         for label, r in (("simulation", equal), ("live", live), ("default", default)):
-            per_trip = (r.seconds - silent.seconds) / r.round_trips * 1e6 if r.round_trips else float("nan")
-            print(f"per round trip above the silent run ({label}): {per_trip:.0f} us")
+            wall = (r.seconds - silent.seconds) / r.round_trips * 1e6 if r.round_trips else float("nan")
+            cpu = (r.cpu_seconds - silent.cpu_seconds) / r.round_trips * 1e6 if r.round_trips else float("nan")
+            print(f"per round trip above the silent run ({label}): {wall:.0f} us wall clock, {cpu:.0f} us CPU")
     same = "identical" if equal.sha256 == live.sha256 else "DIFFERENT"
     print(f"event log sha256, simulation {equal.sha256[:16]}  live {live.sha256[:16]}  ({same}); "
           f"default {default.sha256[:16]}")
