@@ -36,8 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.baselines import backtrader_run, bare_loop, flatten_windows
-from benchmarks.sim_throughput import run_statebot
-from statebot import KillSwitch, SessionSchedule
+from benchmarks.sim_throughput import Run, config
+from statebot import KillSwitch, SessionSchedule, SmaCross
 from statebot.journal.log import EventLog
 from statebot.feeds import SyntheticBars
 from statebot.core.fsm.table import TableMachine
@@ -78,7 +78,7 @@ def count_work(bars: list, start: dt.date, end: dt.date) -> dict[str, int]:  # t
     persistence.atomic_write = counted_write  # type: ignore[assignment]
     runner_state.atomic_write = counted_write  # type: ignore[attr-defined]
     try:
-        _, _, events = run_statebot(bars, start, end)
+        events = Run(bars, SmaCross(), config("simulation", equal_work=False)).events
     finally:
         TableMachine.fire = fire  # type: ignore[method-assign]
         persistence.atomic_write = write
@@ -103,7 +103,7 @@ def unit_costs(bars: list, flat: list[bool]) -> dict[str, float]:  # type: ignor
 
     fire = per_call(toggle, 2000)
     with tempfile.TemporaryDirectory() as tmp:
-        log = EventLog(Path(tmp) / "events.jsonl", config_hash="0" * 64, fsync="every_n", fsync_every_n=1000)
+        log = EventLog(Path(tmp) / "events.jsonl", config_hash="0" * 64, durability="simulation")
         clock = {"t": T}
 
         def append() -> None:

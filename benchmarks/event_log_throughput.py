@@ -82,7 +82,7 @@ def appends_per_s(events: ModuleType, batch: list[tuple[dt.datetime, str, dict[s
     results = []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            log = events.EventLog(Path(tmp) / "events.jsonl", config_hash=CFG, fsync="every_n", fsync_every_n=1000)
+            log = events.EventLog(Path(tmp) / "events.jsonl", config_hash=CFG, durability="simulation")
             append = log.append
             gc.disable()
             t0 = time.perf_counter()

@@ -43,6 +43,20 @@ def _multiplier(value: object) -> Decimal:
     return _positive(value, "multiplier")
 
 
+_BINARY_TICKS: dict[Decimal, float] = {}
+
+
+def _binary_tick(tick_size: Decimal) -> float:
+    """``tick_size`` as a float when it is 1/2^k or a whole power of two (0.25, 0.5, 1: exact in
+    binary floating point), else 0.0."""
+    per_tick = _BINARY_TICKS.get(tick_size)
+    if per_tick is None:
+        num, den = tick_size.as_integer_ratio()
+        binary = den & (den - 1) == 0 and num & (num - 1) == 0
+        per_tick = _BINARY_TICKS[tick_size] = float(tick_size) if binary else 0.0
+    return per_tick
+
+
 def _as_decimal(price: object) -> Decimal:
     if isinstance(price, bool) or not isinstance(price, (int, float, Decimal)):
         raise OffTickPrice(f"price {price!r} is not a number")
@@ -164,6 +178,13 @@ class InstrumentSpec:
         or non-finite prices always raise ``OffTickPrice``, and so does a price
         of 0 ticks or fewer (0.01 on MES) unless ``nonpositive_prices``.
         """
+        if not strict and price.__class__ is float and (per_tick := _binary_tick(self.tick_size)) and math.isfinite(price):
+            # a tick of 1/2^k divides a float exactly, and a halfway quotient comes only from a
+            # price that is itself exact: the same ticks as the Decimal path, without Decimals
+            q = price / per_tick
+            whole = int(q + 0.5) if q >= 0 else -int(0.5 - q)
+            if whole > 0 or self.nonpositive_prices:
+                return whole
         exact = _as_decimal(price) / self.tick_size
         ticks = exact.to_integral_value(rounding=ROUND_HALF_UP)
         if strict and abs(exact - ticks) > TICK_TOLERANCE:

@@ -40,7 +40,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from enum import StrEnum
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -200,6 +201,20 @@ _json_str = encode_basestring
 """A str as a JSON string, exactly as ``_CANONICAL`` writes one (ensure_ascii off)."""
 
 
+def _plain_encoder() -> Callable[[dict[str, Any]], str]:
+    """``_PLAIN_JSON.encode`` of a dict, with the C encoder built once rather than per call
+    (``JSONEncoder.encode`` builds it anew each time); the same string either way."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _PLAIN_JSON.encode
+    chunks = make(None, _PLAIN_JSON.default, encode_basestring, None, ":", ",", True, False, False)
+    join = "".join
+    return lambda data: join(chunks(data, 0))
+
+
+_plain_json = _plain_encoder()
+
+
 def _digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
@@ -312,7 +327,7 @@ def _prepare(
         ts = _fixed_offset(ts)
     where = f"{type} payload"
     plain = _plain_mapping(payload, where) if payload.__class__ is dict else _plain(payload, where)
-    return ts, plain, _PLAIN_JSON.encode(plain)
+    return ts, plain, _plain_json(plain) if plain.__class__ is dict else _PLAIN_JSON.encode(plain)
 
 
 _set = object.__setattr__
@@ -667,6 +682,8 @@ class EventLog:
         last = self._last
         seq, prev_hash = (1, GENESIS_HASH) if last is None else (last.seq + 1, last.hash)
         config_hash = self.config_hash
+        if type.__class__ is not str and isinstance(type, StrEnum):
+            type = type._value_  # the same JSON string; the fast path below takes exact str only
         if type.__class__ is str and config_hash.__class__ is str:
             if config_hash is not self._config_hash_seen:
                 self._config_hash_seen, self._config_json = config_hash, _json_str(config_hash)

@@ -37,7 +37,9 @@ def _alpha(value: object) -> Decimal:
     return result
 
 
-@attrs.define(kw_only=True)
+# window and ewma_alpha are checked when built; no assignment hook, as every closed trade assigns
+# about ten computed fields and a hook on the class runs on each of them
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
 class ReliabilityMetrics:
     """What one strategy's closed trades say about it.
 

@@ -81,6 +81,33 @@ def _ticks_field(name: str, *, non_negative: bool = False) -> Any:
     return attrs.field(converter=lambda v: to_ticks(v, name), validator=validators)
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _machine_checked(f: dict[str, Any]) -> bool:
+    """What the validators of ``TradeOutcome`` would accept, for the fields of a position
+    machine's ``ClosedTrade``: its strategy, symbol and quantity were checked when its orders
+    were, its times are fills' aware times and its money exact Decimals; what is left are
+    the signs (a price at or below zero on an instrument that allows one, a negative
+    commission), the order of the times and non-finite figures."""
+    entry, exit_ = f["entry_time"], f["exit_time"]
+    strategy, symbol, qty = f["strategy"], f["symbol"], f["quantity"]
+    trade_id = f["trade_id"]
+    return (
+        strategy.__class__ is str and strategy.strip() != "" and symbol.__class__ is str and symbol.strip() != ""
+        and qty.__class__ is int and qty != 0
+        and entry.__class__ is dt.datetime and exit_.__class__ is dt.datetime
+        and entry.utcoffset() is not None and exit_.utcoffset() is not None and exit_ >= entry
+        and all(f[k].__class__ is Decimal and f[k].is_finite() for k in _MONEY)
+        and f["entry_price"] > 0 and f["exit_price"] > 0 and f["commission_usd"] >= 0 and f["spread_ticks"] >= 0
+        and (trade_id is None or (trade_id.__class__ is str and trade_id.strip() != ""))
+    )
+
+
+_MONEY = ("entry_price", "exit_price", "gross_pnl_usd", "commission_usd")
+
+
 @attrs.frozen(kw_only=True)
 class TradeOutcome:
     """One closed round trip of ``abs(quantity)`` contracts.
@@ -208,16 +235,22 @@ class TradeOutcome:
         """
         if closed.symbol != instrument.symbol:
             raise InvalidOutcome(f"closed trade symbol {closed.symbol!r} is not the instrument's {instrument.symbol!r}")
-        return cls(
-            strategy=closed.strategy, symbol=closed.symbol, quantity=closed.qty,
-            entry_time=closed.entry_time, exit_time=closed.exit_time,
-            entry_price=closed.avg_entry_ticks * instrument.tick_size,
-            exit_price=closed.avg_exit_ticks * instrument.tick_size,
-            gross_pnl_usd=closed.gross_pnl, commission_usd=closed.commission,
-            slippage_ticks=to_ticks(slippage_ticks, "slippage_ticks"),
-            expected_slippage_ticks=to_ticks(expected_slippage_ticks, "expected_slippage_ticks"),
-            spread_ticks=to_ticks(spread_ticks, "spread_ticks"), trade_id=trade_id,
-        )
+        fields: dict[str, Any] = {
+            "strategy": closed.strategy, "symbol": closed.symbol, "quantity": closed.qty,
+            "entry_time": closed.entry_time, "exit_time": closed.exit_time,
+            "entry_price": closed.avg_entry_ticks * instrument.tick_size,
+            "exit_price": closed.avg_exit_ticks * instrument.tick_size,
+            "gross_pnl_usd": closed.gross_pnl, "commission_usd": closed.commission,
+            "slippage_ticks": to_ticks(slippage_ticks, "slippage_ticks"),
+            "expected_slippage_ticks": to_ticks(expected_slippage_ticks, "expected_slippage_ticks"),
+            "spread_ticks": to_ticks(spread_ticks, "spread_ticks"), "trade_id": trade_id,
+        }
+        if _machine_checked(fields):
+            outcome = _new(cls)
+            for name, value in fields.items():
+                _set(outcome, name, value)
+            return outcome
+        return cls(**fields)  # something the machine does not promise: the validators name it
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: Decimals as strings, times as ISO-8601 with offset,

@@ -158,3 +158,31 @@ def test_a_closed_trade_of_another_symbol_is_refused() -> None:
     )
     with pytest.raises(InvalidOutcome, match="closed trade symbol 'ES' is not the instrument's 'MES'"):
         TradeOutcome.from_closed_trade(closed, instrument("MES"), slippage_ticks=0, expected_slippage_ticks=0)
+
+
+def _closed(**kw: object) -> ClosedTrade:
+    fields: dict[str, object] = dict(
+        strategy="orb", symbol="MES", qty=2, entry_time=T0, exit_time=T0 + dt.timedelta(minutes=5),
+        avg_entry_ticks=Decimal("20000.5"), avg_exit_ticks=Decimal("20003"), commission=Decimal("2.50"),
+        gross_pnl=Decimal("6.25"), fills=2,
+    )
+    fields.update(kw)
+    return ClosedTrade(**fields)  # type: ignore[arg-type]
+
+
+def test_an_outcome_from_a_closed_trade_equals_the_validated_one_built_from_its_fields() -> None:
+    trade = TradeOutcome.from_closed_trade(_closed(), instrument("MES"), slippage_ticks=1, expected_slippage_ticks=Decimal("0.5"),
+                                           spread_ticks=1, trade_id="t-1")
+    assert trade == TradeOutcome(**attrs.asdict(trade, recurse=False))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"avg_exit_ticks": Decimal(0)}, "exit_price 0.00 must be positive"),
+    ({"commission": Decimal(-1)}, "commission_usd -1 must not be negative"),
+    ({"exit_time": T0 - dt.timedelta(minutes=1)}, "is before entry_time"),
+    ({"gross_pnl": Decimal("NaN")}, "gross_pnl_usd Decimal\\('NaN'\\) must be finite"),
+    ({"strategy": " "}, "strategy ' ' must be a non-empty string"),
+])
+def test_a_closed_trade_the_outcome_validators_refuse_is_refused_naming_the_field(change: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidOutcome, match=message):
+        TradeOutcome.from_closed_trade(_closed(**change), instrument("MES"), slippage_ticks=0, expected_slippage_ticks=0)
