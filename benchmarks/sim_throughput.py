@@ -59,7 +59,6 @@ from statebot.feeds import SyntheticBars
 EQUAL_WORK: dict[str, Any] = {
     "throttle": {"max_consecutive_losses": 0, "min_win_rate": "0", "max_drawdown_usd": "0", "max_slippage_error_ticks": "0"},
     "kill_switch": {"daily_loss_limit_usd": "0"},
-    "persistence": {"save_every_trades": 1000},
     # a stop too wide to be hit, sized to one contract whatever the equity (the fraction caps nothing):
     # statebot exits on crossovers only and trades every one, as the baselines do
     "sizing": {"max_stop_ticks": 1000, "max_contracts": 1, "equity_risk_fraction": "1",
