@@ -96,6 +96,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load_config": ("statebot.config.model", "load_config"),
     "load_scenario": ("statebot.app.simrun", "load_scenario"),
     "LONG": ("statebot.core.strategy.protocol", "LONG"),
+    "FLAT": ("statebot.core.strategy.protocol", "FLAT"),
     "MachineSpec": ("statebot.core.fsm", "MachineSpec"),
     "Mismatch": ("statebot.core.positions.reconcile", "Mismatch"),
     "NEXT_SESSION": ("statebot.core.fsm.throttle", "NEXT_SESSION"),
@@ -215,7 +216,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.risk.gates import GateResult, check_gate, check_quality  # noqa: F401
     from statebot.core.risk.sizing import SizingResult, compute_position_size  # noqa: F401
     from statebot.core.strategy.builtin import OpeningRangeBreakout, SmaCross  # noqa: F401
-    from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy  # noqa: F401
+    from statebot.core.strategy.protocol import FLAT, LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy  # noqa: F401
     from statebot.core.time.calendar import ExchangeCalendar, FixedHoursCalendar, Session, TradingCalendar, get_calendar  # noqa: F401
     from statebot.core.time.clock import Bar, BarClock  # noqa: F401
     from statebot.core.time.durations import parse_duration  # noqa: F401

@@ -175,7 +175,7 @@ from statebot.store.persistence import lock_state_dir, resolve_state_dir
 from statebot.core.positions.reconcile import reconcile
 from statebot.app.runner_state import CHECKPOINT_FILENAME, RunnerPersistence
 from statebot.core.risk.sizing import compute_position_size
-from statebot.core.strategy.protocol import Signal, Strategy, StrategyContext
+from statebot.core.strategy.protocol import FLAT as FLAT_SIDE, Signal, Strategy, StrategyContext
 
 log = logging.getLogger("statebot.runner")
 
@@ -1062,6 +1062,8 @@ class BotRunner(RunnerPersistence):
             self._error(t, "strategy", TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
             return Decision(action=SKIP, reason="strategy_error")
         held = (m.qty > 0) - (m.qty < 0)
+        if signal.side == FLAT_SIDE:
+            return self._go_flat(m, bar, t) if held else _NO_SIGNAL
         if held == signal.side:
             return Decision(action=HOLD, reason="already_held")
         if held:
@@ -1073,6 +1075,14 @@ class BotRunner(RunnerPersistence):
         if m.state != FLAT or not m.may_enter():
             return Decision(action=HOLD, reason="order_working", detail=m.state)
         return self._enter(m, signal, bar, t, may_enter)
+
+    def _go_flat(self, m: PositionMachine, bar: Bar, t: dt.datetime) -> Decision:
+        """The strategy asked to hold nothing: the same exit a reversal sends, through the position machine."""
+        if m.state != OPEN:
+            return Decision(action=HOLD, reason="order_working", detail=m.state)
+        if self.flatten_coordinator.flattening:
+            return _FLATTENING_HOLD
+        return self._exit(m, bar, t, "strategy_flat")
 
     def _bracket_hit(self, b: Bracket, bar: Bar) -> str | None:
         if b.side > 0:
