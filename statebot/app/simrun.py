@@ -106,11 +106,14 @@ class SimSetup:
     with ``seed``; a CSV file is read with ``bar_label``, ``bar_size`` (None:
     inferred), ``tz`` (for naive timestamps) and ``skip_bad_rows``.
     ``config`` None means ``Config()`` with ``SIM_DEFAULTS``; ``symbol`` and
-    ``calendar`` override the config's when given.
+    ``calendar`` override the config's when given. A ``module:Class`` strategy
+    is looked up in the ``strategy_search`` folders first (a scenario's folder;
+    the CLI adds the current folder).
     """
 
     strategy: str = "sma-cross"
     strategy_params: Mapping[str, Any] = attrs.field(factory=dict)
+    strategy_search: tuple[Path, ...] = ()
     config: Config | None = None
     symbol: str | None = None
     calendar: str | None = None
@@ -257,7 +260,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
         check_bar_size(config, setup.bar_size or dt.timedelta(minutes=1))  # an inferred size: as the file is read
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
-    strategy = get_strategy(setup.strategy, **dict(setup.strategy_params))
+    strategy = get_strategy(setup.strategy, search=setup.strategy_search, **dict(setup.strategy_params))
     broker = SimBroker(seed=setup.seed, commission=config.instrument.commission(config.commission),
                        slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
     bad_rows: list[tuple[int, str]] = []
@@ -534,7 +537,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     else:
         seeds = tuple(int(s) for s in seeds_value)
     setup = SimSetup(
-        strategy=str(sim.get("strategy", "sma-cross")), strategy_params=dict(sim.get("strategy_params", {})), config=config,
+        strategy=str(sim.get("strategy", "sma-cross")), strategy_params=dict(sim.get("strategy_params", {})),
+        strategy_search=(p.resolve().parent,), config=config,
         symbol=sim.get("symbol"), calendar=sim.get("calendar"), equity=Decimal(str(sim.get("equity", 20000))),
         start=_date(sim.get("start", DEMO_START), f"{where} start"), end=_date(sim.get("end", DEMO_END), f"{where} end"),
         seed=seeds[0], daily_vol=float(sim.get("daily_vol", 0.01)),

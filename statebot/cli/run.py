@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import sys
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     settings = IBKRSettings(mode=args.mode, host=args.host, port=args.port, client_id=args.client_id,
                             symbols=(config.instrument.symbol,), account=config.ibkr.account, live_flag=args.live,
                             live_acknowledgement=config.ibkr.live_acknowledgement)
-    strategy = get_strategy(args.strategy)
+    strategy = get_strategy(args.strategy, search=(Path.cwd(),))
     venue, ib = settings.adapter()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     session: LiveSession | None = None

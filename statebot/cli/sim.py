@@ -94,6 +94,8 @@ def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
             changes[name] = value
     if args.config is not None:
         changes["config"] = load_config(args.config, defaults=SIM_DEFAULTS)
+    # a module beside the scenario, then one in the current folder, as a user expects without PYTHONPATH
+    changes["strategy_search"] = (*base.strategy_search, Path.cwd())
     if args.state_dir is not None:
         changes["state_dir"] = args.state_dir
     if args.events is not None:
