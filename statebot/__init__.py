@@ -96,7 +96,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load_config": ("statebot.config.model", "load_config"),
     "load_scenario": ("statebot.app.simrun", "load_scenario"),
     "LONG": ("statebot.core.strategy.protocol", "LONG"),
-    "FLAT": ("statebot.core.strategy.protocol", "FLAT"),
     "MachineSpec": ("statebot.core.fsm", "MachineSpec"),
     "Mismatch": ("statebot.core.positions.reconcile", "Mismatch"),
     "NEXT_SESSION": ("statebot.core.fsm.throttle", "NEXT_SESSION"),
@@ -150,6 +149,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "StatebotError": ("statebot.errors", "StatebotError"),
     "StateCorrupt": ("statebot.errors", "StateCorrupt"),
     "StateInUse": ("statebot.errors", "StateInUse"),
+    "StrategyFailed": ("statebot.errors", "StrategyFailed"),
     "StateSaveFailed": ("statebot.errors", "StateSaveFailed"),
     "Strategy": ("statebot.core.strategy.protocol", "Strategy"),
     "StrategyContext": ("statebot.core.strategy.protocol", "StrategyContext"),
@@ -216,12 +216,12 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.risk.gates import GateResult, check_gate, check_quality  # noqa: F401
     from statebot.core.risk.sizing import SizingResult, compute_position_size  # noqa: F401
     from statebot.core.strategy.builtin import OpeningRangeBreakout, SmaCross  # noqa: F401
-    from statebot.core.strategy.protocol import FLAT, LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy  # noqa: F401
+    from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy  # noqa: F401
     from statebot.core.time.calendar import ExchangeCalendar, FixedHoursCalendar, Session, TradingCalendar, get_calendar  # noqa: F401
     from statebot.core.time.clock import Bar, BarClock  # noqa: F401
     from statebot.core.time.durations import parse_duration  # noqa: F401
     from statebot.core.time.schedule import CLOSED, FLATTENING, PRE_OPEN, SessionSchedule, SessionTimes, TRADING  # noqa: F401
-    from statebot.errors import AdapterUnavailable, BarRejected, CalendarError, ChainBroken, ConfigError, DocsError, EntryRefused, EventLogError, InvalidEvent, InvalidOutcome, InvalidTransition, OffTickPrice, OverFill, PositionMismatch, SignalError, SizingError, StateCorrupt, StateInUse, StateSaveFailed, StatebotError, TornTail, UnknownInstrument  # noqa: F401
+    from statebot.errors import AdapterUnavailable, BarRejected, CalendarError, ChainBroken, ConfigError, DocsError, EntryRefused, EventLogError, InvalidEvent, InvalidOutcome, InvalidTransition, OffTickPrice, OverFill, PositionMismatch, SignalError, SizingError, StateCorrupt, StateInUse, StateSaveFailed, StatebotError, StrategyFailed, TornTail, UnknownInstrument  # noqa: F401
     from statebot.feeds import BarDataError, PriceGuard, SyntheticBars, read_bars_csv  # noqa: F401
     from statebot.journal.log import EVENT_TYPES, Event, EventLog, GENESIS_HASH, VENUE_CONNECTION, iter_events, read_events  # noqa: F401
     from statebot.journal.replay import ReplayResult, VerifyResult, replay, verify  # noqa: F401

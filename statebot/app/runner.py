@@ -112,6 +112,7 @@ from statebot.errors import (
     JournalWriteFailed,
     PositionMismatch,
     StatebotError,
+    StrategyFailed,
     StopsBot,
 )
 from statebot.journal.log import (
@@ -282,8 +283,12 @@ class BotRunner(RunnerPersistence):
         clock: LiveClock | None = None,
         instruments: Mapping[str, InstrumentSpec] | None = None,
         start: dt.datetime | None = None,
+        stop_on_strategy_error: bool = False,
     ) -> None:
         c = config if config is not None else Config()
+        # a backtest stops on the strategy's first exception (StrategyFailed); live skips the bar
+        self.stop_on_strategy_error = stop_on_strategy_error
+        self._strategy_errors_shown: set[str] = set()
         self.config = c
         self.config_hash = c.config_hash
         self.strategy = strategy
@@ -523,6 +528,8 @@ class BotRunner(RunnerPersistence):
         """
         try:
             return self._run_bar(bar)
+        except StrategyFailed:  # asked for by a backtest: the log has the error, the run ends here
+            raise
         except StopsBot as exc:
             self._stop(bar.end, exc)
             raise
@@ -1046,7 +1053,7 @@ class BotRunner(RunnerPersistence):
             ctx = _context(t, self.symbol, self.instrument.tick_size, m.qty, session.state, may_enter, session.session)
             signal = self.strategy.on_bar(bar, ctx)
         except Exception as exc:  # a strategy bug must not stop the loop; it is logged, the bar skipped
-            self._error(t, "strategy", exc)
+            self._strategy_error(t, exc)
             return Decision(action=SKIP, reason="strategy_error", detail=str(exc))
         # while flattening the flattener owns the venue until it reports flat: it closes by the
         # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
@@ -1059,7 +1066,7 @@ class BotRunner(RunnerPersistence):
         if signal is None:
             return _NO_SIGNAL
         if not isinstance(signal, Signal):
-            self._error(t, "strategy", TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
+            self._strategy_error(t, TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
             return Decision(action=SKIP, reason="strategy_error")
         held = (m.qty > 0) - (m.qty < 0)
         if signal.side == FLAT_SIDE:
@@ -1221,6 +1228,19 @@ class BotRunner(RunnerPersistence):
             self._changed = True
             if self._snapshot_on_change:
                 self._dirty = True
+
+    def _strategy_error(self, t: dt.datetime, exc: Exception) -> None:
+        """Logged as an event every time; its traceback goes to the logger once per kind of
+        error (type and message), not once per bar; raised as ``StrategyFailed`` when asked."""
+        self._log(t, RUNNER_ERROR, {"stage": "strategy", "error": f"{type(exc).__name__}: {exc}"})
+        if self.stop_on_strategy_error:
+            self.events.commit()
+            raise StrategyFailed(self.name, t, exc) from exc
+        kind = f"{type(exc).__name__}: {exc}"
+        if kind not in self._strategy_errors_shown:
+            self._strategy_errors_shown.add(kind)
+            log.error("strategy %s raised at %s (the bar is skipped; shown once, counted as strategy_error)",
+                      self.name, t.isoformat(), exc_info=exc)
 
     def _error(self, t: dt.datetime, stage: str, exc: BaseException) -> None:
         log.warning("runner %s: %s: %s", stage, type(exc).__name__, exc)

@@ -108,12 +108,15 @@ class SimSetup:
     ``config`` None means ``Config()`` with ``SIM_DEFAULTS``; ``symbol`` and
     ``calendar`` override the config's when given. A ``module:Class`` strategy
     is looked up in the ``strategy_search`` folders first (a scenario's folder;
-    the CLI adds the current folder).
+    the CLI adds the current folder). ``stop_on_strategy_error``: the run ends
+    with ``StrategyFailed`` at the strategy's first exception (False: the bar is
+    skipped and counted as ``strategy_error``).
     """
 
     strategy: str = "sma-cross"
     strategy_params: Mapping[str, Any] = attrs.field(factory=dict)
     strategy_search: tuple[Path, ...] = ()
+    stop_on_strategy_error: bool = True
     config: Config | None = None
     symbol: str | None = None
     calendar: str | None = None
@@ -269,7 +272,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
 
     def open_runner(first: dt.datetime | None) -> BotRunner:
         return BotRunner(strategy, broker, equity=setup.equity, config=config, state_dir=state_dir, event_log=log_path,
-                         start=first)
+                         start=first, stop_on_strategy_error=setup.stop_on_strategy_error)
 
     runner: BotRunner | None = None
     start_seq = 0

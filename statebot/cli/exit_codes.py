@@ -12,6 +12,8 @@ code   meaning
        permission, read-only), the state folder is in use; one line names the file and
        the OS error. A run stopped this way flushed what it could and flattened first
 4      the venue failed: the broker could not be reached or refused the session
+5      the strategy raised (``statebot sim`` without ``--keep-going``): its traceback,
+       with statebot's own frames trimmed, then one line naming the bar
 130    interrupted by SIGINT (Ctrl-C): the log was flushed and a checkpoint written
 143    ended by SIGTERM: the same clean shutdown as SIGINT
 =====  ==============================================================================
@@ -24,13 +26,17 @@ from __future__ import annotations
 
 import os
 
-from statebot.errors import AdapterUnavailable, StateInUse, StatebotError
+import traceback
+from pathlib import Path
+
+from statebot.errors import AdapterUnavailable, StateInUse, StatebotError, StrategyFailed
 
 EXIT_OK = 0
 EXIT_EXPECTATION_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
 EXIT_VENUE = 4
+EXIT_STRATEGY_FAILED = 5
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
@@ -42,6 +48,7 @@ EPILOG = """exit status (every command):
   3    the environment failed: a file or folder could not be read or written,
        or the state folder is in use
   4    the venue failed: the broker could not be reached
+  5    the strategy raised (sim; --keep-going skips such bars instead)
   130  interrupted by Ctrl-C (SIGINT); 143 ended by SIGTERM
 errors are one line on stderr naming the file, line or key."""
 
@@ -50,6 +57,8 @@ def exit_code_for(exc: StatebotError | OSError) -> int:
     """The status for an error that reached the command line: the table above."""
     if isinstance(exc, AdapterUnavailable):
         return EXIT_VENUE
+    if isinstance(exc, StrategyFailed):
+        return EXIT_STRATEGY_FAILED
     if isinstance(exc, (OSError, StateInUse)):
         return EXIT_ENVIRONMENT
     return EXIT_USAGE
@@ -66,5 +75,15 @@ def one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-__all__ = ["EPILOG", "exit_code_for", "one_line", "EXIT_ENVIRONMENT", "EXIT_EXPECTATION_FAILED", "EXIT_OK", "EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_USAGE",
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def user_traceback(exc: BaseException) -> str:
+    """``exc``'s traceback with statebot's own frames left out: what the user's code did."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not Path(f.filename).resolve().is_relative_to(_PACKAGE)]
+    head = "Traceback of the strategy (statebot's frames trimmed):\n" if frames else ""
+    return head + "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
+
+
+__all__ = ["EPILOG", "exit_code_for", "one_line", "user_traceback", "EXIT_STRATEGY_FAILED", "EXIT_ENVIRONMENT", "EXIT_EXPECTATION_FAILED", "EXIT_OK", "EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_USAGE",
            "EXIT_VENUE"]

@@ -8,7 +8,9 @@ restart) and/or ``--events FILE`` to keep them. ``--report`` writes the
 summary as JSON; ``--html DIR`` writes an HTML report with plots.
 
 Exit status (``statebot.cli.exit_codes``): 0 ran (and every expectation held),
-1 a scenario expectation failed (one line per failure on stderr), 2 bad input
+1 a scenario expectation failed (one line per failure on stderr), 5 the strategy
+raised (its traceback with statebot's frames trimmed, then one line naming the bar;
+``--keep-going`` skips such bars and counts them as ``strategy_error``), 2 bad input
 (one line on stderr), 3 a file or folder that cannot be read or written, the
 event log or checkpoint could not be written, or a state folder in use (one line
 naming the file and the OS error; no summary), 130/143 stopped by SIGINT/SIGTERM
@@ -31,9 +33,9 @@ import attrs
 
 from statebot.cli._args import duration_arg
 from statebot.cli._signals import StopSignals
-from statebot.cli.exit_codes import EXIT_ENVIRONMENT
+from statebot.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_STRATEGY_FAILED, user_traceback
 from statebot.config.model import load_config
-from statebot.errors import ConfigError, FileAccessError, StatebotError, StopsBot
+from statebot.errors import ConfigError, FileAccessError, StatebotError, StopsBot, StrategyFailed
 from statebot.app.progress import Progress
 from statebot.app.simrun import (
     SIM_DEFAULTS,
@@ -77,6 +79,9 @@ def register(sub: Any) -> None:
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="Monte Carlo processes (default 1)")
     p.add_argument("--start", type=dt.date.fromisoformat, help="first day of synthetic bars (YYYY-MM-DD)")
     p.add_argument("--end", type=dt.date.fromisoformat, help="last day of synthetic bars (YYYY-MM-DD)")
+    p.add_argument("--keep-going", action="store_true",
+                   help="a bar on which the strategy raises is skipped and counted (default: the run stops, exit 5, "
+                   "with the strategy's traceback)")
     p.add_argument("--skip-bad-rows", action="store_true", help="log malformed CSV rows as BAR_REJECTED and go on")
     p.add_argument("--verbose", action="store_true", help="also print the runner's warnings (they are in the event log anyway)")
     p.set_defaults(run=run)
@@ -94,6 +99,8 @@ def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
             changes[name] = value
     if args.config is not None:
         changes["config"] = load_config(args.config, defaults=SIM_DEFAULTS)
+    if args.keep_going:
+        changes["stop_on_strategy_error"] = False
     # a module beside the scenario, then one in the current folder, as a user expects without PYTHONPATH
     changes["strategy_search"] = (*base.strategy_search, Path.cwd())
     if args.state_dir is not None:
@@ -110,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
         except StopsBot as exc:
             print(f"statebot sim: error: {exc}", file=sys.stderr)
             return EXIT_ENVIRONMENT
+        except StrategyFailed as exc:
+            print(user_traceback(exc.error), end="", file=sys.stderr)
+            print(f"statebot sim: error: {exc}; the run stopped (--keep-going skips such bars)", file=sys.stderr)
+            return EXIT_STRATEGY_FAILED
         except StatebotError:
             if not stop():
                 raise

@@ -72,7 +72,8 @@ class Signal:
 
     ``FLAT`` closes what the strategy holds through the position machine (an
     exit order, logged like a stop or a reversal); flat already, it changes
-    nothing. Its other fields are ignored: ``Signal(side=FLAT)`` is enough.
+    nothing. Its other fields are ignored: ``Signal(side="FLAT")`` is enough
+    (``statebot.FLAT``, the position state's name, is the same string).
     ``stop_ticks``: distance from entry to the protective stop, in ticks
     (required for LONG/SHORT: sizing refuses < 1 and > max stop ticks); ``target_ticks``: optional
     profit target distance; ``expected_slippage_ticks``: the strategy's
