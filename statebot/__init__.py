@@ -153,6 +153,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "StateSaveFailed": ("statebot.errors", "StateSaveFailed"),
     "Strategy": ("statebot.core.strategy.protocol", "Strategy"),
     "StrategyContext": ("statebot.core.strategy.protocol", "StrategyContext"),
+    "price_ticks": ("statebot.core.strategy.protocol", "price_ticks"),
     "SyntheticBars": ("statebot.feeds", "SyntheticBars"),
     "THROTTLE_SPEC": ("statebot.core.fsm.throttle", "THROTTLE_SPEC"),
     "ThrottleConfig": ("statebot.config.throttle", "ThrottleConfig"),
@@ -216,7 +217,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.risk.gates import GateResult, check_gate, check_quality  # noqa: F401
     from statebot.core.risk.sizing import SizingResult, compute_position_size  # noqa: F401
     from statebot.core.strategy.builtin import OpeningRangeBreakout, SmaCross  # noqa: F401
-    from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy  # noqa: F401
+    from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy, price_ticks  # noqa: F401
     from statebot.core.time.calendar import ExchangeCalendar, FixedHoursCalendar, Session, TradingCalendar, get_calendar  # noqa: F401
     from statebot.core.time.clock import Bar, BarClock  # noqa: F401
     from statebot.core.time.durations import parse_duration  # noqa: F401
