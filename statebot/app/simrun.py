@@ -37,7 +37,16 @@ from statebot.venues.sim import FaultPlan, FixedSlippage, SimBroker
 from statebot.core.instruments import instrument
 from statebot.core.time.calendar import get_calendar
 from statebot.core.time.clock import Bar
-from statebot.config.model import Config, check_bar_size, check_runnable, from_data, load_config, with_defaults
+from statebot.config.model import (
+    Config,
+    apply_overrides,
+    check_bar_size,
+    check_runnable,
+    from_data,
+    load_config,
+    parse_config,
+    with_defaults,
+)
 from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.journal.log import (
@@ -503,8 +512,19 @@ def _faults(data: Mapping[str, Any], where: str) -> FaultPlan:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read a scenario TOML file. Raises ``ConfigError`` naming the file and the bad key."""
+def choose_strategy(config: Config | None, name: str | None, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The strategy to run and its parameters: ``name`` when given, else the config's
+    ``[strategy] name``, else sma-cross; the config's ``[strategy.params]`` (when the config
+    names that strategy or none) updated by ``params``."""
+    named = config.strategy.name if config is not None else None
+    chosen = name or named or "sma-cross"
+    base = dict(config.strategy.params) if config is not None and named in (None, chosen) else {}
+    return chosen, {**base, **params}
+
+
+def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()) -> Scenario:
+    """Read a scenario TOML file; ``overrides`` (``SECTION.KEY=VALUE``) set keys of its config,
+    checked like the file. Raises ``ConfigError`` naming the file and the bad key."""
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -520,11 +540,13 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         raise ConfigError(f"{where}: unknown expectation(s) {', '.join(sorted(unknown))}; known: {', '.join(EXPECTATIONS)}")
     config = None
     if "config" in data:
-        config = from_data(Config, with_defaults(data["config"], SIM_DEFAULTS))
+        config = from_data(Config, apply_overrides(with_defaults(data["config"], SIM_DEFAULTS), overrides))
         check_runnable(config)
         config = attrs.evolve(config, base_dir=p.parent)
     elif "config_file" in sim:
-        config = load_config(p.parent / sim.pop("config_file"), defaults=SIM_DEFAULTS)
+        config = load_config(p.parent / sim.pop("config_file"), defaults=SIM_DEFAULTS, overrides=overrides)
+    elif overrides:
+        config = parse_config("", base_dir=p.parent, defaults=SIM_DEFAULTS, overrides=overrides)
     bars_csv = sim.pop("bars", None)
     known = {"strategy", "strategy_params", "symbol", "calendar", "equity", "start", "end", "seed", "seeds", "daily_vol",
              "bar_size", "bar_label", "tz", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}
@@ -539,8 +561,9 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         seeds = (seed,)
     else:
         seeds = tuple(int(s) for s in seeds_value)
+    strategy, params = choose_strategy(config, sim.get("strategy"), dict(sim.get("strategy_params", {})))
     setup = SimSetup(
-        strategy=str(sim.get("strategy", "sma-cross")), strategy_params=dict(sim.get("strategy_params", {})),
+        strategy=str(strategy), strategy_params=params,
         strategy_search=(p.resolve().parent,), config=config,
         symbol=sim.get("symbol"), calendar=sim.get("calendar"), equity=Decimal(str(sim.get("equity", 20000))),
         start=_date(sim.get("start", DEMO_START), f"{where} start"), end=_date(sim.get("end", DEMO_END), f"{where} end"),

@@ -34,7 +34,7 @@ import attrs
 from statebot.cli._args import duration_arg
 from statebot.cli._signals import StopSignals
 from statebot.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_STRATEGY_FAILED, user_traceback
-from statebot.config.model import load_config
+from statebot.config.model import load_config, parse_config, split_assignment, toml_value
 from statebot.errors import ConfigError, FileAccessError, StatebotError, StopsBot, StrategyFailed
 from statebot.app.progress import Progress
 from statebot.app.simrun import (
@@ -43,6 +43,7 @@ from statebot.app.simrun import (
     SimReport,
     SimSetup,
     check_expectations,
+    choose_strategy,
     load_scenario,
     monte_carlo_table,
     run_seeds,
@@ -68,8 +69,14 @@ def register(sub: Any) -> None:
     p.add_argument("--symbol", help="instrument: built in (ES, MES, NQ, MNQ, RTY, M2K, YM, MYM) or defined in the --config file "
                    "(default: the config's, MES)")
     p.add_argument("--calendar", help="exchange calendar (default XNYS, or the config's)")
-    p.add_argument("--strategy", default=None, help="sma-cross (default), orb, or package.module:ClassName")
+    p.add_argument("--strategy", default=None, help="sma-cross, orb, or module:ClassName (default: the config's "
+                   "[strategy] name, else sma-cross); module.py is looked for in the current folder first")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a strategy parameter, read as a TOML value (30, 0.5, true, text); repeatable; "
+                   "over the config's [strategy.params] and a scenario's strategy_params")
     p.add_argument("--config", type=Path, metavar="FILE", help="a statebot TOML config")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
+                   help="override one config key (e.g. sizing.max_stop_ticks=20), checked like the file; repeatable")
     p.add_argument("--state-dir", type=Path, metavar="DIR", help="keep the state folder here (default: a temporary one)")
     p.add_argument("--events", type=Path, metavar="OUT.jsonl", help="keep the event log here (default: temporary)")
     p.add_argument("--report", type=Path, metavar="OUT.json", help="write the summary as JSON")
@@ -87,18 +94,29 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    return dict((name, toml_value(value)) for name, value in (split_assignment(p, "-p") for p in args.param))
+
+
 def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
     changes: dict[str, Any] = {}
     if args.bars is not None:
         changes.update(bars_csv=args.bars, bar_label=args.bar_label, tz=args.tz, skip_bad_rows=args.skip_bad_rows)
     if args.bar_size is not None:
         changes["bar_size"] = args.bar_size
-    for name in ("symbol", "calendar", "strategy", "seed", "start", "end"):
+    for name in ("symbol", "calendar", "seed", "start", "end"):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value
+    config = base.config
     if args.config is not None:
-        changes["config"] = load_config(args.config, defaults=SIM_DEFAULTS)
+        config = changes["config"] = load_config(args.config, defaults=SIM_DEFAULTS, overrides=args.overrides)
+    elif args.overrides and args.scenario is None:  # a scenario applied them to its own config
+        config = changes["config"] = parse_config("", defaults=SIM_DEFAULTS, overrides=args.overrides)
+    # a scenario chose its strategy already (its [sim] strategy, else its config's)
+    named = args.strategy or (base.strategy if args.scenario is not None else None)
+    changes["strategy"], changes["strategy_params"] = choose_strategy(
+        config, named, {**(base.strategy_params if args.scenario is not None else {}), **_params(args)})
     if args.keep_going:
         changes["stop_on_strategy_error"] = False
     # a module beside the scenario, then one in the current folder, as a user expects without PYTHONPATH
@@ -136,7 +154,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         logging.getLogger("statebot").addHandler(logging.NullHandler())
     if args.jobs < 1:
         raise ConfigError(f"--jobs {args.jobs} must be at least 1")
-    scenario: Scenario | None = load_scenario(args.scenario) if args.scenario else None
+    scenario: Scenario | None = load_scenario(args.scenario, overrides=args.overrides) if args.scenario else None
     base = _setup(args, scenario.setup if scenario is not None else SimSetup())
     if scenario is not None:
         scenario = attrs.evolve(scenario, setup=base, seeds=scenario.seeds if args.seed is None else (args.seed,))

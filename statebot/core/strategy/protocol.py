@@ -173,12 +173,13 @@ def _import(module_name: str, search: Sequence[str | os.PathLike[str]]) -> Modul
         sys.path[:] = saved
 
 
-def get_strategy(name: str, *, search: Sequence[str | os.PathLike[str]] = (), **params: Any) -> Strategy:
+def get_strategy(name: str, /, *, search: Sequence[str | os.PathLike[str]] = (), **params: Any) -> Strategy:
     """A new strategy instance: ``"sma-cross"``, ``"orb"`` or ``"package.module:ClassName"``.
 
     A module reference is looked up in the ``search`` folders first (in their
     order; the CLI passes a scenario's folder and the current folder), then on
-    the ordinary import path. ``params`` go to the constructor. Raises ``ConfigError`` for an unknown
+    the ordinary import path. ``params`` go to the constructor (a ``TypeError`` or
+    ``ValueError`` it raises becomes ``ConfigError``). Raises ``ConfigError`` for an unknown
     name, a module or class that cannot be found, bad parameters, or an
     object without ``name`` and ``on_bar``. The constructor is called only
     when the reference names a class with an ``on_bar`` method: a function
@@ -209,7 +210,7 @@ def get_strategy(name: str, *, search: Sequence[str | os.PathLike[str]] = (), **
             raise ConfigError(f"unknown strategy {name!r}; built in: {', '.join(BUILTIN_STRATEGIES)}, or use 'package.module:ClassName'")
     try:
         strategy = cls(**params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # the constructor's own refusal of a parameter
         raise ConfigError(f"strategy {name!r}: bad parameters {params!r} ({exc})") from None
     if not isinstance(strategy, Strategy):
         raise ConfigError(f"strategy {name!r}: {cls!r} has no 'name' attribute and 'on_bar(bar, ctx)' method")
