@@ -5,7 +5,7 @@ code   meaning
 =====  ==============================================================================
 0      done: the command did what was asked (a sim ran to its end, a log verified)
 1      done, but an expectation failed: a scenario's expectation, a log that does not
-       verify or replay, a live run that ended not flat
+       verify or replay, a live run that ended not flat, a sim whose every bar was rejected
 2      bad input, nothing changed: a usage error, a bad config key, a bad CSV row, a
        strategy reference that is not a strategy; one line names the file, line or key
 3      the environment failed: a file or folder could not be read or written (disk full,
@@ -43,7 +43,7 @@ EXIT_SIGTERM = 143
 EPILOG = """exit status (every command):
   0    done
   1    done, but an expectation failed (a scenario's [expect], a log that does
-       not verify, a live run that stopped not flat)
+       not verify, a live run that stopped not flat, a sim that rejected every bar)
   2    bad input, nothing changed (usage, config key, CSV row, strategy)
   3    the environment failed: a file or folder could not be read or written,
        or the state folder is in use

@@ -8,7 +8,8 @@ restart) and/or ``--events FILE`` to keep them. ``--report`` writes the
 summary as JSON; ``--html DIR`` writes an HTML report with plots.
 
 Exit status (``statebot.cli.exit_codes``): 0 ran (and every expectation held),
-1 a scenario expectation failed (one line per failure on stderr), 5 the strategy
+1 a scenario expectation failed (one line per failure on stderr) or every bar was
+rejected, so nothing was simulated (one line; e.g. a ``--state-dir`` from an earlier run), 5 the strategy
 raised (its traceback with statebot's frames trimmed, then one line naming the bar;
 ``--keep-going`` skips such bars and counts them as ``strategy_error``), 2 bad input
 (one line on stderr), 3 a file or folder that cannot be read or written, the
@@ -33,7 +34,7 @@ import attrs
 
 from statebot.cli._args import duration_arg
 from statebot.cli._signals import StopSignals
-from statebot.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_STRATEGY_FAILED, user_traceback
+from statebot.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_EXPECTATION_FAILED, EXIT_STRATEGY_FAILED, user_traceback
 from statebot.config.model import load_config, parse_config, split_assignment, toml_value
 from statebot.errors import ConfigError, FileAccessError, StatebotError, StopsBot, StrategyFailed
 from statebot.app.progress import Progress
@@ -188,6 +189,10 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
             print(title)
             print(monte_carlo_table(reports))
     _write_outputs(args, reports)
+    nothing_ran = [r for r in reports if r.bars and r.bars_rejected == r.bars]
+    if nothing_ran:
+        print(f"statebot sim: {_all_rejected(nothing_ran[0], base)}", file=sys.stderr)
+        return EXIT_EXPECTATION_FAILED
     if scenario is None:
         return 0
     failures = [line for r in reports for line in check_expectations(r, scenario.expect)]
@@ -196,6 +201,15 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     if not failures:
         print(f"{scenario.name}: all {len(scenario.expect)} expectation(s) hold for {len(reports)} seed(s)")
     return 1 if failures else 0
+
+
+def _all_rejected(report: SimReport, setup: SimSetup) -> str:
+    reasons = ", ".join(f"{k} {v}" for k, v in report.rejected_reasons.items())
+    line = f"every one of the {report.bars} bars was rejected ({reasons}): nothing was simulated"
+    if "not_after_previous" in report.rejected_reasons and setup.state_dir is not None:
+        line += (f"; the state folder {setup.state_dir} holds an earlier run up to a later time "
+                 "(use a fresh --state-dir, or bars after that run)")
+    return line
 
 
 def _write_outputs(args: argparse.Namespace, reports: list[SimReport]) -> None:

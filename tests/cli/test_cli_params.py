@@ -117,3 +117,14 @@ def test_run_refuses_bad_parameters_before_connecting(tmp_path: Path, capsys: py
     assert main(["run", "--adapter", "ibkr", "--mode", "OBSERVE", "--config", str(cfg), "--set", "gates.x=1"]) == 2
     assert "gates.x: unknown key" in capsys.readouterr().err
     assert not (tmp_path / "state").exists()
+
+
+def test_a_second_run_on_the_same_state_folder_says_every_bar_was_rejected(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "state"
+    assert main(["sim", "--state-dir", str(state)]) == 0
+    capsys.readouterr()
+    assert main(["sim", "--state-dir", str(state)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "every one of the 1380 bars was rejected (not_after_previous 1380)" in err and str(state) in err
