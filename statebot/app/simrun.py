@@ -113,7 +113,8 @@ class SimSetup:
 
     Synthetic bars (``bars_csv`` None) cover ``start``..``end`` on the calendar
     with ``seed``; a CSV file is read with ``bar_label``, ``bar_size`` (None:
-    inferred), ``tz`` (for naive timestamps) and ``skip_bad_rows``.
+    inferred), ``tz`` (for naive timestamps), ``timestamp_format`` (strptime codes for
+    a vendor's layout; None: ISO-8601) and ``skip_bad_rows``.
     ``config`` None means ``Config()`` with ``SIM_DEFAULTS``; ``symbol`` and
     ``calendar`` override the config's when given. A ``module:Class`` strategy
     is looked up in the ``strategy_search`` folders first (a scenario's folder;
@@ -138,6 +139,7 @@ class SimSetup:
     bars_csv: Path | None = None
     bar_label: str = "start"
     tz: str | None = None
+    timestamp_format: str | None = None
     skip_bad_rows: bool = False
     slippage_ticks: int = 1
     faults: FaultPlan = attrs.field(factory=FaultPlan)
@@ -249,7 +251,7 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
                 raise ConfigError(f"unknown time zone {setup.tz!r} (use an IANA name such as America/New_York)") from None
         return read_bars_csv(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
                              skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)),
-                             check_size=lambda size: check_bar_size(config, size))
+                             check_size=lambda size: check_bar_size(config, size), timestamp_format=setup.timestamp_format)
     calendar = get_calendar(config.instrument.session_calendar(config.calendar.name))
     return iter(SyntheticBars(start=setup.start, end=setup.end, symbol=symbol, calendar=calendar, seed=setup.seed,
                               bar_size=setup.bar_size or dt.timedelta(minutes=1), daily_vol=setup.daily_vol,
@@ -549,7 +551,7 @@ def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()
         config = parse_config("", base_dir=p.parent, defaults=SIM_DEFAULTS, overrides=overrides)
     bars_csv = sim.pop("bars", None)
     known = {"strategy", "strategy_params", "symbol", "calendar", "equity", "start", "end", "seed", "seeds", "daily_vol",
-             "bar_size", "bar_label", "tz", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}
+             "bar_size", "bar_label", "tz", "timestamp_format", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}
     bad = set(sim) - known
     if bad:
         raise ConfigError(f"{where}: unknown [sim] key(s) {', '.join(sorted(bad))}")
@@ -570,6 +572,7 @@ def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()
         seed=seeds[0], daily_vol=float(sim.get("daily_vol", 0.01)),
         bar_size=parse_duration(sim["bar_size"]) if "bar_size" in sim else None,
         bars_csv=(p.parent / bars_csv) if bars_csv else None, bar_label=str(sim.get("bar_label", "start")), tz=sim.get("tz"),
+        timestamp_format=sim.get("timestamp_format"),
         skip_bad_rows=bool(sim.get("skip_bad_rows", False)), slippage_ticks=int(sim.get("slippage_ticks", 0)),
         faults=_faults(data.get("faults", {}), where),
         outages=tuple((_when(a, f"{where} outage"), _when(b, f"{where} outage")) for a, b in sim.get("outages", ())),

@@ -62,11 +62,16 @@ def register(sub: Any) -> None:
         "SCENARIO is a sims/*.toml file whose [expect] table is checked (exit 1 when one fails).",
     )
     p.add_argument("scenario", nargs="?", help="a scenario TOML file (see sims/)")
-    p.add_argument("--bars", type=Path, metavar="FILE.csv", help="bars from a CSV file: timestamp,open,high,low,close,volume")
+    p.add_argument("--bars", type=Path, metavar="FILE.csv",
+                   help="bars from a CSV file: timestamp,open,high,low,close,volume (or date,time,open,...); "
+                   "e.g. data/sample-mes-1m.csv, or one written by statebot bars synthetic")
     p.add_argument("--bar-label", choices=("start", "end"), default="start",
                    help="timestamps label the bar's start (default; the bar ends at timestamp + bar size) or its end")
     p.add_argument("--bar-size", type=duration_arg, metavar="DURATION", help="e.g. 1m, 5m (default: inferred from the file)")
     p.add_argument("--tz", metavar="ZONE", help="time zone of naive CSV timestamps, e.g. America/New_York")
+    p.add_argument("--timestamp-format", metavar="FMT",
+                   help="layout of the CSV's timestamps in strptime codes, e.g. '%%m/%%d/%%Y %%H:%%M' (default ISO-8601); "
+                   "with split date,time columns it reads '<date> <time>'")
     p.add_argument("--symbol", help="instrument: built in (ES, MES, NQ, MNQ, RTY, M2K, YM, MYM) or defined in the --config file "
                    "(default: the config's, MES)")
     p.add_argument("--calendar", help="exchange calendar (default XNYS, or the config's)")
@@ -102,7 +107,12 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
     changes: dict[str, Any] = {}
     if args.bars is not None:
-        changes.update(bars_csv=args.bars, bar_label=args.bar_label, tz=args.tz, skip_bad_rows=args.skip_bad_rows)
+        changes.update(bars_csv=args.bars, bar_label=args.bar_label, skip_bad_rows=args.skip_bad_rows)
+    # a scenario's own bars file takes them too (--tz used to be ignored there)
+    if args.tz is not None:
+        changes["tz"] = args.tz
+    if args.timestamp_format is not None:
+        changes["timestamp_format"] = args.timestamp_format
     if args.bar_size is not None:
         changes["bar_size"] = args.bar_size
     for name in ("symbol", "calendar", "seed", "start", "end"):
