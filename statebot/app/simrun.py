@@ -66,7 +66,9 @@ from statebot.core.fsm.throttle import ACTIVE
 from statebot.app.progress import Progress
 from statebot.app.runner import SKIP, BotRunner
 from statebot.core.time.schedule import CLOSED
+from statebot.app.simstats import Trade, TradeStats, percentile, trade_stats
 from statebot.app.simulation import trade_totals
+from statebot.core.engine.fold import outcome_from_payload
 from statebot.store.persistence import resolve_state_dir
 from statebot.store.preflight import check_files_usable
 from statebot.core.strategy.protocol import get_strategy
@@ -202,6 +204,10 @@ class SimReport:
     timeline: tuple[tuple[str, str, str, int], ...]
     skips: Mapping[str, int] = attrs.field(factory=dict)
     """Bars whose wanted entry (or the bar itself) was refused, by reason (throttled, session, a sizing reason, ...)."""
+    trade_list: tuple[Trade, ...] = ()
+    """Every closed trade, read from TRADE_CLOSED through the fold's ``outcome_from_payload``."""
+    stats: TradeStats | None = None
+    """Statistics of ``trade_list`` (``statebot.app.simstats``)."""
 
     @property
     def late_flattens(self) -> int:
@@ -230,6 +236,9 @@ class SimReport:
             "final_flat": self.final_flat, "restarts": self.restarts,
             "log_verifies": self.log_verifies, "log_error": self.log_error,
         }
+        if self.stats is not None:
+            data["stats"] = self.stats.as_dict()
+        data["trade_list"] = [t.row() for t in self.trade_list]
         if detail:
             data["equity_curve"] = [list(p) for p in self.equity_curve]
             data["timeline"] = [list(p) for p in self.timeline]
@@ -365,6 +374,7 @@ def _seed_matters(setup: SimSetup) -> bool:
 def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
             final_flat: bool, tz: Any) -> SimReport:
     trades: list[Mapping[str, Any]] = []
+    trade_list: list[Trade] = []
     path: list[str] = [ACTIVE]
     throttle_events = rejected = flagged = throttle_gaps = 0
     reasons: dict[str, int] = {}
@@ -383,6 +393,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
             p, kind, at = event.payload, event.type, event.ts.astimezone(tz)
             if kind == TRADE_CLOSED:
                 trades.append(p)
+                trade_list.append(Trade(outcome=outcome_from_payload(p), session=str(p.get("session") or "")))
                 cumulative += Decimal(str(p["net_pnl"]))
                 curve.append((at.isoformat(), str(cumulative)))
             elif kind == SESSION_EXIT_FLATTEN:
@@ -432,7 +443,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
         slippage_expected_ticks_mean=None if expected is None else expected.quantize(Decimal("0.01")),
         throttle_path=tuple(path), throttle_events=throttle_events, throttle_continuous=not throttle_gaps, kill_switch_trips=tuple(trips), sessions=rows,
         restarts=restarts, log_verifies=log_ok, log_error=log_error, final_flat=final_flat, equity_curve=tuple(curve),
-        timeline=tuple(timeline),
+        timeline=tuple(timeline), trade_list=tuple(trade_list), stats=trade_stats(trade_list, sessions),
     )
 
 
@@ -461,15 +472,17 @@ def summary_table(report: SimReport, title: str = "") -> str:
         f"{'net P&L':<22}{report.net_pnl:,.2f} USD  (gross {report.gross_pnl:,.2f})",
         f"{'commission':<22}{report.commission:,.2f} USD",
         f"{'slippage calibration':<22}{slip}",
-        f"{'max drawdown':<22}{report.max_drawdown:,.2f} USD",
+        f"{'max drawdown':<22}{report.max_drawdown:,.2f} USD" + _drawdown_dates(report.stats),
+        *_stats_lines(report.stats),
         f"{'entries refused':<22}" + (", ".join(f"{k} {v}" for k, v in list(report.skips.items())[:4]) or "none"),
-        f"{'throttle':<22}{report.throttle_events} transition(s): {' -> '.join(report.throttle_path)}",
+        f"{'throttle':<22}{throttle_summary(report)}",
         f"{'kill switch':<22}{len(report.kill_switch_trips)} trip(s)" + (f": {', '.join(report.kill_switch_trips)}" if report.kill_switch_trips else ""),
         f"{'restarts':<22}{report.restarts}",
         f"{'event log':<22}{'verifies' if report.log_verifies else 'DOES NOT VERIFY: ' + report.log_error}",
         "",
-        f"{'session':<12}{'flatten':>8}  {'late':<5} flat at close",
+        f"{'session':<12}{'flatten':>8}  {'late':<5} {'flat at close':<14}{'net P&L':>10}",
     ]
+    pnl = report.stats.session_pnl if report.stats is not None else {}
     seen = {s.session for s in report.sessions}
     previous: dt.date | None = None
     for s in report.sessions:
@@ -481,8 +494,50 @@ def summary_table(report: SimReport, title: str = "") -> str:
             gap += dt.timedelta(days=1)
         previous = day
         flat = "-" if s.flat_at_close is None else ("yes" if s.flat_at_close else "NO")
-        lines.append(f"{s.session:<12}{s.flatten_at or '-':>8}  {'LATE' if s.late else 'no':<5} {flat}")
+        money = f"{pnl[s.session]:>10,.2f}" if s.session in pnl else ""
+        lines.append(f"{s.session:<12}{s.flatten_at or '-':>8}  {'LATE' if s.late else 'no':<5} {flat:<14}{money}".rstrip())
     return "\n".join(lines)
+
+
+def throttle_summary(report: SimReport) -> str:
+    """The throttle in one short line: transitions, how often it entered each state, where it ended
+    (the full path is ``throttle_path`` in the JSON report)."""
+    if not report.throttle_events:
+        return f"0 transitions, {report.throttle_path[-1]} throughout"
+    entered: dict[str, int] = {}
+    for state in report.throttle_path[1:]:
+        entered[state] = entered.get(state, 0) + 1
+    counts = ", ".join(f"{state} {n}x" for state, n in entered.items())
+    return f"{report.throttle_events} transition(s), entered {counts}; ended {report.throttle_path[-1]}"
+
+
+def _drawdown_dates(stats: TradeStats | None) -> str:
+    if stats is None or not stats.max_drawdown:
+        return ""
+    peak = stats.drawdown_peak[:10] if stats.drawdown_peak else "the start"
+    trough = stats.drawdown_trough[:10] if stats.drawdown_trough else "?"
+    return f"  (from {peak} to {trough})"
+
+
+def _stats_lines(stats: TradeStats | None) -> list[str]:
+    if stats is None or not stats.trades:
+        return []
+
+    def money(v: Decimal | None) -> str:
+        return "-" if v is None else f"{v:,.2f}"
+
+    def ratio(v: float | Decimal | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    win_rate = "-" if stats.win_rate is None else f"{stats.win_rate * 100:.1f}%"
+    share = "-" if stats.commission_share is None else f"{stats.commission_share * 100:.1f}% of the winners' gross"
+    return [
+        f"{'win rate':<22}{win_rate} ({stats.wins} won, {stats.losses} lost)   profit factor {ratio(stats.profit_factor)}",
+        f"{'average win / loss':<22}{money(stats.average_win)} / {money(stats.average_loss)} USD   "
+        f"expectancy {money(stats.expectancy)} USD a trade",
+        f"{'Sharpe / Sortino':<22}{ratio(stats.sharpe)} / {ratio(stats.sortino)} (daily net P&L, annualised)",
+        f"{'commission share':<22}{share}",
+    ]
 
 
 # -- scenarios ----------------------------------------------------------------------
@@ -683,4 +738,15 @@ def monte_carlo_table(reports: Sequence[SimReport]) -> str:
                      f"{r.late_flattens:>5}  {'yes' if r.flat_at_every_close else 'NO':<4}  {'ok' if r.log_verifies else 'BAD'}")
     total = sum((r.net_pnl for r in reports), Decimal(0))
     lines.append(f"{len(reports)} seeds, net P&L total {total:,.2f} USD, mean {total / max(1, len(reports)):,.2f}")
+    if reports:
+        for name, pcts in monte_carlo_percentiles(reports).items():
+            lines.append(f"{name:<14}" + "  ".join(f"{k} {v:>10,.2f}" for k, v in pcts.items()))
     return "\n".join(lines)
+
+
+def monte_carlo_percentiles(reports: Sequence[SimReport]) -> dict[str, dict[str, Decimal]]:
+    """P5 / P50 / P95 over the seeds of net P&L and of max drawdown (USD)."""
+    return {
+        "net P&L": {f"P{q}": percentile([r.net_pnl for r in reports], q) for q in (5, 50, 95)},
+        "max drawdown": {f"P{q}": percentile([r.max_drawdown for r in reports], q) for q in (5, 50, 95)},
+    }

@@ -46,6 +46,7 @@ from statebot.app.simrun import (
     check_expectations,
     choose_strategy,
     load_scenario,
+    monte_carlo_percentiles,
     monte_carlo_table,
     run_seeds,
     run_setup,
@@ -85,7 +86,11 @@ def register(sub: Any) -> None:
                    help="override one config key (e.g. sizing.max_stop_ticks=20), checked like the file; repeatable")
     p.add_argument("--state-dir", type=Path, metavar="DIR", help="keep the state folder here (default: a temporary one)")
     p.add_argument("--events", type=Path, metavar="OUT.jsonl", help="keep the event log here (default: temporary)")
-    p.add_argument("--report", type=Path, metavar="OUT.json", help="write the summary as JSON")
+    p.add_argument("--report", type=Path, metavar="OUT.json",
+                   help="write the summary as JSON: statistics, the trade list, refusals, throttle path; a Monte Carlo "
+                   "adds P5/P50/P95 of net P&L and drawdown")
+    p.add_argument("--trades-csv", type=Path, metavar="OUT.csv",
+                   help="write the closed trades as CSV (a Monte Carlo: every seed's, with a seed column)")
     p.add_argument("--html", type=Path, metavar="DIR", help="write an HTML report with plots (needs the plots extra)")
     p.add_argument("--seed", type=int, help="seed of the synthetic bars and the venue (default 7)")
     p.add_argument("--seeds", type=int, metavar="N", help="Monte Carlo: run N seeds from --seed on")
@@ -222,13 +227,35 @@ def _all_rejected(report: SimReport, setup: SimSetup) -> str:
     return line
 
 
+def _trades_csv(reports: list[SimReport]) -> str:
+    from statebot.app.simstats import trades_csv
+
+    if len(reports) == 1:
+        return trades_csv(reports[0].trade_list)
+    lines: list[str] = []
+    for r in reports:
+        body = trades_csv(r.trade_list).splitlines()
+        if not lines:
+            lines.append("seed," + body[0])
+        lines.extend(f"{r.seed},{row}" for row in body[1:])
+    return "\n".join(lines) + "\n"
+
+
 def _write_outputs(args: argparse.Namespace, reports: list[SimReport]) -> None:
     if args.report is not None:
-        data: Any = reports[0].as_dict() if len(reports) == 1 else {"seeds": [r.as_dict() for r in reports]}
+        data: Any = reports[0].as_dict() if len(reports) == 1 else {
+            "seeds": [r.as_dict() for r in reports],
+            "percentiles": {name: {k: str(v) for k, v in pcts.items()}
+                            for name, pcts in monte_carlo_percentiles(reports).items()}}
         try:
             args.report.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             raise FileAccessError(f"--report {args.report}: cannot write ({exc.strerror})") from None
+    if args.trades_csv is not None:
+        try:
+            args.trades_csv.write_text(_trades_csv(reports), encoding="utf-8")
+        except OSError as exc:
+            raise FileAccessError(f"--trades-csv {args.trades_csv}: cannot write ({exc.strerror})") from None
     if args.html is not None:
         from statebot.app.simreport import write_html
 
