@@ -149,9 +149,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "StatebotError": ("statebot.errors", "StatebotError"),
     "StateCorrupt": ("statebot.errors", "StateCorrupt"),
     "StateInUse": ("statebot.errors", "StateInUse"),
+    "StrategyFailed": ("statebot.errors", "StrategyFailed"),
     "StateSaveFailed": ("statebot.errors", "StateSaveFailed"),
     "Strategy": ("statebot.core.strategy.protocol", "Strategy"),
     "StrategyContext": ("statebot.core.strategy.protocol", "StrategyContext"),
+    "price_ticks": ("statebot.core.strategy.protocol", "price_ticks"),
     "SyntheticBars": ("statebot.feeds", "SyntheticBars"),
     "THROTTLE_SPEC": ("statebot.core.fsm.throttle", "THROTTLE_SPEC"),
     "ThrottleConfig": ("statebot.config.throttle", "ThrottleConfig"),
@@ -215,12 +217,12 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.risk.gates import GateResult, check_gate, check_quality  # noqa: F401
     from statebot.core.risk.sizing import SizingResult, compute_position_size  # noqa: F401
     from statebot.core.strategy.builtin import OpeningRangeBreakout, SmaCross  # noqa: F401
-    from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy  # noqa: F401
+    from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy, price_ticks  # noqa: F401
     from statebot.core.time.calendar import ExchangeCalendar, FixedHoursCalendar, Session, TradingCalendar, get_calendar  # noqa: F401
     from statebot.core.time.clock import Bar, BarClock  # noqa: F401
     from statebot.core.time.durations import parse_duration  # noqa: F401
     from statebot.core.time.schedule import CLOSED, FLATTENING, PRE_OPEN, SessionSchedule, SessionTimes, TRADING  # noqa: F401
-    from statebot.errors import AdapterUnavailable, BarRejected, CalendarError, ChainBroken, ConfigError, DocsError, EntryRefused, EventLogError, InvalidEvent, InvalidOutcome, InvalidTransition, OffTickPrice, OverFill, PositionMismatch, SignalError, SizingError, StateCorrupt, StateInUse, StateSaveFailed, StatebotError, TornTail, UnknownInstrument  # noqa: F401
+    from statebot.errors import AdapterUnavailable, BarRejected, CalendarError, ChainBroken, ConfigError, DocsError, EntryRefused, EventLogError, InvalidEvent, InvalidOutcome, InvalidTransition, OffTickPrice, OverFill, PositionMismatch, SignalError, SizingError, StateCorrupt, StateInUse, StateSaveFailed, StatebotError, StrategyFailed, TornTail, UnknownInstrument  # noqa: F401
     from statebot.feeds import BarDataError, PriceGuard, SyntheticBars, read_bars_csv  # noqa: F401
     from statebot.journal.log import EVENT_TYPES, Event, EventLog, GENESIS_HASH, VENUE_CONNECTION, iter_events, read_events  # noqa: F401
     from statebot.journal.replay import ReplayResult, VerifyResult, replay, verify  # noqa: F401

@@ -223,6 +223,22 @@ class StateSaveFailed(TripsKillSwitch):
     ``on_persistent_failure`` callback was given to trip the kill switch."""
 
 
+class StrategyFailed(StatebotError):
+    """The user's strategy raised and the run was asked to stop on it (``statebot sim``
+    without ``--keep-going``). ``error`` is the strategy's own exception (also the
+    ``__cause__``), ``at`` the bar's end time. The CLI prints the traceback of the user's
+    frames (statebot's trimmed) and exits 5."""
+
+    def __init__(self, strategy: str, at: object, error: BaseException) -> None:
+        super().__init__(f"strategy {strategy!r} raised {type(error).__name__} at the bar ending {at}: {error}")
+        self.strategy = strategy
+        self.at = at
+        self.error = error
+
+    def __reduce__(self) -> tuple[object, ...]:  # crosses process boundaries in a Monte Carlo (without the traceback)
+        return (StrategyFailed, (self.strategy, self.at, self.error))
+
+
 class StateInUse(StatebotError):
     """Another process holds the state folder's lock (a running bot, or a second CLI)."""
 

@@ -112,6 +112,7 @@ from statebot.errors import (
     JournalWriteFailed,
     PositionMismatch,
     StatebotError,
+    StrategyFailed,
     StopsBot,
 )
 from statebot.journal.log import (
@@ -175,7 +176,7 @@ from statebot.store.persistence import lock_state_dir, resolve_state_dir
 from statebot.core.positions.reconcile import reconcile
 from statebot.app.runner_state import CHECKPOINT_FILENAME, RunnerPersistence
 from statebot.core.risk.sizing import compute_position_size
-from statebot.core.strategy.protocol import Signal, Strategy, StrategyContext
+from statebot.core.strategy.protocol import FLAT as FLAT_SIDE, Signal, Strategy, StrategyContext
 
 log = logging.getLogger("statebot.runner")
 
@@ -288,8 +289,12 @@ class BotRunner(RunnerPersistence):
         clock: LiveClock | None = None,
         instruments: Mapping[str, InstrumentSpec] | None = None,
         start: dt.datetime | None = None,
+        stop_on_strategy_error: bool = False,
     ) -> None:
         c = config if config is not None else Config()
+        # a backtest stops on the strategy's first exception (StrategyFailed); live skips the bar
+        self.stop_on_strategy_error = stop_on_strategy_error
+        self._strategy_errors_shown: set[str] = set()
         self.config = c
         self.config_hash = c.config_hash
         self.strategy = strategy
@@ -529,6 +534,8 @@ class BotRunner(RunnerPersistence):
         """
         try:
             return self._run_bar(bar)
+        except StrategyFailed:  # asked for by a backtest: the log has the error, the run ends here
+            raise
         except StopsBot as exc:
             self._stop(bar.end, exc)
             raise
@@ -1072,7 +1079,7 @@ class BotRunner(RunnerPersistence):
             ctx = _context(t, self.symbol, self.instrument.tick_size, m.qty, session.state, may_enter, session.session)
             signal = self.strategy.on_bar(bar, ctx)
         except Exception as exc:  # a strategy bug must not stop the loop; it is logged, the bar skipped
-            self._error(t, "strategy", exc)
+            self._strategy_error(t, exc)
             return Decision(action=SKIP, reason="strategy_error", detail=str(exc))
         # while flattening the flattener owns the venue until it reports flat: it closes by the
         # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
@@ -1085,9 +1092,11 @@ class BotRunner(RunnerPersistence):
         if signal is None:
             return _NO_SIGNAL
         if not isinstance(signal, Signal):
-            self._error(t, "strategy", TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
+            self._strategy_error(t, TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
             return Decision(action=SKIP, reason="strategy_error")
         held = (m.qty > 0) - (m.qty < 0)
+        if signal.side == FLAT_SIDE:
+            return self._go_flat(m, bar, t) if held else _NO_SIGNAL
         if held == signal.side:
             return Decision(action=HOLD, reason="already_held")
         if held:
@@ -1099,6 +1108,14 @@ class BotRunner(RunnerPersistence):
         if m.state != FLAT or not m.may_enter():
             return Decision(action=HOLD, reason="order_working", detail=m.state)
         return self._enter(m, signal, bar, t, may_enter)
+
+    def _go_flat(self, m: PositionMachine, bar: Bar, t: dt.datetime) -> Decision:
+        """The strategy asked to hold nothing: the same exit a reversal sends, through the position machine."""
+        if m.state != OPEN:
+            return Decision(action=HOLD, reason="order_working", detail=m.state)
+        if self.flatten_coordinator.flattening:
+            return _FLATTENING_HOLD
+        return self._exit(m, bar, t, "strategy_flat")
 
     def _bracket_hit(self, b: Bracket, bar: Bar) -> str | None:
         if b.side > 0:
@@ -1231,6 +1248,19 @@ class BotRunner(RunnerPersistence):
             self._changed = True
             if self._snapshot_on_change:
                 self._dirty = True
+
+    def _strategy_error(self, t: dt.datetime, exc: Exception) -> None:
+        """Logged as an event every time; its traceback goes to the logger once per kind of
+        error (type and message), not once per bar; raised as ``StrategyFailed`` when asked."""
+        self._log(t, RUNNER_ERROR, {"stage": "strategy", "error": f"{type(exc).__name__}: {exc}"})
+        if self.stop_on_strategy_error:
+            self.events.commit()
+            raise StrategyFailed(self.name, t, exc) from exc
+        kind = f"{type(exc).__name__}: {exc}"
+        if kind not in self._strategy_errors_shown:
+            self._strategy_errors_shown.add(kind)
+            log.error("strategy %s raised at %s (the bar is skipped; shown once, counted as strategy_error)",
+                      self.name, t.isoformat(), exc_info=exc)
 
     def _error(self, t: dt.datetime, stage: str, exc: BaseException) -> None:
         log.warning("runner %s: %s: %s", stage, type(exc).__name__, exc)

@@ -1,6 +1,6 @@
 """``statebot sim --html DIR``: an HTML page with the summary, an equity curve and a session timeline.
 
-Needs matplotlib (the ``plots`` extra: ``pip install 'statebot[plots]'``);
+Needs matplotlib (the ``plots`` extra: ``pip install '.[plots]'`` from a clone);
 ``require_matplotlib`` raises ``ConfigError`` with that advice when it is
 missing. Times on the plots are exchange time, as in the event log's report.
 """
@@ -26,7 +26,7 @@ def require_matplotlib() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise ConfigError("--html needs matplotlib, which is not installed: pip install 'statebot[plots]'") from None
+        raise ConfigError("--html needs matplotlib, which is not installed: pip install '.[plots]' from a clone of statebot") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

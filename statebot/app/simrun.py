@@ -37,7 +37,16 @@ from statebot.venues.sim import FaultPlan, FixedSlippage, SimBroker
 from statebot.core.instruments import instrument
 from statebot.core.time.calendar import get_calendar
 from statebot.core.time.clock import Bar
-from statebot.config.model import Config, check_bar_size, check_runnable, from_data, load_config, with_defaults
+from statebot.config.model import (
+    Config,
+    apply_overrides,
+    check_bar_size,
+    check_runnable,
+    from_data,
+    load_config,
+    parse_config,
+    with_defaults,
+)
 from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.journal.log import (
@@ -57,7 +66,9 @@ from statebot.core.fsm.throttle import ACTIVE
 from statebot.app.progress import Progress
 from statebot.app.runner import SKIP, BotRunner
 from statebot.core.time.schedule import CLOSED
+from statebot.app.simstats import Trade, TradeStats, percentile, trade_stats
 from statebot.app.simulation import trade_totals
+from statebot.core.engine.fold import outcome_from_payload
 from statebot.store.persistence import resolve_state_dir
 from statebot.store.preflight import check_files_usable
 from statebot.core.strategy.protocol import get_strategy
@@ -102,13 +113,20 @@ class SimSetup:
 
     Synthetic bars (``bars_csv`` None) cover ``start``..``end`` on the calendar
     with ``seed``; a CSV file is read with ``bar_label``, ``bar_size`` (None:
-    inferred), ``tz`` (for naive timestamps) and ``skip_bad_rows``.
+    inferred), ``tz`` (for naive timestamps), ``timestamp_format`` (strptime codes for
+    a vendor's layout; None: ISO-8601) and ``skip_bad_rows``.
     ``config`` None means ``Config()`` with ``SIM_DEFAULTS``; ``symbol`` and
-    ``calendar`` override the config's when given.
+    ``calendar`` override the config's when given. A ``module:Class`` strategy
+    is looked up in the ``strategy_search`` folders first (a scenario's folder;
+    the CLI adds the current folder). ``stop_on_strategy_error``: the run ends
+    with ``StrategyFailed`` at the strategy's first exception (False: the bar is
+    skipped and counted as ``strategy_error``).
     """
 
     strategy: str = "sma-cross"
     strategy_params: Mapping[str, Any] = attrs.field(factory=dict)
+    strategy_search: tuple[Path, ...] = ()
+    stop_on_strategy_error: bool = True
     config: Config | None = None
     symbol: str | None = None
     calendar: str | None = None
@@ -121,6 +139,7 @@ class SimSetup:
     bars_csv: Path | None = None
     bar_label: str = "start"
     tz: str | None = None
+    timestamp_format: str | None = None
     skip_bad_rows: bool = False
     slippage_ticks: int = 1
     faults: FaultPlan = attrs.field(factory=FaultPlan)
@@ -183,6 +202,10 @@ class SimReport:
     timeline: tuple[tuple[str, str, str, int], ...]
     skips: Mapping[str, int] = attrs.field(factory=dict)
     """Bars whose wanted entry (or the bar itself) was refused, by reason (throttled, session, a sizing reason, ...)."""
+    trade_list: tuple[Trade, ...] = ()
+    """Every closed trade, read from TRADE_CLOSED through the fold's ``outcome_from_payload``."""
+    stats: TradeStats | None = None
+    """Statistics of ``trade_list`` (``statebot.app.simstats``)."""
 
     @property
     def late_flattens(self) -> int:
@@ -211,6 +234,9 @@ class SimReport:
             "final_flat": self.final_flat, "restarts": self.restarts,
             "log_verifies": self.log_verifies, "log_error": self.log_error,
         }
+        if self.stats is not None:
+            data["stats"] = self.stats.as_dict()
+        data["trade_list"] = [t.row() for t in self.trade_list]
         if detail:
             data["equity_curve"] = [list(p) for p in self.equity_curve]
             data["timeline"] = [list(p) for p in self.timeline]
@@ -232,7 +258,7 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
                 raise ConfigError(f"unknown time zone {setup.tz!r} (use an IANA name such as America/New_York)") from None
         return read_bars_csv(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
                              skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)),
-                             check_size=lambda size: check_bar_size(config, size))
+                             check_size=lambda size: check_bar_size(config, size), timestamp_format=setup.timestamp_format)
     calendar = get_calendar(config.instrument.session_calendar(config.calendar.name))
     return iter(SyntheticBars(start=setup.start, end=setup.end, symbol=symbol, calendar=calendar, seed=setup.seed,
                               bar_size=setup.bar_size or dt.timedelta(minutes=1), daily_vol=setup.daily_vol,
@@ -255,7 +281,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
         check_bar_size(config, setup.bar_size or dt.timedelta(minutes=1))  # an inferred size: as the file is read
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
-    strategy = get_strategy(setup.strategy, **dict(setup.strategy_params))
+    strategy = get_strategy(setup.strategy, search=setup.strategy_search, **dict(setup.strategy_params))
     broker = SimBroker(seed=setup.seed, commission=config.instrument.commission(config.commission),
                        slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
     bad_rows: list[tuple[int, str]] = []
@@ -264,7 +290,7 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
 
     def open_runner(first: dt.datetime | None) -> BotRunner:
         return BotRunner(strategy, broker, equity=setup.equity, config=config, state_dir=state_dir, event_log=log_path,
-                         start=first)
+                         start=first, stop_on_strategy_error=setup.stop_on_strategy_error)
 
     runner: BotRunner | None = None
     start_seq = 0
@@ -346,6 +372,7 @@ def _seed_matters(setup: SimSetup) -> bool:
 def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
             final_flat: bool, tz: Any) -> SimReport:
     trades: list[Mapping[str, Any]] = []
+    trade_list: list[Trade] = []
     path: list[str] = [ACTIVE]
     throttle_events = rejected = flagged = throttle_gaps = 0
     reasons: dict[str, int] = {}
@@ -364,6 +391,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
             p, kind, at = event.payload, event.type, event.ts.astimezone(tz)
             if kind == TRADE_CLOSED:
                 trades.append(p)
+                trade_list.append(Trade(outcome=outcome_from_payload(p), session=str(p.get("session") or "")))
                 cumulative += Decimal(str(p["net_pnl"]))
                 curve.append((at.isoformat(), str(cumulative)))
             elif kind == SESSION_EXIT_FLATTEN:
@@ -413,7 +441,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
         slippage_expected_ticks_mean=None if expected is None else expected.quantize(Decimal("0.01")),
         throttle_path=tuple(path), throttle_events=throttle_events, throttle_continuous=not throttle_gaps, kill_switch_trips=tuple(trips), sessions=rows,
         restarts=restarts, log_verifies=log_ok, log_error=log_error, final_flat=final_flat, equity_curve=tuple(curve),
-        timeline=tuple(timeline),
+        timeline=tuple(timeline), trade_list=tuple(trade_list), stats=trade_stats(trade_list, sessions),
     )
 
 
@@ -442,15 +470,17 @@ def summary_table(report: SimReport, title: str = "") -> str:
         f"{'net P&L':<22}{report.net_pnl:,.2f} USD  (gross {report.gross_pnl:,.2f})",
         f"{'commission':<22}{report.commission:,.2f} USD",
         f"{'slippage calibration':<22}{slip}",
-        f"{'max drawdown':<22}{report.max_drawdown:,.2f} USD",
+        f"{'max drawdown':<22}{report.max_drawdown:,.2f} USD" + _drawdown_dates(report.stats),
+        *_stats_lines(report.stats),
         f"{'entries refused':<22}" + (", ".join(f"{k} {v}" for k, v in list(report.skips.items())[:4]) or "none"),
-        f"{'throttle':<22}{report.throttle_events} transition(s): {' -> '.join(report.throttle_path)}",
+        f"{'throttle':<22}{throttle_summary(report)}",
         f"{'kill switch':<22}{len(report.kill_switch_trips)} trip(s)" + (f": {', '.join(report.kill_switch_trips)}" if report.kill_switch_trips else ""),
         f"{'restarts':<22}{report.restarts}",
         f"{'event log':<22}{'verifies' if report.log_verifies else 'DOES NOT VERIFY: ' + report.log_error}",
         "",
-        f"{'session':<12}{'flatten':>8}  {'late':<5} flat at close",
+        f"{'session':<12}{'flatten':>8}  {'late':<5} {'flat at close':<14}{'net P&L':>10}",
     ]
+    pnl = report.stats.session_pnl if report.stats is not None else {}
     seen = {s.session for s in report.sessions}
     previous: dt.date | None = None
     for s in report.sessions:
@@ -462,8 +492,50 @@ def summary_table(report: SimReport, title: str = "") -> str:
             gap += dt.timedelta(days=1)
         previous = day
         flat = "-" if s.flat_at_close is None else ("yes" if s.flat_at_close else "NO")
-        lines.append(f"{s.session:<12}{s.flatten_at or '-':>8}  {'LATE' if s.late else 'no':<5} {flat}")
+        money = f"{pnl[s.session]:>10,.2f}" if s.session in pnl else ""
+        lines.append(f"{s.session:<12}{s.flatten_at or '-':>8}  {'LATE' if s.late else 'no':<5} {flat:<14}{money}".rstrip())
     return "\n".join(lines)
+
+
+def throttle_summary(report: SimReport) -> str:
+    """The throttle in one short line: transitions, how often it entered each state, where it ended
+    (the full path is ``throttle_path`` in the JSON report)."""
+    if not report.throttle_events:
+        return f"0 transitions, {report.throttle_path[-1]} throughout"
+    entered: dict[str, int] = {}
+    for state in report.throttle_path[1:]:
+        entered[state] = entered.get(state, 0) + 1
+    counts = ", ".join(f"{state} {n}x" for state, n in entered.items())
+    return f"{report.throttle_events} transition(s), entered {counts}; ended {report.throttle_path[-1]}"
+
+
+def _drawdown_dates(stats: TradeStats | None) -> str:
+    if stats is None or not stats.max_drawdown:
+        return ""
+    peak = stats.drawdown_peak[:10] if stats.drawdown_peak else "the start"
+    trough = stats.drawdown_trough[:10] if stats.drawdown_trough else "?"
+    return f"  (from {peak} to {trough})"
+
+
+def _stats_lines(stats: TradeStats | None) -> list[str]:
+    if stats is None or not stats.trades:
+        return []
+
+    def money(v: Decimal | None) -> str:
+        return "-" if v is None else f"{v:,.2f}"
+
+    def ratio(v: float | Decimal | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    win_rate = "-" if stats.win_rate is None else f"{stats.win_rate * 100:.1f}%"
+    share = "-" if stats.commission_share is None else f"{stats.commission_share * 100:.1f}% of the winners' gross"
+    return [
+        f"{'win rate':<22}{win_rate} ({stats.wins} won, {stats.losses} lost)   profit factor {ratio(stats.profit_factor)}",
+        f"{'average win / loss':<22}{money(stats.average_win)} / {money(stats.average_loss)} USD   "
+        f"expectancy {money(stats.expectancy)} USD a trade",
+        f"{'Sharpe / Sortino':<22}{ratio(stats.sharpe)} / {ratio(stats.sortino)} (daily net P&L, annualised)",
+        f"{'commission share':<22}{share}",
+    ]
 
 
 # -- scenarios ----------------------------------------------------------------------
@@ -495,8 +567,19 @@ def _faults(data: Mapping[str, Any], where: str) -> FaultPlan:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read a scenario TOML file. Raises ``ConfigError`` naming the file and the bad key."""
+def choose_strategy(config: Config | None, name: str | None, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The strategy to run and its parameters: ``name`` when given, else the config's
+    ``[strategy] name``, else sma-cross; the config's ``[strategy.params]`` (when the config
+    names that strategy or none) updated by ``params``."""
+    named = config.strategy.name if config is not None else None
+    chosen = name or named or "sma-cross"
+    base = dict(config.strategy.params) if config is not None and named in (None, chosen) else {}
+    return chosen, {**base, **params}
+
+
+def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()) -> Scenario:
+    """Read a scenario TOML file; ``overrides`` (``SECTION.KEY=VALUE``) set keys of its config,
+    checked like the file. Raises ``ConfigError`` naming the file and the bad key."""
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -512,14 +595,16 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         raise ConfigError(f"{where}: unknown expectation(s) {', '.join(sorted(unknown))}; known: {', '.join(EXPECTATIONS)}")
     config = None
     if "config" in data:
-        config = from_data(Config, with_defaults(data["config"], SIM_DEFAULTS))
+        config = from_data(Config, apply_overrides(with_defaults(data["config"], SIM_DEFAULTS), overrides))
         check_runnable(config)
         config = attrs.evolve(config, base_dir=p.parent)
     elif "config_file" in sim:
-        config = load_config(p.parent / sim.pop("config_file"), defaults=SIM_DEFAULTS)
+        config = load_config(p.parent / sim.pop("config_file"), defaults=SIM_DEFAULTS, overrides=overrides)
+    elif overrides:
+        config = parse_config("", base_dir=p.parent, defaults=SIM_DEFAULTS, overrides=overrides)
     bars_csv = sim.pop("bars", None)
     known = {"strategy", "strategy_params", "symbol", "calendar", "equity", "start", "end", "seed", "seeds", "daily_vol",
-             "bar_size", "bar_label", "tz", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}
+             "bar_size", "bar_label", "tz", "timestamp_format", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}
     bad = set(sim) - known
     if bad:
         raise ConfigError(f"{where}: unknown [sim] key(s) {', '.join(sorted(bad))}")
@@ -531,13 +616,16 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         seeds = (seed,)
     else:
         seeds = tuple(int(s) for s in seeds_value)
+    strategy, params = choose_strategy(config, sim.get("strategy"), dict(sim.get("strategy_params", {})))
     setup = SimSetup(
-        strategy=str(sim.get("strategy", "sma-cross")), strategy_params=dict(sim.get("strategy_params", {})), config=config,
+        strategy=str(strategy), strategy_params=params,
+        strategy_search=(p.resolve().parent,), config=config,
         symbol=sim.get("symbol"), calendar=sim.get("calendar"), equity=Decimal(str(sim.get("equity", 20000))),
         start=_date(sim.get("start", DEMO_START), f"{where} start"), end=_date(sim.get("end", DEMO_END), f"{where} end"),
         seed=seeds[0], daily_vol=float(sim.get("daily_vol", 0.01)),
         bar_size=parse_duration(sim["bar_size"]) if "bar_size" in sim else None,
         bars_csv=(p.parent / bars_csv) if bars_csv else None, bar_label=str(sim.get("bar_label", "start")), tz=sim.get("tz"),
+        timestamp_format=sim.get("timestamp_format"),
         skip_bad_rows=bool(sim.get("skip_bad_rows", False)), slippage_ticks=int(sim.get("slippage_ticks", 0)),
         faults=_faults(data.get("faults", {}), where),
         outages=tuple((_when(a, f"{where} outage"), _when(b, f"{where} outage")) for a, b in sim.get("outages", ())),
@@ -648,4 +736,15 @@ def monte_carlo_table(reports: Sequence[SimReport]) -> str:
                      f"{r.late_flattens:>5}  {'yes' if r.flat_at_every_close else 'NO':<4}  {'ok' if r.log_verifies else 'BAD'}")
     total = sum((r.net_pnl for r in reports), Decimal(0))
     lines.append(f"{len(reports)} seeds, net P&L total {total:,.2f} USD, mean {total / max(1, len(reports)):,.2f}")
+    if reports:
+        for name, pcts in monte_carlo_percentiles(reports).items():
+            lines.append(f"{name:<14}" + "  ".join(f"{k} {v:>10,.2f}" for k, v in pcts.items()))
     return "\n".join(lines)
+
+
+def monte_carlo_percentiles(reports: Sequence[SimReport]) -> dict[str, dict[str, Decimal]]:
+    """P5 / P50 / P95 over the seeds of net P&L and of max drawdown (USD)."""
+    return {
+        "net P&L": {f"P{q}": percentile([r.net_pnl for r in reports], q) for q in (5, 50, 95)},
+        "max drawdown": {f"P{q}": percentile([r.max_drawdown for r in reports], q) for q in (5, 50, 95)},
+    }

@@ -26,7 +26,10 @@ from statebot.journal.log import (
     TRADE_CLOSED,
     iter_events,
 )
-from statebot.app.runner import BotRunner
+from statebot.app.runner import ENTER, BotRunner
+from statebot.app.simstats import Trade, TradeStats, trade_stats
+from statebot.core.engine.fold import outcome_from_payload
+from statebot.core.learning.outcomes import TradeOutcome
 
 
 @attrs.frozen(kw_only=True)
@@ -44,15 +47,18 @@ class SessionFlatten:
 class SimulationResult:
     """What a simulation did. Money is Decimal USD.
 
-    ``net_pnl`` = ``gross_pnl`` - ``commission``, summed over ``trades`` (the
-    ``TRADE_CLOSED`` payloads, as stored); ``max_drawdown`` is the largest fall
-    of cumulative net P&L from its running peak (trade by trade, >= 0).
-    ``decisions`` counts (action, reason) pairs.
+    ``trades``: every closed trade as a ``TradeOutcome`` (read from the
+    ``TRADE_CLOSED`` events by the fold's ``outcome_from_payload``); ``net_pnl`` =
+    ``gross_pnl`` - ``commission``, summed over them; ``max_drawdown`` is the largest
+    fall of cumulative net P&L from its running peak (trade by trade, >= 0); ``stats``
+    the statistics of the trades (``statebot.app.simstats.TradeStats``).
+    ``decisions`` counts (action, reason) pairs; entries are counted under
+    ("ENTER", "signal"), as the signal's free-text reason is kept in the event log.
     """
 
     bars: int
     decisions: Mapping[tuple[str, str], int]
-    trades: tuple[Mapping[str, object], ...]
+    trades: tuple[TradeOutcome, ...]
     gross_pnl: Decimal
     commission: Decimal
     net_pnl: Decimal
@@ -62,6 +68,7 @@ class SimulationResult:
     kill_switch_events: tuple[Mapping[str, object], ...]
     final_equity: Decimal
     events: int
+    stats: TradeStats
 
 
 def simulate(bars: Iterable[Bar], runner: BotRunner, broker: SimBroker) -> SimulationResult:
@@ -76,7 +83,7 @@ def simulate(bars: Iterable[Bar], runner: BotRunner, broker: SimBroker) -> Simul
     for bar in bars:
         broker.on_bar(bar)
         decision = runner.run_once(bar)
-        decisions[(decision.action, decision.reason)] += 1
+        decisions[(decision.action, "signal" if decision.action == ENTER else decision.reason)] += 1
         count += 1
     runner.events.sync()
     trades, flattens, throttles, kills = [], [], [], []
@@ -97,10 +104,11 @@ def simulate(bars: Iterable[Bar], runner: BotRunner, broker: SimBroker) -> Simul
         elif event.type == KILL_SWITCH:
             kills.append({**p, "at": event.ts})
     gross, commission, drawdown = trade_totals(trades)
+    typed = [Trade(outcome=outcome_from_payload(p), session=str(p.get("session") or "")) for p in trades]
     return SimulationResult(
-        bars=count, decisions=dict(decisions), trades=tuple(trades), gross_pnl=gross, commission=commission,
+        bars=count, decisions=dict(decisions), trades=tuple(t.outcome for t in typed), gross_pnl=gross, commission=commission,
         net_pnl=gross - commission, max_drawdown=drawdown, flattens=tuple(flattens), throttle_events=tuple(throttles),
-        kill_switch_events=tuple(kills), final_equity=runner.equity, events=events,
+        kill_switch_events=tuple(kills), final_equity=runner.equity, events=events, stats=trade_stats(typed),
     )
 
 

@@ -36,14 +36,14 @@ def build_parser() -> Parser:
     # live trading on Interactive Brokers
     from statebot.cli import run as run_cli
 
-    # simulations
-    from statebot.cli import sim, sweep
+    # simulations, sweeps of them, their bars and writing strategies
+    from statebot.cli import bars, new_strategy, sim, sweep
 
     parser = Parser(prog="statebot", description="Explicit, tested lifecycles for intraday trading bots.",
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, sim, sweep, run_cli, replay, config, state_cli, diagrams):
+    for module in (sessions, sim, sweep, bars, new_strategy, run_cli, replay, config, state_cli, diagrams):
         module.register(sub)
     return parser
 

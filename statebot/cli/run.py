@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import sys
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -98,8 +99,13 @@ def register(sub: Any) -> None:
     p.add_argument("--client-id", type=_client_id, default=1, metavar="N",
                    help="API client id, unique per connection to that TWS (default 1)")
     p.add_argument("--live", action="store_true", help="required, with the config's acknowledgement, for LIVE mode")
-    p.add_argument("--strategy", default="orb", metavar="NAME",
-                   help="strategy: sma-cross, orb or package.module:ClassName (default orb)")
+    p.add_argument("--strategy", default=None, metavar="NAME",
+                   help="strategy: sma-cross, orb or module:ClassName (default: the config's [strategy] name, else orb); "
+                   "module.py is looked for in the current folder first")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a strategy parameter, read as a TOML value; repeatable; over the config's [strategy.params]")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
+                   help="override one config key, checked like the file; repeatable")
     p.add_argument("--symbol", default=None, metavar="SYM",
                    help="instrument, traded in its front month (default: the config's instrument.symbol, MES)")
     p.add_argument("--bar-size", type=_bar_minutes, default=1, metavar="DURATION",
@@ -121,6 +127,18 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
+def strategy_choice(config: Any, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """``--strategy``, else the config's ``[strategy] name``, else orb; the config's params for that
+    strategy (when it names it or none) with each ``-p NAME=VALUE`` over them."""
+    from statebot.config.model import split_assignment, toml_value
+
+    named = config.strategy.name
+    chosen = args.strategy or named or "orb"
+    params = dict(config.strategy.params) if named in (None, chosen) else {}
+    params.update((name, toml_value(value)) for name, value in (split_assignment(p, "-p") for p in args.param))
+    return chosen, params
+
+
 def _account_equity(ib: Any, account: str) -> Decimal:
     for value in ib.ib.accountValues():
         if value.tag == "NetLiquidation" and value.currency == "USD" and (not account or value.account == account):
@@ -139,13 +157,14 @@ def run(args: argparse.Namespace) -> int:
     from statebot.store.persistence import resolve_state_dir
     from statebot.store.preflight import check_files_usable
 
-    config = load_config(args.config)
+    config = load_config(args.config, overrides=args.overrides)
     if args.symbol is not None:
         config = attrs.evolve(config, instrument=attrs.evolve(config.instrument, symbol=args.symbol))
     settings = IBKRSettings(mode=args.mode, host=args.host, port=args.port, client_id=args.client_id,
                             symbols=(config.instrument.symbol,), account=config.ibkr.account, live_flag=args.live,
                             live_acknowledgement=config.ibkr.live_acknowledgement)
-    strategy = get_strategy(args.strategy)
+    strategy_name, params = strategy_choice(config, args)
+    strategy = get_strategy(strategy_name, search=(Path.cwd(),), **params)
     venue, ib = settings.adapter()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     session: LiveSession | None = None

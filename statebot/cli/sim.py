@@ -8,7 +8,10 @@ restart) and/or ``--events FILE`` to keep them. ``--report`` writes the
 summary as JSON; ``--html DIR`` writes an HTML report with plots.
 
 Exit status (``statebot.cli.exit_codes``): 0 ran (and every expectation held),
-1 a scenario expectation failed (one line per failure on stderr), 2 bad input
+1 a scenario expectation failed (one line per failure on stderr) or every bar was
+rejected, so nothing was simulated (one line; e.g. a ``--state-dir`` from an earlier run), 5 the strategy
+raised (its traceback with statebot's frames trimmed, then one line naming the bar;
+``--keep-going`` skips such bars and counts them as ``strategy_error``), 2 bad input
 (one line on stderr), 3 a file or folder that cannot be read or written, the
 event log or checkpoint could not be written, or a state folder in use (one line
 naming the file and the OS error; no summary), 130/143 stopped by SIGINT/SIGTERM
@@ -31,9 +34,9 @@ import attrs
 
 from statebot.cli._args import duration_arg
 from statebot.cli._signals import StopSignals
-from statebot.cli.exit_codes import EXIT_ENVIRONMENT
-from statebot.config.model import load_config
-from statebot.errors import ConfigError, FileAccessError, StatebotError, StopsBot
+from statebot.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_EXPECTATION_FAILED, EXIT_STRATEGY_FAILED, user_traceback
+from statebot.config.model import load_config, parse_config, split_assignment, toml_value
+from statebot.errors import ConfigError, FileAccessError, StatebotError, StopsBot, StrategyFailed
 from statebot.app.progress import Progress
 from statebot.app.simrun import (
     SIM_DEFAULTS,
@@ -41,7 +44,9 @@ from statebot.app.simrun import (
     SimReport,
     SimSetup,
     check_expectations,
+    choose_strategy,
     load_scenario,
+    monte_carlo_percentiles,
     monte_carlo_table,
     run_seeds,
     run_setup,
@@ -58,42 +63,80 @@ def register(sub: Any) -> None:
         "SCENARIO is a sims/*.toml file whose [expect] table is checked (exit 1 when one fails).",
     )
     p.add_argument("scenario", nargs="?", help="a scenario TOML file (see sims/)")
-    p.add_argument("--bars", type=Path, metavar="FILE.csv", help="bars from a CSV file: timestamp,open,high,low,close,volume")
+    p.add_argument("--bars", type=Path, metavar="FILE.csv",
+                   help="bars from a CSV file: timestamp,open,high,low,close,volume (or date,time,open,...); "
+                   "e.g. data/sample-mes-1m.csv, or one written by statebot bars synthetic")
     p.add_argument("--bar-label", choices=("start", "end"), default="start",
                    help="timestamps label the bar's start (default; the bar ends at timestamp + bar size) or its end")
     p.add_argument("--bar-size", type=duration_arg, metavar="DURATION", help="e.g. 1m, 5m (default: inferred from the file)")
     p.add_argument("--tz", metavar="ZONE", help="time zone of naive CSV timestamps, e.g. America/New_York")
+    p.add_argument("--timestamp-format", metavar="FMT",
+                   help="layout of the CSV's timestamps in strptime codes, e.g. '%%m/%%d/%%Y %%H:%%M' (default ISO-8601); "
+                   "with split date,time columns it reads '<date> <time>'")
     p.add_argument("--symbol", help="instrument: built in (ES, MES, NQ, MNQ, RTY, M2K, YM, MYM) or defined in the --config file "
                    "(default: the config's, MES)")
     p.add_argument("--calendar", help="exchange calendar (default XNYS, or the config's)")
-    p.add_argument("--strategy", default=None, help="sma-cross (default), orb, or package.module:ClassName")
+    p.add_argument("--strategy", default=None, help="sma-cross, orb, or module:ClassName (default: the config's "
+                   "[strategy] name, else sma-cross); module.py is looked for in the current folder first")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a strategy parameter, read as a TOML value (30, 0.5, true, text); repeatable; "
+                   "over the config's [strategy.params] and a scenario's strategy_params")
     p.add_argument("--config", type=Path, metavar="FILE", help="a statebot TOML config")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
+                   help="override one config key (e.g. sizing.max_stop_ticks=20), checked like the file; repeatable")
     p.add_argument("--state-dir", type=Path, metavar="DIR", help="keep the state folder here (default: a temporary one)")
     p.add_argument("--events", type=Path, metavar="OUT.jsonl", help="keep the event log here (default: temporary)")
-    p.add_argument("--report", type=Path, metavar="OUT.json", help="write the summary as JSON")
+    p.add_argument("--report", type=Path, metavar="OUT.json",
+                   help="write the summary as JSON: statistics, the trade list, refusals, throttle path; a Monte Carlo "
+                   "adds P5/P50/P95 of net P&L and drawdown")
+    p.add_argument("--trades-csv", type=Path, metavar="OUT.csv",
+                   help="write the closed trades as CSV (a Monte Carlo: every seed's, with a seed column)")
     p.add_argument("--html", type=Path, metavar="DIR", help="write an HTML report with plots (needs the plots extra)")
     p.add_argument("--seed", type=int, help="seed of the synthetic bars and the venue (default 7)")
     p.add_argument("--seeds", type=int, metavar="N", help="Monte Carlo: run N seeds from --seed on")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="Monte Carlo processes (default 1)")
     p.add_argument("--start", type=dt.date.fromisoformat, help="first day of synthetic bars (YYYY-MM-DD)")
     p.add_argument("--end", type=dt.date.fromisoformat, help="last day of synthetic bars (YYYY-MM-DD)")
+    p.add_argument("--keep-going", action="store_true",
+                   help="a bar on which the strategy raises is skipped and counted (default: the run stops, exit 5, "
+                   "with the strategy's traceback)")
     p.add_argument("--skip-bad-rows", action="store_true", help="log malformed CSV rows as BAR_REJECTED and go on")
     p.add_argument("--verbose", action="store_true", help="also print the runner's warnings (they are in the event log anyway)")
     p.set_defaults(run=run)
 
 
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    return dict((name, toml_value(value)) for name, value in (split_assignment(p, "-p") for p in args.param))
+
+
 def _setup(args: argparse.Namespace, base: SimSetup) -> SimSetup:
     changes: dict[str, Any] = {}
     if args.bars is not None:
-        changes.update(bars_csv=args.bars, bar_label=args.bar_label, tz=args.tz, skip_bad_rows=args.skip_bad_rows)
+        changes.update(bars_csv=args.bars, bar_label=args.bar_label, skip_bad_rows=args.skip_bad_rows)
+    # a scenario's own bars file takes them too (--tz used to be ignored there)
+    if args.tz is not None:
+        changes["tz"] = args.tz
+    if args.timestamp_format is not None:
+        changes["timestamp_format"] = args.timestamp_format
     if args.bar_size is not None:
         changes["bar_size"] = args.bar_size
-    for name in ("symbol", "calendar", "strategy", "seed", "start", "end"):
+    for name in ("symbol", "calendar", "seed", "start", "end"):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value
+    config = base.config
     if args.config is not None:
-        changes["config"] = load_config(args.config, defaults=SIM_DEFAULTS)
+        config = changes["config"] = load_config(args.config, defaults=SIM_DEFAULTS, overrides=args.overrides)
+    elif args.overrides and args.scenario is None:  # a scenario applied them to its own config
+        config = changes["config"] = parse_config("", defaults=SIM_DEFAULTS, overrides=args.overrides)
+    # a scenario chose its strategy already (its [sim] strategy, else its config's)
+    named = args.strategy or (base.strategy if args.scenario is not None else None)
+    changes["strategy"], changes["strategy_params"] = choose_strategy(
+        config, named, {**(base.strategy_params if args.scenario is not None else {}), **_params(args)})
+    if args.keep_going:
+        changes["stop_on_strategy_error"] = False
+    # a module beside the scenario, then one in the current folder, as a user expects without PYTHONPATH
+    changes["strategy_search"] = (*base.strategy_search, Path.cwd())
     if args.state_dir is not None:
         changes["state_dir"] = args.state_dir
     if args.events is not None:
@@ -108,6 +151,10 @@ def run(args: argparse.Namespace) -> int:
         except StopsBot as exc:
             print(f"statebot sim: error: {exc}", file=sys.stderr)
             return EXIT_ENVIRONMENT
+        except StrategyFailed as exc:
+            print(user_traceback(exc.error), end="", file=sys.stderr)
+            print(f"statebot sim: error: {exc}; the run stopped (--keep-going skips such bars)", file=sys.stderr)
+            return EXIT_STRATEGY_FAILED
         except StatebotError:
             if not stop():
                 raise
@@ -123,7 +170,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         logging.getLogger("statebot").addHandler(logging.NullHandler())
     if args.jobs < 1:
         raise ConfigError(f"--jobs {args.jobs} must be at least 1")
-    scenario: Scenario | None = load_scenario(args.scenario) if args.scenario else None
+    scenario: Scenario | None = load_scenario(args.scenario, overrides=args.overrides) if args.scenario else None
     base = _setup(args, scenario.setup if scenario is not None else SimSetup())
     if scenario is not None:
         scenario = attrs.evolve(scenario, setup=base, seeds=scenario.seeds if args.seed is None else (args.seed,))
@@ -157,6 +204,10 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
             print(title)
             print(monte_carlo_table(reports))
     _write_outputs(args, reports)
+    nothing_ran = [r for r in reports if r.bars and r.bars_rejected == r.bars]
+    if nothing_ran:
+        print(f"statebot sim: {_all_rejected(nothing_ran[0], base)}", file=sys.stderr)
+        return EXIT_EXPECTATION_FAILED
     if scenario is None:
         return 0
     failures = [line for r in reports for line in check_expectations(r, scenario.expect)]
@@ -167,13 +218,44 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     return 1 if failures else 0
 
 
+def _all_rejected(report: SimReport, setup: SimSetup) -> str:
+    reasons = ", ".join(f"{k} {v}" for k, v in report.rejected_reasons.items())
+    line = f"every one of the {report.bars} bars was rejected ({reasons}): nothing was simulated"
+    if "not_after_previous" in report.rejected_reasons and setup.state_dir is not None:
+        line += (f"; the state folder {setup.state_dir} holds an earlier run up to a later time "
+                 "(use a fresh --state-dir, or bars after that run)")
+    return line
+
+
+def _trades_csv(reports: list[SimReport]) -> str:
+    from statebot.app.simstats import trades_csv
+
+    if len(reports) == 1:
+        return trades_csv(reports[0].trade_list)
+    lines: list[str] = []
+    for r in reports:
+        body = trades_csv(r.trade_list).splitlines()
+        if not lines:
+            lines.append("seed," + body[0])
+        lines.extend(f"{r.seed},{row}" for row in body[1:])
+    return "\n".join(lines) + "\n"
+
+
 def _write_outputs(args: argparse.Namespace, reports: list[SimReport]) -> None:
     if args.report is not None:
-        data: Any = reports[0].as_dict() if len(reports) == 1 else {"seeds": [r.as_dict() for r in reports]}
+        data: Any = reports[0].as_dict() if len(reports) == 1 else {
+            "seeds": [r.as_dict() for r in reports],
+            "percentiles": {name: {k: str(v) for k, v in pcts.items()}
+                            for name, pcts in monte_carlo_percentiles(reports).items()}}
         try:
             args.report.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             raise FileAccessError(f"--report {args.report}: cannot write ({exc.strerror})") from None
+    if args.trades_csv is not None:
+        try:
+            args.trades_csv.write_text(_trades_csv(reports), encoding="utf-8")
+        except OSError as exc:
+            raise FileAccessError(f"--trades-csv {args.trades_csv}: cannot write ({exc.strerror})") from None
     if args.html is not None:
         from statebot.app.simreport import write_html
 

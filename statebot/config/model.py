@@ -27,7 +27,7 @@ import os
 import tomllib
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -339,6 +339,15 @@ class KillSwitchConfig:
 
 
 @attrs.frozen(kw_only=True)
+class StrategyConfig:
+    """The strategy a command runs when its --strategy is not given, and its constructor parameters."""
+
+    name: str | None = setting(None, doc="built-in (sma-cross, orb) or module:ClassName; unset: the command's default",
+                               check=not_empty, example="sma-cross")
+    params: dict[str, Any] = setting({}, doc="constructor parameters of that strategy (-p NAME=VALUE overrides one)")
+
+
+@attrs.frozen(kw_only=True)
 class BarChecksConfig:
     """Checks of each bar's prices between the feed and the runner (``statebot.feeds.guard``)."""
 
@@ -396,6 +405,7 @@ class Config:
     kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
     bar_checks: BarChecksConfig = section(BarChecksConfig, "price checks of each bar before the runner sees it")
     ibkr: IBKRConfig = section(IBKRConfig, "Interactive Brokers account and LIVE acknowledgement")
+    strategy: StrategyConfig = section(StrategyConfig, "the strategy and its parameters")
     base_dir: Path | None = attrs.field(default=None, eq=False, metadata={"internal": True})
 
     def resolve(self, path: str) -> Path:
@@ -489,6 +499,10 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
         return _convert(inner[0], value, path)
+    if tp is Any:  # a strategy parameter: handed to the strategy's constructor as TOML gave it
+        if isinstance(value, (bool, int, str, Decimal)):
+            return value
+        raise ConfigError(f"{path}: expected a string, number or boolean, got {_kind(value)}")
     if origin is Literal:
         if isinstance(value, str) and value in args:
             return value
@@ -588,25 +602,69 @@ def with_defaults(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
     return merged
 
 
+def toml_value(text: str) -> Any:
+    """A command-line value read as a TOML value (``30``, ``0.5`` as a Decimal, ``true``,
+    ``"5m"``, ``[1, 2]``); anything that is not one is the string itself (``XNYS``, ``5m``)."""
+    try:
+        return tomllib.loads(f"v = {text}", parse_float=Decimal)["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def split_assignment(text: str, option: str) -> tuple[str, str]:
+    """``NAME=VALUE`` split at the first ``=``; ``ConfigError`` naming ``option`` otherwise."""
+    name, eq, value = text.partition("=")
+    if not eq or not name.strip():
+        raise ConfigError(f"{option} {text!r}: expected NAME=VALUE")
+    return name.strip(), value.strip()
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Parsed TOML ``data`` with each ``SECTION.KEY=VALUE`` of ``overrides`` set (``--set``),
+    later ones winning; the result is checked like the file. ``ConfigError`` for a malformed one."""
+    merged = _deep_copy(data)
+    for text in overrides:
+        path, value = split_assignment(text, "--set")
+        keys = path.split(".")
+        if len(keys) < 2 or not all(k.strip() for k in keys):
+            raise ConfigError(f"--set {text!r}: expected SECTION.KEY=VALUE, e.g. --set sizing.max_stop_ticks=20")
+        table = merged
+        for depth, key in enumerate(keys[:-1]):
+            inner = table.setdefault(key, {})
+            if not isinstance(inner, dict):
+                raise ConfigError(f"--set {text!r}: {'.'.join(keys[:depth + 1])} is a value, not a table")
+            table = inner
+        table[keys[-1]] = toml_value(value)
+    return merged
+
+
+def _deep_copy(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, Mapping) else v for k, v in data.items()}
+
+
 def parse_config(text: str, *, base_dir: Path | None = None, source: str = "config",
-                 defaults: Mapping[str, Any] | None = None) -> Config:
+                 defaults: Mapping[str, Any] | None = None, overrides: Sequence[str] = ()) -> Config:
     """``Config`` from TOML ``text`` (``defaults`` fill what it does not name, see
-    ``with_defaults``), checked as a whole (``check_runnable``); raises ``ConfigError``
-    naming the key path."""
+    ``with_defaults``; ``overrides`` then set keys, see ``apply_overrides``), checked as a
+    whole (``check_runnable``); raises ``ConfigError`` naming the key path."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
     if defaults is not None:
         data = with_defaults(data, defaults)
+    if overrides:
+        data = apply_overrides(data, overrides)
     config: Config = _build(Config, data, "")
     check_runnable(config)
     return attrs.evolve(config, base_dir=base_dir)
 
 
-def load_config(path: str | os.PathLike[str], *, defaults: Mapping[str, Any] | None = None) -> Config:
+def load_config(path: str | os.PathLike[str], *, defaults: Mapping[str, Any] | None = None,
+                overrides: Sequence[str] = ()) -> Config:
     """``Config`` from the TOML file at ``path``; relative paths inside resolve against its folder.
-    ``defaults`` fill the keys the file does not name (see ``with_defaults``).
+    ``defaults`` fill the keys the file does not name (see ``with_defaults``); ``overrides``
+    (``SECTION.KEY=VALUE``, the CLI's ``--set``) replace keys, checked like the file.
 
     Raises ``FileAccessError`` when the file cannot be read, ``ConfigError`` when it
     is not UTF-8 TOML, or any setting is unknown, of the wrong type or out of range.
@@ -620,7 +678,7 @@ def load_config(path: str | os.PathLike[str], *, defaults: Mapping[str, Any] | N
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config {p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return parse_config(text, base_dir=p.resolve().parent, source=str(p), defaults=defaults)
+    return parse_config(text, base_dir=p.resolve().parent, source=str(p), defaults=defaults, overrides=overrides)
 
 
 # -- canonical form, hash and the default file ------------------------------
@@ -653,6 +711,8 @@ def config_hash(config: Config) -> str:
     """
     data = config_dict(config)
     del data["durability"]
+    if config.strategy == StrategyConfig():
+        del data["strategy"]  # no strategy named: the hash of every config written before the section existed
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

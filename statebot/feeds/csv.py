@@ -1,11 +1,14 @@
 """Bars from a CSV file, streamed: memory does not grow with the file.
 
-Columns (header required, any order, extra columns ignored):
-``timestamp,open,high,low,close,volume``. The file is UTF-8 (a leading
+Columns (header required, any order, case-insensitive, extra columns ignored):
+``timestamp,open,high,low,close,volume``, or ``date`` and ``time`` in place of
+``timestamp`` (a vendor's split columns, joined with a space). The file is UTF-8 (a leading
 byte-order mark, as spreadsheet programs write, is accepted); a gzip file
 (``.csv.gz``, or gzip bytes under any name) is read transparently. Volume is
 digits only. Timestamps are ISO-8601 with a UTC
-offset; naive timestamps are accepted only when a zone is given (``tz``), and a
+offset, or whatever ``timestamp_format`` (``datetime.strptime`` codes, e.g.
+``"%m/%d/%Y %H:%M"``; for split columns it reads ``"<date> <time>"``) describes;
+naive timestamps are accepted only when a zone is given (``tz``), and a
 local time that does not exist or is ambiguous in that zone (DST) is an error.
 
 ``bar_label="start"`` (the default, as most vendors and IB label bars) means a
@@ -29,9 +32,9 @@ import io
 import itertools
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from statebot.core.time.clock import Bar
@@ -59,11 +62,17 @@ class BarDataError(StatebotError, ValueError):
 _FIRST_YEAR, _LAST_YEAR = 1900, 2200
 
 
-def _timestamp(text: str, tz: ZoneInfo | None) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"timestamp {text!r} is not ISO-8601") from None
+def _timestamp(text: str, tz: ZoneInfo | None, fmt: str | None = None) -> dt.datetime:
+    if fmt is not None:
+        try:
+            value = dt.datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            raise ValueError(f"timestamp {text!r} does not match the timestamp format {fmt!r}") from None
+    else:
+        try:
+            value = dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"timestamp {text!r} is not ISO-8601 (give its layout with --timestamp-format)") from None
     if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
         raise ValueError(f"timestamp {text!r} is outside the years {_FIRST_YEAR}-{_LAST_YEAR}")
     if value.tzinfo is not None:
@@ -149,6 +158,7 @@ def read_bars_csv(
     skip_bad_rows: bool = False,
     on_bad_row: BadRowHandler | None = None,
     check_size: Callable[[dt.timedelta], object] | None = None,
+    timestamp_format: str | None = None,
 ) -> Iterator[Bar]:
     """Yield the file's bars in order. See the module docstring for the rules.
 
@@ -169,24 +179,31 @@ def read_bars_csv(
         except StopIteration:
             raise BarDataError(name, 1, "empty file; expected a header " + ",".join(COLUMNS)) from None
         cols = [c.strip().lower() for c in header]
-        missing = [c for c in COLUMNS if c not in cols]
+        split = "timestamp" not in cols and "date" in cols and "time" in cols
+        wanted = COLUMNS[1:] if split else COLUMNS
+        missing = [c for c in wanted if c not in cols]
         if missing:
-            raise BarDataError(name, 1, f"header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
-        idx = [cols.index(c) for c in COLUMNS]
+            raise BarDataError(name, 1, f"header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)} "
+                               "(or date,time in place of timestamp)")
+        idx = [cols.index(c) for c in wanted]
+        date_at, time_at = (cols.index("date"), cols.index("time")) if split else (0, 0)
+
+        def stamp(row: list[str]) -> str:
+            return f"{row[date_at].strip()} {row[time_at].strip()}" if split else row[idx[0]]
 
         def parse(row: list[str]) -> tuple[dt.datetime, float, float, float, float, int]:
             if len(row) < len(cols):
                 raise ValueError(f"expected {len(cols)} fields, found {len(row)}")
-            ts, o, h, low, c, v = (row[i] for i in idx)
-            return (_timestamp(ts, tz), _number("open", o), _number("high", h), _number("low", low),
-                    _number("close", c), _volume(v))
+            o, h, low, c, v = (row[i] for i in idx[-5:])
+            return (_timestamp(stamp(row), tz, timestamp_format), _number("open", o), _number("high", h),
+                    _number("low", low), _number("close", c), _volume(v))
 
         rows: Iterator[tuple[int, list[str]]] = lines
         size = bar_size
         if size is None:
             head = list(itertools.islice(rows, _INFER_ROWS))
             # end-labelled rows need no size for their end times, but a check of it still applies
-            size = _infer_size(name, head, idx[0], tz, required=bar_label == "start")
+            size = _infer_size(name, head, stamp, len(cols), tz, timestamp_format, required=bar_label == "start")
             rows = itertools.chain(head, rows)
         if size is not None and check_size is not None:
             check_size(size)
@@ -208,16 +225,16 @@ def read_bars_csv(
             yield bar
 
 
-def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: ZoneInfo | None, *,
-                required: bool) -> dt.timedelta | None:
+def _infer_size(name: str, head: list[tuple[int, list[str]]], stamp: Callable[[list[str]], str], width: int,
+                tz: ZoneInfo | None, fmt: str | None, *, required: bool) -> dt.timedelta | None:
     """The most common positive spacing between consecutive parseable timestamps
     (None when there is none and the size is not ``required``)."""
     times = []
     first_error: tuple[int, str] | None = None
     for line, row in head:
-        if len(row) > column:
+        if len(row) >= width:
             try:
-                times.append(_timestamp(row[column], tz))
+                times.append(_timestamp(stamp(row), tz, fmt))
             except ValueError as exc:
                 # otherwise reported with its line number when the row itself is read
                 first_error = first_error or (line, str(exc))
@@ -229,3 +246,16 @@ def _infer_size(name: str, head: list[tuple[int, list[str]]], column: int, tz: Z
             raise BarDataError(name, *first_error)
         raise BarDataError(name, 0, "cannot infer the bar size from fewer than two valid rows; give --bar-size")
     return gaps.most_common(1)[0][0]
+
+
+def write_bars_csv(bars: Iterable[Bar], out: TextIO, *, bar_size: dt.timedelta, tz: dt.tzinfo) -> int:
+    """Write ``bars`` as the CSV ``read_bars_csv`` reads with its defaults: the header, then one
+    row per bar labelled with its start (``end - bar_size``) in ``tz`` with its UTC offset.
+    Every bar must last ``bar_size`` (the caller ensures it). Returns the number of rows."""
+    out.write(",".join(COLUMNS) + "\n")
+    count = 0
+    for bar in bars:
+        start = (bar.end - bar_size).astimezone(tz).isoformat()
+        out.write(f"{start},{bar.open!r},{bar.high!r},{bar.low!r},{bar.close!r},{bar.volume}\n")
+        count += 1
+    return count

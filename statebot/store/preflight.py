@@ -6,7 +6,7 @@ failures); a second bot on a folder in use would leave files behind before the
 lock refused it. ``check_files_usable`` refuses both at once, in one line:
 
 - the state folder exists or can be created, is a folder, and a file can be
-  created, written (one block: a full disk is refused too) and removed in it; the learning-state file and its lock, when
+  created, written (one block: a full disk is refused too) and removed in it; the checkpoint and the lock, when
   present, are files that can be opened for reading and writing;
 - the state folder's lock and the event log are not held by another process
   (``StateInUse``);
@@ -26,23 +26,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from statebot.errors import FileAccessError, StateInUse
-from statebot.store.persistence import DEFAULT_FILENAME
+from statebot.store.checkpoint import CHECKPOINT_FILENAME
+from statebot.store.persistence import LOCK_FILENAME
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - non-POSIX
     fcntl = None  # type: ignore[assignment]
 
-LOCK_SUFFIX = ".lock"
 
 
 def check_files_usable(state_dir: str | os.PathLike[str], event_log: str | os.PathLike[str]) -> None:
     """Refuse a state folder or event log a runner could not use; see the module docstring."""
     folder, log = Path(state_dir), Path(event_log)
     _writable_folder(folder, "state folder")
-    state_file = folder / DEFAULT_FILENAME
-    lock = state_file.with_name(state_file.name + LOCK_SUFFIX)
-    for path, what in ((state_file, "learning state file"), (lock, "state folder lock")):
+    state_file = folder / CHECKPOINT_FILENAME
+    lock = folder / LOCK_FILENAME
+    for path, what in ((state_file, "checkpoint"), (lock, "state folder lock")):
         if path.exists() or path.is_symlink():
             with _opened(path, what, os.O_RDWR) as fd:
                 if path == lock:

@@ -25,5 +25,5 @@ def test_html_without_matplotlib_is_one_line_and_exit_2(tmp_path: Path, monkeypa
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert main(["sim", "--html", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "statebot[plots]" in err[0]
+    assert len(err) == 1 and "pip install '.[plots]'" in err[0]
     assert not (tmp_path / "r").exists()

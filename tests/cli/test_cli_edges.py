@@ -101,7 +101,7 @@ def test_an_events_path_that_is_a_folder_is_refused(tmp_path: Path, capsys: pyte
     assert "e.jsonl: is a folder, not a file" in one_line(capsys)
 
 
-@pytest.mark.parametrize("name", ["learning_state.json", "learning_state.json.lock"])
+@pytest.mark.parametrize("name", ["checkpoint.json", "learning_state.json.lock"])
 def test_a_state_file_or_lock_that_cannot_be_opened_is_refused(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "state" / name).mkdir(parents=True)
     assert main(["sim", "--state-dir", str(tmp_path / "state")]) == EXIT_ENVIRONMENT

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,13 +34,14 @@ from statebot.core.time.schedule import SessionTimes
 
 LONG = 1
 SHORT = -1
-_SIDES = {"LONG": LONG, "SHORT": SHORT, "BUY": LONG, "SELL": SHORT, 1: LONG, -1: SHORT}
+FLAT = 0
+_SIDES = {"LONG": LONG, "SHORT": SHORT, "FLAT": FLAT, "BUY": LONG, "SELL": SHORT, 1: LONG, -1: SHORT, 0: FLAT}
 
 
 def _side(value: object) -> int:
     key = value.upper() if isinstance(value, str) else value
     if isinstance(value, bool) or key not in _SIDES:
-        raise SignalError(f"signal side {value!r} must be LONG or SHORT (or +1 / -1)")
+        raise SignalError(f"signal side {value!r} must be LONG, SHORT or FLAT (or +1 / -1 / 0)")
     return _SIDES[key]
 
 
@@ -64,20 +68,27 @@ def _slippage(value: object) -> Decimal:
 
 @attrs.frozen(kw_only=True)
 class Signal:
-    """A strategy's wish to hold a position of ``side`` (``LONG`` = +1, ``SHORT`` = -1).
+    """A strategy's wish to hold a position of ``side`` (``LONG`` = +1, ``SHORT`` = -1), or none (``FLAT`` = 0).
 
+    ``FLAT`` closes what the strategy holds through the position machine (an
+    exit order, logged like a stop or a reversal); flat already, it changes
+    nothing. Its other fields are ignored: ``Signal(side="FLAT")`` is enough
+    (``statebot.FLAT``, the position state's name, is the same string).
     ``stop_ticks``: distance from entry to the protective stop, in ticks
-    (sizing refuses < 1 and > max stop ticks); ``target_ticks``: optional
+    (required for LONG/SHORT: sizing refuses < 1 and > max stop ticks); ``target_ticks``: optional
     profit target distance; ``expected_slippage_ticks``: the strategy's
     slippage estimate (Decimal, >= 0), compared later with the realized one;
     ``tier``: selects the max risk per trade in the sizing config; ``dvs`` /
-    ``eqs``: the data validity and execution quality scores the gates check
-    (None means unknown, and the gate skips). ``side`` also accepts "LONG",
-    "SHORT", "BUY", "SELL". Invalid values raise ``SignalError``.
+    ``eqs``: the data validity and execution quality scores (0..1) the gates
+    check against ``[gates] dvs_threshold`` / ``eqs_threshold``. The gates are
+    fail-closed: a score left at None is unknown, and an entry with an unknown
+    score is refused (counted as ``gate_DVS`` / ``gate_EQS``); a strategy that
+    has no such measure says so with ``dvs=1, eqs=1``. ``side`` also accepts "LONG", "SHORT", "FLAT", "BUY", "SELL".
+    Invalid values raise ``SignalError``.
     """
 
     side: int = attrs.field(converter=_side)
-    stop_ticks: int = attrs.field(validator=_ticks("stop_ticks"))
+    stop_ticks: int = attrs.field(default=0, validator=_ticks("stop_ticks"))
     target_ticks: int | None = attrs.field(default=None, validator=_ticks("target_ticks", optional=True))
     expected_slippage_ticks: Decimal = attrs.field(default=Decimal(0), converter=_slippage)
     tier: str = attrs.field(default="default", validator=attrs.validators.instance_of(str))
@@ -87,7 +98,7 @@ class Signal:
 
     @property
     def side_name(self) -> str:
-        return "LONG" if self.side == LONG else "SHORT"
+        return {LONG: "LONG", SHORT: "SHORT"}.get(self.side, "FLAT")
 
 
 def _positive_decimal(value: object, what: str) -> None:
@@ -147,10 +158,28 @@ def _builtins() -> dict[str, type]:
 BUILTIN_STRATEGIES: tuple[str, ...] = ("orb", "sma-cross")
 
 
-def get_strategy(name: str, **params: Any) -> Strategy:
+def _import(module_name: str, search: Sequence[str | os.PathLike[str]]) -> ModuleType:
+    """``module_name`` imported with the ``search`` folders first on the import path (for this
+    import only): a module beside the user's scenario or in the current folder is found without
+    ``PYTHONPATH``, and an installed module of the same name does not shadow it."""
+    folders = [os.fspath(f) for f in search]
+    if not folders:
+        return importlib.import_module(module_name)
+    saved = list(sys.path)
+    sys.path[:0] = folders
+    try:
+        return importlib.import_module(module_name)
+    finally:
+        sys.path[:] = saved
+
+
+def get_strategy(name: str, /, *, search: Sequence[str | os.PathLike[str]] = (), **params: Any) -> Strategy:
     """A new strategy instance: ``"sma-cross"``, ``"orb"`` or ``"package.module:ClassName"``.
 
-    ``params`` go to the constructor. Raises ``ConfigError`` for an unknown
+    A module reference is looked up in the ``search`` folders first (in their
+    order; the CLI passes a scenario's folder and the current folder), then on
+    the ordinary import path. ``params`` go to the constructor (a ``TypeError`` or
+    ``ValueError`` it raises becomes ``ConfigError``). Raises ``ConfigError`` for an unknown
     name, a module or class that cannot be found, bad parameters, or an
     object without ``name`` and ``on_bar``. The constructor is called only
     when the reference names a class with an ``on_bar`` method: a function
@@ -163,9 +192,10 @@ def get_strategy(name: str, **params: Any) -> Strategy:
     if ":" in name:
         module_name, _, class_name = name.partition(":")
         try:
-            module = importlib.import_module(module_name)
+            module = _import(module_name, search)
         except ImportError as exc:
-            raise ConfigError(f"strategy {name!r}: cannot import module {module_name!r} ({exc})") from None
+            where = f" (looked in {', '.join(os.fspath(f) for f in search)} and the import path)" if search else ""
+            raise ConfigError(f"strategy {name!r}: cannot import module {module_name!r}{where}: {exc}") from None
         cls = getattr(module, class_name, None)
         if cls is None:
             raise ConfigError(f"strategy {name!r}: module {module_name!r} has no {class_name!r}")
@@ -180,7 +210,7 @@ def get_strategy(name: str, **params: Any) -> Strategy:
             raise ConfigError(f"unknown strategy {name!r}; built in: {', '.join(BUILTIN_STRATEGIES)}, or use 'package.module:ClassName'")
     try:
         strategy = cls(**params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # the constructor's own refusal of a parameter
         raise ConfigError(f"strategy {name!r}: bad parameters {params!r} ({exc})") from None
     if not isinstance(strategy, Strategy):
         raise ConfigError(f"strategy {name!r}: {cls!r} has no 'name' attribute and 'on_bar(bar, ctx)' method")

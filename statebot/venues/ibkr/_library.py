@@ -32,5 +32,6 @@ def client_library() -> ModuleType:
             if exc.name != name:
                 raise
     raise MissingDependency(
-        "the Interactive Brokers adapter needs ib_insync or ib_async; install it with: pip install 'statebot[ibkr]'"
+        "the Interactive Brokers adapter needs ib_insync or ib_async; install it with: "
+        "pip install '.[ibkr]' from a clone of statebot (or pip install ib_async)"
     )

@@ -14,7 +14,7 @@ from statebot.core.time.clock import Bar
 from statebot.errors import ConfigError, SignalError
 from statebot.core.time.schedule import SessionTimes
 from statebot.core.strategy.builtin import OpeningRangeBreakout, SmaCross
-from statebot.core.strategy.protocol import LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
+from statebot.core.strategy.protocol import FLAT, LONG, SHORT, Signal, Strategy, StrategyContext, get_strategy
 
 NY = ZoneInfo("America/New_York")
 TICK = Decimal("0.25")
@@ -48,8 +48,13 @@ def test_signal_side_accepts_names_and_signs() -> None:
     assert Signal(side=-1, stop_ticks=8).side == SHORT and Signal(side="SELL", stop_ticks=8).side_name == "SHORT"
 
 
+def test_a_flat_signal_needs_no_stop() -> None:
+    assert Signal(side=FLAT).side == FLAT == Signal(side="flat").side == Signal(side=0).side
+    assert Signal(side=FLAT).side_name == "FLAT"
+
+
 @pytest.mark.parametrize(
-    "kw", [{"side": 0}, {"side": "FLAT"}, {"side": True}, {"stop_ticks": 8.0}, {"target_ticks": "5"},
+    "kw", [{"side": 2}, {"side": "HOLD"}, {"side": True}, {"side": False}, {"stop_ticks": 8.0}, {"target_ticks": "5"},
            {"expected_slippage_ticks": 0.5}, {"expected_slippage_ticks": "-1"}, {"tier": 1}],
 )
 def test_invalid_signal_raises_signal_error(kw: dict[str, object]) -> None:

@@ -79,7 +79,7 @@ def test_ib_async_is_chosen_when_ib_insync_is_missing(monkeypatch: pytest.Monkey
 def test_neither_library_is_a_missing_dependency_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ib_insync", None)
     monkeypatch.setitem(sys.modules, "ib_async", None)
-    with pytest.raises(MissingDependency, match=r"statebot\[ibkr\]") as err:
+    with pytest.raises(MissingDependency, match=r"pip install '\.\[ibkr\]' from a clone") as err:
         client_library()
     assert isinstance(err.value, ImportError)
 
