@@ -11,7 +11,7 @@ import pytest
 from statebot.journal.log import Event
 from statebot.testing import INVARIANTS, check_events
 from statebot.testing import invariants as inv
-from tests.testing.logs import Numbered, edited, first, inserted, read, removed, simulate, xnys
+from tests.testing.logs import Numbered, busy_days, edited, first, inserted, read, removed, simulate, xnys
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +199,10 @@ def test_a_payload_missing_a_key_is_a_violation_at_its_line_not_an_error(good: l
 def test_every_invariant_has_a_function_named_for_it() -> None:
     for name in INVARIANTS:
         assert getattr(inv, name).__name__ == name
+
+
+def test_the_busy_log_made_for_measuring_keeps_every_invariant(tmp_path: Path) -> None:
+    path = busy_days(tmp_path / "busy.jsonl", start=dt.date(2026, 11, 20), end=dt.date(2026, 12, 1), trades_per_session=3)
+    verdicts = check_events(read(path), xnys())
+    assert [v for v in verdicts if not v.passed] == []
+    assert {v.name: v.note for v in verdicts}["flatten_on_time"] == "7 flatten(s), 0 late"
