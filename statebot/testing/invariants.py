@@ -333,7 +333,8 @@ class NetPnl(_Check):
             self.fail(line, "trade without a decimal gross_pnl, commission and net_pnl")
             return
         if net != gross - commission:
-            self.fail(line, f"trade {p.get('trade_id') or ''} net {net} != gross {gross} - commission {commission}".replace("  ", " "))
+            trade = f"trade {p['trade_id']}" if p.get("trade_id") else "trade"
+            self.fail(line, f"{trade}: net {net} != gross {gross} - commission {commission}")
 
     def finish(self) -> None:
         self.note = f"{self.trades} trade(s)"
