@@ -28,6 +28,7 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     from statebot.cli import sessions
     from statebot.cli import config, replay
+    from statebot.cli import check
     from statebot.cli import state as state_cli
 
     # risk-review docs
@@ -43,7 +44,7 @@ def build_parser() -> Parser:
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in (sessions, sim, sweep, bars, new_strategy, run_cli, replay, config, state_cli, diagrams):
+    for module in (sessions, sim, sweep, bars, new_strategy, run_cli, replay, check, config, state_cli, diagrams):
         module.register(sub)
     return parser
 
