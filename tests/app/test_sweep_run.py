@@ -91,7 +91,8 @@ def test_a_failed_point_is_reported_with_its_error_and_the_others_run(tmp_path: 
     spec = load_sweep(write_sweep(tmp_path, fast="[5, 25]"))
     run = run_sweep(spec, tmp_path / "out")
     assert [r.status for r in run.results] == ["ok", "ok", "failed", "ok"]
-    assert run.failed[0].error == "ConfigError: sma-cross fast 25 must be less than slow 20"
+    assert run.failed[0].error == ("ConfigError: strategy 'sma-cross': bad parameters {'fast': 25, 'slow': 20} "
+                                    "(sma-cross fast 25 must be less than slow 20)")
     assert run.failed[0].params == {"fast": 25, "slow": 20}
 
 
