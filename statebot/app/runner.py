@@ -565,6 +565,8 @@ class BotRunner(RunnerPersistence):
         acted: Decision | None = None
         nc = self._next_change
         if nc is None or t >= nc:
+            # the reports of what happened before this time, logged before the session moves on
+            self._process_adapter(t)
             acted = self._advance_session(t)
         self._process_adapter(t)
         if self._reconcile_due:
@@ -608,6 +610,8 @@ class BotRunner(RunnerPersistence):
         acted: Decision | None = None
         nc = self._next_change
         if nc is None or now >= nc:
+            # the reports of what happened before this time, logged before the session moves on
+            self._process_adapter(now)
             acted = self._advance_session(now)
         self._process_adapter(now)
         if self._reconcile_due:

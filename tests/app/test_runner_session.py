@@ -256,3 +256,25 @@ def test_no_stop_exit_beside_the_flattener_when_a_fill_report_arrives_late(tmp_p
     exits = [e["payload"] for e in events(tmp_path, "ORDER_SUBMITTED") if e["payload"]["purpose"] == "exit"]
     assert not exits
     runner.close()
+
+
+@pytest.mark.invariant("the venue's reports of a bar are logged before the session transitions at its end", machine="runner")
+def test_the_flattens_fill_is_logged_before_the_close_it_happened_before(tmp_path: Path) -> None:
+    """5-minute bars, 5-minute lead: the flatten sent at 15:55 fills at the venue during the bar
+    ending 16:00; the log must show that FILL before the session's CLOSED, as it happened."""
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(long()), sim)
+    t = et("2026-11-24", "15:35")
+    while t <= et("2026-11-24", "16:00"):
+        b = bar_at(t)
+        sim.on_bar(b)
+        runner.run_once(b)
+        t += dt.timedelta(minutes=5)
+    runner.close()
+    story = [(e["type"], e["payload"].get("to"), e["payload"].get("purpose")) for e in events(tmp_path)
+             if e["type"] in ("FILL", "SESSION_TRANSITION", "ORDER_SUBMITTED")]
+    closed_at = story.index(("SESSION_TRANSITION", "CLOSED", None))
+    flatten_at = story.index(("ORDER_SUBMITTED", None, "flatten"))
+    assert ("FILL", None, None) in story[flatten_at:closed_at], story
+    assert not [e for e in story[closed_at:] if e[0] == "FILL"], story
+    assert runner.killswitch_state == "ARMED"
