@@ -26,7 +26,9 @@ The fixed order of one bar (``run_once``):
    Rejects count toward the kill switch's reject limit; an over-fill trips it.
    A closed round trip becomes a ``TradeOutcome`` net of its per-contract
    commission: ``TRADE_CLOSED``, then the learning loop (``LEARNING_UPDATE``,
-   ``THROTTLE_TRANSITION``), then the kill switch's daily loss. A position
+   ``THROTTLE_TRANSITION``), then the kill switch's daily loss; a round trip
+   the flattener's unowned order closed (the position's fill was reported
+   after it) is such a trade too (``PositionBook``). A position
    left where none may be held (outside TRADING, or while tripped) is
    flattened too.
 4. Reconcile at a quiet point (reports were applied since the last check and
