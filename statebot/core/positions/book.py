@@ -8,7 +8,8 @@ event log and applied to no position; their effect on the venue shows up in
 reconciliation.
 
 One kind of unrouted fill is accounted all the same: an execution of the
-flattener's own closing order (strategy ``""``), sent because the venue held
+flattener's own closing order (strategy ``""``, an id ending ``flatten-<n>``
+as ``Flattener`` makes them; a trade a person made at the venue is not one), sent because the venue held
 contracts whose fill report had not reached their machine yet. The book keeps
 such executions (``unowned_fills``) until a machine holds the opposite position,
 opened at or before the execution and with no order live: then they close that
@@ -19,6 +20,7 @@ like any other. The same events fold to the same book, so the fold follows.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN
@@ -41,6 +43,9 @@ from statebot.core.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
 OWNER_CACHE_SIZE = ENDED_ORDER_MEMORY
 """Order ids whose machine the book caches before starting its lookup cache afresh (a miss costs
 one ``knows`` per machine)."""
+
+FLATTENER_ORDER_ID = re.compile(r"(?:^|-)flatten-\d+$")
+"""The ids ``Flattener`` gives its orders (``<id_prefix>-<n>``, the prefix ending ``flatten``)."""
 
 UNOWNED_FILL_MEMORY = 64
 """Unowned closing executions kept per symbol waiting for the machine they closed; the oldest
@@ -204,7 +209,7 @@ class PositionBook:
         for event in events:
             m = self.owner(event.order_id)
             if m is None:
-                if isinstance(event, Fill) and not event.strategy:
+                if isinstance(event, Fill) and not event.strategy and FLATTENER_ORDER_ID.search(event.order_id):
                     if not self._take_unowned(event):
                         duplicates.append(event)
                         continue

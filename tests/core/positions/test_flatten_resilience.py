@@ -6,6 +6,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
+import attrs
 import pytest
 
 from statebot import (
@@ -22,7 +23,7 @@ from statebot import (
     send_entry,
     send_exit,
 )
-from tests.positions_helpers import T0, bar, order
+from tests.positions_helpers import T0, bar, fill, order
 from tests.runner_helpers import (
     Scripted,
     bar_at,
@@ -165,3 +166,18 @@ def test_the_runner_refuses_to_rearm_while_the_broker_holds_what_the_book_does_n
             runner.reset_kill_switch("looked at it", t0 + dt.timedelta(minutes=5))
         assert runner.killswitch_state == "TRIPPED"
         runner.close()
+
+
+def test_a_trade_a_person_made_at_the_venue_never_closes_a_machines_position() -> None:
+    """Only the flattener's own executions close positions whose report came late; an execution
+    of an order the bot never sent (e.g. placed in TWS) is left to reconciliation."""
+    book = PositionBook()
+    m = book.machine("s1", "MES")
+    entry = order(2)
+    send_entry(book, SimBroker(start=T0), entry, at=T0, killswitch=KillSwitch(), session_allows=True)
+    book.apply((fill(entry, 2, minute=1),))
+    manual = attrs.evolve(fill(entry, -2, ticks=19990, minute=2), order_id="ib:991", strategy="")
+    applied = book.apply((manual,))
+    assert applied.unrouted == (manual,) and applied.closed == () and m.qty == 2 and book.unowned_fills() == ()
+    flattener = attrs.evolve(manual, exec_id="e-flatten", order_id="r1-flatten-1")
+    assert [t.qty for t in book.apply((flattener,)).closed] == [2] and m.qty == 0
