@@ -676,9 +676,10 @@ class BotRunner(RunnerPersistence):
 
     def _advance_session(self, t: dt.datetime) -> Decision | None:
         # whole sessions the data never reached are passed over only when nothing can be at stake
-        # in them: held, working or being flattened walks each one (its late flatten, the trip)
+        # in them: held or working (by the machines or at the venue) or being flattened walks
+        # each one (its late flatten, the trip)
         idle = (not self.flatten_coordinator.flattening and not self.book.expected_positions()
-                and not any(m.live_orders() for m in self.book.machines()))
+                and not any(m.live_orders() for m in self.book.machines()) and self._venue_idle())
         try:
             fired = self.session.advance(t, skip_missed=idle)
         except (BarRejected, StatebotError) as exc:
@@ -697,6 +698,13 @@ class BotRunner(RunnerPersistence):
                 self._sessions_without_data(skipped, t)  # passed over right after this close
                 skipped = ()
         return acted
+
+    def _venue_idle(self) -> bool:
+        """True when the venue answers that it holds nothing and works nothing."""
+        try:
+            return not any(self.adapter.positions().values()) and not self.adapter.open_orders()
+        except (AdapterUnavailable, StatebotError):
+            return False
 
     def _sessions_without_data(self, skipped: tuple[SessionTimes, ...], t: dt.datetime) -> None:
         dates = [s.date for s in skipped]

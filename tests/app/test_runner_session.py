@@ -322,3 +322,22 @@ def test_a_position_held_across_a_gap_of_months_still_flattens_late_and_trips(tm
     assert not events(tmp_path, "SESSIONS_WITHOUT_DATA")  # held: every session is walked, none passed over
     trips = [e["payload"]["reason"] for e in events(tmp_path, "KILL_SWITCH") if e["payload"]["to"] == "TRIPPED"]
     assert trips[0] == "position_held_at_close"
+
+
+def test_contracts_only_the_venue_holds_keep_every_session_of_a_gap_walked(tmp_path: Path) -> None:
+    """The machines hold nothing but the venue does (bought by hand after the close, its report
+    never reached the runner): the gap's sessions are not passed over, so their flattens close it."""
+    from statebot.core.orders import OrderRequest
+
+    runner, sim, first, later = _two_weeks_months_apart(tmp_path, Scripted())
+    drive(runner, sim, first[:4])  # 2026-01-12 to its close
+    sim.submit(OrderRequest(client_order_id="by-hand-1", strategy="", symbol="MES", qty=1))
+    after_close = bar_at(et("2026-01-12", "16:05"))
+    sim.on_bar(after_close)
+    sim.drain()
+    runner.run_once(after_close)
+    assert sim.positions() == {"MES": 1} and runner.position_qty == 0
+    drive(runner, sim, later[:1])
+    runner.close()
+    assert not events(tmp_path, "SESSIONS_WITHOUT_DATA")
+    assert [e for e in events(tmp_path, "ORDER_SUBMITTED") if e["payload"]["purpose"] == "flatten"]
