@@ -200,10 +200,10 @@ class SessionMachine(TableMachine):
             # would look earlier than 01:03 EDT in the fall-back hour. UTC has no folds.
             t = t.astimezone(_UTC)
         last = self._last
-        self._skipped = ()
         if last is not None:
             if t <= last:
                 raise BarRejected("not_after_previous", f"time {t.isoformat()} is not after the last seen {last.isoformat()}")
+            self._skipped = ()
             self._last = t
             if t < self._next_due:  # type: ignore[operator]
                 return _NONE
