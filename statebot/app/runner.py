@@ -26,7 +26,9 @@ The fixed order of one bar (``run_once``):
    Rejects count toward the kill switch's reject limit; an over-fill trips it.
    A closed round trip becomes a ``TradeOutcome`` net of its per-contract
    commission: ``TRADE_CLOSED``, then the learning loop (``LEARNING_UPDATE``,
-   ``THROTTLE_TRANSITION``), then the kill switch's daily loss. A position
+   ``THROTTLE_TRANSITION``), then the kill switch's daily loss; a round trip
+   the flattener's unowned order closed (the position's fill was reported
+   after it) is such a trade too (``PositionBook``). A position
    left where none may be held (outside TRADING, or while tripped) is
    flattened too.
 4. Reconcile at a quiet point (reports were applied since the last check and
@@ -132,6 +134,7 @@ from statebot.journal.log import (
     RUNNER_ERROR,
     SESSION_EXIT_FLATTEN,
     SESSION_TRANSITION,
+    SESSIONS_WITHOUT_DATA,
     STATE_LOAD_FAILED,
     THROTTLE_TRANSITION,
     TRADE_CLOSED,
@@ -156,7 +159,7 @@ from statebot.core.fsm.connection import VenueConnection
 from statebot.core.fsm.effects import Effect
 from statebot.core.fsm.flatten import FlattenCoordinator
 from statebot.core.fsm.session import SessionMachine, SessionTransition
-from statebot.core.time.schedule import TRADING
+from statebot.core.time.schedule import CLOSED, TRADING, SessionTimes
 from statebot.core.fsm.throttle import THROTTLED as THROTTLED_STATE
 from statebot.core.fsm.throttle import ThrottleTransition
 from statebot.core.money import to_money
@@ -598,6 +601,8 @@ class BotRunner(RunnerPersistence):
         acted: Decision | None = None
         nc = self._next_change
         if nc is None or t >= nc:
+            # the reports of what happened before this time, logged before the session moves on
+            self._process_adapter(t)
             acted = self._advance_session(t)
         self._process_adapter(t)
         if self._reconcile_due:
@@ -641,6 +646,8 @@ class BotRunner(RunnerPersistence):
         acted: Decision | None = None
         nc = self._next_change
         if nc is None or now >= nc:
+            # the reports of what happened before this time, logged before the session moves on
+            self._process_adapter(now)
             acted = self._advance_session(now)
         self._process_adapter(now)
         if self._reconcile_due:
@@ -701,18 +708,42 @@ class BotRunner(RunnerPersistence):
     # 2. session ---------------------------------------------------------------------
 
     def _advance_session(self, t: dt.datetime) -> Decision | None:
+        # whole sessions the data never reached are passed over only when nothing can be at stake
+        # in them: held or working (by the machines or at the venue) or being flattened walks
+        # each one (its late flatten, the trip)
+        idle = (not self.flatten_coordinator.flattening and not self.book.expected_positions()
+                and not any(m.live_orders() for m in self.book.machines()) and self._venue_idle())
         try:
-            fired = self.session.advance(t)
+            fired = self.session.advance(t, skip_missed=idle)
         except (BarRejected, StatebotError) as exc:
             self._error(t, "session", exc)
             return None
         self._next_change = self.session.next_change
-        if fired:
+        skipped = self.session.skipped
+        if fired or skipped:
             self._learning_poll = True  # a new session may end a "next session" cooldown
+        if skipped and not any(tr.dest == CLOSED for tr in fired):
+            self._sessions_without_data(skipped, t)  # passed over from CLOSED, before the walk
         acted = None
         for tr in fired:
             acted = self._on_session(tr, t) or acted
+            if skipped and tr.dest == CLOSED:
+                self._sessions_without_data(skipped, t)  # passed over right after this close
+                skipped = ()
         return acted
+
+    def _venue_idle(self) -> bool:
+        """True when the venue answers that it holds nothing and works nothing."""
+        try:
+            return not any(self.adapter.positions().values()) and not self.adapter.open_orders()
+        except (AdapterUnavailable, StatebotError):
+            return False
+
+    def _sessions_without_data(self, skipped: tuple[SessionTimes, ...], t: dt.datetime) -> None:
+        dates = [s.date for s in skipped]
+        self._log(t, SESSIONS_WITHOUT_DATA, {"sessions": dates, "count": len(dates), "first": dates[0], "last": dates[-1]})
+        log.warning("no data for %d whole session(s) from %s to %s: passed over with nothing held or working",
+                    len(dates), dates[0].isoformat(), dates[-1].isoformat())
 
     EFFECT_EXECUTORS: ClassVar[Mapping[str, Mapping[Effect, str]]] = {
         "session": {

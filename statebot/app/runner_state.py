@@ -10,7 +10,7 @@ first: a checkpoint never records a head the log does not hold::
      "schema_version":1,"state":{...}}
 
 ``state`` is the fold of the event log up to ``event_log`` (``seq``, ``hash``): the
-position machines, the kill switch (trips, reject streak, each kept day's net), the
+position machines, the flattener's unowned executions not yet matched to one, the kill switch (trips, reject streak, each kept day's net), the
 learning loop (metrics and throttles), equity, protective stops, the run count and the
 clock. A checkpoint is written after the events it reflects, never before.
 

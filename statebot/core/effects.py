@@ -41,6 +41,7 @@ class EventType(StrEnum):
     ORDER_ENDED = "ORDER_ENDED"
     STATE_RESTORED = "STATE_RESTORED"
     EQUITY_SET = "EQUITY_SET"
+    SESSIONS_WITHOUT_DATA = "SESSIONS_WITHOUT_DATA"
 
 
 SESSION_TRANSITION = EventType.SESSION_TRANSITION
@@ -69,6 +70,7 @@ ORDER_CANCEL_REQUESTED = EventType.ORDER_CANCEL_REQUESTED
 ORDER_ENDED = EventType.ORDER_ENDED
 STATE_RESTORED = EventType.STATE_RESTORED
 EQUITY_SET = EventType.EQUITY_SET
+SESSIONS_WITHOUT_DATA = EventType.SESSIONS_WITHOUT_DATA
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
     SESSION_TRANSITION: frozenset({"from", "to", "session"}),
@@ -113,9 +115,12 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     STATE_RESTORED: frozenset({"from", "head", "run"}),
     # the equity sizing uses was set (e.g. from the broker's account value)
     EQUITY_SET: frozenset({"equity"}),
+    # whole sessions the clock jumped over with nothing held or working (a gap in the data):
+    # recorded once, by date, instead of walking each one through a late flatten
+    SESSIONS_WITHOUT_DATA: frozenset({"sessions", "count"}),
 }
 """Every built-in event type and the payload keys it must carry (more are allowed).
 
 ``STATE_LOAD_FAILED``, ``ORDER_REJECTED``, ``ORDER_CANCELLED``,
-``POSITION_MISMATCH``, ``POSITION_WRITTEN_OFF`` and ``EVENT_LOG_TAIL_MOVED`` go beyond the seed's list:
+``POSITION_MISMATCH``, ``POSITION_WRITTEN_OFF``, ``SESSIONS_WITHOUT_DATA`` and ``EVENT_LOG_TAIL_MOVED`` go beyond the seed's list:
 each records something a risk reviewer must be able to find."""

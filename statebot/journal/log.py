@@ -90,6 +90,7 @@ from statebot.core.effects import (  # noqa: F401  (re-exported: the log's types
     ORDER_ENDED,
     STATE_RESTORED,
     EQUITY_SET,
+    SESSIONS_WITHOUT_DATA,
     EVENT_TYPES,
     EventType,
 )

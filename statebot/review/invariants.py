@@ -210,6 +210,7 @@ SUBJECTS: tuple[Subject, ...] = (
             "after a reconnect the venue's positions are reconciled before any new entry",
             "an entry that fills on the bar the session flattens is closed by its own machine: no unowned order, no mismatch",
             "while the flattener closes positions no strategy exit is sent beside it: the venue is never reversed",
+            "the venue's reports of a bar are logged before the session transitions at its end",
             'while the venue is unreachable no entry is sent; the loss and the return are logged once each',
             "a venue report a position machine refuses trips the kill switch (state_untrusted)",
             "the quality gates fail closed: an entry passes only with finite DVS and EQS at or above their thresholds",

@@ -23,6 +23,7 @@ from typing import Any
 from statebot.core.engine.fold import BotState, Bracket, update_bracket
 from statebot.core.fsm.position import PositionMachine
 from statebot.core.instruments import instrument
+from statebot.core.orders import Fill
 from statebot.store.persistence import decode_envelope, encode_envelope
 
 CHECKPOINT_FORMAT = "statebot.checkpoint"
@@ -57,6 +58,8 @@ def checkpoint_state(state: BotState, *, clock: dt.datetime) -> dict[str, Any]:
         "event_log": {"seq": state.seq, "hash": state.hash},
         "equity": None if state.equity is None else str(state.equity),
         "positions": [m.to_dict() for m in state.book.machines()],  # flat ones too: their execution ids
+        "unowned": {"fills": [_fill_dict(f) for f in state.book.unowned_fills()],
+                    "exec_ids": list(state.book.unowned_exec_ids())},
         "brackets": [b.to_dict(*key) for key, b in state.brackets.items()],
         "killswitch": ks.to_dict(),
         "learning": state.learning.export_to_dict(),
@@ -75,6 +78,8 @@ def restore_checkpoint(state: BotState, snap: Mapping[str, Any], instruments: Ma
     state.equity = None if snap["equity"] is None else Decimal(snap["equity"])
     for data in snap["positions"]:
         state.book.restore(PositionMachine.from_dict(data, instrument(str(data["symbol"]), instruments)))
+    unowned = snap.get("unowned") or {"fills": [], "exec_ids": []}  # absent from checkpoints written before it
+    state.book.restore_unowned((_fill_from(f) for f in unowned["fills"]), (str(e) for e in unowned["exec_ids"]))
     for b in snap["brackets"]:
         key = (str(b["strategy"]), str(b["symbol"]))
         state.brackets[key] = Bracket.from_dict(b)
@@ -87,3 +92,14 @@ def restore_checkpoint(state: BotState, snap: Mapping[str, Any], instruments: Ma
     state.throttles = {str(k): str(v) for k, v in snap["throttles"].items()}
     state.clock = dt.datetime.fromisoformat(snap["clock"])
     state.seq, state.hash = int(snap["event_log"]["seq"]), str(snap["event_log"]["hash"])
+
+
+def _fill_dict(f: Fill) -> dict[str, Any]:
+    return {"exec_id": f.exec_id, "order_id": f.order_id, "strategy": f.strategy, "symbol": f.symbol, "qty": f.qty,
+            "price_ticks": f.price_ticks, "commission": str(f.commission), "at": f.at.isoformat()}
+
+
+def _fill_from(d: Mapping[str, Any]) -> Fill:
+    return Fill(exec_id=str(d["exec_id"]), order_id=str(d["order_id"]), strategy=str(d["strategy"]),
+                symbol=str(d["symbol"]), qty=int(d["qty"]), price_ticks=int(d["price_ticks"]),
+                commission=Decimal(str(d["commission"])), at=dt.datetime.fromisoformat(str(d["at"])))

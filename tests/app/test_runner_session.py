@@ -256,3 +256,88 @@ def test_no_stop_exit_beside_the_flattener_when_a_fill_report_arrives_late(tmp_p
     exits = [e["payload"] for e in events(tmp_path, "ORDER_SUBMITTED") if e["payload"]["purpose"] == "exit"]
     assert not exits
     runner.close()
+
+
+@pytest.mark.invariant("the venue's reports of a bar are logged before the session transitions at its end", machine="runner")
+def test_the_flattens_fill_is_logged_before_the_close_it_happened_before(tmp_path: Path) -> None:
+    """5-minute bars, 5-minute lead: the flatten sent at 15:55 fills at the venue during the bar
+    ending 16:00; the log must show that FILL before the session's CLOSED, as it happened."""
+    sim = broker()
+    runner = make_runner(tmp_path, Scripted(long()), sim)
+    t = et("2026-11-24", "15:35")
+    while t <= et("2026-11-24", "16:00"):
+        b = bar_at(t)
+        sim.on_bar(b)
+        runner.run_once(b)
+        t += dt.timedelta(minutes=5)
+    runner.close()
+    story = [(e["type"], e["payload"].get("to"), e["payload"].get("purpose")) for e in events(tmp_path)
+             if e["type"] in ("FILL", "SESSION_TRANSITION", "ORDER_SUBMITTED")]
+    closed_at = story.index(("SESSION_TRANSITION", "CLOSED", None))
+    flatten_at = story.index(("ORDER_SUBMITTED", None, "flatten"))
+    assert ("FILL", None, None) in story[flatten_at:closed_at], story
+    assert not [e for e in story[closed_at:] if e[0] == "FILL"], story
+    assert runner.killswitch_state == "ARMED"
+
+
+def _two_weeks_months_apart(tmp_path: Path, strat: Scripted):  # type: ignore[no-untyped-def]
+    sim = broker()
+    runner = make_runner(tmp_path, strat, sim)
+    # 2026-01-12 to its close; 2026-01-13 until 15:50, when the data stops; then 2026-06-15
+    first = [bar_at(et("2026-01-12", hhmm)) for hhmm in ("15:45", "15:50", "15:55", "16:00")]
+    first += [bar_at(et("2026-01-13", hhmm)) for hhmm in ("15:45", "15:50")]
+    later = [bar_at(et("2026-06-15", hhmm)) for hhmm in ("10:00", "15:55", "16:00")]
+    return runner, sim, first, later
+
+
+@pytest.mark.invariant("whole sessions without data, nothing held or working, are recorded once, not as late flattens",
+                       machine="session")
+def test_a_gap_of_months_without_data_is_recorded_once_not_as_a_late_flatten_per_session(tmp_path: Path) -> None:
+    runner, sim, first, later = _two_weeks_months_apart(tmp_path, Scripted())
+    drive(runner, sim, first + later)
+    runner.close()
+    (gap,) = events(tmp_path, "SESSIONS_WITHOUT_DATA")
+    sessions = gap["payload"]["sessions"]
+    assert sessions[0] == "2026-01-14" and sessions[-1] == "2026-06-12" and gap["payload"]["count"] == len(sessions) > 100
+    late = [e["payload"]["session"] for e in events(tmp_path, "SESSION_EXIT_FLATTEN") if e["payload"]["late"]]
+    assert late == ["2026-01-13"]  # the session the data left at 15:50 still flattens (late) and closes
+    walked = {e["payload"]["session"] for e in events(tmp_path, "SESSION_TRANSITION")}
+    assert walked == {"2026-01-12", "2026-01-13", "2026-06-15"}
+    assert runner.killswitch_state == "ARMED"
+
+
+@pytest.mark.invariant("a position held across a gap of whole sessions still gets its late flatten and the trip",
+                       machine="session")
+def test_a_position_held_across_a_gap_of_months_still_flattens_late_and_trips(tmp_path: Path) -> None:
+    strat = Scripted()
+    runner, sim, first, later = _two_weeks_months_apart(tmp_path, strat)
+    strat.plan[first[-1].end] = long()
+    drive(runner, sim, first)
+    drive(runner, sim, [bar_at(et("2026-01-13", "15:52"))])  # the venue fills the entry; the data then stops
+    assert runner.position_qty > 0
+    drive(runner, sim, later)
+    runner.close()
+    flattens = {e["payload"]["session"]: e["payload"] for e in events(tmp_path, "SESSION_EXIT_FLATTEN")}
+    assert flattens["2026-01-13"]["late"] is True
+    assert not events(tmp_path, "SESSIONS_WITHOUT_DATA")  # held: every session is walked, none passed over
+    trips = [e["payload"]["reason"] for e in events(tmp_path, "KILL_SWITCH") if e["payload"]["to"] == "TRIPPED"]
+    assert trips[0] == "position_held_at_close"
+
+
+def test_contracts_only_the_venue_holds_keep_every_session_of_a_gap_walked(tmp_path: Path) -> None:
+    """The machines hold nothing but the venue does (bought by hand after the close, its report
+    never reached the runner): the gap's sessions are not passed over, so their flattens close it."""
+    from statebot.core.orders import OrderRequest
+
+    runner, sim, first, later = _two_weeks_months_apart(tmp_path, Scripted())
+    drive(runner, sim, first[:4])  # 2026-01-12 to its close
+    sim.submit(OrderRequest(client_order_id="by-hand-1", strategy="", symbol="MES", qty=1))
+    after_close = bar_at(et("2026-01-12", "16:05"))
+    sim.on_bar(after_close)
+    sim.drain()
+    runner.run_once(after_close)
+    assert sim.positions() == {"MES": 1} and runner.position_qty == 0
+    drive(runner, sim, later[:1])
+    runner.close()
+    assert not events(tmp_path, "SESSIONS_WITHOUT_DATA")
+    assert [e for e in events(tmp_path, "ORDER_SUBMITTED") if e["payload"]["purpose"] == "flatten"]

@@ -15,12 +15,14 @@ DAY = "2026-11-24"
 
 def _phantom(tmp_path: Path) -> tuple[BotRunner, SimBroker, Scripted]:
     """An entry fills on the flatten bar but its report comes a bar late: the flattener closes the
-    venue with an unowned order, the late report leaves the machine long, reconciliation trips."""
+    venue with an unowned order, the late report leaves the machine long, reconciliation trips.
+    The flattener's own execution is not reported yet (once it is, it closes the machine's
+    position by itself): until then, only a person can say the venue is flat."""
     sim = broker(faults=FaultPlan(delay_p=1.0, delay_bars=1))
     strat = Scripted()
     runner = make_runner(tmp_path, strat, sim)
     strat.plan[et(DAY, "15:54")] = long(stop_ticks=4)
-    for m in range(50, 60):
+    for m in range(50, 57):
         b = bar_at(et(DAY, f"15:{m}"))
         sim.on_bar(b)
         runner.run_once(b)

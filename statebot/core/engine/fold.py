@@ -151,6 +151,8 @@ class BotState:
         return {
             "positions": sorted((m.to_dict() for m in self.book.machines() if m.qty or m.live_orders() or m.seen_any()),
                                 key=lambda d: (d["strategy"], d["symbol"])),
+            "unowned_fills": [(f.exec_id, f.symbol, f.qty, f.price_ticks, str(f.commission), f.at.isoformat())
+                              for f in self.book.unowned_fills()],
             "killswitch": self.killswitch.to_dict(),
             "learning": self.learning.export_to_dict(),
             "equity": None if self.equity is None else str(self.equity),

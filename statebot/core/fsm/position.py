@@ -73,6 +73,7 @@ POSITION_SPEC = MachineSpec(
         'a closing order being cancelled still counts until the venue confirms: closing orders never stack past the position',
         "a closing order's fill that starts from zero or moves away from zero is applied and raised",
         'a duplicate execution report (same exec_id) is applied once',
+        "a round trip closed by the flattener's unowned order is a trade of the machine that held it",
         'a fill repeated by IB, or replayed after a reconnect, reaches the position machines once',
         'a non-terminal status after a terminal one never revives the order',
         'a report of an order past the ended-order memory is never applied silently',
@@ -148,6 +149,11 @@ POSITION_SPEC = MachineSpec(
                    why="an over-fill or unknown order's fill is applied, then raised as OverFill"),
         Transition(trigger="anomalous_fill", source=(FLAT, ENTERING, OPEN, EXITING), dest=EXITING, guard="lands_exiting",
                    why="an over-fill or unknown order's fill is applied, then raised as OverFill"),
+        Transition(trigger="unowned_close", source=OPEN, dest=FLAT, guard="lands_flat",
+                   why="the flattener's unowned order closed contracts this machine learned of only afterwards "
+                       "(a late report): the round trip is closed at that order's price"),
+        Transition(trigger="unowned_close", source=OPEN, dest=OPEN, guard="lands_open",
+                   why="the flattener's unowned order closed part of the contracts this machine learned of afterwards"),
         Transition(trigger="adopt", source=FLAT, dest=OPEN,
                    why="start-up in OBSERVE mode: the broker's position is adopted explicitly, never silently"),
         Transition(trigger="write_off", source=(ENTERING, OPEN, EXITING), dest=FLAT,
@@ -448,6 +454,26 @@ class PositionMachine(TableMachine):
         self._qty = qty
         self._dest = OPEN
         self.fire("adopt")
+
+    @property
+    def opened_at(self) -> dt.datetime | None:
+        """When the open round trip's first fill executed at the venue (None when flat)."""
+        return self._trip.opened_at if self._trip is not None and self._qty else None
+
+    def close_by_unowned(self, fill: Fill) -> ClosedTrade | None:
+        """Apply an execution of the flattener's own (unowned) closing order to this position:
+        the flattener closed contracts at the venue whose fill report reached this machine only
+        afterwards. Only for a position with no live order, opened at or before ``fill.at``,
+        that ``fill`` reduces without crossing zero (``InvalidTransition`` otherwise, nothing
+        changed). OPEN -> FLAT (returns the closed round trip) or OPEN (part closed, None).
+        The execution id is the flattener's, not this machine's: it is not remembered here."""
+        opened = self.opened_at
+        if (self._live or opened is None or opened > fill.at or fill.qty * self._qty >= 0
+                or abs(fill.qty) > abs(self._qty) or fill.symbol != self.symbol):
+            raise InvalidTransition(self.SPEC.name, self.state, "unowned_close")
+        closed = self._apply(fill)
+        self._transition("unowned_close", self._derive())
+        return closed
 
     def write_off(self) -> int:
         """A person's decision after a reconciliation mismatch: the venue holds none of this

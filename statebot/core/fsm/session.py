@@ -50,6 +50,8 @@ SESSION_SPEC = MachineSpec(
         "states are visited in cycle order and never skipped, even across a gap of hours or days",
         "exactly one flatten per session whose open was reached, once its flatten instant has passed",
         "a jump in time over the flatten instant still fires the flatten, marked late",
+        "whole sessions without data, nothing held or working, are recorded once, not as late flattens",
+        "a position held across a gap of whole sessions still gets its late flatten and the trip",
         "a stale or repeated time is rejected and changes nothing",
         "nothing depends on the process time zone or on the zone the times arrive in",
         "five-minute bars flatten at the 15:55 bar end (the seed's minutes-to-close check never fired)",
@@ -139,6 +141,7 @@ class SessionMachine(TableMachine):
         self._session: SessionTimes | None = None
         self._upcoming: SessionTimes | None = None
         self._next_due: dt.datetime | None = None
+        self._skipped: tuple[SessionTimes, ...] = ()
 
     def _guard_clock_at_or_after_due(self, data: Mapping[str, Any]) -> bool:
         return bool(data["at"] >= data["due"])
@@ -175,9 +178,18 @@ class SessionMachine(TableMachine):
             return False
         return s.entries_allowed(t)
 
-    def advance(self, t: dt.datetime) -> tuple[SessionTransition, ...]:
+    @property
+    def skipped(self) -> tuple[SessionTimes, ...]:
+        """The whole sessions the last ``advance(..., skip_missed=True)`` passed over, in order."""
+        return self._skipped
+
+    def advance(self, t: dt.datetime, *, skip_missed: bool = False) -> tuple[SessionTransition, ...]:
         """Move to time ``t``; return the transitions fired, in order (their ``at`` in UTC).
 
+        ``skip_missed``: whole sessions that close at or before ``t`` and that the clock has
+        not entered are passed over once the machine is CLOSED (no transition, no flatten;
+        ``skipped`` names them), for a caller holding nothing and working nothing. The session
+        the clock was in still walks to CLOSED, and the session containing ``t`` is walked.
         Raises ``BarRejected`` and changes nothing when ``t`` is naive or not
         after the last accepted time.
         """
@@ -191,13 +203,14 @@ class SessionMachine(TableMachine):
         if last is not None:
             if t <= last:
                 raise BarRejected("not_after_previous", f"time {t.isoformat()} is not after the last seen {last.isoformat()}")
+            self._skipped = ()
             self._last = t
             if t < self._next_due:  # type: ignore[operator]
                 return _NONE
         else:
             self._place(t)
             self._last = t
-        return self._walk(t)
+        return self._walk(t, skip_missed)
 
     __call__ = advance
 
@@ -212,8 +225,22 @@ class SessionMachine(TableMachine):
             self._upcoming = s if s is not None else self.schedule.next_after(None, t)
         self._next_due = self._upcoming.day_start
 
-    def _walk(self, t: dt.datetime) -> tuple[SessionTransition, ...]:
+    def _skip_missed(self, t: dt.datetime) -> None:
+        skipped = []
+        upcoming = self._upcoming
+        while upcoming is not None and upcoming.close <= t:
+            skipped.append(upcoming)
+            self._session = upcoming
+            upcoming = self.schedule.next_after(upcoming, t)
+        if skipped:
+            self._upcoming = upcoming
+            self._next_due = upcoming.day_start  # type: ignore[union-attr]
+            self._skipped = tuple(skipped)
+
+    def _walk(self, t: dt.datetime, skip_missed: bool = False) -> tuple[SessionTransition, ...]:
         fired = []
+        if skip_missed and self._state == CLOSED:
+            self._skip_missed(t)
         while t >= self._next_due:  # type: ignore[operator]
             row = self._rows[self._state]
             due = self._next_due
@@ -225,6 +252,8 @@ class SessionMachine(TableMachine):
             if row.dest == CLOSED:
                 self._upcoming = self.schedule.next_after(session, t)
                 self._next_due = self._upcoming.day_start
+                if skip_missed and not self._skipped:
+                    self._skip_missed(t)
             else:
                 self._next_due = getattr(session, DUE_AT[self._rows[row.dest].trigger])
             event = SessionTransition(

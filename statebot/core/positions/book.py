@@ -6,12 +6,24 @@ unowned orders, orders from before a restart, orders that ended before the last
 ``ENDED_ORDER_MEMORY`` of their machine) are returned as ``unrouted`` for the
 event log and applied to no position; their effect on the venue shows up in
 reconciliation.
+
+One kind of unrouted fill is accounted all the same: an execution of the
+flattener's own closing order (strategy ``""``, an id ending ``flatten-<n>``
+as ``Flattener`` makes them; a trade a person made at the venue is not one), sent because the venue held
+contracts whose fill report had not reached their machine yet. The book keeps
+such executions (``unowned_fills``) until a machine holds the opposite position,
+opened at or before the execution and with no order live: then they close that
+position (``PositionMachine.close_by_unowned``) and the round trip is a trade
+like any other. The same events fold to the same book, so the fold follows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import deque
 from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_EVEN
 
 import attrs
 
@@ -21,6 +33,7 @@ from statebot.core.instruments import InstrumentSpec, instrument
 from statebot.core.fsm.killswitch import KillSwitch
 from statebot.core.fsm.position import (
     ENDED_ORDER_MEMORY,
+    EXEC_ID_MEMORY,
     FLAT,
     ClosedTrade,
     PositionMachine,
@@ -30,6 +43,13 @@ from statebot.core.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
 OWNER_CACHE_SIZE = ENDED_ORDER_MEMORY
 """Order ids whose machine the book caches before starting its lookup cache afresh (a miss costs
 one ``knows`` per machine)."""
+
+FLATTENER_ORDER_ID = re.compile(r"(?:^|-)flatten-\d+$")
+"""The ids ``Flattener`` gives its orders (``<id_prefix>-<n>``, the prefix ending ``flatten``)."""
+
+UNOWNED_FILL_MEMORY = 64
+"""Unowned closing executions kept per symbol waiting for the machine they closed; the oldest
+beyond it are dropped (they can only close positions opened before them)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -62,6 +82,9 @@ class PositionBook:
         self._instruments = dict(instruments or {})
         self._machines: dict[tuple[str, str], PositionMachine] = {}
         self._owner: dict[str, PositionMachine] = {}
+        self._unowned: dict[str, list[Fill]] = {}
+        self._unowned_seen: set[str] = set()
+        self._unowned_order: deque[str] = deque()
 
     def machine(self, strategy: str, symbol: str) -> PositionMachine:
         """The machine of ``strategy`` in ``symbol`` (raises ``UnknownInstrument`` for an unknown symbol)."""
@@ -102,6 +125,66 @@ class PositionBook:
         cache.pop(order_id, None)
         return None
 
+    def unowned_fills(self) -> tuple[Fill, ...]:
+        """The flattener's closing executions not yet matched to a machine's position, by symbol then time."""
+        return tuple(f for symbol in sorted(self._unowned) for f in self._unowned[symbol])
+
+    def unowned_exec_ids(self) -> tuple[str, ...]:
+        """Execution ids of the flattener's closing orders already taken (a repeated report is ignored)."""
+        return tuple(self._unowned_order)
+
+    def restore_unowned(self, fills: Iterable[Fill], exec_ids: Iterable[str]) -> None:
+        """Put back what ``unowned_fills`` and ``unowned_exec_ids`` returned (a checkpoint)."""
+        self._unowned = {}
+        for f in fills:
+            self._unowned.setdefault(f.symbol, []).append(f)
+        self._unowned_order = deque()
+        self._unowned_seen = set()
+        for exec_id in exec_ids:
+            self._remember_unowned(exec_id)
+
+    def _remember_unowned(self, exec_id: str) -> None:
+        self._unowned_seen.add(exec_id)
+        self._unowned_order.append(exec_id)
+        while len(self._unowned_order) > EXEC_ID_MEMORY:
+            self._unowned_seen.discard(self._unowned_order.popleft())
+
+    def _take_unowned(self, fill: Fill) -> bool:
+        """Keep an execution of the flattener's own closing order; False for a repeated report."""
+        if fill.exec_id in self._unowned_seen:
+            return False
+        self._remember_unowned(fill.exec_id)
+        kept = self._unowned.setdefault(fill.symbol, [])
+        kept.append(fill)
+        del kept[:-UNOWNED_FILL_MEMORY]
+        return True
+
+    def _match_unowned(self, symbol: str) -> list[ClosedTrade]:
+        """Close machines' positions with the unowned executions that closed them at the venue."""
+        kept = self._unowned.get(symbol)
+        closed: list[ClosedTrade] = []
+        i = 0
+        while kept and i < len(kept):
+            fill = kept[i]
+            m = next((m for m in self._machines.values()
+                      if m.symbol == symbol and m.qty * fill.qty < 0 and not m.live_orders()
+                      and m.opened_at is not None and m.opened_at <= fill.at), None)
+            if m is None:
+                i += 1
+                continue
+            take = min(abs(fill.qty), abs(m.qty))
+            part, rest = _split(fill, take)
+            trade = m.close_by_unowned(part)
+            if rest is None:
+                del kept[i]
+            else:
+                kept[i] = rest
+            if trade is not None:
+                closed.append(trade)
+        if not kept:
+            self._unowned.pop(symbol, None)
+        return closed
+
     def expected_positions(self) -> dict[str, int]:
         """Net signed contracts per symbol over every strategy; symbols at zero left out."""
         net: dict[str, int] = {}
@@ -126,6 +209,11 @@ class PositionBook:
         for event in events:
             m = self.owner(event.order_id)
             if m is None:
+                if isinstance(event, Fill) and not event.strategy and FLATTENER_ORDER_ID.search(event.order_id):
+                    if not self._take_unowned(event):
+                        duplicates.append(event)
+                        continue
+                    closed.extend(self._match_unowned(event.symbol))
                 unrouted.append(event)
                 continue
             try:
@@ -137,6 +225,8 @@ class PositionBook:
                     trade = m.on_fill(event)
                     if trade is not None:
                         closed.append(trade)
+                    if event.symbol in self._unowned:
+                        closed.extend(self._match_unowned(event.symbol))
             except OverFill as exc:
                 anomalies.append(exc)
                 if exc.closed is not None:
@@ -145,6 +235,18 @@ class PositionBook:
                 errors.append((event, exc))
         return Applied(closed=tuple(closed), duplicates=tuple(duplicates), unrouted=tuple(unrouted),
                        anomalies=tuple(anomalies), errors=tuple(errors))
+
+
+def _split(fill: Fill, qty: int) -> tuple[Fill, Fill | None]:
+    """``fill`` cut into ``qty`` contracts and the rest (None when nothing is left); the
+    commission is shared by contracts, the rest taking exactly what remains."""
+    size = abs(fill.qty)
+    if qty >= size:
+        return fill, None
+    sign = 1 if fill.qty > 0 else -1
+    commission = (fill.commission * qty / size).quantize(fill.commission, rounding=ROUND_HALF_EVEN)
+    part = attrs.evolve(fill, qty=sign * qty, commission=commission)
+    return part, attrs.evolve(fill, qty=sign * (size - qty), commission=fill.commission - commission)
 
 
 def send_entry(

@@ -114,8 +114,16 @@ class PositionsVsVenue(RuleBasedStateMachine):
         assert applied.anomalies == (), applied.anomalies
         assert applied.errors == (), applied.errors
         if any(isinstance(e, Fill) for e in applied.unrouted):
-            # the flattener closed contracts with an order of its own: the machines never see it
+            # the flattener closed contracts with an order of its own: the machines see it only
+            # once the report it overtook arrives (then that execution closes their position)
             self.desynced = True
+        for m in self.book.machines():
+            fills = self.ledger.setdefault((m.strategy, m.symbol), {})
+            own = sum(fills.values())
+            if m.qty != own:
+                # only a flattener's execution closes a machine's position, toward zero, never past it
+                assert self.desynced and abs(m.qty) < abs(own) and m.qty * own >= 0, (m.strategy, m.qty, own)
+                fills[f"flattener-{len(fills)}"] = m.qty - own
 
     def quiet(self) -> bool:
         return self.sim.connected and self.sim.in_flight() == 0
