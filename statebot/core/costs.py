@@ -18,7 +18,7 @@ from statebot.core.money import non_negative_money
 
 
 @runtime_checkable
-class CommissionModel(Protocol):
+class CommissionModel(Protocol):  # pragma: no mutate block (an interface: mutmut's helpers would join its members)
     """Anything that prices one side of a trade."""
 
     def per_side(self, symbol: str, quantity: int, *, month_volume: int = 0) -> Decimal:
@@ -85,20 +85,30 @@ class FeeSchedule:
 _MICRO_TIERS = ((0, "0.25"), (1001, "0.20"), (10001, "0.15"), (20001, "0.10"))
 _STANDARD_TIERS = ((0, "0.85"), (1001, "0.65"), (10001, "0.45"), (20001, "0.25"))
 
+# Sources, read 2026-11-29 in stored copies of Interactive Brokers' public pages (the copies carry no
+# publication date of their own; tests/core/test_costs_fee_tables.py pins every figure to them):
+# - broker tiers: "Commissions Futures" (interactivebrokers.com/en/pricing/commissions-futures.php and
+#   the "Cost-Plus Tiered ... CME Group E-mini and E-micro Products" table): standard USD 0.85 / 0.65 /
+#   0.45 / 0.25 and micro (MES, MNQ, M2K, MYM) USD 0.25 / 0.20 / 0.15 / 0.10 for <= 1,000 /
+#   1,001-10,000 / 10,001-20,000 / > 20,000 contracts a month;
+# - exchange fees: "Fees Charged to Offset CME (Electronic-Globex) Exchange and Regulatory Fees Paid by
+#   IBKR" (interactivebrokers.com/en/accounts/fees/CME.php, two copies agree), non-member: Micro E-Mini
+#   Futures MES, MNQ, M2K USD 0.35; E-mini Equity Futures NQ, RTY and E-Mini S&P ES USD 1.38;
+# - regulatory (NFA) fee recovery USD 0.02 (the NYMEX and Small Exchange fee pages of the same site).
+# MYM and YM trade on CBOT, whose fee page was not among the stored copies: their exchange fees are
+# this table's earlier assumption (same classes as the CME micros and e-minis), not a cited figure.
 IBKR_FUTURES_FEES: Mapping[str, FeeSchedule] = {
-    "MES": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.30"),
-    "MNQ": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.30"),
+    "MES": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.35"),
+    "MNQ": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.35"),
     "ES": FeeSchedule(broker_tiers=_STANDARD_TIERS, exchange_fee="1.38"),
     "NQ": FeeSchedule(broker_tiers=_STANDARD_TIERS, exchange_fee="1.38"),
-    # the Russell 2000 and Dow contracts are in the same CME Group equity index fee classes
-    # (e-mini, micro) as their S&P and Nasdaq siblings
-    "M2K": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.30"),
+    "M2K": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.35"),
     "MYM": FeeSchedule(broker_tiers=_MICRO_TIERS, exchange_fee="0.30"),
     "RTY": FeeSchedule(broker_tiers=_STANDARD_TIERS, exchange_fee="1.38"),
     "YM": FeeSchedule(broker_tiers=_STANDARD_TIERS, exchange_fee="1.38"),
 }
 """Interactive Brokers style tiered futures fees per contract per side (USD).
-MES at the first tier: 0.25 broker + 0.30 exchange + 0.02 regulatory = 0.57.
+MES at the first tier: 0.25 broker + 0.35 exchange + 0.02 regulatory = 0.62.
 Exchange fees change: override them in configuration for real accounts."""
 
 

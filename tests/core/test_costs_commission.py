@@ -17,15 +17,16 @@ def test_seed_round_trip_of_2_50_is_1_25_per_side() -> None:
     assert model.per_side("MES", 1) * 2 == Decimal("2.50")
 
 
-def test_ibkr_mes_first_tier_is_0_57_per_contract_per_side() -> None:
-    assert IBKRFuturesCommission().per_side("MES", 1) == Decimal("0.57")
+def test_ibkr_mes_first_tier_is_0_62_per_contract_per_side() -> None:
+    """0.25 broker + 0.35 exchange + 0.02 regulatory (sources in statebot/core/costs.py)."""
+    assert IBKRFuturesCommission().per_side("MES", 1) == Decimal("0.62")
 
 
 def test_ibkr_broker_fee_falls_with_monthly_volume() -> None:
     model = IBKRFuturesCommission()
-    assert model.per_side("MES", 1, month_volume=1000) == Decimal("0.57")
-    assert model.per_side("MES", 1, month_volume=1001) == Decimal("0.52")
-    assert model.per_side("MES", 1, month_volume=25000) == Decimal("0.42")
+    assert model.per_side("MES", 1, month_volume=1000) == Decimal("0.62")
+    assert model.per_side("MES", 1, month_volume=1001) == Decimal("0.57")
+    assert model.per_side("MES", 1, month_volume=25000) == Decimal("0.47")
 
 
 @given(qty=st.integers(min_value=-500, max_value=500), volume=st.integers(min_value=0, max_value=50000))

@@ -83,7 +83,7 @@ def test_fills_carry_commission_per_contract_per_side() -> None:
     sim = broker(commission=IBKRFuturesCommission())
     sim.submit(order(3))
     (f,) = sim.on_bar(bar(1))
-    assert f.commission == Decimal("0.57") * 3
+    assert f.commission == Decimal("0.62") * 3
 
 
 def test_the_venue_book_follows_executions() -> None:

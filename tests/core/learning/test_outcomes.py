@@ -49,9 +49,10 @@ def test_commission_is_charged_per_contract_on_both_sides() -> None:
     assert trade.commission_usd == Decimal("12.50")
 
 
-def test_ibkr_mes_round_trip_costs_1_14_per_contract() -> None:
+def test_ibkr_mes_round_trip_costs_1_24_per_contract() -> None:
+    """0.62 per contract per side at the first tier (sources in statebot/core/costs.py), both sides."""
     trade = mes_trade(quantity=2, model=IBKRFuturesCommission())
-    assert trade.commission_usd == Decimal("2.28")
+    assert trade.commission_usd == Decimal("2.48")
 
 
 def test_seed_actual_pnl_usd_is_the_net_figure() -> None:

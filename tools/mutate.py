@@ -1,0 +1,211 @@
+"""Mutation testing of one core module against that module's own tests.
+
+    python tools/mutate.py statebot/core/risk/sizing.py
+    python tools/mutate.py statebot.core.costs --tests tests/core/test_costs_commission.py
+
+Runs mutmut (installed by the ``mutation`` extra) in a scratch copy of the
+repository under ``.mutation/<module>/`` so the worktree is never touched and
+runs of different modules do not share state. The tests are the module's
+mirror folder (``statebot/core/risk/sizing.py`` -> the test files directly in
+``tests/core/risk/``) unless ``--tests`` names others.
+
+Prints every mutant that no test kills with its diff, and the score:
+
+    score = killed / (mutants - listed equivalent)
+
+where killed includes timeouts and mutants the type checker rejects, and a
+mutant no test reaches counts as surviving. Equivalent mutants (a change no
+behaviour can observe) are listed in ``tools/equivalent_mutants.txt``, one a
+line: ``<mutant name>  # <one-line reason>``. A listed mutant that tests now
+kill, or that no longer exists, is reported as stale so the list stays honest.
+
+For a module under ``statebot/core/fsm/`` the transition tables are mutated
+too (``tools/mutate_tables.py``) unless ``--no-tables``.
+
+Exit status: 0 when the score is >= ``--fail-under`` (default 0: report
+only), 1 when below, 2 for a bad argument or a mutmut run that failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENTS = ROOT / "tools" / "equivalent_mutants.txt"
+SCRATCH = ROOT / ".mutation"
+
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+NOT_RUN = {"not checked", "skipped"}
+_RESULT_LINE = re.compile(r"^\s+(?P<name>[\w.]+__mutmut_\d+): (?P<status>.+)$")
+_EQUIVALENT_LINE = re.compile(r"^(?P<name>[\w.]+__mutmut_\d+)\s+#\s*(?P<reason>\S.*)$")
+
+
+class UsageError(Exception):
+    """A bad argument: printed as one line, exit status 2."""
+
+
+def module_path(arg: str) -> Path:
+    """``statebot.core.costs`` or ``statebot/core/costs.py`` -> the file, relative to the root."""
+    rel = Path(arg) if arg.endswith(".py") else Path(*arg.split(".")).with_suffix(".py")
+    if rel.is_absolute():
+        rel = rel.relative_to(ROOT)
+    if not (ROOT / rel).is_file():
+        raise UsageError(f"module {arg!r}: no file {rel}")
+    if rel.parts[:2] != ("statebot", "core"):
+        raise UsageError(f"module {arg!r}: only modules under statebot/core/ are mutated by this command")
+    return rel
+
+
+def dotted(rel: Path) -> str:
+    return ".".join(rel.with_suffix("").parts)
+
+
+def mirror_tests(rel: Path) -> list[Path]:
+    """The test files directly in the module's mirror folder: statebot/core/risk/x.py -> tests/core/risk/test_*.py."""
+    folder = ROOT / "tests" / Path(*rel.parts[1:-1])
+    files = sorted(p.relative_to(ROOT) for p in folder.glob("test_*.py"))
+    if not files:
+        raise UsageError(f"no test files in {folder.relative_to(ROOT)} for {rel}; name them with --tests")
+    return files
+
+
+def load_equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
+    """Mutant name -> reason. Raises UsageError naming the line of a malformed entry."""
+    found: dict[str, str] = {}
+    if not path.exists():
+        return found
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        match = _EQUIVALENT_LINE.match(text)
+        if match is None:
+            raise UsageError(f"{path.name}:{number}: expected '<mutant name>  # <reason>', got {text!r}")
+        found[match["name"]] = match["reason"]
+    return found
+
+
+def prepare(rel: Path, tests: list[Path]) -> Path:
+    """A fresh scratch copy of the package and tests with a mutmut section for this module only."""
+    work = SCRATCH / dotted(rel)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".hypothesis")
+    shutil.copytree(ROOT / "statebot", work / "statebot", ignore=ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    pytest_opts = project["tool"]["pytest"]["ini_options"]
+    lines = ["[tool.pytest.ini_options]"]
+    for key, value in pytest_opts.items():
+        lines.append(f"{key} = {json.dumps(value)}")
+    lines += [
+        "",
+        "[tool.mutmut]",
+        'source_paths = ["statebot"]',
+        f"only_mutate = {json.dumps([rel.as_posix()])}",
+        f"pytest_add_cli_args_test_selection = {json.dumps([t.as_posix() for t in tests])}",
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]',
+        "",
+    ]
+    (work / "pyproject.toml").write_text("\n".join(lines), "utf-8")
+    return work
+
+
+def run_mutmut(work: Path, children: int, timeout: int) -> None:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)]
+    log = work / "mutmut.log"
+    with log.open("w") as out:
+        try:
+            done = subprocess.run(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"mutmut did not finish within {timeout}s; see {log}") from None
+    if done.returncode != 0:
+        raise UsageError(f"mutmut run exited {done.returncode}; see {log}")
+
+
+def results(work: Path) -> dict[str, str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=work, capture_output=True, text=True, check=True,
+    ).stdout
+    return {m["name"]: m["status"] for m in map(_RESULT_LINE.match, out.splitlines()) if m}
+
+
+def diff(work: Path, name: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True, text=True).stdout
+    changed = [line for line in out.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    return "\n".join("      " + line for line in changed)
+
+
+def report(rel: Path, statuses: dict[str, str], equivalents: dict[str, str], work: Path) -> float:
+    prefix = dotted(rel) + "."
+    mine = {name: status for name, status in statuses.items() if name.startswith(prefix)}
+    not_run = sorted(n for n, s in mine.items() if s in NOT_RUN)
+    if not_run:
+        raise UsageError(f"{len(not_run)} mutants of {rel} were not run (e.g. {not_run[0]}); rerun")
+    killed = sorted(n for n, s in mine.items() if s in KILLED)
+    equivalent = sorted(n for n, s in mine.items() if s not in KILLED and n in equivalents)
+    survivors = sorted(n for n, s in mine.items() if s not in KILLED and n not in equivalents)
+    stale = sorted(n for n in equivalents if n.startswith(prefix) and (n not in mine or mine[n] in KILLED))
+    counted = len(mine) - len(equivalent)
+    score = 100.0 * len(killed) / counted if counted else 100.0
+    for name in survivors:
+        print(f"  SURVIVED ({mine[name]}) {name}")
+        print(diff(work, name))
+    for name in stale:
+        print(f"  STALE equivalent entry {name}: {'killed' if name in mine else 'no such mutant'}; remove it")
+    print(
+        f"{rel}: {len(mine)} mutants, {len(killed)} killed, {len(equivalent)} equivalent, "
+        f"{len(survivors)} surviving -> score {score:.1f}%"
+    )
+    return score
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("module", help="statebot/core/... .py file or dotted module name")
+    parser.add_argument("--tests", nargs="+", type=Path, help="test files or folders (default: the mirror folder)")
+    parser.add_argument("--children", type=int, default=1, help="parallel mutant runs (default 1: a shared machine)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds before the mutmut run is abandoned")
+    parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 when the score is below this")
+    parser.add_argument("--report", action="store_true", help="report the last run's results again without rerunning")
+    parser.add_argument("--no-tables", action="store_true", help="skip the transition-table mutations for fsm modules")
+    args = parser.parse_args(argv)
+    try:
+        rel = module_path(args.module)
+        tests = args.tests or mirror_tests(rel)
+        for test in tests:
+            if not (ROOT / test).exists():
+                raise UsageError(f"--tests: no such file or folder {test}")
+        equivalents = load_equivalents()
+        if args.report:
+            work = SCRATCH / dotted(rel)
+            if not (work / "mutants").is_dir():
+                raise UsageError(f"--report: no earlier run of {rel} in {work.relative_to(ROOT)}/")
+        else:
+            work = prepare(rel, tests)
+            print(f"mutating {rel} against {' '.join(t.as_posix() for t in tests)} in {work.relative_to(ROOT)}/", flush=True)
+            run_mutmut(work, args.children, args.timeout)
+        score = report(rel, results(work), equivalents, work)
+    except UsageError as exc:
+        print(f"mutate: {exc}", file=sys.stderr)
+        return 2
+    status = 0 if score >= args.fail_under else 1
+    if rel.parts[:3] == ("statebot", "core", "fsm") and not args.no_tables:
+        tables = subprocess.run([sys.executable, str(ROOT / "tools" / "mutate_tables.py"), "--module", rel.stem], cwd=ROOT)
+        status = max(status, tables.returncode)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
