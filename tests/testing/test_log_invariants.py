@@ -206,3 +206,19 @@ def test_the_busy_log_made_for_measuring_keeps_every_invariant(tmp_path: Path) -
     verdicts = check_events(read(path), xnys())
     assert [v for v in verdicts if not v.passed] == []
     assert {v.name: v.note for v in verdicts}["flatten_on_time"] == "7 flatten(s), 0 late"
+
+
+def test_a_position_closed_by_the_flatteners_unowned_execution_keeps_position_is_fills(tmp_path: Path) -> None:
+    """The runner books a late-reported entry against the flattener's unowned execution that closed
+    it: the position the log states is the routed fills plus that execution, not a false alarm."""
+    from tests.app.test_runner_unowned_close import (
+        test_a_round_trip_closed_by_an_unowned_flatten_order_reaches_equity_learning_and_the_daily_loss as closed_by_unowned,
+    )
+    from statebot.core.fsm.session import SessionMachine
+    from statebot.testing import check_log
+    from statebot.core.time.calendar import get_calendar
+
+    closed_by_unowned(tmp_path)
+    schedule = SessionMachine(get_calendar("XNYS"), flatten_lead=dt.timedelta(minutes=5)).schedule
+    result = check_log(tmp_path / "events.jsonl", schedule)
+    assert [v for v in result.verdicts if not v.passed and v.name == "position_is_fills"] == []
