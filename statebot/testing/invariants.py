@@ -33,6 +33,8 @@ Pure apart from ``check_log``, which reads the file.
 
 from __future__ import annotations
 
+import abc
+
 import datetime as dt
 import os
 from collections import deque
@@ -108,7 +110,7 @@ class Verdict:
         return self.violations == 0
 
 
-class _Check:
+class _Check(abc.ABC):
     """One invariant fed event by event; ``types`` lists the event types it reads (None: all)."""
 
     name = ""
@@ -125,8 +127,9 @@ class _Check:
             self.line, self.detail = line, detail
         self.violations += 1
 
+    @abc.abstractmethod
     def feed(self, line: int, event: LoggedEvent) -> None:
-        raise NotImplementedError
+        """Judge one event of this check's ``types`` (line 1-based)."""
 
     def finish(self) -> None:
         """The log ended."""

@@ -49,8 +49,9 @@ class BotStateMachine(RuleBasedStateMachine):
     """The account value the runner sizes with."""
 
     def make_strategy(self) -> Any:
-        """The strategy under test (a new one for every runner start). Subclasses must define it."""
-        raise NotImplementedError(f"{type(self).__name__} must define make_strategy()")
+        """The strategy under test (a new one for every runner start). Subclasses must define it;
+        without it the machine stops at its first rule with a ``TypeError`` naming the class."""
+        raise TypeError(f"{type(self).__name__} must define make_strategy(): the strategy under test")
 
     def make_config(self) -> Config:
         """The bot's config (default: ``Config()``: MES on XNYS, flatten 5 minutes before the close)."""

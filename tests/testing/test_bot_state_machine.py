@@ -39,5 +39,5 @@ def test_a_runner_with_its_flatten_disabled_is_caught_with_the_steps_that_show_i
 
 
 def test_a_subclass_without_a_strategy_is_told_what_to_define() -> None:
-    with pytest.raises(NotImplementedError, match="must define make_strategy"):
+    with pytest.raises(TypeError, match="must define make_strategy"):
         run_state_machine_as_test(BotStateMachine, settings=settings(QUICK, max_examples=1))
