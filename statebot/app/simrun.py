@@ -51,6 +51,7 @@ from statebot.core.time.durations import parse_duration
 from statebot.errors import ConfigError, StatebotError
 from statebot.journal.log import (
     BAR_FLAGGED,
+    SESSIONS_WITHOUT_DATA,
     BAR_REJECTED,
     KILL_SWITCH,
     POSITION_TRANSITION,
@@ -206,6 +207,9 @@ class SimReport:
     """Every closed trade, read from TRADE_CLOSED through the fold's ``outcome_from_payload``."""
     stats: TradeStats | None = None
     """Statistics of ``trade_list`` (``statebot.app.simstats``)."""
+    sessions_without_data: tuple[str, ...] = ()
+    """Whole sessions the bars never reached, passed over with nothing held or working
+    (``SESSIONS_WITHOUT_DATA``); they have no row in ``sessions``."""
 
     @property
     def late_flattens(self) -> int:
@@ -231,6 +235,7 @@ class SimReport:
             "kill_switch_trips": list(self.kill_switch_trips),
             "sessions": [attrs.asdict(s) for s in self.sessions],
             "late_flattens": self.late_flattens, "flat_at_every_close": self.flat_at_every_close,
+            "sessions_without_data": list(self.sessions_without_data),
             "final_flat": self.final_flat, "restarts": self.restarts,
             "log_verifies": self.log_verifies, "log_error": self.log_error,
         }
@@ -380,6 +385,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
     trips: list[str] = []
     flattens: dict[str, tuple[str, bool]] = {}
     sessions: list[str] = []
+    without_data: list[str] = []
     curve: list[tuple[str, str]] = []
     timeline: list[tuple[str, str, str, int]] = []
     cumulative = Decimal(0)
@@ -421,6 +427,8 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
                 reasons[reason] = reasons.get(reason, 0) + 1
             elif kind == BAR_FLAGGED:
                 flagged += 1
+            elif kind == SESSIONS_WITHOUT_DATA:
+                without_data.extend(str(s) for s in p["sessions"])
     except (StatebotError, OSError, ValueError) as exc:
         log_ok, log_error = False, f"{type(exc).__name__}: {exc}"
     gross, commission, drawdown = trade_totals(trades)
@@ -440,7 +448,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
         slippage_ticks_mean=None if slip is None else slip.quantize(Decimal("0.01")),
         slippage_expected_ticks_mean=None if expected is None else expected.quantize(Decimal("0.01")),
         throttle_path=tuple(path), throttle_events=throttle_events, throttle_continuous=not throttle_gaps, kill_switch_trips=tuple(trips), sessions=rows,
-        restarts=restarts, log_verifies=log_ok, log_error=log_error, final_flat=final_flat, equity_curve=tuple(curve),
+        restarts=restarts, sessions_without_data=tuple(without_data), log_verifies=log_ok, log_error=log_error, final_flat=final_flat, equity_curve=tuple(curve),
         timeline=tuple(timeline), trade_list=tuple(trade_list), stats=trade_stats(trade_list, sessions),
     )
 
@@ -476,20 +484,29 @@ def summary_table(report: SimReport, title: str = "") -> str:
         f"{'throttle':<22}{throttle_summary(report)}",
         f"{'kill switch':<22}{len(report.kill_switch_trips)} trip(s)" + (f": {', '.join(report.kill_switch_trips)}" if report.kill_switch_trips else ""),
         f"{'restarts':<22}{report.restarts}",
+        *([f"{'sessions without data':<22}{len(report.sessions_without_data)} "
+           f"({report.sessions_without_data[0]} .. {report.sessions_without_data[-1]}): no bars, nothing held"]
+          if report.sessions_without_data else []),
         f"{'event log':<22}{'verifies' if report.log_verifies else 'DOES NOT VERIFY: ' + report.log_error}",
         "",
         f"{'session':<12}{'flatten':>8}  {'late':<5} {'flat at close':<14}{'net P&L':>10}",
     ]
     pnl = report.stats.session_pnl if report.stats is not None else {}
     seen = {s.session for s in report.sessions}
+    no_data = set(report.sessions_without_data)
     previous: dt.date | None = None
     for s in report.sessions:
         day = dt.date.fromisoformat(s.session)
         gap = previous + dt.timedelta(days=1) if previous is not None else day
+        skipped = []
         while gap < day:
-            if gap.weekday() < 5 and gap.isoformat() not in seen:
+            if gap.isoformat() in no_data:
+                skipped.append(gap.isoformat())
+            elif gap.weekday() < 5 and gap.isoformat() not in seen and not skipped:
                 lines.append(f"{gap.isoformat():<12}{'':>8}  {'':<5} no session (holiday)")
             gap += dt.timedelta(days=1)
+        if skipped:
+            lines.append(f"{skipped[0]:<12}{'':>8}  {'':<5} .. {skipped[-1]}: {len(skipped)} session(s) without data")
         previous = day
         flat = "-" if s.flat_at_close is None else ("yes" if s.flat_at_close else "NO")
         money = f"{pnl[s.session]:>10,.2f}" if s.session in pnl else ""
