@@ -77,5 +77,6 @@ def test_sigkill_of_the_runner_at_random_moments_loses_nothing_acknowledged(tmp_
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # about 2.5 s a kill: the driver's start, the kill window, the restart and two folds
 def test_sigkill_of_the_runner_500_times(tmp_path: Path) -> None:
     crash_trials(tmp_path, 500, random.Random())
