@@ -7,7 +7,6 @@ with a new state folder let time go backwards.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -15,21 +14,9 @@ import pytest
 from statebot import replay
 from statebot.core.engine.fold import Fold
 from statebot.journal.log import iter_events
-from tests.runner_helpers import Scripted, bar_at, broker, config, et, long, make_runner, short
+from tests.runner_helpers import Scripted, bar_at, broker, config, drive, et, events, long, make_runner, short
 
 DAY = "2026-11-24"
-
-
-def events(tmp: Path, type: str) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in (tmp / "events.jsonl").read_text().splitlines() if f'"type":"{type}"' in line]
-
-
-def drive(runner, sim, bars):  # type: ignore[no-untyped-def]
-    out = []
-    for b in bars:
-        sim.on_bar(b)
-        out.append(runner.run_once(b))
-    return out
 
 
 def trip_on_rejects(tmp: Path):  # type: ignore[no-untyped-def]
@@ -50,7 +37,7 @@ def test_a_deleted_checkpoint_keeps_a_tripped_kill_switch_tripped(tmp_path: Path
     again = make_runner(tmp_path, Scripted(long()), sim)
     assert again.killswitch_state == "TRIPPED"
     assert again.killswitch.trips[0].reason == "consecutive_rejects"
-    (d,) = drive(again, sim, [bar_at(et(DAY, "10:30"))])
+    ((_, d),) = drive(again, sim, [bar_at(et(DAY, "10:30"))])
     assert d.reason == "kill_switch"
     assert events(tmp_path, "STATE_RESTORED")[-1]["payload"]["from"] == "log"
     again.close()
@@ -84,7 +71,7 @@ def test_a_log_reused_with_a_new_state_folder_continues_from_the_log(tmp_path: P
     again = make_runner(tmp_path, Scripted(), sim, state_dir=tmp_path / "another-state")
     assert again.restored_from == "log"
     assert again.position_qty == held
-    (d,) = drive(again, sim, [bar_at(et(DAY, "09:45"))])  # before the log's last time
+    ((_, d),) = drive(again, sim, [bar_at(et(DAY, "09:45"))])  # before the log's last time
     assert d.reason == "bar_rejected"
     again.close()
     result = replay(tmp_path / "events.jsonl")

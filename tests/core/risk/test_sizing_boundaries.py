@@ -26,14 +26,7 @@ from statebot.core.risk.sizing import (
 from statebot.errors import SizingError
 from tests.strategies import money, risk_fractions, tick_values
 
-MES = Decimal("1.25")
-
-
-def size(**kw: Any) -> Any:
-    args: dict[str, Any] = {"equity": Decimal("100000"), "max_risk_usd": Decimal("100"), "stop_ticks": 8,
-                            "tick_value": MES, "max_contracts": 50}
-    args.update(kw)
-    return compute_position_size(**args)
+from tests.core.risk.test_sizing import MES, size  # noqa: E402  (one builder for the sizing tests)
 
 
 def test_a_one_tick_stop_trades() -> None:
