@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from statebot.app.htmlpage import esc, num, page, svg, table, y_axis
-from statebot.app.simrun import SimReport, exposure_text, monte_carlo_percentiles, monte_carlo_table, summary_table
+from statebot.app.simrun import SimReport, monte_carlo_percentiles, monte_carlo_table, summary_table
+from statebot.app.simstats import Trade
 from statebot.core.time.calendar import get_calendar
 from statebot.errors import ConfigError, FileAccessError
 
@@ -144,7 +145,7 @@ def _cards(r: SimReport) -> str:
         ("profit factor", ratio(s.profit_factor if s else None), "" if s is None else f"expectancy {money(s.expectancy)}", ""),
         ("Sharpe / Sortino", f"{ratio(s.sharpe if s else None)} / {ratio(s.sortino if s else None)}", "daily, annualised", ""),
         ("max drawdown (USD)", money(r.max_drawdown), dd_when, ""),
-        ("exposure", exposure_text(s.exposure if s else None).split(" of ")[0], "of market time in a position", ""),
+        ("exposure", "-" if s is None or s.exposure is None else f"{s.exposure * 100:.1f}%", "of market time in a position", ""),
         ("kill switch", f"{len(r.kill_switch_trips)} trip(s)", ", ".join(r.kill_switch_trips)[:60], ""),
         ("late flattens", str(r.late_flattens), "flat at every close" if r.flat_at_every_close else "NOT flat at a close", ""),
     ]
@@ -237,7 +238,7 @@ def _price_chart(r: SimReport, axis: _Axis, ticks: list[tuple[float, str]]) -> s
     return svg(WIDTH, height + 4, parts, label="price with entries, exits and stops", cls="chart price")
 
 
-def _trade_tip(t: Any) -> str:
+def _trade_tip(t: Trade) -> str:
     o = t.outcome
     side = "long" if o.quantity > 0 else "short"
     stop = "-" if t.stop_price is None else t.stop_price
