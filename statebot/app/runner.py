@@ -98,7 +98,6 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
-import attrs
 
 from statebot.core.ports import BrokerAdapter
 from statebot.venues.observe import OBSERVED_REASON
@@ -178,59 +177,35 @@ from statebot.core.learning.loop import LearningLoop
 from statebot.store.persistence import lock_state_dir, resolve_state_dir
 from statebot.core.positions.reconcile import reconcile
 from statebot.app.runner_state import CHECKPOINT_FILENAME, RunnerPersistence
+from statebot.app.brackets import Brackets
+from statebot.app.entry_policy import ENTRY_CHECKS, size_entry, submit_entry
+from statebot.app.runner_trades import TradeAccounting
+from statebot.app.runner_venue import VenueSync
 from statebot.core.risk.sizing import compute_position_size
 from statebot.core.strategy.protocol import FLAT as FLAT_SIDE, Signal, Strategy, StrategyContext
+from statebot.app.decision import (  # noqa: F401  (the action names and Decision: re-exported)
+    ACTIONS,
+    ENTER,
+    EXIT_ACTION,
+    FLATTEN,
+    HOLD,
+    SKIP,
+    Decision,
+    FLATTENING_HOLD,
+    HEARTBEAT,
+    KILL_SWITCH_SKIP,
+    NO_SIGNAL,
+    STALE_HEARTBEAT,
+    skip,
+)
 
 log = logging.getLogger("statebot.runner")
 
-
-ENTER = "ENTER"
-EXIT_ACTION = "EXIT"
-FLATTEN = "FLATTEN"
-SKIP = "SKIP"
-HOLD = "HOLD"
-ACTIONS = (ENTER, EXIT_ACTION, FLATTEN, SKIP, HOLD)
 
 _SNAPSHOT_TYPES = frozenset({ORDER_SUBMITTED, ORDER_REJECTED, ORDER_CANCELLED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
                              KILL_SWITCH, POSITION_MISMATCH, POSITION_WRITTEN_OFF, STATE_LOAD_FAILED})
 """Events after which the snapshot is saved (positions, orders, equity or the kill switch
 changed); a session transition alone needs none: a restart re-derives the session."""
-
-
-@attrs.frozen(kw_only=True)
-class Decision:
-    """What one ``run_once`` or ``run_heartbeat`` did.
-
-    ``action``: ENTER (an entry order was sent), EXIT (an exit order was sent:
-    reversal, stop or target), FLATTEN (a flatten started or flatten orders were
-    sent), SKIP (a wanted entry was refused, or the bar was rejected), HOLD
-    (nothing to do). ``reason`` is a short code (``no_signal``, ``session``,
-    ``kill_switch``, ``throttled``, ``gate_DVS``, a sizing reason, ...);
-    ``order_id`` and ``qty`` (signed contracts) describe the order sent, if any.
-    """
-
-    action: str = attrs.field(validator=attrs.validators.in_(ACTIONS))
-    reason: str
-    order_id: str | None = None
-    qty: int = 0
-    detail: str = ""
-
-
-_NO_SIGNAL = Decision(action=HOLD, reason="no_signal")
-_KILL_SWITCH_SKIP = Decision(action=SKIP, reason="kill_switch")
-_FLATTENING_HOLD = Decision(action=HOLD, reason="flattening", detail="the flattener closes positions until the venue is flat")
-_SKIPS: dict[tuple[str, str], Decision] = {}
-
-
-def _skip(reason: str, detail: str) -> Decision:
-    """A refused entry's Decision; built once per (reason, detail), as a throttled or closed
-    session refuses on every bar and a Decision is immutable."""
-    decision = _SKIPS.get((reason, detail))
-    if decision is None:
-        decision = _SKIPS[(reason, detail)] = Decision(action=SKIP, reason=reason, detail=detail)
-    return decision
-_HEARTBEAT = Decision(action=HOLD, reason="heartbeat")
-_STALE_HEARTBEAT = Decision(action=HOLD, reason="heartbeat_not_after_previous")
 
 
 class SimulatedVenue(Protocol):
@@ -258,7 +233,7 @@ def _context(now: dt.datetime, symbol: str, tick_size: Decimal, qty: int, state:
     return ctx
 
 
-class BotRunner(RunnerPersistence):
+class BotRunner(VenueSync, TradeAccounting, RunnerPersistence):
     """One strategy in one instrument, run bar by bar through a broker adapter.
 
     ``equity`` (USD, Decimal/int/str) is the account value sizing starts from;
@@ -362,6 +337,7 @@ class BotRunner(RunnerPersistence):
         self._id_prefix = tag
         self.flattener = Flattener(adapter, book=self.book, killswitch=self.killswitch, backoff=self.killswitch.backoff,
                                    id_prefix=f"{tag}-flatten", record=self._record)
+        self.brackets = Brackets(self._brackets, book=self.book, adapter=adapter, instrument=self.instrument, journal=self)
         self._machine = self.book.machine(self.name, self.symbol)
         self._key = (self.name, self.symbol)
         self._learning_wake: dt.datetime | None = None
@@ -471,7 +447,7 @@ class BotRunner(RunnerPersistence):
         done = []
         for m in chosen:
             qty = m.write_off()
-            self._brackets.pop((m.strategy, m.symbol), None)
+            self.brackets.pop((m.strategy, m.symbol))
             self._log(at, POSITION_WRITTEN_OFF, {"strategy": m.strategy, "symbol": m.symbol, "qty": qty, "note": note.strip()})
             log.warning("position %s %s of %d written off by a person: %s", m.strategy, m.symbol, qty, note.strip())
             done.append((m.strategy, m.symbol, qty))
@@ -503,7 +479,7 @@ class BotRunner(RunnerPersistence):
             self._flush_pending(t)
         self._stopping = True
         self._process_adapter(t)
-        self._note_exit_refs()
+        self.brackets.note_exit_refs(self._last_bar)
         session = self.session.session
         remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
         self._log(t, SESSION_EXIT_FLATTEN, {"reason": reason, "session": session.date if session is not None else None,
@@ -639,7 +615,7 @@ class BotRunner(RunnerPersistence):
 
     def _heartbeat(self, now: dt.datetime) -> Decision:
         if self._now is not None and now <= self._now:
-            return _STALE_HEARTBEAT
+            return STALE_HEARTBEAT
         self._now = now
         if self._pending is not None:
             self._flush_pending(now)
@@ -658,7 +634,7 @@ class BotRunner(RunnerPersistence):
             acted = self._step_flatten(now) or acted
         if self._dirty:
             self._save(now)
-        return acted or _HEARTBEAT
+        return acted or HEARTBEAT
 
     def close(self) -> None:
         """Write the checkpoint, release the state folder and close the event log (written and
@@ -732,13 +708,6 @@ class BotRunner(RunnerPersistence):
                 skipped = ()
         return acted
 
-    def _venue_idle(self) -> bool:
-        """True when the venue answers that it holds nothing and works nothing."""
-        try:
-            return not any(self.adapter.positions().values()) and not self.adapter.open_orders()
-        except (AdapterUnavailable, StatebotError):
-            return False
-
     def _sessions_without_data(self, skipped: tuple[SessionTimes, ...], t: dt.datetime) -> None:
         dates = [s.date for s in skipped]
         self._log(t, SESSIONS_WITHOUT_DATA, {"sessions": dates, "count": len(dates), "first": dates[0], "last": dates[-1]})
@@ -784,7 +753,7 @@ class BotRunner(RunnerPersistence):
     def _session_flatten(self, tr: SessionTransition, t: dt.datetime) -> Decision:
         session = self.session.session
         remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
-        self._note_exit_refs()
+        self.brackets.note_exit_refs(self._last_bar)
         self._log(t, SESSION_EXIT_FLATTEN, {
             "reason": "flatten_lead", "session": tr.session, "minutes_remaining": minutes(remaining),
             "positions": dict(sorted(self.book.expected_positions().items())), "late": tr.late,
@@ -821,197 +790,7 @@ class BotRunner(RunnerPersistence):
             self._trip(POSITION_HELD_AT_CLOSE, t, detail)
         self._dirty = self._dirty or self._changed
 
-    # 3. adapter reports -------------------------------------------------------------
-
-    def _process_adapter(self, t: dt.datetime) -> None:
-        try:
-            events = self.adapter.drain()
-        except AdapterUnavailable as exc:
-            self._venue_lost(t, "drain", f"{type(exc).__name__}: {exc}", str(exc))
-            return
-        if not self.connection.reachable:
-            self._venue_back(t)
-        if not events:
-            return
-        self._reconcile_due = True
-        for event in events:
-            self._apply(event, t)
-        if not self.flatten_coordinator.flattening and (not self.killswitch.allows_entries or self.session.state != TRADING) \
-                and self.book.expected_positions():
-            # a late fill left a position where none may be held: flatten it too
-            self.flatten_coordinator.start()
-
-    def _venue_lost(self, t: dt.datetime, stage: str, error: str, detail: str) -> None:
-        """The venue did not answer: logged when the connection changes, not on every bar it stays down."""
-        if self.connection.lost() is not None:
-            log.warning("runner %s: %s", stage, error)
-            self._log(t, RUNNER_ERROR, {"stage": stage, "error": error})
-            self._log(t, VENUE_CONNECTION, {"connected": False, "detail": detail})
-
-    def _venue_back(self, t: dt.datetime) -> None:
-        # back: no entry until the venue's positions were compared with the machines'
-        route = self.connection.back()
-        assert route is not None
-        self._log(t, VENUE_CONNECTION, {"connected": True, "detail": "reachable again; reconciling before entries"})
-        executors = self.EFFECT_EXECUTORS["venue_connection"]
-        for effect in route.effects:
-            getattr(self, executors[effect])(t)
-
-    def _reconcile_soon(self, t: dt.datetime) -> None:
-        self._reconcile_due = True
-
-    def _apply(self, event: OrderStatus | Fill, t: dt.datetime) -> None:
-        ks = self.killswitch
-        if isinstance(event, OrderStatus):
-            if event.status == REJECTED:
-                counted = event.reason != OBSERVED_REASON  # OBSERVE mode refuses every order by design
-                self._log(t, ORDER_REJECTED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled,
-                                              "counted": counted})
-                if counted:
-                    ks.record_reject(t, f"order {event.order_id} rejected: {event.reason}")
-                    self._sync_killswitch(t)
-            elif event.status == CANCELLED:
-                self._log(t, ORDER_CANCELLED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled})
-        try:
-            applied = self.book.apply((event,))
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "apply", exc)
-            self._trip(STATE_UNTRUSTED, t, f"a venue report could not be applied: {exc}")
-            self._log_positions(t)
-            return
-        if applied.errors:  # the book reports a machine's refusal instead of raising it
-            for _, refused in applied.errors:
-                self._error(t, "apply", refused)
-                # the machines may no longer match the venue: no entries until a person looks
-                self._trip(STATE_UNTRUSTED, t, f"a venue report was refused: {refused}")
-            self._log_positions(t)
-            return
-        if isinstance(event, Fill) and not applied.duplicates:
-            m = self.book.owner(event.order_id)
-            self._log(t, FILL, {
-                "order_id": event.order_id, "exec_id": event.exec_id, "strategy": event.strategy, "symbol": event.symbol,
-                "side": "BUY" if event.qty > 0 else "SELL", "qty": event.qty,
-                "price": self._price(event.symbol, event.price_ticks), "commission": event.commission,
-                "routed": m is not None, "at": event.at,
-            })
-            ks.record_accept()  # an execution ends the reject streak (the fold reads it from the FILL)
-            if m is not None:
-                self._update_bracket(m)
-        self._log_positions(t)
-        for anomaly in applied.anomalies:
-            self._trip(OVER_FILL, t, str(anomaly))
-        for trade in applied.closed:
-            self._trade_closed(trade, t)
-
-    def _price(self, symbol: str, ticks: int) -> Decimal:
-        return instrument(symbol, self._instruments).from_ticks(ticks)
-
-    def _trade_closed(self, trade: ClosedTrade, t: dt.datetime) -> None:
-        key = (trade.strategy, trade.symbol)
-        bracket = self._brackets.pop(key, None)
-        spec = instrument(trade.symbol, self._instruments)
-        direction = 1 if trade.qty > 0 else -1
-        entry_ref = bracket.entry_ref_ticks if bracket and bracket.entry_ref_ticks is not None else trade.avg_entry_ticks
-        exit_ref = bracket.exit_ref_ticks if bracket and bracket.exit_ref_ticks is not None else trade.avg_exit_ticks
-        slippage = (direction * (trade.avg_entry_ticks - entry_ref) + direction * (exit_ref - trade.avg_exit_ticks)) / 2
-        expected = bracket.expected_slippage_ticks if bracket else Decimal(0)
-        try:
-            outcome = TradeOutcome.from_closed_trade(
-                trade, spec, slippage_ticks=slippage, expected_slippage_ticks=expected,
-                trade_id=f"{trade.strategy}/{trade.symbol}/{trade.entry_time.isoformat()}/{trade.exit_time.isoformat()}",
-            )
-        except StatebotError as exc:
-            self._error(t, "trade_outcome", exc)
-            return
-        # the trade belongs to the session it closed in, not to the one its report arrived in
-        # (a report delayed over a weekend must not count toward Monday's daily loss)
-        session = self.session.schedule.session_at(trade.exit_time) or self.session.session
-        day = session.date if session is not None else t.date()
-        self._log(t, TRADE_CLOSED, {
-            "strategy": outcome.strategy, "symbol": outcome.symbol, "qty": outcome.quantity, "session": day,
-            "gross_pnl": outcome.gross_pnl_usd, "commission": outcome.commission_usd, "net_pnl": outcome.net_pnl_usd,
-            "slippage_ticks": outcome.slippage_ticks, "slippage_expected_ticks": outcome.expected_slippage_ticks,
-            "entry_price": outcome.entry_price, "exit_price": outcome.exit_price,
-            "entry_time": outcome.entry_time, "exit_time": outcome.exit_time, "trade_id": outcome.trade_id,
-        })
-        self.equity += outcome.net_pnl_usd
-        if trade.strategy:
-            try:
-                update = self.learning.record_trade(outcome, t, session_date=day)
-            except StatebotError as exc:
-                self._error(t, "learning", exc)
-            else:
-                if not update.duplicate:
-                    self._log(t, LEARNING_UPDATE, {"strategy": update.strategy, "trades": update.trades,
-                                                   "net_pnl": update.net_pnl_usd})
-                self._log_throttle(update.transitions, t)
-            self._update_learning_watch()
-        self.killswitch.record_trade(outcome.net_pnl_usd, day, t)
-        self._sync_killswitch(t)
-
-    # 4. reconciliation ----------------------------------------------------------------
-
-    def _reconcile(self, t: dt.datetime) -> None:
-        for m in self.book.machines():
-            if m.live_orders():
-                return
-        try:
-            venue = self.adapter.positions()
-            if self.adapter.open_orders():
-                return
-        except AdapterUnavailable:
-            return
-        self._reconcile_due = False
-        self.connection.reconciled()
-        mismatches = reconcile(self.book.expected_positions(), venue)
-        if not mismatches:
-            return
-        for mm in mismatches:
-            self._log(t, POSITION_MISMATCH, {"strategy": "", "symbol": mm.symbol, "expected": mm.expected, "broker": mm.actual})
-        error = PositionMismatch(mismatches)
-        log.error("%s", error)
-        self._trip(MISMATCH_REASON, t, str(error))
-
-    # 5. learning ----------------------------------------------------------------------
-
-    def _learning_time(self, t: dt.datetime) -> None:
-        learning = self.learning
-        session = self.session.session
-        changes = learning.on_time(t, session.date if session is not None else None)
-        self._log_throttle(changes, t)
-        self._sync_killswitch(t)
-        self._update_learning_watch()
-
-    def _learning_due(self, t: dt.datetime) -> bool:
-        """While watching: ask the loop now (a poll is pending) or from a timed cooldown's release on."""
-        return self._learning_poll or (self._learning_wake is not None and t >= self._learning_wake)
-
-    def _update_learning_watch(self) -> None:
-        """A bar needs the learning loop's clock only while a cooldown can end (the strategy
-        is THROTTLED); in PROBATION only trades move the throttle.
-
-        While THROTTLED the loop is asked once now, then at each session change (a "next
-        session" cooldown ends with a new session date) and on every bar from a timed
-        cooldown's ``release_at`` on, never on the bars in between: nothing else ends a
-        cooldown (an operator reset comes through ``reset_throttle``)."""
-        loop = self.learning
-        throttled = loop.throttle_state(self.name) == THROTTLED_STATE
-        self._watch_learning = throttled
-        self._learning_poll = False
-        self._learning_wake = None
-        if throttled and self.name in loop.strategies:
-            throttle = loop.throttle(self.name)
-            self._learning_wake = throttle.release_at
-            # a "next session" cooldown begun without a session adopts the next one the loop is told
-            self._learning_poll = throttle.awaiting_session
-
-    def _log_throttle(self, changes: tuple[ThrottleTransition, ...], t: dt.datetime) -> None:
-        for ch in changes:
-            self._throttles_logged[ch.strategy] = ch.dest
-            # the throttle as it now stands rides along: the fold restores it from the log
-            self._log(t, THROTTLE_TRANSITION, {"strategy": ch.strategy, "from": ch.source, "to": ch.dest,
-                                               "reason": ch.reason, "detail": ch.detail, "trigger": ch.trigger,
-                                               "throttle": self.learning.throttle(ch.strategy).to_dict()})
+    # 3-5. adapter reports, reconciliation (runner_venue), trades and learning (runner_trades)
 
     # 6. kill switch and flatten ---------------------------------------------------------
 
@@ -1040,7 +819,7 @@ class BotRunner(RunnerPersistence):
 
     def _killswitch_flatten(self, t: dt.datetime) -> None:
         if self.flatten_coordinator.start():
-            self._note_exit_refs()
+            self.brackets.note_exit_refs(self._last_bar)
 
     def _step_flatten(self, t: dt.datetime) -> Decision | None:
         if t == self._flatten_stepped_at:
@@ -1091,15 +870,6 @@ class BotRunner(RunnerPersistence):
             return True
         return any(m.live_orders() for m in self.book.machines())
 
-    def _note_exit_refs(self) -> None:
-        bar = self._last_bar
-        if bar is None:
-            return
-        ref = self.instrument.to_ticks(bar.close)
-        for bracket in self._brackets.values():
-            if bracket.exit_ref_ticks is None:
-                bracket.exit_ref_ticks = ref
-
     # 7-9. strategy, protective exits, the signal -------------------------------------
 
     def _decide(self, bar: Bar, t: dt.datetime) -> Decision:
@@ -1115,27 +885,25 @@ class BotRunner(RunnerPersistence):
         # while flattening the flattener owns the venue until it reports flat: it closes by the
         # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
         if m.qty and m.state == OPEN and not self.flatten_coordinator.flattening:
-            bracket = self._brackets.get(self._key)
-            if bracket is not None and bracket.stop_price is not None:
-                hit = self._bracket_hit(bracket, bar)
-                if hit:
-                    return self._exit(m, bar, t, hit)
+            hit = self.brackets.hit(self._key, bar)
+            if hit:
+                return self.brackets.exit(m, bar, t, hit)
         if signal is None:
-            return _NO_SIGNAL
+            return NO_SIGNAL
         if not isinstance(signal, Signal):
             self._strategy_error(t, TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
             return Decision(action=SKIP, reason="strategy_error")
         held = (m.qty > 0) - (m.qty < 0)
         if signal.side == FLAT_SIDE:
-            return self._go_flat(m, bar, t) if held else _NO_SIGNAL
+            return self._go_flat(m, bar, t) if held else NO_SIGNAL
         if held == signal.side:
             return Decision(action=HOLD, reason="already_held")
         if held:
             if m.state != OPEN:
                 return Decision(action=HOLD, reason="order_working", detail=m.state)
             if self.flatten_coordinator.flattening:
-                return _FLATTENING_HOLD
-            return self._exit(m, bar, t, "reversal")
+                return FLATTENING_HOLD
+            return self.brackets.exit(m, bar, t, "reversal")
         if m.state != FLAT or not m.may_enter():
             return Decision(action=HOLD, reason="order_working", detail=m.state)
         return self._enter(m, signal, bar, t, may_enter)
@@ -1145,106 +913,19 @@ class BotRunner(RunnerPersistence):
         if m.state != OPEN:
             return Decision(action=HOLD, reason="order_working", detail=m.state)
         if self.flatten_coordinator.flattening:
-            return _FLATTENING_HOLD
-        return self._exit(m, bar, t, "strategy_flat")
-
-    def _bracket_hit(self, b: Bracket, bar: Bar) -> str | None:
-        if b.side > 0:
-            if bar.low <= b.stop_price:  # type: ignore[operator]
-                return "stop"
-            if b.target_price is not None and bar.high >= b.target_price:
-                return "target"
-        else:
-            if bar.high >= b.stop_price:  # type: ignore[operator]
-                return "stop"
-            if b.target_price is not None and bar.low <= b.target_price:
-                return "target"
-        return None
-
-    def _update_bracket(self, m: PositionMachine) -> None:
-        update_bracket(self._brackets.get((m.strategy, m.symbol)), m)
-
-    def _exit(self, m: PositionMachine, bar: Bar, t: dt.datetime, reason: str) -> Decision:
-        order = OrderRequest(client_order_id=self._new_id(), strategy=m.strategy, symbol=m.symbol, qty=-m.qty, purpose=EXIT)
-        bracket = self._brackets.get((m.strategy, m.symbol))
-        ref = self.instrument.to_ticks(bar.close)
-        if bracket is not None:
-            bracket.exit_ref_ticks = ref
-        try:
-            m.check_exit(order)
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "exit", exc)
-            return Decision(action=HOLD, reason="exit_refused", detail=str(exc))
-        self._log_order(t, order, {"ref_ticks": ref})
-        self.events.commit()
-        try:
-            sent = send_exit(self.book, self.adapter, order, at=t)
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "exit", exc)
-            sent = False
-        self._log_positions(t)
-        if not sent:
-            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable", "filled": 0,
-                                          "counted": False})
-            return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=order.qty)
-        return Decision(action=EXIT_ACTION, reason=reason, order_id=order.client_order_id, qty=order.qty)
+            return FLATTENING_HOLD
+        return self.brackets.exit(m, bar, t, "strategy_flat")
 
     def _enter(self, m: PositionMachine, signal: Signal, bar: Bar, t: dt.datetime, may_enter: bool) -> Decision:
-        if not may_enter:
-            return _skip("session", self.session.state)
-        if self._stopping:
-            return Decision(action=SKIP, reason="stopping")
-        connection = self.connection
-        if not connection.reachable:
-            return Decision(action=SKIP, reason="adapter_unavailable", detail="venue disconnected")
-        if not connection.allows_entries:
-            return Decision(action=SKIP, reason="reconciling", detail="positions not yet reconciled after a reconnect")
-        if not self.killswitch.allows_entries:
-            return _KILL_SWITCH_SKIP
-        learning = self.learning
-        if not learning.allows_entry(self.name):
-            return _skip("throttled", self.throttle_state)
-        c = self.config
-        gate = check_quality(signal.dvs, signal.eqs, dvs_threshold=c.gates.dvs_threshold, eqs_threshold=c.gates.eqs_threshold)
-        if not gate.passed:
-            self._log(t, GATE_SKIP, {**gate.payload(), "strategy": self.name})
-            return Decision(action=SKIP, reason=f"gate_{gate.gate}", detail=str(gate.reason))
-        try:
-            size = compute_position_size(
-                self.equity, c.sizing.max_risk_for(signal.tier), signal.stop_ticks,
-                tick_value=self.instrument.tick_value, max_contracts=c.sizing.max_contracts,
-                equity_risk_fraction=c.sizing.equity_risk_fraction, max_stop_ticks=c.sizing.max_stop_ticks,
-                cap=learning.size_cap(self.name),
-            )
-        except StatebotError as exc:
-            self._error(t, "sizing", exc)
-            return Decision(action=SKIP, reason="sizing_error", detail=str(exc))
-        if not size.contracts:
-            return Decision(action=SKIP, reason=str(size.reason))
-        qty = signal.side * size.contracts
-        order = OrderRequest(client_order_id=self._new_id(), strategy=self.name, symbol=self.symbol, qty=qty, purpose=ENTRY)
-        ref = self.instrument.to_ticks(bar.close)
-        self._log_order(t, order, {"stop_ticks": signal.stop_ticks, "limited_by": size.limited_by,
-                                   "risk": size.risk, "equity": self.equity, "reason": signal.reason,
-                                   "target_ticks": signal.target_ticks, "ref_ticks": ref,
-                                   "expected_slippage_ticks": signal.expected_slippage_ticks})
-        self._brackets[(self.name, self.symbol)] = Bracket(
-            side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
-            expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=ref,
-        )
-        self.events.commit()
-        try:
-            sent = send_entry(self.book, self.adapter, order, at=t, killswitch=self.killswitch, session_allows=may_enter)
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "entry", exc)
-            self._log_positions(t)
-            return Decision(action=SKIP, reason="entry_refused", detail=str(exc))
-        self._log_positions(t)
-        if not sent:
-            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable", "filled": 0,
-                                          "counted": False})
-            return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=qty)
-        return Decision(action=ENTER, reason=signal.reason or "signal", order_id=order.client_order_id, qty=qty)
+        """From flat: the entry policy's checks in order (``statebot.app.entry_policy``), then the order."""
+        for check in ENTRY_CHECKS:
+            refused = check(self, signal, t, may_enter)
+            if refused is not None:
+                return refused
+        size = size_entry(self, signal, t)
+        if isinstance(size, Decision):
+            return size
+        return submit_entry(self, signal, size, bar, t, may_enter)
 
     def _new_id(self) -> str:
         self._orders_sent += 1

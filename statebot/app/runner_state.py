@@ -36,9 +36,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statebot.core.engine.fold import Anomaly, BotState, Bracket, Fold
+from statebot.core.engine.fold import Anomaly, BotState, Bracket, Fold, update_bracket
 from statebot.core.fsm.killswitch import STATE_UNTRUSTED
-from statebot.core.fsm.position import PositionMachine
 from statebot.errors import JournalWriteFailed, StateCorrupt
 from statebot.journal.log import RUNNER_ERROR, STATE_LOAD_FAILED, STATE_RESTORED, iter_events
 from statebot.store.checkpoint import (  # noqa: F401  (CHECKPOINT_FILENAME, read_checkpoint: re-exported)
@@ -90,7 +89,6 @@ class RunnerPersistence:
     restored_from: str
     fold_anomalies: tuple[Anomaly, ...]
 
-    _update_bracket: Callable[[PositionMachine], None]
     _fresh_state: Callable[[], BotState]
 
     # the fold's view of this runner ----------------------------------------------------
@@ -176,8 +174,8 @@ class RunnerPersistence:
         self.killswitch = state.killswitch
         self.learning = state.learning
         self._brackets = state.brackets
-        for key in self._brackets:
-            self._update_bracket(self.book.machine(*key))
+        for key, bracket in self._brackets.items():
+            update_bracket(bracket, self.book.machine(*key))
         self._ks_logged = len(self.killswitch.trips)
         # the trips folded in were acted on when they happened: a restart flattens on its own rule
         self.killswitch.take_effects()
