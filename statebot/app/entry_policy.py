@@ -39,11 +39,11 @@ from statebot.errors import StatebotError
 from statebot.journal.log import GATE_SKIP, ORDER_REJECTED
 
 if TYPE_CHECKING:
-    from statebot.app.runner import BotRunner
+    from statebot.app.runner_base import RunnerBase
     from statebot.core.strategy.protocol import Signal
     from statebot.core.time.clock import Bar
 
-EntryCheck = Callable[["BotRunner", "Signal", dt.datetime, bool], "Decision | None"]
+EntryCheck = Callable[["RunnerBase", "Signal", dt.datetime, bool], "Decision | None"]
 """One check of the entry policy: None when it passes, else the refusal (a SKIP)."""
 
 _STOPPING = Decision(action=SKIP, reason="stopping")
@@ -51,37 +51,37 @@ _DISCONNECTED = Decision(action=SKIP, reason="adapter_unavailable", detail="venu
 _RECONCILING = Decision(action=SKIP, reason="reconciling", detail="positions not yet reconciled after a reconnect")
 
 
-def session_open(runner: BotRunner, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
+def session_open(runner: RunnerBase, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
     """The session is TRADING and before its entry cut-off."""
     return None if may_enter else skip("session", runner.session.state)
 
 
-def not_stopping(runner: BotRunner, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
+def not_stopping(runner: RunnerBase, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
     """``flatten_now`` was not called: a runner being shut down sends no entry."""
     return _STOPPING if runner._stopping else None
 
 
-def venue_connected(runner: BotRunner, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
+def venue_connected(runner: RunnerBase, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
     """The venue answered its last call (the ``venue_connection`` machine is not DISCONNECTED)."""
     return None if runner.connection.reachable else _DISCONNECTED
 
 
-def venue_reconciled(runner: BotRunner, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
+def venue_reconciled(runner: RunnerBase, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
     """After a reconnect, the venue's positions were compared with the machines' (CONNECTED again)."""
     return None if runner.connection.allows_entries else _RECONCILING
 
 
-def kill_switch_armed(runner: BotRunner, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
+def kill_switch_armed(runner: RunnerBase, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
     """The kill switch is ARMED."""
     return None if runner.killswitch.allows_entries else KILL_SWITCH_SKIP
 
 
-def throttle_allows(runner: BotRunner, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
+def throttle_allows(runner: RunnerBase, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
     """The strategy's throttle is ACTIVE or PROBATION (not THROTTLED)."""
-    return None if runner.learning.allows_entry(runner.name) else skip("throttled", runner.throttle_state)
+    return None if runner.learning.allows_entry(runner.name) else skip("throttled", runner.learning.throttle_state(runner.name))
 
 
-def quality_gates(runner: BotRunner, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
+def quality_gates(runner: RunnerBase, signal: Signal, t: dt.datetime, may_enter: bool) -> Decision | None:
     """The signal's DVS and EQS reach the configured thresholds; a refusal is logged (``GATE_SKIP``)."""
     gates = runner.config.gates
     gate = check_quality(signal.dvs, signal.eqs, dvs_threshold=gates.dvs_threshold, eqs_threshold=gates.eqs_threshold)
@@ -97,7 +97,7 @@ ENTRY_CHECKS: tuple[EntryCheck, ...] = (
 """The entry policy, in the order its refusals are tried (the module docstring)."""
 
 
-def size_entry(runner: BotRunner, signal: Signal, t: dt.datetime) -> SizingResult | Decision:
+def size_entry(runner: RunnerBase, signal: Signal, t: dt.datetime) -> SizingResult | Decision:
     """The entry's size, or its refusal: ``sizing_error`` (logged) or the sizing reason of a zero size."""
     sizing = runner.config.sizing
     try:
@@ -115,7 +115,7 @@ def size_entry(runner: BotRunner, signal: Signal, t: dt.datetime) -> SizingResul
     return size
 
 
-def submit_entry(runner: BotRunner, signal: Signal, size: SizingResult, bar: Bar, t: dt.datetime,
+def submit_entry(runner: RunnerBase, signal: Signal, size: SizingResult, bar: Bar, t: dt.datetime,
                  may_enter: bool) -> Decision:
     """Send the entry: its bracket noted and ``ORDER_SUBMITTED`` logged and committed before the
     order leaves; an order the venue could not take is ``ORDER_REJECTED`` (not counted) and a SKIP."""

@@ -15,10 +15,9 @@ A mixin of ``BotRunner``: it works on the runner's own attributes (declared belo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
 
+from statebot.app.runner_base import RunnerBase
 from statebot.core.fsm.position import ClosedTrade
 from statebot.core.fsm.throttle import THROTTLED as THROTTLED_STATE
 from statebot.core.fsm.throttle import ThrottleTransition
@@ -27,31 +26,10 @@ from statebot.core.learning.outcomes import TradeOutcome
 from statebot.errors import StatebotError
 from statebot.journal.log import LEARNING_UPDATE, THROTTLE_TRANSITION, TRADE_CLOSED
 
-if TYPE_CHECKING:
-    from statebot.app.brackets import Brackets
-    from statebot.core.fsm.killswitch import KillSwitch
-    from statebot.core.fsm.session import SessionMachine
-    from statebot.core.learning.loop import LearningLoop
 
-
-class TradeAccounting:
+class TradeAccounting(RunnerBase):
     """The money side of ``BotRunner``: trades, equity, learning and its clock."""
 
-    # provided by BotRunner
-    name: str
-    equity: Decimal
-    learning: LearningLoop
-    killswitch: KillSwitch
-    session: SessionMachine
-    _instruments: dict[str, Any]
-    brackets: Brackets
-    _throttles_logged: dict[str, str]
-    _watch_learning: bool
-    _learning_poll: bool
-    _learning_wake: dt.datetime | None
-    _log: Callable[[dt.datetime, str, Mapping[str, Any]], None]
-    _error: Callable[[dt.datetime, str, BaseException], None]
-    _sync_killswitch: Callable[[dt.datetime], None]
 
     def _trade_closed(self, trade: ClosedTrade, t: dt.datetime) -> None:
         key = (trade.strategy, trade.symbol)

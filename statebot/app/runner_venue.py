@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
 
+from statebot.app.runner_base import RunnerBase
 from statebot.core.fsm.killswitch import OVER_FILL, STATE_UNTRUSTED
 from statebot.core.fsm.killswitch import POSITION_MISMATCH as MISMATCH_REASON
-from statebot.core.fsm.position import ClosedTrade
 from statebot.core.instruments import instrument
 from statebot.core.orders import CANCELLED, REJECTED, Fill, OrderStatus
 from statebot.core.positions.reconcile import reconcile
@@ -38,39 +36,12 @@ from statebot.journal.log import (
 )
 from statebot.venues.observe import OBSERVED_REASON
 
-if TYPE_CHECKING:
-    from statebot.app.brackets import Brackets
-    from statebot.core.fsm.connection import VenueConnection
-    from statebot.core.fsm.effects import Effect
-    from statebot.core.fsm.flatten import FlattenCoordinator
-    from statebot.core.fsm.killswitch import KillSwitch
-    from statebot.core.fsm.session import SessionMachine
-    from statebot.core.ports import BrokerAdapter
-    from statebot.core.positions.book import PositionBook
-
 log = logging.getLogger("statebot.runner")
 
 
-class VenueSync:
+class VenueSync(RunnerBase):
     """The venue's side of ``BotRunner``: reports, connection, reconciliation."""
 
-    # provided by BotRunner
-    adapter: BrokerAdapter
-    book: PositionBook
-    killswitch: KillSwitch
-    session: SessionMachine
-    connection: VenueConnection
-    flatten_coordinator: FlattenCoordinator
-    _instruments: dict[str, Any]
-    _reconcile_due: bool
-    EFFECT_EXECUTORS: ClassVar[Mapping[str, Mapping[Effect, str]]]
-    _log: Callable[[dt.datetime, str, Mapping[str, Any]], None]
-    _error: Callable[[dt.datetime, str, BaseException], None]
-    _log_positions: Callable[[dt.datetime], None]
-    _trip: Callable[[str, dt.datetime, str], None]
-    _sync_killswitch: Callable[[dt.datetime], None]
-    _trade_closed: Callable[[ClosedTrade, dt.datetime], None]
-    brackets: Brackets
 
     def _process_adapter(self, t: dt.datetime) -> None:
         try:
