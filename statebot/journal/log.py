@@ -241,13 +241,14 @@ class _Template:
     str), keyed by the type and the keys in insertion order.
     """
 
-    __slots__ = ("format", "type_json", "where")
+    __slots__ = ("format", "type", "type_json", "where")
 
     def __init__(self, type: str, keys: tuple[str, ...]) -> None:
         order = sorted(range(len(keys)), key=keys.__getitem__)
         # each key's JSON (its braces doubled for str.format), then the placeholder of its value
         fields = ",".join(_json_str(keys[i]).replace("{", "{{").replace("}", "}}") + f":{{{i}}}" for i in order)
         self.format = ("{{" + fields + "}}").format
+        self.type = type
         self.type_json = _json_str(type)
         self.where = f"{type} payload"
 
@@ -402,9 +403,6 @@ def _prepare(
     return ts, plain, _plain_json(plain) if plain.__class__ is dict else _PLAIN_JSON.encode(plain)
 
 
-_set = object.__setattr__
-
-
 def seal_of(key: bytes, hash: str) -> str:
     """The seal of a line whose ``hash`` is given: HMAC-SHA256 (hex) under ``key``."""
     return hmac.new(key, hash.encode("ascii"), hashlib.sha256).hexdigest()
@@ -430,16 +428,23 @@ def _sealed(
     digest = hashlib.sha256(f'{{"config_hash":{config_json},{chained}{rest}'.encode("utf-8")).hexdigest()
     seal = "" if key is None else f'"seal":"{seal_of(key, digest)}",'
     line = f'{{"config_hash":{config_json},"hash":"{digest}",{chained}{seal}{rest}\n'.encode("utf-8")
-    # the fields were checked above: skip the validators a public Event(...) runs
-    event = object.__new__(Event)
-    _set(event, "seq", seq)
-    _set(event, "ts", ts)
-    _set(event, "type", type)
-    _set(event, "payload", plain)
-    _set(event, "config_hash", config_hash)
-    _set(event, "prev_hash", prev_hash)
-    _set(event, "hash", digest)
+    # the fields were checked above: skip the validators a public Event(...) runs, and set
+    # each slot through its own descriptor (a third cheaper than object.__setattr__ by name)
+    event = _new(Event)
+    _set_seq(event, seq)
+    _set_ts(event, ts)
+    _set_type(event, type)
+    _set_payload(event, plain)
+    _set_config_hash(event, config_hash)
+    _set_prev_hash(event, prev_hash)
+    _set_hash(event, digest)
     return event, line
+
+
+_new = object.__new__
+_set_seq, _set_ts, _set_type, _set_payload, _set_config_hash, _set_prev_hash, _set_hash = (
+    vars(Event)[name].__set__ for name in ("seq", "ts", "type", "payload", "config_hash", "prev_hash", "hash"))
+"""The slots of ``Event`` (attrs makes it a slotted class), set without the frozen class's ``__setattr__``."""
 
 
 _FIELDS = frozenset({"seq", "ts", "type", "payload", "config_hash", "prev_hash", "hash"})
@@ -736,21 +741,23 @@ class EventLog:
         """
         if self._file.closed:
             raise EventLogError(f"event log {self.path} is closed")
-        name = type if type.__class__ is str else type._value_ if isinstance(type, StrEnum) else ""
-        if payload is not None and payload.__class__ is dict and name and self._pending is None:
-            template = self._templates.get((name, *payload))
+        kind = type.__class__
+        if (kind is str or kind is EventType) and payload is not None and payload.__class__ is dict and self._pending is None:
+            # an EventType member hashes and compares as its str value: no isinstance, no _value_ here
+            template = self._templates.get((type, *payload))
             if template is not None:
                 # this type with these keys was accepted before: only ts and the values are left to check
                 if not (ts.__class__ is dt.datetime and ts.tzinfo is _UTC and not ts.fold):
                     _aware(None, None, ts)
                     ts = _fixed_offset(ts)
                 plain, payload_json = template.fill(payload)
-                return self._emit(ts, name, plain, payload_json, template.type_json)
+                return self._emit(ts, template.type, plain, payload_json, template.type_json)
         if self._pending is not None:
             _aware(None, None, ts)  # checked first here, as it always was
         stored_ts, plain, payload_json = _prepare(ts, type, payload or {}, self.extra_types)
-        if name and payload is not None and payload.__class__ is dict and len(self._templates) < _TEMPLATES_PER_LOG:
-            self._learn(name, payload)
+        if ((kind is str or kind is EventType) and payload is not None and payload.__class__ is dict
+                and len(self._templates) < _TEMPLATES_PER_LOG):
+            self._learn(str(type), payload)
         if self._pending is not None:
             # a torn first line was moved aside: say so before anything else, but only
             # once this event is known to be valid (a refused append writes nothing);
