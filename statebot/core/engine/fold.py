@@ -49,6 +49,7 @@ from statebot.core.effects import (
     ORDER_SUBMITTED,
     POSITION_TRANSITION,
     POSITION_WRITTEN_OFF,
+    RUNNER_ERROR,
     SESSION_TRANSITION,
     STATE_RESTORED,
     THROTTLE_TRANSITION,
@@ -384,6 +385,13 @@ class Fold:
             ks.trip(reason, at, str(p.get("detail") or ""))
         self._trips_logged += 1
 
+    def _runner_error(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
+        # a strategy error counts toward the kill switch's limit as the runner counted it; logs
+        # written before errors named their session were never counted, and are not now
+        if p.get("stage") == "strategy" and p.get("session"):
+            day = dt.date.fromisoformat(str(p["session"]))
+            self.state.killswitch.record_strategy_error(day, event.ts, str(p.get("error") or ""))
+
     _HANDLERS: Mapping[str, Any] = {
         STATE_RESTORED: _restored,
         EQUITY_SET: _equity,
@@ -399,6 +407,7 @@ class Fold:
         TRADE_CLOSED: _trade,
         THROTTLE_TRANSITION: _throttle,
         KILL_SWITCH: _kill_switch,
+        RUNNER_ERROR: _runner_error,
     }
 
 
