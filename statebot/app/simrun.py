@@ -61,7 +61,7 @@ from statebot.journal.log import (
     TRADE_CLOSED,
     iter_events,
 )
-from statebot.feeds import SyntheticBars, read_bars_csv
+from statebot.feeds import SyntheticBars, read_bars
 from statebot.core.fsm.killswitch import POSITION_HELD_AT_CLOSE
 from statebot.core.fsm.throttle import ACTIVE
 from statebot.app.progress import Progress
@@ -261,7 +261,7 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
                 zone = ZoneInfo(setup.tz)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(f"unknown time zone {setup.tz!r} (use an IANA name such as America/New_York)") from None
-        return read_bars_csv(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
+        return read_bars(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
                              skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)),
                              check_size=lambda size: check_bar_size(config, size), timestamp_format=setup.timestamp_format)
     calendar = get_calendar(config.instrument.session_calendar(config.calendar.name))
