@@ -252,7 +252,9 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> Iterator[Bar]:
+def setup_bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> Iterator[Bar]:
+    """The setup's bars: its file's (CSV or Parquet, read with its options; skipped rows are appended to
+    ``bad_rows`` as (line, reason)) or the seeded synthetic ones."""
     symbol = config.instrument.symbol
     if setup.bars_csv is not None:
         zone = None
@@ -287,10 +289,9 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
     strategy = get_strategy(setup.strategy, search=setup.strategy_search, **dict(setup.strategy_params))
-    broker = SimBroker(seed=setup.seed, commission=config.instrument.commission(config.commission),
-                       slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
+    broker = sim_broker(setup, config)
     bad_rows: list[tuple[int, str]] = []
-    bars = _bars(setup, config, bad_rows)
+    bars = setup_bars(setup, config, bad_rows)
     guard = config.bar_checks.guard(instrument(config.instrument.symbol, config.instrument.specs()), live=False)
 
     def open_runner(first: dt.datetime | None) -> BotRunner:
@@ -356,6 +357,18 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     report = _report(setup.seed if _seed_matters(setup) else None, log_path, start_seq, count, restarted, closes,
                      final_flat=not broker.book, tz=get_calendar(config.instrument.session_calendar(config.calendar.name)).tz)
     return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
+def sim_broker(setup: SimSetup, config: Config) -> SimBroker:
+    """The setup's simulated venue: its seed, faults and slippage, the config's commission and contracts."""
+    return SimBroker(seed=setup.seed, commission=config.instrument.commission(config.commission),
+                     slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
+
+
+def report_from_log(log_path: Path, start_seq: int, bars: int, *, final_flat: bool, config: Config) -> SimReport:
+    """The report of a run read back from its event log (events after ``start_seq``), as ``run_setup`` makes it."""
+    tz = get_calendar(config.instrument.session_calendar(config.calendar.name)).tz
+    return _report(None, log_path, start_seq, bars, 0, [], final_flat=final_flat, tz=tz)
 
 
 def _log_bad_rows(runner: BotRunner, bad_rows: list[tuple[int, str]]) -> None:
