@@ -269,8 +269,9 @@ class LiveSession:
                     now = self.now()
                     if not self.ib.connected and self.ib.reconnect_if_due(now):
                         self.reconnects += 1
-                    if runner.now is None or now > runner.now:
-                        runner.run_heartbeat(now)
+                    # bars keep coming while the flatten works: the runner (no entries now) keeps its clock
+                    # and marks with them, and a simulated venue fills the flatten on them
+                    self._feed(now)
                 flat = not runner.flattening
                 if not flat:
                     log.error("stopped after %s with a flatten still under way; check the positions in TWS", self.stop_timeout)

@@ -100,6 +100,16 @@ def _session(tmp_path: Path) -> tuple[LiveSession, BotRunner, ReplayFeed, object
     return session, runner, feed, broker
 
 
+def test_a_stop_while_a_position_is_open_flattens_on_the_recorded_bars_that_follow(tmp_path: Path, no_sleep: None) -> None:
+    session, runner, feed, broker = _session(tmp_path)
+    while not broker.book:  # type: ignore[attr-defined]
+        session.step()
+        session._wait(1.0)
+        assert not feed.exhausted
+    assert session.shutdown() is True
+    assert broker.book == {} and not runner.flattening  # type: ignore[attr-defined]
+
+
 def test_a_replay_feed_without_a_sleep_or_bars_is_refused(tmp_path: Path) -> None:
     setup = SimSetup(bars_csv=SAMPLE)
     config = setup.build_config()
