@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from statebot.cli._args import positive_duration_arg
+from statebot.cli.run import _client_id, _port
 from statebot.errors import AdapterUnavailable, ConfigError, FileAccessError
 
 
@@ -68,8 +69,8 @@ def register(sub: Any) -> None:
     fetch.add_argument("--calendar", default="XNYS", help="exchange calendar whose time zone dates and labels use (default XNYS)")
     fetch.add_argument("--rth", action="store_true", help="regular trading hours only (default: every bar IB has)")
     fetch.add_argument("--host", default="127.0.0.1", help="TWS / IB Gateway host (default 127.0.0.1)")
-    fetch.add_argument("--port", type=int, default=7497, metavar="N", help="API port (default 7497, TWS paper; IB Gateway 4002)")
-    fetch.add_argument("--client-id", type=int, default=17, metavar="N",
+    fetch.add_argument("--port", type=_port, default=7497, metavar="N", help="API port (default 7497, TWS paper; IB Gateway 4002)")
+    fetch.add_argument("--client-id", type=_client_id, default=17, metavar="N",
                        help="API client id, not one a running bot uses (default 17)")
     fetch.add_argument("--timeout", type=positive_duration_arg, default=dt.timedelta(seconds=60), metavar="DURATION",
                        help="how long to wait for each request (default 60s)")

@@ -190,3 +190,12 @@ def test_bars_fetch_refuses_a_bad_size_before_connecting(capsys: pytest.CaptureF
     assert main(["bars", "fetch", "--adapter", "ibkr", "--start", "2026-12-08", "--end", "2026-12-08",
                  "--bar-size", "7m", "--port", "1"]) == 2
     assert "not one IB offers" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--port", "0"), ("--client-id", "-1")])
+def test_bars_fetch_refuses_a_bad_port_or_client_id_in_one_line(flag: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["bars", "fetch", "--adapter", "ibkr", "--start", "2026-12-08", "--end", "2026-12-08", flag, value])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and value in err
