@@ -79,6 +79,28 @@ arrive on its signal. A bar that changes nothing costs a few comparisons, the
 strategy call and its context: no event, no Decimal arithmetic, no machine
 trigger.
 
+The pieces (``BotRunner`` is the façade that wires them; its public API is this class's):
+
+- ``_run_bar`` / ``_heartbeat`` / ``_advance`` here: the pipeline, steps 1 to 10 in order,
+  the steps 2 to 6 shared by bars and heartbeats;
+- ``runner_effects.EffectExecutors``: session transitions, kill switch trips, the flatten
+  (steps 2 and 6) and ``EFFECT_EXECUTORS``, the executor of each effect a table declares;
+- ``runner_venue.VenueSync``: the venue's reports, its connection, reconciliation (3, 4);
+- ``runner_trades.TradeAccounting``: a closed trade's money, equity, learning and its clock (3, 5);
+- ``runner_signal.SignalHandling``: the strategy's call and what its signal leads to (7 to 9);
+- ``brackets.Brackets``: stops, targets and exit orders (8), a class of its own built with
+  the book, the venue and the runner's journal;
+- ``entry_policy``: the entry's checks as an ordered tuple (``ENTRY_CHECKS``), sizing, the order (9);
+- ``runner_operator.OperatorControls``: ``reset_kill_switch``, ``write_off_positions``,
+  ``flatten_now``, ``set_equity``;
+- ``runner_state.RunnerPersistence``: the checkpoint and the restart (10, and start-up);
+- ``runner_base.RunnerBase``: the state every piece shares, declared once, and the journal
+  (``_log``: every change is appended before it takes effect).
+
+The mixins are pieces of one object rather than objects of their own so that a bar that
+changes nothing costs what it did before the split: plain attribute reads and method calls
+on the runner, no delegation per step.
+
 Restart: a new ``BotRunner`` on the same state folder and event log continues
 where the old one stopped: the log's ``seq`` goes on, positions and live
 orders come back from the snapshot, a throttled strategy stays throttled, a
@@ -96,141 +118,50 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
-import attrs
-
-from statebot.core.ports import BrokerAdapter
-from statebot.venues.observe import OBSERVED_REASON
-from statebot.core.positions.book import PositionBook, send_entry, send_exit
-from statebot.core.time.calendar import TradingCalendar, get_calendar
+from statebot.app.brackets import Brackets
+from statebot.app.decision import (  # noqa: F401  (the action names and Decision: re-exported)
+    ACTIONS,
+    ENTER,
+    EXIT_ACTION,
+    FLATTEN,
+    HEARTBEAT,
+    HOLD,
+    SKIP,
+    STALE_HEARTBEAT,
+    Decision,
+)
 from statebot.app.live_clock import LiveClock
-from statebot.core.time.clock import Bar, require_aware
-from statebot.config.model import Config
-from statebot.errors import (
-    AdapterUnavailable,
-    BarRejected,
-    ConfigError,
-    JournalWriteFailed,
-    PositionMismatch,
-    StatebotError,
-    StrategyFailed,
-    StopsBot,
-)
-from statebot.journal.log import (
-    BAR_REJECTED,
-    FILL,
-    GATE_SKIP,
-    KILL_SWITCH,
-    EQUITY_SET,
-    LEARNING_UPDATE,
-    ORDER_CANCEL_REQUESTED,
-    ORDER_CANCELLED,
-    ORDER_REJECTED,
-    ORDER_SUBMITTED,
-    POSITION_MISMATCH,
-    POSITION_TRANSITION,
-    POSITION_WRITTEN_OFF,
-    RUNNER_ERROR,
-    SESSION_EXIT_FLATTEN,
-    SESSION_TRANSITION,
-    SESSIONS_WITHOUT_DATA,
-    STATE_LOAD_FAILED,
-    THROTTLE_TRANSITION,
-    TRADE_CLOSED,
-    VENUE_CONNECTION,
-    EventLog,
-    minutes,
-)
-from statebot.journal.seal import configured_key
-from statebot.core.positions.flatten import Flattener
-from statebot.core.risk.gates import check_quality
-from statebot.core.instruments import InstrumentSpec, instrument
-from statebot.core.fsm.killswitch import (
-    ARMED,
-    OVER_FILL,
-    POSITION_HELD_AT_CLOSE,
-    STATE_UNTRUSTED,
-    TRIPPED,
-)
-from statebot.core.fsm.killswitch import POSITION_MISMATCH as MISMATCH_REASON
-from statebot.core.fsm.position import FLAT, OPEN, ClosedTrade, PositionMachine
-from statebot.core.fsm.connection import VenueConnection
-from statebot.core.fsm.effects import Effect
-from statebot.core.fsm.flatten import FlattenCoordinator
-from statebot.core.fsm.session import SessionMachine, SessionTransition
-from statebot.core.time.schedule import CLOSED, TRADING, SessionTimes
-from statebot.core.fsm.throttle import THROTTLED as THROTTLED_STATE
-from statebot.core.fsm.throttle import ThrottleTransition
-from statebot.core.money import to_money
-from statebot.core.orders import (
-    CANCELLED,
-    ENTRY,
-    EXIT,
-    REJECTED,
-    Fill,
-    OrderRequest,
-    OrderStatus,
-)
-from statebot.core.learning.outcomes import TradeOutcome
-from statebot.core.engine.fold import BotState, Bracket, update_bracket
-from statebot.core.learning.loop import LearningLoop
-from statebot.store.persistence import lock_state_dir, resolve_state_dir
-from statebot.core.positions.reconcile import reconcile
+from statebot.app.runner_effects import EffectExecutors
+from statebot.app.runner_operator import OperatorControls
+from statebot.app.runner_signal import SignalHandling
 from statebot.app.runner_state import CHECKPOINT_FILENAME, RunnerPersistence
-from statebot.core.risk.sizing import compute_position_size
-from statebot.core.strategy.protocol import FLAT as FLAT_SIDE, Signal, Strategy, StrategyContext
+from statebot.app.runner_trades import TradeAccounting
+from statebot.app.runner_venue import VenueSync
+from statebot.config.model import Config
+from statebot.core.engine.fold import Bracket
+from statebot.core.fsm.connection import VenueConnection
+from statebot.core.fsm.flatten import FlattenCoordinator
+from statebot.core.fsm.killswitch import STATE_UNTRUSTED, TRIPPED
+from statebot.core.fsm.session import SessionMachine
+from statebot.core.instruments import InstrumentSpec, instrument
+from statebot.core.money import to_money
+from statebot.core.ports import BrokerAdapter
+from statebot.core.positions.book import PositionBook
+from statebot.core.positions.flatten import Flattener
+from statebot.core.strategy.protocol import Strategy
+from statebot.core.time.calendar import TradingCalendar, get_calendar
+from statebot.core.time.clock import Bar, require_aware
+from statebot.core.time.schedule import TRADING
+from statebot.errors import StopsBot, StrategyFailed
+from statebot.journal.log import BAR_REJECTED, EventLog
+from statebot.journal.seal import configured_key
+from statebot.store.persistence import lock_state_dir, resolve_state_dir
 
 log = logging.getLogger("statebot.runner")
 
 
-ENTER = "ENTER"
-EXIT_ACTION = "EXIT"
-FLATTEN = "FLATTEN"
-SKIP = "SKIP"
-HOLD = "HOLD"
-ACTIONS = (ENTER, EXIT_ACTION, FLATTEN, SKIP, HOLD)
-
-_SNAPSHOT_TYPES = frozenset({ORDER_SUBMITTED, ORDER_REJECTED, ORDER_CANCELLED, FILL, POSITION_TRANSITION, TRADE_CLOSED,
-                             KILL_SWITCH, POSITION_MISMATCH, POSITION_WRITTEN_OFF, STATE_LOAD_FAILED})
-"""Events after which the snapshot is saved (positions, orders, equity or the kill switch
-changed); a session transition alone needs none: a restart re-derives the session."""
-
-
-@attrs.frozen(kw_only=True)
-class Decision:
-    """What one ``run_once`` or ``run_heartbeat`` did.
-
-    ``action``: ENTER (an entry order was sent), EXIT (an exit order was sent:
-    reversal, stop or target), FLATTEN (a flatten started or flatten orders were
-    sent), SKIP (a wanted entry was refused, or the bar was rejected), HOLD
-    (nothing to do). ``reason`` is a short code (``no_signal``, ``session``,
-    ``kill_switch``, ``throttled``, ``gate_DVS``, a sizing reason, ...);
-    ``order_id`` and ``qty`` (signed contracts) describe the order sent, if any.
-    """
-
-    action: str = attrs.field(validator=attrs.validators.in_(ACTIONS))
-    reason: str
-    order_id: str | None = None
-    qty: int = 0
-    detail: str = ""
-
-
-_NO_SIGNAL = Decision(action=HOLD, reason="no_signal")
-_KILL_SWITCH_SKIP = Decision(action=SKIP, reason="kill_switch")
-_FLATTENING_HOLD = Decision(action=HOLD, reason="flattening", detail="the flattener closes positions until the venue is flat")
-_SKIPS: dict[tuple[str, str], Decision] = {}
-
-
-def _skip(reason: str, detail: str) -> Decision:
-    """A refused entry's Decision; built once per (reason, detail), as a throttled or closed
-    session refuses on every bar and a Decision is immutable."""
-    decision = _SKIPS.get((reason, detail))
-    if decision is None:
-        decision = _SKIPS[(reason, detail)] = Decision(action=SKIP, reason=reason, detail=detail)
-    return decision
-_HEARTBEAT = Decision(action=HOLD, reason="heartbeat")
-_STALE_HEARTBEAT = Decision(action=HOLD, reason="heartbeat_not_after_previous")
 
 
 class SimulatedVenue(Protocol):
@@ -239,26 +170,7 @@ class SimulatedVenue(Protocol):
     def on_bar(self, bar: Bar) -> object: ...
 
 
-_new = object.__new__
-_set = object.__setattr__
-
-
-def _context(now: dt.datetime, symbol: str, tick_size: Decimal, qty: int, state: str, may_enter: bool,
-             session: Any) -> StrategyContext:
-    """A ``StrategyContext`` built without re-running its validators: every value here was
-    validated already (the bar's aware end, the instrument's tick size), and this runs per bar."""
-    ctx = _new(StrategyContext)
-    _set(ctx, "now", now)
-    _set(ctx, "symbol", symbol)
-    _set(ctx, "tick_size", tick_size)
-    _set(ctx, "position_qty", qty)
-    _set(ctx, "session_state", state)
-    _set(ctx, "may_enter", may_enter)
-    _set(ctx, "session", session)
-    return ctx
-
-
-class BotRunner(RunnerPersistence):
+class BotRunner(SignalHandling, OperatorControls, EffectExecutors, VenueSync, TradeAccounting, RunnerPersistence):
     """One strategy in one instrument, run bar by bar through a broker adapter.
 
     ``equity`` (USD, Decimal/int/str) is the account value sizing starts from;
@@ -362,6 +274,7 @@ class BotRunner(RunnerPersistence):
         self._id_prefix = tag
         self.flattener = Flattener(adapter, book=self.book, killswitch=self.killswitch, backoff=self.killswitch.backoff,
                                    id_prefix=f"{tag}-flatten", record=self._record)
+        self.brackets = Brackets(self._brackets, book=self.book, adapter=adapter, instrument=self.instrument, journal=self)
         self._machine = self.book.machine(self.name, self.symbol)
         self._key = (self.name, self.symbol)
         self._learning_wake: dt.datetime | None = None
@@ -390,17 +303,6 @@ class BotRunner(RunnerPersistence):
         ``options`` go to the constructor (``calendar``, ``clock``, ``instruments``, ``start``).
         """
         return cls(strategy, adapter, equity=equity, config=config, **options)
-
-    def _new_learning(self) -> LearningLoop:
-        c = self.config
-        return LearningLoop(rules=c.throttle.rules(), window=c.throttle.window, ewma_alpha=c.throttle.slippage_ewma_alpha,
-                            strategies=(self.name,))
-
-    def _fresh_state(self) -> BotState:
-        """Empty machines built from this runner's configuration, for the fold to fill."""
-        c = self.config
-        return BotState(book=PositionBook(self._instruments), killswitch=c.kill_switch.build(),
-                        learning=self._new_learning())
 
     # queries --------------------------------------------------------------------
 
@@ -431,100 +333,10 @@ class BotRunner(RunnerPersistence):
     def killswitch_state(self) -> str:
         return self.killswitch.state
 
-    def reset_kill_switch(self, note: str, now: dt.datetime | None = None) -> None:
-        """A person re-arms the kill switch with a note (``KILL_SWITCH`` TRIPPED -> ARMED, reason manual_reset).
-
-        Raises ``ConfigError`` for an empty note, ``InvalidTransition`` when ARMED, and, staying
-        TRIPPED, ``PositionMismatch`` while the book differs from the broker's positions or
-        ``AdapterUnavailable`` when the broker cannot be asked (the book is unverified).
-        """
-        at = now or self._now or self._start
-        mismatches = reconcile(self.book.expected_positions(), self.adapter.positions())
-        self.killswitch.reset(note, at, mismatches=mismatches)
-        self._ks_logged = 0
-        self._log(at, KILL_SWITCH, {"from": TRIPPED, "to": ARMED, "reason": "manual_reset", "detail": note})
-        self._save(at)
-
-    def write_off_positions(self, note: str, now: dt.datetime | None = None) -> tuple[tuple[str, str, int], ...]:
-        """A person accepts that the venue holds none of what the machines still count: after a
-        ``position_mismatch`` trip where the flattener closed the venue (e.g. with an unowned
-        order while a fill report was still on its way), the machines keep a position the
-        venue does not have, and ``reset_kill_switch`` refuses while they differ.
-
-        For every machine holding a quantity, with no order live, in a symbol the venue
-        reports flat with no order working: the position is written off (``POSITION_WRITTEN_OFF
-        {strategy, symbol, qty, note}``, then ``POSITION_TRANSITION`` to FLAT); no order is sent.
-        A symbol the venue still holds is left to the flattener. Returns the written-off
-        ``(strategy, symbol, qty)``. Raises ``ConfigError`` for an empty note or while the kill
-        switch is ARMED, ``AdapterUnavailable`` when the venue cannot be asked (nothing changes).
-        Re-arm afterwards with ``reset_kill_switch``.
-        """
-        if not isinstance(note, str) or not note.strip():
-            raise ConfigError("a position write-off needs a non-empty operator note")
-        if self.killswitch.allows_entries:
-            raise ConfigError("positions are written off only while the kill switch is TRIPPED (trading stopped)")
-        at = now or self._now or self._start
-        venue = self.adapter.positions()
-        working = {o.symbol for o in self.adapter.open_orders()}
-        chosen = [m for m in self.book.machines()
-                  if m.qty and not m.live_orders() and not venue.get(m.symbol) and m.symbol not in working]
-        done = []
-        for m in chosen:
-            qty = m.write_off()
-            self._brackets.pop((m.strategy, m.symbol), None)
-            self._log(at, POSITION_WRITTEN_OFF, {"strategy": m.strategy, "symbol": m.symbol, "qty": qty, "note": note.strip()})
-            log.warning("position %s %s of %d written off by a person: %s", m.strategy, m.symbol, qty, note.strip())
-            done.append((m.strategy, m.symbol, qty))
-        self._log_positions(at)
-        if done:
-            self._save(at)
-        return tuple(done)
-
     @property
     def flattening(self) -> bool:
         """True while a flatten is under way (the session's, the kill switch's or ``flatten_now``'s)."""
         return self.flatten_coordinator.flattening
-
-    def flatten_now(self, reason: str, now: dt.datetime | None = None) -> Decision:
-        """Stop entering and flatten every position, e.g. before a shutdown.
-
-        Logs ``SESSION_EXIT_FLATTEN {reason}``, cancels working entries and
-        steps the flatten at ``now`` (default: the ``LiveClock``'s wall time, or
-        the last clock time); later ``run_heartbeat`` calls keep stepping it
-        until the venue is flat (``flattening`` turns False). From then on this
-        runner sends no entry (``SKIP stopping``). Raises ``BarRejected`` for a
-        naive ``now``.
-        """
-        t = now if now is not None else (self.clock.wall_time() if self.clock is not None else (self._now or self._start))
-        require_aware(t, "flatten time")
-        t = max(t, self._now) if self._now is not None else t
-        self._now = t
-        if self._pending is not None:
-            self._flush_pending(t)
-        self._stopping = True
-        self._process_adapter(t)
-        self._note_exit_refs()
-        session = self.session.session
-        remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
-        self._log(t, SESSION_EXIT_FLATTEN, {"reason": reason, "session": session.date if session is not None else None,
-                                            "minutes_remaining": minutes(remaining),
-                                            "positions": dict(sorted(self.book.expected_positions().items())),
-                                            "late": False})
-        self._cancel_working_entries(t)
-        self.flatten_coordinator.start()
-        acted = self._step_flatten(t)
-        if self._dirty:
-            self._save(t)
-        return acted or Decision(action=FLATTEN, reason=reason)
-
-    def set_equity(self, equity: Decimal | int | str) -> None:
-        """Replace the equity sizing uses (USD), e.g. with the broker's account value."""
-        self.equity = to_money(equity, "equity")
-        if self._now is not None:
-            self._log(self._now, EQUITY_SET, {"equity": self.equity})
-            self._changed = self._dirty = True
-        elif self._pending is not None:
-            self._pending.append((EQUITY_SET, {"equity": self.equity}))
 
     # the bar ----------------------------------------------------------------------
 
@@ -589,13 +401,40 @@ class BotRunner(RunnerPersistence):
             except Exception:  # best effort: the process stops either way, the operator is told
                 log.exception("runner: flatten on stopping failed; check the positions at the venue")
 
+    # the pipeline: one bar, one heartbeat ----------------------------------------------
+
     def _run_bar(self, bar: Bar) -> Decision:
+        """One bar, in the order of the module docstring: validate (1), advance time (2-6), decide
+        (7-9), checkpoint (10)."""
         t = bar.end
         now = self._now
         if (now is not None and t <= now) or bar.symbol != self.symbol or (self.clock is not None and self._from_future(bar)):
             return self._reject(bar)
-        self._now = t
         self._last_bar = bar
+        acted = self._advance(t)
+        decision = self._decide(bar, t)
+        if acted is not None and decision.action == HOLD:
+            decision = acted
+        if self._dirty:
+            self._save(t)
+        return decision
+
+    def _heartbeat(self, now: dt.datetime) -> Decision:
+        """Time without a bar: advance time (2-6) and checkpoint (10); no strategy, no entry."""
+        if self._now is not None and now <= self._now:
+            return STALE_HEARTBEAT
+        acted = self._advance(now)
+        if self._dirty:
+            self._save(now)
+        return acted or HEARTBEAT
+
+    def _advance(self, t: dt.datetime) -> Decision | None:
+        """Steps 2 to 6, shared by bars and heartbeats, in this order: the start-up records (once);
+        the venue's reports of before ``t`` and the session's transitions up to ``t`` (only when one
+        is due); the venue's reports (``VenueSync``); reconciliation when due; the learning loop's
+        clock while a cooldown can end (``TradeAccounting``); one flatten step while flattening
+        (``EffectExecutors``). Returns the decision a transition or a flatten step made, if any."""
+        self._now = t
         if self._pending is not None:
             self._flush_pending(t)
         acted: Decision | None = None
@@ -611,12 +450,7 @@ class BotRunner(RunnerPersistence):
             self._learning_time(t)
         if self.flatten_coordinator.flattening:
             acted = self._step_flatten(t) or acted
-        decision = self._decide(bar, t)
-        if acted is not None and decision.action == HOLD:
-            decision = acted
-        if self._dirty:
-            self._save(t)
-        return decision
+        return acted
 
     def run_heartbeat(self, now: dt.datetime | None = None) -> Decision:
         """Advance time without a bar (live mode): session, adapter reports, reconciliation,
@@ -637,29 +471,6 @@ class BotRunner(RunnerPersistence):
         except Exception as exc:  # as in run_once: logged, kill switch tripped, the loop goes on
             return self._crashed(now, exc)
 
-    def _heartbeat(self, now: dt.datetime) -> Decision:
-        if self._now is not None and now <= self._now:
-            return _STALE_HEARTBEAT
-        self._now = now
-        if self._pending is not None:
-            self._flush_pending(now)
-        acted: Decision | None = None
-        nc = self._next_change
-        if nc is None or now >= nc:
-            # the reports of what happened before this time, logged before the session moves on
-            self._process_adapter(now)
-            acted = self._advance_session(now)
-        self._process_adapter(now)
-        if self._reconcile_due:
-            self._reconcile(now)
-        if self._watch_learning and self._learning_due(now):
-            self._learning_time(now)
-        if self.flatten_coordinator.flattening:
-            acted = self._step_flatten(now) or acted
-        if self._dirty:
-            self._save(now)
-        return acted or _HEARTBEAT
-
     def close(self) -> None:
         """Write the checkpoint, release the state folder and close the event log (written and
         fsynced under both durability modes). Idempotent. After a ``StopsBot`` no checkpoint is
@@ -674,6 +485,29 @@ class BotRunner(RunnerPersistence):
         finally:
             self._release_lock()
             self.events.close()
+
+    def abandon(self) -> None:
+        """Stop as a process killed between two steps would, for crash tests (the test kit's
+        ``crash`` rule): every event appended so far is written out (as the OS keeps a dead
+        process's completed writes; a test of a lost tail cuts the log itself), no checkpoint is
+        written, the state folder is released and the log closed. A new runner on the same
+        folder and log then restarts as after a crash. Idempotent; afterwards the runner is
+        unusable and ``close()`` does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.events.sync()
+        finally:
+            self._release_lock()
+            self.events.close()
+
+    @property
+    def has_pending(self) -> bool:
+        """True while this runner's start-up records (``STATE_RESTORED`` and what restoring found)
+        wait for its first clock time (a bar, a heartbeat or ``flatten_now``): until then the log
+        holds nothing of this run, and checks of the log against the runner have nothing to compare."""
+        return self._pending is not None
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
@@ -705,597 +539,12 @@ class BotRunner(RunnerPersistence):
             self._save(now)
         return Decision(action=SKIP, reason="bar_rejected", detail=text)
 
-    # 2. session ---------------------------------------------------------------------
+    # 2-6: session and flatten (runner_effects), reports and reconciliation (runner_venue),
+    # trades and learning (runner_trades)
 
-    def _advance_session(self, t: dt.datetime) -> Decision | None:
-        # whole sessions the data never reached are passed over only when nothing can be at stake
-        # in them: held or working (by the machines or at the venue) or being flattened walks
-        # each one (its late flatten, the trip)
-        idle = (not self.flatten_coordinator.flattening and not self.book.expected_positions()
-                and not any(m.live_orders() for m in self.book.machines()) and self._venue_idle())
-        try:
-            fired = self.session.advance(t, skip_missed=idle)
-        except (BarRejected, StatebotError) as exc:
-            self._error(t, "session", exc)
-            return None
-        self._next_change = self.session.next_change
-        skipped = self.session.skipped
-        if fired or skipped:
-            self._learning_poll = True  # a new session may end a "next session" cooldown
-        if skipped and not any(tr.dest == CLOSED for tr in fired):
-            self._sessions_without_data(skipped, t)  # passed over from CLOSED, before the walk
-        acted = None
-        for tr in fired:
-            acted = self._on_session(tr, t) or acted
-            if skipped and tr.dest == CLOSED:
-                self._sessions_without_data(skipped, t)  # passed over right after this close
-                skipped = ()
-        return acted
-
-    def _venue_idle(self) -> bool:
-        """True when the venue answers that it holds nothing and works nothing."""
-        try:
-            return not any(self.adapter.positions().values()) and not self.adapter.open_orders()
-        except (AdapterUnavailable, StatebotError):
-            return False
-
-    def _sessions_without_data(self, skipped: tuple[SessionTimes, ...], t: dt.datetime) -> None:
-        dates = [s.date for s in skipped]
-        self._log(t, SESSIONS_WITHOUT_DATA, {"sessions": dates, "count": len(dates), "first": dates[0], "last": dates[-1]})
-        log.warning("no data for %d whole session(s) from %s to %s: passed over with nothing held or working",
-                    len(dates), dates[0].isoformat(), dates[-1].isoformat())
-
-    EFFECT_EXECUTORS: ClassVar[Mapping[str, Mapping[Effect, str]]] = {
-        "session": {
-            Effect.CANCEL_ENTRY_ORDERS: "_session_cancel_entries",
-            Effect.FLATTEN_ALL_POSITIONS: "_session_flatten",
-            Effect.CHECK_FLAT_AT_CLOSE: "_check_flat_at_close",
-        },
-        "killswitch": {
-            Effect.CANCEL_ENTRY_ORDERS: "_cancel_working_entries",
-            Effect.FLATTEN_ALL_POSITIONS: "_killswitch_flatten",
-        },
-        "venue_connection": {
-            Effect.RECONCILE_POSITIONS: "_reconcile_soon",
-        },
-    }
-    """Which method executes each effect a machine's table declares, by machine name: session
-    executors take ``(transition, t)``, the others ``(t)``. The machines' own effects (the
-    throttle's) are executed by the machines."""
-
-    def _on_session(self, tr: SessionTransition, t: dt.datetime) -> Decision | None:
-        self._log(t, SESSION_TRANSITION, {"from": tr.source, "to": tr.dest, "session": tr.session,
-                                          "trigger": tr.trigger, "due": tr.due, "late": tr.late})
-        self._session_logged, self._session_date_logged = tr.dest, tr.session
-        acted = None
-        if tr.actions:
-            # the venue's reports first: an entry that filled just before the flatten must reach its
-            # machine, or the flattener sees a venue position no machine accounts for and closes it
-            # with an unowned order while the machine still believes it holds it (a mismatch)
-            self._process_adapter(t)
-        executors = self.EFFECT_EXECUTORS["session"]
-        for effect in tr.actions:
-            acted = getattr(self, executors[effect])(tr, t) or acted
-        return acted
-
-    def _session_cancel_entries(self, tr: SessionTransition, t: dt.datetime) -> None:
-        self._cancel_working_entries(t)
-
-    def _session_flatten(self, tr: SessionTransition, t: dt.datetime) -> Decision:
-        session = self.session.session
-        remaining = max(dt.timedelta(0), session.close - t) if session is not None else dt.timedelta(0)
-        self._note_exit_refs()
-        self._log(t, SESSION_EXIT_FLATTEN, {
-            "reason": "flatten_lead", "session": tr.session, "minutes_remaining": minutes(remaining),
-            "positions": dict(sorted(self.book.expected_positions().items())), "late": tr.late,
-            "due": tr.due, "minutes_late": minutes(max(dt.timedelta(0), t - tr.due)),
-        })
-        self.flatten_coordinator.start()
-        self._step_flatten(t)
-        return Decision(action=FLATTEN, reason="session_flatten", detail=f"late={tr.late}")
-
-    def _cancel_working_entries(self, t: dt.datetime) -> None:
-        for m in self.book.machines():
-            for oid in m.working_entries():
-                # logged and noted before the cancel leaves: a cancel the venue never got is
-                # harmless (the entry still ends with its fills), one it got but the log
-                # missed would leave the fold of the log behind the machine
-                self._log(t, ORDER_CANCEL_REQUESTED, {"order_id": oid})
-                m.request_cancel(oid)
-                self.events.commit()
-                try:
-                    self.adapter.cancel(oid)
-                except (AdapterUnavailable, StatebotError) as exc:
-                    self._error(t, "cancel_entry", exc)
-        self._log_positions(t)
-
-    def _check_flat_at_close(self, tr: SessionTransition, t: dt.datetime) -> None:
-        held = self.book.expected_positions()
-        try:
-            venue = {s: q for s, q in self.adapter.positions().items() if q}
-        except AdapterUnavailable:
-            venue = {}
-        if held or venue:
-            detail = f"session {tr.session.isoformat()} closed holding {held or venue} (machines {held}, venue {venue})"
-            log.error("%s", detail)
-            self._trip(POSITION_HELD_AT_CLOSE, t, detail)
-        self._dirty = self._dirty or self._changed
-
-    # 3. adapter reports -------------------------------------------------------------
-
-    def _process_adapter(self, t: dt.datetime) -> None:
-        try:
-            events = self.adapter.drain()
-        except AdapterUnavailable as exc:
-            self._venue_lost(t, "drain", f"{type(exc).__name__}: {exc}", str(exc))
-            return
-        if not self.connection.reachable:
-            self._venue_back(t)
-        if not events:
-            return
-        self._reconcile_due = True
-        for event in events:
-            self._apply(event, t)
-        if not self.flatten_coordinator.flattening and (not self.killswitch.allows_entries or self.session.state != TRADING) \
-                and self.book.expected_positions():
-            # a late fill left a position where none may be held: flatten it too
-            self.flatten_coordinator.start()
-
-    def _venue_lost(self, t: dt.datetime, stage: str, error: str, detail: str) -> None:
-        """The venue did not answer: logged when the connection changes, not on every bar it stays down."""
-        if self.connection.lost() is not None:
-            log.warning("runner %s: %s", stage, error)
-            self._log(t, RUNNER_ERROR, {"stage": stage, "error": error})
-            self._log(t, VENUE_CONNECTION, {"connected": False, "detail": detail})
-
-    def _venue_back(self, t: dt.datetime) -> None:
-        # back: no entry until the venue's positions were compared with the machines'
-        route = self.connection.back()
-        assert route is not None
-        self._log(t, VENUE_CONNECTION, {"connected": True, "detail": "reachable again; reconciling before entries"})
-        executors = self.EFFECT_EXECUTORS["venue_connection"]
-        for effect in route.effects:
-            getattr(self, executors[effect])(t)
-
-    def _reconcile_soon(self, t: dt.datetime) -> None:
-        self._reconcile_due = True
-
-    def _apply(self, event: OrderStatus | Fill, t: dt.datetime) -> None:
-        ks = self.killswitch
-        if isinstance(event, OrderStatus):
-            if event.status == REJECTED:
-                counted = event.reason != OBSERVED_REASON  # OBSERVE mode refuses every order by design
-                self._log(t, ORDER_REJECTED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled,
-                                              "counted": counted})
-                if counted:
-                    ks.record_reject(t, f"order {event.order_id} rejected: {event.reason}")
-                    self._sync_killswitch(t)
-            elif event.status == CANCELLED:
-                self._log(t, ORDER_CANCELLED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled})
-        try:
-            applied = self.book.apply((event,))
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "apply", exc)
-            self._trip(STATE_UNTRUSTED, t, f"a venue report could not be applied: {exc}")
-            self._log_positions(t)
-            return
-        if applied.errors:  # the book reports a machine's refusal instead of raising it
-            for _, refused in applied.errors:
-                self._error(t, "apply", refused)
-                # the machines may no longer match the venue: no entries until a person looks
-                self._trip(STATE_UNTRUSTED, t, f"a venue report was refused: {refused}")
-            self._log_positions(t)
-            return
-        if isinstance(event, Fill) and not applied.duplicates:
-            m = self.book.owner(event.order_id)
-            self._log(t, FILL, {
-                "order_id": event.order_id, "exec_id": event.exec_id, "strategy": event.strategy, "symbol": event.symbol,
-                "side": "BUY" if event.qty > 0 else "SELL", "qty": event.qty,
-                "price": self._price(event.symbol, event.price_ticks), "commission": event.commission,
-                "routed": m is not None, "at": event.at,
-            })
-            ks.record_accept()  # an execution ends the reject streak (the fold reads it from the FILL)
-            if m is not None:
-                self._update_bracket(m)
-        self._log_positions(t)
-        for anomaly in applied.anomalies:
-            self._trip(OVER_FILL, t, str(anomaly))
-        for trade in applied.closed:
-            self._trade_closed(trade, t)
-
-    def _price(self, symbol: str, ticks: int) -> Decimal:
-        return instrument(symbol, self._instruments).from_ticks(ticks)
-
-    def _trade_closed(self, trade: ClosedTrade, t: dt.datetime) -> None:
-        key = (trade.strategy, trade.symbol)
-        bracket = self._brackets.pop(key, None)
-        spec = instrument(trade.symbol, self._instruments)
-        direction = 1 if trade.qty > 0 else -1
-        entry_ref = bracket.entry_ref_ticks if bracket and bracket.entry_ref_ticks is not None else trade.avg_entry_ticks
-        exit_ref = bracket.exit_ref_ticks if bracket and bracket.exit_ref_ticks is not None else trade.avg_exit_ticks
-        slippage = (direction * (trade.avg_entry_ticks - entry_ref) + direction * (exit_ref - trade.avg_exit_ticks)) / 2
-        expected = bracket.expected_slippage_ticks if bracket else Decimal(0)
-        try:
-            outcome = TradeOutcome.from_closed_trade(
-                trade, spec, slippage_ticks=slippage, expected_slippage_ticks=expected,
-                trade_id=f"{trade.strategy}/{trade.symbol}/{trade.entry_time.isoformat()}/{trade.exit_time.isoformat()}",
-            )
-        except StatebotError as exc:
-            self._error(t, "trade_outcome", exc)
-            return
-        # the trade belongs to the session it closed in, not to the one its report arrived in
-        # (a report delayed over a weekend must not count toward Monday's daily loss)
-        session = self.session.schedule.session_at(trade.exit_time) or self.session.session
-        day = session.date if session is not None else t.date()
-        self._log(t, TRADE_CLOSED, {
-            "strategy": outcome.strategy, "symbol": outcome.symbol, "qty": outcome.quantity, "session": day,
-            "gross_pnl": outcome.gross_pnl_usd, "commission": outcome.commission_usd, "net_pnl": outcome.net_pnl_usd,
-            "slippage_ticks": outcome.slippage_ticks, "slippage_expected_ticks": outcome.expected_slippage_ticks,
-            "entry_price": outcome.entry_price, "exit_price": outcome.exit_price,
-            "entry_time": outcome.entry_time, "exit_time": outcome.exit_time, "trade_id": outcome.trade_id,
-        })
-        self.equity += outcome.net_pnl_usd
-        if trade.strategy:
-            try:
-                update = self.learning.record_trade(outcome, t, session_date=day)
-            except StatebotError as exc:
-                self._error(t, "learning", exc)
-            else:
-                if not update.duplicate:
-                    self._log(t, LEARNING_UPDATE, {"strategy": update.strategy, "trades": update.trades,
-                                                   "net_pnl": update.net_pnl_usd})
-                self._log_throttle(update.transitions, t)
-            self._update_learning_watch()
-        self.killswitch.record_trade(outcome.net_pnl_usd, day, t)
-        self._sync_killswitch(t)
-
-    # 4. reconciliation ----------------------------------------------------------------
-
-    def _reconcile(self, t: dt.datetime) -> None:
-        for m in self.book.machines():
-            if m.live_orders():
-                return
-        try:
-            venue = self.adapter.positions()
-            if self.adapter.open_orders():
-                return
-        except AdapterUnavailable:
-            return
-        self._reconcile_due = False
-        self.connection.reconciled()
-        mismatches = reconcile(self.book.expected_positions(), venue)
-        if not mismatches:
-            return
-        for mm in mismatches:
-            self._log(t, POSITION_MISMATCH, {"strategy": "", "symbol": mm.symbol, "expected": mm.expected, "broker": mm.actual})
-        error = PositionMismatch(mismatches)
-        log.error("%s", error)
-        self._trip(MISMATCH_REASON, t, str(error))
-
-    # 5. learning ----------------------------------------------------------------------
-
-    def _learning_time(self, t: dt.datetime) -> None:
-        learning = self.learning
-        session = self.session.session
-        changes = learning.on_time(t, session.date if session is not None else None)
-        self._log_throttle(changes, t)
-        self._sync_killswitch(t)
-        self._update_learning_watch()
-
-    def _learning_due(self, t: dt.datetime) -> bool:
-        """While watching: ask the loop now (a poll is pending) or from a timed cooldown's release on."""
-        return self._learning_poll or (self._learning_wake is not None and t >= self._learning_wake)
-
-    def _update_learning_watch(self) -> None:
-        """A bar needs the learning loop's clock only while a cooldown can end (the strategy
-        is THROTTLED); in PROBATION only trades move the throttle.
-
-        While THROTTLED the loop is asked once now, then at each session change (a "next
-        session" cooldown ends with a new session date) and on every bar from a timed
-        cooldown's ``release_at`` on, never on the bars in between: nothing else ends a
-        cooldown (an operator reset comes through ``reset_throttle``)."""
-        loop = self.learning
-        throttled = loop.throttle_state(self.name) == THROTTLED_STATE
-        self._watch_learning = throttled
-        self._learning_poll = False
-        self._learning_wake = None
-        if throttled and self.name in loop.strategies:
-            throttle = loop.throttle(self.name)
-            self._learning_wake = throttle.release_at
-            # a "next session" cooldown begun without a session adopts the next one the loop is told
-            self._learning_poll = throttle.awaiting_session
-
-    def _log_throttle(self, changes: tuple[ThrottleTransition, ...], t: dt.datetime) -> None:
-        for ch in changes:
-            self._throttles_logged[ch.strategy] = ch.dest
-            # the throttle as it now stands rides along: the fold restores it from the log
-            self._log(t, THROTTLE_TRANSITION, {"strategy": ch.strategy, "from": ch.source, "to": ch.dest,
-                                               "reason": ch.reason, "detail": ch.detail, "trigger": ch.trigger,
-                                               "throttle": self.learning.throttle(ch.strategy).to_dict()})
-
-    # 6. kill switch and flatten ---------------------------------------------------------
-
-    def _trip(self, reason: str, t: dt.datetime, detail: str) -> None:
-        self.killswitch.trip(reason, t, detail)
-        self._sync_killswitch(t)
-
-    def _sync_killswitch(self, t: dt.datetime) -> None:
-        """Log the kill switch's new trips, then execute the effects its table asked for."""
-        ks = self.killswitch
-        trips = ks.trips
-        if len(trips) > self._ks_logged:
-            for i in range(self._ks_logged, len(trips)):
-                trip = trips[i]
-                self._log(t, KILL_SWITCH, {"from": ARMED if i == 0 else TRIPPED, "to": TRIPPED, "reason": trip.reason,
-                                           "detail": trip.detail, "at": trip.at})
-                log.error("kill switch tripped: %s (%s)", trip.reason, trip.detail)
-            self._ks_logged = len(trips)
-        elif not trips:
-            self._ks_logged = 0
-        effects = ks.take_effects()
-        if effects:
-            executors = self.EFFECT_EXECUTORS["killswitch"]
-            for effect in effects:
-                getattr(self, executors[effect])(t)
-
-    def _killswitch_flatten(self, t: dt.datetime) -> None:
-        if self.flatten_coordinator.start():
-            self._note_exit_refs()
-
-    def _step_flatten(self, t: dt.datetime) -> Decision | None:
-        if t == self._flatten_stepped_at:
-            return None  # once per bar or heartbeat: the venue's answer to this step comes with the next drain
-        if not self.connection.reachable and not self._anything_at_stake():
-            # flat with nothing working: wait for the venue (the reconnect reconciles) rather than
-            # trip the kill switch on its silence
-            return None
-        self._flatten_stepped_at = t
-        self.events.commit()
-        try:
-            step = self.flattener.step(t)
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "flatten", exc)
-            self._log_positions(t)
-            return None
-        decision = None
-        if step.attempt is not None:
-            # each closing order was logged (``_record``) before it left
-            self._orders_sent += len(step.attempt.submitted)
-            if step.attempt.submitted:
-                first = step.attempt.submitted[0]
-                decision = Decision(action=FLATTEN, reason="flatten_orders", order_id=first.client_order_id, qty=first.qty)
-        if step.unreachable:
-            self._venue_lost(t, "flatten", step.error, step.error)
-        elif step.error:
-            self._log(t, RUNNER_ERROR, {"stage": "flatten", "error": step.error})
-        self._log_positions(t)
-        self._sync_killswitch(t)
-        if step.flat:
-            self.flatten_coordinator.finish(venue_flat=True, book_flat=not self.book.expected_positions())
-        return decision
-
-    def _record(self, type: str, payload: Mapping[str, Any]) -> None:
-        """The flattener's journal: what it is about to do to a machine or the venue, logged first.
-        Once the bot is stopping because the log cannot be written, closing what is held comes
-        first: the flatten goes out unlogged (the venue's own records have it)."""
-        try:
-            self._log(self._now or self._start, type, payload)
-        except JournalWriteFailed:
-            if self._stopped_by is None:
-                raise
-            log.critical("flattening while the event log cannot be written: %s %s not logged", type, dict(payload))
-
-    def _anything_at_stake(self) -> bool:
-        """A position or a live order the machines know of, or a closing order the flattener sent."""
-        if self.flattener.in_flight or self.book.expected_positions():
-            return True
-        return any(m.live_orders() for m in self.book.machines())
-
-    def _note_exit_refs(self) -> None:
-        bar = self._last_bar
-        if bar is None:
-            return
-        ref = self.instrument.to_ticks(bar.close)
-        for bracket in self._brackets.values():
-            if bracket.exit_ref_ticks is None:
-                bracket.exit_ref_ticks = ref
-
-    # 7-9. strategy, protective exits, the signal -------------------------------------
-
-    def _decide(self, bar: Bar, t: dt.datetime) -> Decision:
-        m = self._machine
-        session = self.session
-        may_enter = session.may_enter(t)
-        try:
-            ctx = _context(t, self.symbol, self.instrument.tick_size, m.qty, session.state, may_enter, session.session)
-            signal = self.strategy.on_bar(bar, ctx)
-        except Exception as exc:  # a strategy bug must not stop the loop; it is logged, the bar skipped
-            self._strategy_error(t, exc)
-            return Decision(action=SKIP, reason="strategy_error", detail=str(exc))
-        # while flattening the flattener owns the venue until it reports flat: it closes by the
-        # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
-        if m.qty and m.state == OPEN and not self.flatten_coordinator.flattening:
-            bracket = self._brackets.get(self._key)
-            if bracket is not None and bracket.stop_price is not None:
-                hit = self._bracket_hit(bracket, bar)
-                if hit:
-                    return self._exit(m, bar, t, hit)
-        if signal is None:
-            return _NO_SIGNAL
-        if not isinstance(signal, Signal):
-            self._strategy_error(t, TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
-            return Decision(action=SKIP, reason="strategy_error")
-        held = (m.qty > 0) - (m.qty < 0)
-        if signal.side == FLAT_SIDE:
-            return self._go_flat(m, bar, t) if held else _NO_SIGNAL
-        if held == signal.side:
-            return Decision(action=HOLD, reason="already_held")
-        if held:
-            if m.state != OPEN:
-                return Decision(action=HOLD, reason="order_working", detail=m.state)
-            if self.flatten_coordinator.flattening:
-                return _FLATTENING_HOLD
-            return self._exit(m, bar, t, "reversal")
-        if m.state != FLAT or not m.may_enter():
-            return Decision(action=HOLD, reason="order_working", detail=m.state)
-        return self._enter(m, signal, bar, t, may_enter)
-
-    def _go_flat(self, m: PositionMachine, bar: Bar, t: dt.datetime) -> Decision:
-        """The strategy asked to hold nothing: the same exit a reversal sends, through the position machine."""
-        if m.state != OPEN:
-            return Decision(action=HOLD, reason="order_working", detail=m.state)
-        if self.flatten_coordinator.flattening:
-            return _FLATTENING_HOLD
-        return self._exit(m, bar, t, "strategy_flat")
-
-    def _bracket_hit(self, b: Bracket, bar: Bar) -> str | None:
-        if b.side > 0:
-            if bar.low <= b.stop_price:  # type: ignore[operator]
-                return "stop"
-            if b.target_price is not None and bar.high >= b.target_price:
-                return "target"
-        else:
-            if bar.high >= b.stop_price:  # type: ignore[operator]
-                return "stop"
-            if b.target_price is not None and bar.low <= b.target_price:
-                return "target"
-        return None
-
-    def _update_bracket(self, m: PositionMachine) -> None:
-        update_bracket(self._brackets.get((m.strategy, m.symbol)), m)
-
-    def _exit(self, m: PositionMachine, bar: Bar, t: dt.datetime, reason: str) -> Decision:
-        order = OrderRequest(client_order_id=self._new_id(), strategy=m.strategy, symbol=m.symbol, qty=-m.qty, purpose=EXIT)
-        bracket = self._brackets.get((m.strategy, m.symbol))
-        ref = self.instrument.to_ticks(bar.close)
-        if bracket is not None:
-            bracket.exit_ref_ticks = ref
-        try:
-            m.check_exit(order)
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "exit", exc)
-            return Decision(action=HOLD, reason="exit_refused", detail=str(exc))
-        self._log_order(t, order, {"ref_ticks": ref})
-        self.events.commit()
-        try:
-            sent = send_exit(self.book, self.adapter, order, at=t)
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "exit", exc)
-            sent = False
-        self._log_positions(t)
-        if not sent:
-            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable", "filled": 0,
-                                          "counted": False})
-            return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=order.qty)
-        return Decision(action=EXIT_ACTION, reason=reason, order_id=order.client_order_id, qty=order.qty)
-
-    def _enter(self, m: PositionMachine, signal: Signal, bar: Bar, t: dt.datetime, may_enter: bool) -> Decision:
-        if not may_enter:
-            return _skip("session", self.session.state)
-        if self._stopping:
-            return Decision(action=SKIP, reason="stopping")
-        connection = self.connection
-        if not connection.reachable:
-            return Decision(action=SKIP, reason="adapter_unavailable", detail="venue disconnected")
-        if not connection.allows_entries:
-            return Decision(action=SKIP, reason="reconciling", detail="positions not yet reconciled after a reconnect")
-        if not self.killswitch.allows_entries:
-            return _KILL_SWITCH_SKIP
-        learning = self.learning
-        if not learning.allows_entry(self.name):
-            return _skip("throttled", self.throttle_state)
-        c = self.config
-        gate = check_quality(signal.dvs, signal.eqs, dvs_threshold=c.gates.dvs_threshold, eqs_threshold=c.gates.eqs_threshold)
-        if not gate.passed:
-            self._log(t, GATE_SKIP, {**gate.payload(), "strategy": self.name})
-            return Decision(action=SKIP, reason=f"gate_{gate.gate}", detail=str(gate.reason))
-        try:
-            size = compute_position_size(
-                self.equity, c.sizing.max_risk_for(signal.tier), signal.stop_ticks,
-                tick_value=self.instrument.tick_value, max_contracts=c.sizing.max_contracts,
-                equity_risk_fraction=c.sizing.equity_risk_fraction, max_stop_ticks=c.sizing.max_stop_ticks,
-                cap=learning.size_cap(self.name),
-            )
-        except StatebotError as exc:
-            self._error(t, "sizing", exc)
-            return Decision(action=SKIP, reason="sizing_error", detail=str(exc))
-        if not size.contracts:
-            return Decision(action=SKIP, reason=str(size.reason))
-        qty = signal.side * size.contracts
-        order = OrderRequest(client_order_id=self._new_id(), strategy=self.name, symbol=self.symbol, qty=qty, purpose=ENTRY)
-        ref = self.instrument.to_ticks(bar.close)
-        self._log_order(t, order, {"stop_ticks": signal.stop_ticks, "limited_by": size.limited_by,
-                                   "risk": size.risk, "equity": self.equity, "reason": signal.reason,
-                                   "target_ticks": signal.target_ticks, "ref_ticks": ref,
-                                   "expected_slippage_ticks": signal.expected_slippage_ticks})
-        self._brackets[(self.name, self.symbol)] = Bracket(
-            side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
-            expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=ref,
-        )
-        self.events.commit()
-        try:
-            sent = send_entry(self.book, self.adapter, order, at=t, killswitch=self.killswitch, session_allows=may_enter)
-        except (StatebotError, ValueError) as exc:
-            self._error(t, "entry", exc)
-            self._log_positions(t)
-            return Decision(action=SKIP, reason="entry_refused", detail=str(exc))
-        self._log_positions(t)
-        if not sent:
-            self._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable", "filled": 0,
-                                          "counted": False})
-            return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=qty)
-        return Decision(action=ENTER, reason=signal.reason or "signal", order_id=order.client_order_id, qty=qty)
-
-    def _new_id(self) -> str:
-        self._orders_sent += 1
-        return f"{self._id_prefix}-{self._orders_sent}"
-
-    def _log_order(self, t: dt.datetime, order: OrderRequest, extra: Mapping[str, Any] | None = None) -> None:
-        self._log(t, ORDER_SUBMITTED, {"order_id": order.client_order_id, "strategy": order.strategy, "symbol": order.symbol,
-                                       "side": "BUY" if order.qty > 0 else "SELL", "qty": order.qty,
-                                       "purpose": order.purpose, **(extra or {})})
+    # 7-9: strategy, protective exits and the signal (runner_signal)
 
     # events and records --------------------------------------------------------------
-
-    def _log_positions(self, t: dt.datetime) -> None:
-        logged = self._positions_logged
-        for m in self.book.machines():
-            key = (m.strategy, m.symbol)
-            before = logged.get(key, FLAT)
-            if m.state != before:
-                self._log(t, POSITION_TRANSITION, {"strategy": m.strategy, "symbol": m.symbol, "from": before,
-                                                   "to": m.state, "qty": m.qty})
-                logged[key] = m.state
-
-    def _log(self, t: dt.datetime, type: str, payload: Mapping[str, Any]) -> None:
-        """Append one event: the write-ahead record of a change. A write that fails raises
-        ``JournalWriteFailed`` (a ``StopsBot``): a change the log does not hold must not take effect."""
-        try:
-            self.events.append(t, type, payload)
-        except JournalWriteFailed as exc:  # an event not in the log did not happen: the bot stops
-            log.critical("event log %s: %s event not written: %s", self.events.path, type, exc)
-            raise
-        if type in _SNAPSHOT_TYPES:
-            self._changed = True
-            if self._snapshot_on_change:
-                self._dirty = True
-
-    def _strategy_error(self, t: dt.datetime, exc: Exception) -> None:
-        """Logged as an event every time; its traceback goes to the logger once per kind of
-        error (type and message), not once per bar; raised as ``StrategyFailed`` when asked."""
-        self._log(t, RUNNER_ERROR, {"stage": "strategy", "error": f"{type(exc).__name__}: {exc}"})
-        if self.stop_on_strategy_error:
-            self.events.commit()
-            raise StrategyFailed(self.name, t, exc) from exc
-        kind = f"{type(exc).__name__}: {exc}"
-        if kind not in self._strategy_errors_shown:
-            self._strategy_errors_shown.add(kind)
-            log.error("strategy %s raised at %s (the bar is skipped; shown once, counted as strategy_error)",
-                      self.name, t.isoformat(), exc_info=exc)
-
-    def _error(self, t: dt.datetime, stage: str, exc: BaseException) -> None:
-        log.warning("runner %s: %s: %s", stage, type(exc).__name__, exc)
-        self._log(t, RUNNER_ERROR, {"stage": stage, "error": f"{type(exc).__name__}: {exc}"})
 
     def _flush_pending(self, t: dt.datetime) -> None:
         """Start-up records, written at the first clock time (the log's times only move forward)."""

@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from statebot.core.engine.fold import Anomaly, BotState, Bracket, Fold
+from statebot.app.runner_base import RunnerBase
+from statebot.core.engine.fold import BotState, Fold, update_bracket
+from statebot.core.learning.loop import LearningLoop
+from statebot.core.positions.book import PositionBook
 from statebot.core.fsm.killswitch import STATE_UNTRUSTED
-from statebot.core.fsm.position import PositionMachine
 from statebot.errors import JournalWriteFailed, StateCorrupt
 from statebot.journal.log import RUNNER_ERROR, STATE_LOAD_FAILED, STATE_RESTORED, iter_events
 from statebot.store.checkpoint import (  # noqa: F401  (CHECKPOINT_FILENAME, read_checkpoint: re-exported)
@@ -50,50 +50,26 @@ from statebot.store.checkpoint import (  # noqa: F401  (CHECKPOINT_FILENAME, rea
 )
 from statebot.store.persistence import atomic_write, move_aside
 
-if TYPE_CHECKING:
-    from statebot.config.model import Config
-    from statebot.core.fsm.flatten import FlattenCoordinator
-    from statebot.core.fsm.killswitch import KillSwitch
-    from statebot.core.fsm.session import SessionMachine
-    from statebot.core.learning.loop import LearningLoop
-    from statebot.core.positions.book import PositionBook
-    from statebot.journal.log import EventLog
-
 log = logging.getLogger("statebot.runner")
 
-class RunnerPersistence:
+
+class RunnerPersistence(RunnerBase):
     """The checkpoint half of ``BotRunner``: what is saved, and how a restart rebuilds the
     state from checkpoint and log. Kept apart so the runner module reads as the bar's order."""
 
-    # provided by BotRunner
-    config: Config
-    book: PositionBook
-    killswitch: KillSwitch
-    learning: LearningLoop
-    session: SessionMachine
-    events: EventLog
-    equity: Decimal
-    checkpoint_path: Path
-    _start: dt.datetime
-    _now: dt.datetime | None
-    _run: int
-    _brackets: dict[tuple[str, str], Bracket]
-    _ks_logged: int
-    _dirty: bool
-    _changed: bool
-    flatten_coordinator: FlattenCoordinator
-    _reconcile_due: bool
-    _pending: list[tuple[str, dict[str, Any]]] | None
-    _next_change: dt.datetime | None
-    _instruments: dict[str, Any]
-    _fsync_checkpoints: bool
-    restored_from: str
-    fold_anomalies: tuple[Anomaly, ...]
-
-    _update_bracket: Callable[[PositionMachine], None]
-    _fresh_state: Callable[[], BotState]
-
     # the fold's view of this runner ----------------------------------------------------
+
+    def _new_learning(self) -> LearningLoop:
+        c = self.config
+        return LearningLoop(rules=c.throttle.rules(), window=c.throttle.window, ewma_alpha=c.throttle.slippage_ewma_alpha,
+                            strategies=(self.name,))
+
+    def fresh_state(self) -> BotState:
+        """Empty machines built from this runner's configuration, for a fold to fill: ``Fold(runner.fresh_state())``
+        folds a log into state comparable with ``bot_state()`` (as a restart does)."""
+        c = self.config
+        return BotState(book=PositionBook(self._instruments), killswitch=c.kill_switch.build(),
+                        learning=self._new_learning())
 
     def bot_state(self) -> BotState:
         """This runner's state as the fold describes it (its own machines, not copies)."""
@@ -102,10 +78,6 @@ class RunnerPersistence:
                         brackets=self._brackets, seq=head.seq, hash=head.hash, clock=self._now, run=self._run,
                         session=self._session_logged, session_date=self._session_date_logged,
                         throttles=dict(self._throttles_logged))
-
-    _session_logged: str | None
-    _session_date_logged: dt.date | None
-    _throttles_logged: dict[str, str]
 
     # checkpoint ------------------------------------------------------------------------
 
@@ -136,7 +108,7 @@ class RunnerPersistence:
             moved = move_aside(self.checkpoint_path, start)
             log.error("checkpoint corrupt: %s; moved aside to %s; rebuilding from the event log", exc, moved.name)
             pending.append((STATE_LOAD_FAILED, {"error": str(exc), "moved_to": moved.name}))
-        state = self._fresh_state()
+        state = self.fresh_state()
         head_problem = None
         if snap is not None:
             try:
@@ -146,7 +118,7 @@ class RunnerPersistence:
                 detail = f"checkpoint {self.checkpoint_path} cannot be restored: {exc!r}; rebuilding from the event log"
                 log.error("%s", detail)
                 pending.append((RUNNER_ERROR, {"stage": "restore", "error": detail}))
-                state = self._fresh_state()
+                state = self.fresh_state()
             else:
                 head_problem = self._check_log_head(state.seq, state.hash)
         fold = Fold(state)
@@ -176,8 +148,8 @@ class RunnerPersistence:
         self.killswitch = state.killswitch
         self.learning = state.learning
         self._brackets = state.brackets
-        for key in self._brackets:
-            self._update_bracket(self.book.machine(*key))
+        for key, bracket in self._brackets.items():
+            update_bracket(bracket, self.book.machine(*key))
         self._ks_logged = len(self.killswitch.trips)
         # the trips folded in were acted on when they happened: a restart flattens on its own rule
         self.killswitch.take_effects()

@@ -120,10 +120,7 @@ class BotStateMachine(RuleBasedStateMachine):
     def crash(self) -> None:
         """The process dies between two bars: the log holds what was appended, no checkpoint is written."""
         r = self.runner
-        r.events.sync()
-        r._closed = True
-        r._release_lock()
-        r.events.close()
+        r.abandon()
         self.runner = self._open()
 
     # -- after every step -------------------------------------------------------------
@@ -131,7 +128,7 @@ class BotStateMachine(RuleBasedStateMachine):
     @invariant()
     def the_log_keeps_every_lifecycle_invariant(self) -> None:
         r = self.runner
-        if r._pending is not None:
+        if r.has_pending:
             return  # this runner has seen no clock time yet: nothing of it is logged
         r.events.sync()
         result = check_log(r.events.path, r.session.schedule)
@@ -141,10 +138,10 @@ class BotStateMachine(RuleBasedStateMachine):
     @invariant()
     def the_fold_of_the_log_is_the_live_state(self) -> None:
         r = self.runner
-        if r._pending is not None:
+        if r.has_pending:
             return
         r.events.sync()
-        state = r._fresh_state()
+        state = r.fresh_state()
         fold = Fold(state)
         fold.apply_all(iter_events(r.events.path))
         assert state.view() == r.bot_state().view()

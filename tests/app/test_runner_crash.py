@@ -42,12 +42,12 @@ def check(folder: Path, seed: int, bar: int, seq: int, expected: list) -> None: 
         assert again.events.head.seq >= seq, f"seed {seed}: acknowledged seq {seq}, the log ends at {again.events.head.seq}"
         assert again.fold_anomalies == ()
         prefix = [(n, e) for n, e in iter_events(again.events.path) if e.seq <= seq]
-        state = again._fresh_state()
+        state = again.fresh_state()
         Fold(state).apply_all(prefix)
         if bar >= 0:
             assert expected[bar][0] == seq, f"seed {seed}: bar {bar} ended at seq {expected[bar][0]}, acknowledged {seq}"
             assert state.view() == expected[bar][1], f"seed {seed}: the log up to bar {bar} folds to another state"
-        whole = again._fresh_state()
+        whole = again.fresh_state()
         Fold(whole).apply_all(iter_events(again.events.path))
         if whole.events:  # an empty log (killed before the first bar's events) holds no equity yet
             assert again.bot_state().view() == whole.view(), f"seed {seed}: the restarted runner differs from the fold"

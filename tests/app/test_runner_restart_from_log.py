@@ -105,10 +105,7 @@ def test_a_crash_between_a_trade_and_the_checkpoint_restarts_to_the_fold(tmp_pat
     drive(runner, sim, [bar_at(et(DAY, "10:02")), bar_at(et(DAY, "10:03"))])
     live = runner.bot_state().view()
     # the process dies: the log holds every event, no checkpoint was written since the start
-    runner.events.sync()
-    runner._closed = True
-    runner._release_lock()
-    runner.events.close()
+    runner.abandon()
     again = make_runner(tmp_path, Scripted(), sim, cfg=cfg)
     assert again.bot_state().view() == live
     assert again.throttle_state == "THROTTLED"
@@ -119,7 +116,7 @@ def test_a_crash_between_a_trade_and_the_checkpoint_restarts_to_the_fold(tmp_pat
 def test_the_fold_of_a_log_names_an_event_that_contradicts_it(tmp_path: Path) -> None:
     trip_on_rejects(tmp_path)
     runner = make_runner(tmp_path, Scripted(), broker())
-    state = runner._fresh_state()
+    state = runner.fresh_state()
     runner.close()
     fold = Fold(state)
     evs = list(iter_events(tmp_path / "events.jsonl"))

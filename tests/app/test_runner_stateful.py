@@ -124,10 +124,7 @@ class RunnerUnderFaults(RuleBasedStateMachine):
     @rule()
     def crash(self) -> None:
         """The process dies: no checkpoint written, the log holds what was appended."""
-        self.runner.events.sync()
-        self.runner._closed = True
-        self.runner._release_lock()
-        self.runner.events.close()
+        self.runner.abandon()
         self.used = False  # a bar that logged nothing is not known to the restarted runner
         self.strat = Scripted()
         self.runner = make_runner(self.tmp, self.strat, self.sim, cfg=CFG)
@@ -137,10 +134,10 @@ class RunnerUnderFaults(RuleBasedStateMachine):
         """One source of truth: folding the whole log into fresh machines rebuilds exactly
         what the runner holds (positions and live orders, kill switch, learning, equity)."""
         r = self.runner
-        if r._pending is not None:
+        if r.has_pending:
             return  # nothing logged yet: the start-up records wait for the first clock time
         r.events.sync()
-        state = r._fresh_state()
+        state = r.fresh_state()
         fold = Fold(state)
         fold.apply_all(iter_events(r.events.path))
         assert state.view() == r.bot_state().view()

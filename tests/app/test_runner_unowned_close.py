@@ -45,7 +45,7 @@ def test_a_round_trip_closed_by_an_unowned_flatten_order_reaches_equity_learning
     assert runner.learning.metrics(strat.name).trades == 1
     assert runner.position_qty == 0 and runner.position_state == "FLAT" and sim.positions() == {}
     runner.events.sync()
-    state = runner._fresh_state()
+    state = runner.fresh_state()
     fold = Fold(state)
     fold.apply_all(iter_events(runner.events.path))
     assert fold.anomalies == []

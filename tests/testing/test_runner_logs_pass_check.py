@@ -15,7 +15,7 @@ class CheckedRunnerUnderFaults(RunnerUnderFaults):
     def the_log_keeps_every_invariant(self) -> None:
         """The runner's own log, checked against its own schedule, passes every invariant."""
         r = self.runner
-        if r._pending is not None:
+        if r.has_pending:
             return  # nothing logged yet
         r.events.sync()
         result = check_log(r.events.path, r.session.schedule)

@@ -99,6 +99,13 @@ class Bracket:
                 "target_ticks": self.target_ticks, "expected_slippage_ticks": str(self.expected_slippage_ticks),
                 "entry_ref_ticks": self.entry_ref_ticks, "exit_ref_ticks": self.exit_ref_ticks}
 
+    def prices_at(self, entry_price: Decimal, tick_size: Decimal) -> tuple[Decimal, Decimal | None]:
+        """(stop, target) prices for a position entered at ``entry_price`` (target None when the
+        signal named none): the same distances ``update_bracket`` applies to the average entry."""
+        stop = entry_price - self.side * self.stop_ticks * tick_size
+        target = None if self.target_ticks is None else entry_price + self.side * self.target_ticks * tick_size
+        return stop, target
+
     @classmethod
     def from_dict(cls, b: Mapping[str, Any]) -> Bracket:
         return cls(side=int(b["side"]), stop_ticks=int(b["stop_ticks"]), target_ticks=b["target_ticks"],
@@ -249,12 +256,9 @@ class Fold:
         m = s.book.machine(strategy, symbol)
         if purpose == ENTRY:
             m.submit_entry(order)
-            if p.get("stop_ticks") is not None:
-                s.brackets[(strategy, symbol)] = Bracket(
-                    side=1 if order.qty > 0 else -1, stop_ticks=_int(p["stop_ticks"]),
-                    target_ticks=None if p.get("target_ticks") is None else _int(p["target_ticks"]),
-                    expected_slippage_ticks=Decimal(str(p.get("expected_slippage_ticks", "0"))),
-                    entry_ref_ticks=None if p.get("ref_ticks") is None else _int(p["ref_ticks"]))
+            bracket = entry_bracket(p)
+            if bracket is not None:
+                s.brackets[(strategy, symbol)] = bracket
         elif purpose in (EXIT, FLATTEN):
             m.submit_exit(order)
             bracket = s.brackets.get((strategy, symbol))
@@ -396,6 +400,17 @@ class Fold:
         THROTTLE_TRANSITION: _throttle,
         KILL_SWITCH: _kill_switch,
     }
+
+
+def entry_bracket(p: Mapping[str, Any]) -> Bracket | None:
+    """The ``Bracket`` an entry's ``ORDER_SUBMITTED`` payload records (None: the entry named no stop).
+    Raises ``ValueError`` for a quantity or distance that is not an integer."""
+    if p.get("stop_ticks") is None:
+        return None
+    return Bracket(side=1 if _int(p["qty"]) > 0 else -1, stop_ticks=_int(p["stop_ticks"], "stop_ticks"),
+                   target_ticks=None if p.get("target_ticks") is None else _int(p["target_ticks"], "target_ticks"),
+                   expected_slippage_ticks=Decimal(str(p.get("expected_slippage_ticks", "0"))),
+                   entry_ref_ticks=None if p.get("ref_ticks") is None else _int(p["ref_ticks"], "ref_ticks"))
 
 
 def update_bracket(bracket: Bracket | None, m: Any) -> None:

@@ -1,0 +1,155 @@
+"""Venue sync: the venue's reports applied to the machines, its connection, reconciliation.
+
+Steps 3 and 4 of a bar (``statebot.app.runner``'s docstring): ``_process_adapter``
+drains the adapter and applies each report to the ``PositionBook`` (``ORDER_REJECTED``,
+``ORDER_CANCELLED``, ``FILL``, ``POSITION_TRANSITION``; a closed round trip goes on to
+trade accounting); a call the venue cannot answer moves the ``venue_connection``
+machine (CONNECTED -> DISCONNECTED, logged once), the first answer after it to
+RESYNCING, and ``_reconcile`` at a quiet point compares the machines with the venue
+(a difference is ``POSITION_MISMATCH`` and a trip) and ends the resync.
+
+A mixin of ``BotRunner``: it works on the runner's own attributes (declared below),
+so the per-bar path pays no extra call for being kept apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from statebot.app.runner_base import RunnerBase
+from statebot.core.fsm.killswitch import OVER_FILL, STATE_UNTRUSTED
+from statebot.core.fsm.killswitch import POSITION_MISMATCH as MISMATCH_REASON
+from statebot.core.instruments import instrument
+from statebot.core.orders import CANCELLED, REJECTED, Fill, OrderStatus
+from statebot.core.positions.reconcile import reconcile
+from statebot.core.time.schedule import TRADING
+from statebot.errors import AdapterUnavailable, PositionMismatch, StatebotError
+from statebot.journal.log import (
+    FILL,
+    ORDER_CANCELLED,
+    ORDER_REJECTED,
+    POSITION_MISMATCH,
+    RUNNER_ERROR,
+    VENUE_CONNECTION,
+)
+from statebot.venues.observe import OBSERVED_REASON
+
+log = logging.getLogger("statebot.runner")
+
+
+class VenueSync(RunnerBase):
+    """The venue's side of ``BotRunner``: reports, connection, reconciliation."""
+
+
+    def _process_adapter(self, t: dt.datetime) -> None:
+        try:
+            events = self.adapter.drain()
+        except AdapterUnavailable as exc:
+            self._venue_lost(t, "drain", f"{type(exc).__name__}: {exc}", str(exc))
+            return
+        if not self.connection.reachable:
+            self._venue_back(t)
+        if not events:
+            return
+        self._reconcile_due = True
+        for event in events:
+            self._apply(event, t)
+        if not self.flatten_coordinator.flattening and (not self.killswitch.allows_entries or self.session.state != TRADING) \
+                and self.book.expected_positions():
+            # a late fill left a position where none may be held: flatten it too
+            self.flatten_coordinator.start()
+
+    def _venue_lost(self, t: dt.datetime, stage: str, error: str, detail: str) -> None:
+        """The venue did not answer: logged when the connection changes, not on every bar it stays down."""
+        if self.connection.lost() is not None:
+            log.warning("runner %s: %s", stage, error)
+            self._log(t, RUNNER_ERROR, {"stage": stage, "error": error})
+            self._log(t, VENUE_CONNECTION, {"connected": False, "detail": detail})
+
+    def _venue_back(self, t: dt.datetime) -> None:
+        # back: no entry until the venue's positions were compared with the machines'
+        route = self.connection.back()
+        assert route is not None
+        self._log(t, VENUE_CONNECTION, {"connected": True, "detail": "reachable again; reconciling before entries"})
+        executors = self.EFFECT_EXECUTORS["venue_connection"]
+        for effect in route.effects:
+            getattr(self, executors[effect])(t)
+
+    def _reconcile_soon(self, t: dt.datetime) -> None:
+        self._reconcile_due = True
+
+    def _venue_idle(self) -> bool:
+        """True when the venue answers that it holds nothing and works nothing."""
+        try:
+            return not any(self.adapter.positions().values()) and not self.adapter.open_orders()
+        except (AdapterUnavailable, StatebotError):
+            return False
+
+    def _apply(self, event: OrderStatus | Fill, t: dt.datetime) -> None:
+        ks = self.killswitch
+        if isinstance(event, OrderStatus):
+            if event.status == REJECTED:
+                counted = event.reason != OBSERVED_REASON  # OBSERVE mode refuses every order by design
+                self._log(t, ORDER_REJECTED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled,
+                                              "counted": counted})
+                if counted:
+                    ks.record_reject(t, f"order {event.order_id} rejected: {event.reason}")
+                    self._sync_killswitch(t)
+            elif event.status == CANCELLED:
+                self._log(t, ORDER_CANCELLED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled})
+        try:
+            applied = self.book.apply((event,))
+        except (StatebotError, ValueError) as exc:
+            self._error(t, "apply", exc)
+            self._trip(STATE_UNTRUSTED, t, f"a venue report could not be applied: {exc}")
+            self._log_positions(t)
+            return
+        if applied.errors:  # the book reports a machine's refusal instead of raising it
+            for _, refused in applied.errors:
+                self._error(t, "apply", refused)
+                # the machines may no longer match the venue: no entries until a person looks
+                self._trip(STATE_UNTRUSTED, t, f"a venue report was refused: {refused}")
+            self._log_positions(t)
+            return
+        if isinstance(event, Fill) and not applied.duplicates:
+            m = self.book.owner(event.order_id)
+            self._log(t, FILL, {
+                "order_id": event.order_id, "exec_id": event.exec_id, "strategy": event.strategy, "symbol": event.symbol,
+                "side": "BUY" if event.qty > 0 else "SELL", "qty": event.qty,
+                "price": self._price(event.symbol, event.price_ticks), "commission": event.commission,
+                "routed": m is not None, "at": event.at,
+            })
+            ks.record_accept()  # an execution ends the reject streak (the fold reads it from the FILL)
+            if m is not None:
+                self.brackets.update(m)
+        self._log_positions(t)
+        for anomaly in applied.anomalies:
+            self._trip(OVER_FILL, t, str(anomaly))
+        for trade in applied.closed:
+            self._trade_closed(trade, t)
+
+    def _price(self, symbol: str, ticks: int) -> Decimal:
+        return instrument(symbol, self._instruments).from_ticks(ticks)
+
+    def _reconcile(self, t: dt.datetime) -> None:
+        for m in self.book.machines():
+            if m.live_orders():
+                return
+        try:
+            venue = self.adapter.positions()
+            if self.adapter.open_orders():
+                return
+        except AdapterUnavailable:
+            return
+        self._reconcile_due = False
+        self.connection.reconciled()
+        mismatches = reconcile(self.book.expected_positions(), venue)
+        if not mismatches:
+            return
+        for mm in mismatches:
+            self._log(t, POSITION_MISMATCH, {"strategy": "", "symbol": mm.symbol, "expected": mm.expected, "broker": mm.actual})
+        error = PositionMismatch(mismatches)
+        log.error("%s", error)
+        self._trip(MISMATCH_REASON, t, str(error))
