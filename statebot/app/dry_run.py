@@ -78,6 +78,8 @@ class ReplayFeed:
             raise ConfigError("no bars to replay (an empty file)")
         self.first_end = self._next.end
         self.delivered = 0
+        self.bar_size: dt.timedelta | None = None
+        """The smallest step between two bars handed out (as the file readers infer a bar size)."""
         self._open = True
 
     @property
@@ -111,5 +113,8 @@ class ReplayFeed:
         while self._next is not None and now is not None and self._next.end <= now:
             bar = self._next
             self._next = next(self._bars, None)
+            if self._next is not None:
+                step = self._next.end - bar.end
+                self.bar_size = step if self.bar_size is None else min(self.bar_size, step)
             self.delivered += 1
             yield AggregatedBar(bar=bar, count=1, expected=1)

@@ -406,10 +406,13 @@ def sim_broker(setup: SimSetup, config: Config) -> SimBroker:
                      slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
 
 
-def report_from_log(log_path: Path, start_seq: int, bars: int, *, final_flat: bool, config: Config) -> SimReport:
-    """The report of a run read back from its event log (events after ``start_seq``), as ``run_setup`` makes it."""
+def report_from_log(log_path: Path, start_seq: int, bars: int, *, final_flat: bool, config: Config,
+                    market_time: dt.timedelta = dt.timedelta(0)) -> SimReport:
+    """The report of a run read back from its event log (events after ``start_seq``), as ``run_setup`` makes it;
+    ``market_time`` (bars traded on x bar size) is the denominator of the exposure."""
     tz = get_calendar(config.instrument.session_calendar(config.calendar.name)).tz
-    return _report(None, log_path, start_seq, bars, 0, [], final_flat=final_flat, tz=tz)
+    return _report(None, log_path, start_seq, bars, 0, [], final_flat=final_flat, tz=tz,
+                   instruments=config.instrument.specs(), market_time=market_time)
 
 
 def _log_bad_rows(runner: BotRunner, bad_rows: list[tuple[int, str]]) -> None:

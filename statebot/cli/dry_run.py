@@ -77,6 +77,11 @@ def run_dry(args: argparse.Namespace) -> int:
     feed = ReplayFeed(setup_bars(setup, config, bad_rows), symbol=config.instrument.symbol)  # the file's first bar read
     clock = ReplayClock(feed.first_end, speed=args.speed)
     broker = sim_broker(setup, config)
+    traded = [0]  # bars the venue and the runner got (not refused by the price guard): the exposure's time
+
+    def venue_bar(bar: Any) -> None:
+        traded[0] += 1
+        broker.on_bar(bar)
     equity = args.equity if args.equity is not None else DEFAULT_EQUITY
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -96,7 +101,7 @@ def run_dry(args: argparse.Namespace) -> int:
         try:
             session = LiveSession(runner, feed, mode="PAPER", bar_minutes=args.bar_size or 1,
                                   heartbeat=args.heartbeat or dt.timedelta(seconds=1), stop_timeout=args.stop_timeout,
-                                  now=clock.now, sleep=clock.sleep, on_bar=broker.on_bar,
+                                  now=clock.now, sleep=clock.sleep, on_bar=venue_bar,
                                   guard=config.bar_checks.guard(instrument(config.instrument.symbol, config.instrument.specs()), live=False))
             session.start()
         except BaseException:
@@ -110,7 +115,9 @@ def run_dry(args: argparse.Namespace) -> int:
             flat = session.run(lambda: stop() or feed.exhausted)
         finally:
             stop.restore()
-        report = report_from_log(log_path, start_seq, feed.delivered, final_flat=not broker.book, config=config)
+        size = setup.bar_size or feed.bar_size or dt.timedelta(minutes=1)
+        report = report_from_log(log_path, start_seq, feed.delivered, final_flat=not broker.book, config=config,
+                                 market_time=traded[0] * size)
         _write_outputs(args, report)
         print(summary_table(report, f"statebot run --adapter sim: {args.bars.name} ({strategy.name} on "
                                     f"{config.instrument.symbol})"))
