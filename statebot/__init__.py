@@ -115,7 +115,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "PriceGuard": ("statebot.feeds", "PriceGuard"),
     "PRE_OPEN": ("statebot.core.time.schedule", "PRE_OPEN"),
     "RangeSlippage": ("statebot.venues.sim", "RangeSlippage"),
+    "read_bars": ("statebot.feeds", "read_bars"),
     "read_bars_csv": ("statebot.feeds", "read_bars_csv"),
+    "read_bars_parquet": ("statebot.feeds", "read_bars_parquet"),
     "read_events": ("statebot.journal.log", "read_events"),
     "reconcile": ("statebot.core.positions.reconcile", "reconcile"),
     "ReliabilityMetrics": ("statebot.core.learning.metrics", "ReliabilityMetrics"),
@@ -223,7 +225,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.time.durations import parse_duration  # noqa: F401
     from statebot.core.time.schedule import CLOSED, FLATTENING, PRE_OPEN, SessionSchedule, SessionTimes, TRADING  # noqa: F401
     from statebot.errors import AdapterUnavailable, BarRejected, CalendarError, ChainBroken, ConfigError, DocsError, EntryRefused, EventLogError, InvalidEvent, InvalidOutcome, InvalidTransition, OffTickPrice, OverFill, PositionMismatch, SignalError, SizingError, StateCorrupt, StateInUse, StateSaveFailed, StatebotError, StrategyFailed, TornTail, UnknownInstrument  # noqa: F401
-    from statebot.feeds import BarDataError, PriceGuard, SyntheticBars, read_bars_csv  # noqa: F401
+    from statebot.feeds import BarDataError, PriceGuard, SyntheticBars, read_bars, read_bars_csv, read_bars_parquet  # noqa: F401
     from statebot.journal.log import EVENT_TYPES, Event, EventLog, GENESIS_HASH, VENUE_CONNECTION, iter_events, read_events  # noqa: F401
     from statebot.journal.replay import ReplayResult, VerifyResult, replay, verify  # noqa: F401
     from statebot.store.persistence import DurableLearningLoop, PersistenceEvent, default_state_dir  # noqa: F401

@@ -32,6 +32,12 @@ Time: ``now`` is a callable giving aware UTC wall time
 (``LiveClock.wall_time``, i.e. ``datetime.now(timezone.utc)``, by default);
 ``sleep`` waits a number of seconds while the client library runs. Tests
 inject both, so a whole session runs in seconds.
+
+A dry run (``statebot run --adapter sim``, ``statebot.app.dry_run``) drives the
+same loop with a ``ReplayFeed`` of recorded bars in place of the IB adapter, a
+replay clock as ``now`` and ``sleep``, and ``on_bar``: the simulated venue's
+``on_bar``, given each bar the runner gets, just before it (as ``statebot sim``
+does). Contract rolls are IB's only.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from statebot.venues.ibkr.adapter import IBKRAdapter
 from statebot.venues.ibkr.contracts import front_month
@@ -50,6 +57,9 @@ from statebot.app.runner import SKIP, BotRunner, Decision
 from statebot.core.time.clock import Bar
 from statebot.feeds.guard import PriceGuard
 from statebot.journal.log import BAR_FLAGGED, BAR_REJECTED
+
+if TYPE_CHECKING:
+    from statebot.app.dry_run import ReplayFeed
 
 log = logging.getLogger("statebot.live")
 
@@ -66,13 +76,14 @@ class LiveSession:
     date of ``now()`` in the runner's exchange time zone). ``guard`` checks each
     completed bar's prices first (``statebot.feeds.guard``; ``statebot run`` gives
     the config's ``bar_checks``, which flag jumps by default). Bad settings raise
-    ``ConfigError``.
+    ``ConfigError``. ``ib`` may be a ``ReplayFeed`` (a dry run): then ``sleep``
+    is required, and ``on_bar`` sees each bar the runner is given, first.
     """
 
     def __init__(
         self,
         runner: BotRunner,
-        ib: IBKRAdapter,
+        ib: IBKRAdapter | ReplayFeed,
         *,
         mode: str,
         bar_minutes: int,
@@ -83,6 +94,7 @@ class LiveSession:
         now: Callable[[], dt.datetime] = LiveClock.wall_time,
         sleep: Callable[[float], object] | None = None,
         guard: PriceGuard | None = None,
+        on_bar: Callable[[Bar], object] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"mode {mode!r} must be one of {', '.join(MODES)}")
@@ -99,7 +111,12 @@ class LiveSession:
         self.stop_timeout = stop_timeout
         self.bar_late_after = bar_late_after
         self._now = now
-        self._sleep = sleep if sleep is not None else ib.ib.sleep
+        if sleep is None:
+            if not isinstance(ib, IBKRAdapter):
+                raise ConfigError("a replayed feed needs its clock's sleep")
+            sleep = ib.ib.sleep
+        self._sleep = sleep
+        self._venue_bar = on_bar
         self._session_date = session_date
         self.guard = guard
         self.reconnects = 0
@@ -123,8 +140,9 @@ class LiveSession:
         if not self.ib.connected:
             self.ib.connect(day)
         self._day = day
-        log.info("connected to %s:%s as client %s, trading %s", self.ib.host, self.ib.port, self.ib.client_id,
-                 self.ib.contract(self.symbol).localSymbol)
+        if isinstance(self.ib, IBKRAdapter):
+            log.info("connected to %s:%s as client %s, trading %s", self.ib.host, self.ib.port, self.ib.client_id,
+                     self.ib.contract(self.symbol).localSymbol)
         self._subscribe()
 
     def _subscribe(self) -> None:
@@ -140,6 +158,12 @@ class LiveSession:
             self._subscribe()
         if ib.connected:
             self._roll_if_due(now)
+        return self._feed(now)
+
+    def _feed(self, now: dt.datetime) -> list[Decision]:
+        """The bars completed by ``now`` to the runner, oldest first, then a heartbeat at ``now``, kept
+        just before the end of a bar still being built."""
+        ib, runner = self.ib, self.runner
         out = [self._on_bar(agg.bar) for agg in ib.bars(now)]
         beat = now
         pending = ib.open_bar_end()
@@ -155,10 +179,14 @@ class LiveSession:
         runner, guard = self.runner, self.guard
         problem = guard.check(bar) if guard is not None else None
         if problem is None:
+            if self._venue_bar is not None:
+                self._venue_bar(bar)
             return runner.run_once(bar)
         payload = {"reason": problem.reason, "detail": problem.detail, "bar_end": bar.end}
         if not problem.refused:
             log.warning("bar flagged: %s", problem.detail)
+            if self._venue_bar is not None:
+                self._venue_bar(bar)
             runner.events.append(runner.now or bar.end, BAR_FLAGGED, payload)
             return runner.run_once(bar)
         log.warning("bar refused: %s", problem.detail)
@@ -173,10 +201,12 @@ class LiveSession:
         The switch reconnects (qualifying the new front month) and requests its
         bars; while the runner holds a position or an order works it waits.
         """
+        ib = self.ib
+        if not isinstance(ib, IBKRAdapter):
+            return  # a replayed file holds the contracts it recorded
         day = now.astimezone(self.runner.session.schedule.tz).date()
         if day == self._day:
             return
-        ib = self.ib
         wanted = front_month(self.symbol, day, roll_days=ib.roll_days).local_symbol
         trading = ib.contract(self.symbol).localSymbol
         if wanted == trading:
@@ -239,8 +269,9 @@ class LiveSession:
                     now = self.now()
                     if not self.ib.connected and self.ib.reconnect_if_due(now):
                         self.reconnects += 1
-                    if runner.now is None or now > runner.now:
-                        runner.run_heartbeat(now)
+                    # bars keep coming while the flatten works: the runner (no entries now) keeps its clock
+                    # and marks with them, and a simulated venue fills the flatten on them
+                    self._feed(now)
                 flat = not runner.flattening
                 if not flat:
                     log.error("stopped after %s with a flatten still under way; check the positions in TWS", self.stop_timeout)

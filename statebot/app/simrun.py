@@ -62,7 +62,7 @@ from statebot.journal.log import (
     TRADE_CLOSED,
     iter_events,
 )
-from statebot.feeds import SyntheticBars, read_bars_csv
+from statebot.feeds import SyntheticBars, read_bars
 from statebot.core.fsm.killswitch import POSITION_HELD_AT_CLOSE
 from statebot.core.fsm.throttle import ACTIVE
 from statebot.app.progress import Progress
@@ -274,7 +274,9 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> Iterator[Bar]:
+def setup_bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> Iterator[Bar]:
+    """The setup's bars: its file's (CSV or Parquet, read with its options; skipped rows are appended to
+    ``bad_rows`` as (line, reason)) or the seeded synthetic ones."""
     symbol = config.instrument.symbol
     if setup.bars_csv is not None:
         zone = None
@@ -283,7 +285,7 @@ def _bars(setup: SimSetup, config: Config, bad_rows: list[tuple[int, str]]) -> I
                 zone = ZoneInfo(setup.tz)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(f"unknown time zone {setup.tz!r} (use an IANA name such as America/New_York)") from None
-        return read_bars_csv(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
+        return read_bars(setup.bars_csv, symbol=symbol, bar_label=setup.bar_label, bar_size=setup.bar_size, tz=zone,
                              skip_bad_rows=setup.skip_bad_rows, on_bad_row=lambda line, why: bad_rows.append((line, why)),
                              check_size=lambda size: check_bar_size(config, size), timestamp_format=setup.timestamp_format)
     calendar = get_calendar(config.instrument.session_calendar(config.calendar.name))
@@ -309,10 +311,9 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     state_dir = setup.state_dir or out / "state"
     log_path = setup.event_log or (setup.state_dir / "events.jsonl" if setup.state_dir else out / "events.jsonl")
     strategy = get_strategy(setup.strategy, search=setup.strategy_search, **dict(setup.strategy_params))
-    broker = SimBroker(seed=setup.seed, commission=config.instrument.commission(config.commission),
-                       slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
+    broker = sim_broker(setup, config)
     bad_rows: list[tuple[int, str]] = []
-    bars = _bars(setup, config, bad_rows)
+    bars = setup_bars(setup, config, bad_rows)
     guard = config.bar_checks.guard(instrument(config.instrument.symbol, config.instrument.specs()), live=False)
 
     def open_runner(first: dt.datetime | None) -> BotRunner:
@@ -397,6 +398,21 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                         prices=buckets, price_width_s=width, strategy=setup.strategy,
                         strategy_params=dict(setup.strategy_params), data=data, symbol=config.instrument.symbol,
                         calendar=calendar_name)
+
+
+def sim_broker(setup: SimSetup, config: Config) -> SimBroker:
+    """The setup's simulated venue: its seed, faults and slippage, the config's commission and contracts."""
+    return SimBroker(seed=setup.seed, commission=config.instrument.commission(config.commission),
+                     slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
+
+
+def report_from_log(log_path: Path, start_seq: int, bars: int, *, final_flat: bool, config: Config,
+                    market_time: dt.timedelta = dt.timedelta(0)) -> SimReport:
+    """The report of a run read back from its event log (events after ``start_seq``), as ``run_setup`` makes it;
+    ``market_time`` (bars traded on x bar size) is the denominator of the exposure."""
+    tz = get_calendar(config.instrument.session_calendar(config.calendar.name)).tz
+    return _report(None, log_path, start_seq, bars, 0, [], final_flat=final_flat, tz=tz,
+                   instruments=config.instrument.specs(), market_time=market_time)
 
 
 def _log_bad_rows(runner: BotRunner, bad_rows: list[tuple[int, str]]) -> None:

@@ -1,5 +1,7 @@
 """``statebot run --adapter ibkr --mode OBSERVE|PAPER|LIVE ...``: the BotRunner live on TWS / IB Gateway.
 
+(``--adapter sim --bars FILE``: the same loop on recorded bars, no broker: ``statebot.cli.dry_run``.)
+
 Builds the runner from the config file, connects (``statebot.app.live.LiveSession``),
 and runs until Ctrl-C or SIGTERM; then flattens (unless OBSERVE), closes the
 event log and the state, and exits 130 (SIGINT) or 143 (SIGTERM), saying in one
@@ -88,11 +90,14 @@ def register(sub: Any) -> None:
         "(not in OBSERVE), then closes the event log and the state. Exit 0 stopped flat, 1 a flatten was still "
         "under way at --stop-timeout, 2 bad input, 3 a file or folder unusable, 4 TWS unreachable at start.",
     )
-    p.add_argument("--adapter", required=True, choices=("ibkr",), help="broker adapter (only ibkr)")
-    p.add_argument("--mode", required=True, type=_mode, choices=("OBSERVE", "PAPER", "LIVE"),
-                   help="OBSERVE: read-only, no order leaves the process; PAPER: a paper account (refuses live ports "
-                   "and non-paper accounts); LIVE: real money, needs --live and ibkr.live_acknowledgement in the config")
-    p.add_argument("--config", required=True, metavar="FILE", help="the bot's TOML config (see statebot config default)")
+    p.add_argument("--adapter", required=True, choices=("ibkr", "sim"),
+                   help="ibkr: TWS / IB Gateway; sim: a dry run of this loop on recorded --bars against the simulated venue")
+    p.add_argument("--mode", type=_mode, choices=("OBSERVE", "PAPER", "LIVE"),
+                   help="(ibkr, required) OBSERVE: read-only, no order leaves the process; PAPER: a paper account (refuses "
+                   "live ports and non-paper accounts); LIVE: real money, needs --live and ibkr.live_acknowledgement in the config")
+    p.add_argument("--config", metavar="FILE",
+                   help="the bot's TOML config (see statebot config default); required for ibkr; for sim, default: "
+                   "statebot sim's settings and a temporary state folder")
     p.add_argument("--host", default="127.0.0.1", help="TWS / IB Gateway host (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=None, metavar="N",
                    help="API socket port (default 7497 for OBSERVE and PAPER, 7496 for LIVE; IB Gateway: 4002 paper, 4001 live)")
@@ -108,10 +113,10 @@ def register(sub: Any) -> None:
                    help="override one config key, checked like the file; repeatable")
     p.add_argument("--symbol", default=None, metavar="SYM",
                    help="instrument, traded in its front month (default: the config's instrument.symbol, MES)")
-    p.add_argument("--bar-size", type=_bar_minutes, default=1, metavar="DURATION",
-                   help="bar size the strategy trades, whole minutes dividing a day (default 1m)")
-    p.add_argument("--heartbeat", type=positive_duration_arg, default=dt.timedelta(seconds=1), metavar="DURATION",
-                   help="wall-time heartbeat cadence (default 1s)")
+    p.add_argument("--bar-size", type=_bar_minutes, default=None, metavar="DURATION",
+                   help="bar size the strategy trades, whole minutes dividing a day (default 1m; sim: the file's)")
+    p.add_argument("--heartbeat", type=positive_duration_arg, default=None, metavar="DURATION",
+                   help="heartbeat cadence, of wall time (sim: of recorded time) (default 1s)")
     p.add_argument("--state-dir", default=None, metavar="D", help="state folder (default: the config's persistence.state_dir)")
     p.add_argument("--events", default=None, metavar="F", help="event log file (default: the config's event_log.path)")
     p.add_argument("--equity", type=_equity, default=None, metavar="USD",
@@ -124,7 +129,23 @@ def register(sub: Any) -> None:
     p.add_argument("--write-off-positions", default=None, metavar="NOTE",
                    help="after a position_mismatch trip, write off at start what the machines hold but the venue "
                    "reports flat (no order is sent), recording NOTE; before --rearm-kill-switch")
+    dry = p.add_argument_group("dry run (--adapter sim)")
+    dry.add_argument("--bars", type=Path, metavar="FILE", help="recorded bars, CSV or Parquet, as statebot sim --bars reads them")
+    dry.add_argument("--speed", type=_speed, default=0.0, metavar="N",
+                     help="replay N times faster than recorded time; 0 or max (default): as fast as it runs")
+    dry.add_argument("--tz", metavar="ZONE", help="time zone of naive timestamps in --bars")
+    dry.add_argument("--timestamp-format", metavar="FMT", help="strptime layout of the timestamps in --bars")
+    dry.add_argument("--bar-label", choices=("start", "end"), default="start", help="timestamps label the bar's start (default) or end")
+    dry.add_argument("--report", type=Path, metavar="OUT.json", help="write statebot sim's JSON summary of the run")
+    dry.add_argument("--trades-csv", type=Path, metavar="OUT.csv", help="write the closed trades as CSV")
+    dry.add_argument("--verbose", action="store_true", help="print the loop's log lines (default: errors only)")
     p.set_defaults(run=run)
+
+
+def _speed(text: str) -> float:
+    from statebot.cli.dry_run import speed_arg
+
+    return speed_arg(text)
 
 
 def strategy_choice(config: Any, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -147,6 +168,17 @@ def _account_equity(ib: Any, account: str) -> Decimal:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.adapter == "sim":
+        from statebot.cli.dry_run import run_dry
+
+        return run_dry(args)
+    for flag, value in (("--mode", args.mode), ("--config", args.config)):
+        if value is None:
+            raise ConfigError(f"--adapter ibkr needs {flag}")
+    if args.bars is not None or args.speed:
+        raise ConfigError("--bars and --speed are for a dry run (--adapter sim)")
+    args.bar_size = args.bar_size or 1
+    args.heartbeat = args.heartbeat or dt.timedelta(seconds=1)
     from statebot.venues.ibkr.settings import IBKRSettings
     from statebot.core.time.calendar import get_calendar
     from statebot.app.live_clock import LiveClock

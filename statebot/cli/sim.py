@@ -64,9 +64,10 @@ def register(sub: Any) -> None:
         "SCENARIO is a sims/*.toml file whose [expect] table is checked (exit 1 when one fails).",
     )
     p.add_argument("scenario", nargs="?", help="a scenario TOML file (see sims/)")
-    p.add_argument("--bars", type=Path, metavar="FILE.csv",
+    p.add_argument("--bars", type=Path, metavar="FILE",
                    help="bars from a CSV file: timestamp,open,high,low,close,volume (or date,time,open,...); "
-                   "e.g. data/sample-mes-1m.csv, or one written by statebot bars synthetic")
+                   "e.g. data/sample-mes-1m.csv, or one written by statebot bars synthetic or bars fetch; "
+                   "or a Parquet file with the same columns (the parquet extra)")
     p.add_argument("--bar-label", choices=("start", "end"), default="start",
                    help="timestamps label the bar's start (default; the bar ends at timestamp + bar size) or its end")
     p.add_argument("--bar-size", type=duration_arg, metavar="DURATION", help="e.g. 1m, 5m (default: inferred from the file)")

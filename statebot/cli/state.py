@@ -1,7 +1,8 @@
 """``statebot state``: read the learning state, and the operator reset.
 
-``statebot state show [--state-dir D] [--events E] [--json]`` prints every
-strategy's throttle state, reason and metrics; it never changes anything (a
+``statebot state show [--state-dir D] [--events E] [--calendar C] [--json]`` prints every
+strategy's throttle state, reason and metrics, times in the exchange's zone (``--calendar``,
+XNYS by default) with their UTC offset; it never changes anything (a
 corrupt file is reported, not moved). A bot's state folder holds its
 checkpoint (``checkpoint.json``): the state is the checkpoint plus the fold of
 the event log after its head (give the log with ``--events``; without it the
@@ -50,7 +51,9 @@ def register(sub: Any) -> None:
     show = actions.add_parser("show", help="print each strategy's throttle state, reason and metrics")
     show.add_argument("--state-dir", metavar="DIR", help=f"state folder (default ${ENV_STATE_DIR} or ./state)")
     show.add_argument("--events", metavar="FILE", help="the bot's event log: fold what it holds after the checkpoint")
-    show.add_argument("--json", action="store_true", help="print the stored state as JSON")
+    show.add_argument("--calendar", default="XNYS", metavar="NAME",
+                      help="show times in this exchange calendar's zone, with their UTC offset (default XNYS)")
+    show.add_argument("--json", action="store_true", help="print the stored state as JSON (times in UTC)")
     show.set_defaults(run=run_show)
 
     reset = actions.add_parser("reset", help="operator reset: make STRATEGY ACTIVE, with a note that is recorded")
@@ -58,7 +61,20 @@ def register(sub: Any) -> None:
     reset.add_argument("--note", required=True, help="why it is safe to trade again (recorded with the time)")
     reset.add_argument("--state-dir", metavar="DIR", help=f"state folder (default ${ENV_STATE_DIR} or ./state)")
     reset.add_argument("--events", metavar="FILE", help="the bot's event log (a bot's folder): the reset is appended to it")
+    reset.add_argument("--calendar", default="XNYS", metavar="NAME",
+                       help="show the reset's time in this exchange calendar's zone (default XNYS)")
     reset.set_defaults(run=run_reset)
+
+
+def _zone(args: argparse.Namespace) -> dt.tzinfo:
+    from statebot.core.time.calendar import get_calendar
+
+    return get_calendar(args.calendar).tz
+
+
+def _when(t: dt.datetime, tz: dt.tzinfo) -> str:
+    """An instant in the exchange's zone, ISO-8601 with its offset (``2026-11-24T10:03:00-05:00``)."""
+    return t.astimezone(tz).isoformat()
 
 
 def _folder(args: argparse.Namespace) -> Any:
@@ -122,7 +138,8 @@ def run_show(args: argparse.Namespace) -> int:
     bot = _bot_learning(folder, args.events, lock=False)
     if bot is not None:
         loop, path, _ = bot
-        print_loop(loop, f"the bot's state ({path}" + (f" and {args.events})" if args.events else ")"), args.json)
+        print_loop(loop, f"the bot's state ({path}" + (f" and {args.events})" if args.events else ")"), args.json,
+                   _zone(args))
         return 0
     path = folder / DEFAULT_FILENAME
     state = read_state_file(path)
@@ -131,40 +148,40 @@ def run_show(args: argparse.Namespace) -> int:
         return 0
     loop = _permissive_loop(state)
     loop.load_from_dict(state)
-    print_loop(loop, f"learning state {path}", args.json)
+    print_loop(loop, f"learning state {path}", args.json, _zone(args))
     return 0
 
 
-def print_loop(loop: LearningLoop, title: str, as_json: bool) -> None:
+def print_loop(loop: LearningLoop, title: str, as_json: bool, tz: dt.tzinfo = dt.timezone.utc) -> None:
     if as_json:
         print(json.dumps(loop.export_to_dict(), indent=2, sort_keys=True))
         return
     print(title)
     if loop.fail_closed:
-        print(f"FAIL CLOSED since {loop.fail_closed_at.isoformat() if loop.fail_closed_at else '?'}: "
+        print(f"FAIL CLOSED since {_when(loop.fail_closed_at, tz) if loop.fail_closed_at else '?'}: "
               f"{loop.fail_closed_reason}; unknown strategies are refused until an operator resets them")
     if not loop.strategies:
         print("no strategies recorded yet")
     for name in loop.strategies:
-        print(_describe(loop, name))
+        print(_describe(loop, name, tz))
 
 
 def _money(value: Any) -> str:
     return f"${value:.2f}" if value is not None else "-"
 
 
-def _describe(loop: LearningLoop, name: str) -> str:
+def _describe(loop: LearningLoop, name: str, tz: dt.tzinfo) -> str:
     throttle = loop.throttle(name)
     m: ReliabilityMetrics = loop.metrics(name)
     head = f"{name}: {throttle.state}"
     if throttle.reason:
         head += f" ({throttle.reason}: {throttle.detail})"
     if throttle.since is not None:
-        head += f" since {throttle.since.isoformat()}"
+        head += f" since {_when(throttle.since, tz)}"
     lines = [head]
     if throttle.state == "THROTTLED":
         if throttle.release_at is not None:
-            lines.append(f"  cooldown ends at {throttle.release_at.isoformat()}")
+            lines.append(f"  cooldown ends at {_when(throttle.release_at, tz)}")
         elif throttle.release_after_session is not None:
             lines.append(f"  cooldown ends at the first session after {throttle.release_after_session}")
         elif throttle.awaiting_session:
@@ -191,12 +208,14 @@ def _describe(loop: LearningLoop, name: str) -> str:
     )
     if throttle.resets:
         last = throttle.resets[-1]
-        lines.append(f"  last operator reset {last['at']} from {last['from_state']}: {last['note']}")
+        at = dt.datetime.fromisoformat(last["at"]) if isinstance(last["at"], str) else last["at"]
+        lines.append(f"  last operator reset {_when(at, tz)} from {last['from_state']}: {last['note']}")
     return "\n".join(lines)
 
 
 def run_reset(args: argparse.Namespace) -> int:
     folder = _folder(args)
+    args.zone = _zone(args)  # an unknown calendar is refused before anything changes
     if not folder.is_dir():
         raise ConfigError(f"no state folder at {folder}; give --state-dir or set ${ENV_STATE_DIR}")
     now = dt.datetime.now(dt.timezone.utc)
@@ -215,7 +234,7 @@ def run_reset(args: argparse.Namespace) -> int:
             print(f"statebot state: warning: {durable.startup_error} (moved aside to "
                   f"{durable.startup_error.moved_to}); every strategy is THROTTLED until reset", file=sys.stderr)
         change = durable.reset(args.strategy, args.note, now)
-    print(f"{change.strategy}: {change.source} -> {change.dest} at {change.at.isoformat()}; note recorded: {change.note}")
+    print(f"{change.strategy}: {change.source} -> {change.dest} at {_when(change.at, args.zone)}; note recorded: {change.note}")
     return 0
 
 
@@ -244,5 +263,5 @@ def _reset_bot(folder: Path, args: argparse.Namespace, now: dt.datetime) -> int:
     finally:
         if fd is not None:
             os.close(fd)
-    print(f"{change.strategy}: {change.source} -> {change.dest} at {change.at.isoformat()}; note recorded in {args.events}")
+    print(f"{change.strategy}: {change.source} -> {change.dest} at {_when(change.at, args.zone)}; note recorded in {args.events}")
     return 0

@@ -32,7 +32,7 @@ import io
 import itertools
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -48,10 +48,11 @@ BadRowHandler = Callable[[int, str], object]
 
 
 class BarDataError(StatebotError, ValueError):
-    """A bar file cannot be read; ``line`` is the 1-based line number (0: the file itself)."""
+    """A bar file cannot be read; ``line`` is the 1-based line number (0: the file itself), or the
+    1-based row number of a Parquet file (``unit`` ``"row"``)."""
 
-    def __init__(self, path: str, line: int, message: str) -> None:
-        where = f"{path} line {line}" if line else path
+    def __init__(self, path: str, line: int, message: str, *, unit: str = "line") -> None:
+        where = f"{path} {unit} {line}" if line else path
         super().__init__(f"{where}: {message}")
         self.line = line
         self.reason = message
@@ -62,8 +63,22 @@ class BarDataError(StatebotError, ValueError):
 _FIRST_YEAR, _LAST_YEAR = 1900, 2200
 
 
-def _timestamp(text: str, tz: ZoneInfo | None, fmt: str | None = None) -> dt.datetime:
-    if fmt is not None:
+def _cell(value: Any) -> str | dt.datetime:
+    """A timestamp cell: a datetime as it is (a Parquet timestamp), anything else as text."""
+    return value if isinstance(value, dt.datetime) else _text(value, "timestamp")
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        raise ValueError(f"{name} is missing")
+    return value if isinstance(value, str) else str(value)
+
+
+def _timestamp(text: str | dt.datetime, tz: ZoneInfo | None, fmt: str | None = None) -> dt.datetime:
+    if isinstance(text, dt.datetime):
+        value = text
+        text = value.isoformat()
+    elif fmt is not None:
         try:
             value = dt.datetime.strptime(text.strip(), fmt)
         except ValueError:
@@ -88,7 +103,10 @@ def _timestamp(text: str, tz: ZoneInfo | None, fmt: str | None = None) -> dt.dat
     return early
 
 
-def _number(name: str, text: str) -> float:
+def _number(name: str, text: Any) -> float:
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    text = _text(text, name)
     try:
         value = float(text)
     except ValueError:
@@ -96,8 +114,14 @@ def _number(name: str, text: str) -> float:
     return value
 
 
-def _volume(text: str) -> int:
-    digits = text.strip()
+def _volume(text: Any) -> int:
+    if isinstance(text, int) and not isinstance(text, bool) and text >= 0:
+        return text
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if isinstance(text, float) and not text.is_integer() or text < 0:
+            raise ValueError(f"volume {text!r} must be a whole number of contracts, 0 or more")
+        return int(text)
+    digits = _text(text, "volume").strip()
     # int() would also take "1_000", "+5" and non-ASCII digits
     if not (digits.isascii() and digits.isdigit()):
         raise ValueError(f"volume {text!r} must be digits only (a whole number of contracts)")
@@ -167,10 +191,7 @@ def read_bars_csv(
     than the flatten lead).
     """
     name = str(path)
-    if bar_label not in ("start", "end"):
-        raise BarDataError(name, 0, f"bar label {bar_label!r} must be 'start' or 'end'")
-    if bar_size is not None and bar_size <= dt.timedelta(0):
-        raise BarDataError(name, 0, f"bar size {bar_size} must be positive")
+    _check_options(name, bar_label, bar_size)
     with _open_binary(path, name) as binary:
         reader = csv.reader(_text_lines(binary, name))
         lines = _rows(reader, name)
@@ -178,55 +199,92 @@ def read_bars_csv(
             _, header = next(lines)
         except StopIteration:
             raise BarDataError(name, 1, "empty file; expected a header " + ",".join(COLUMNS)) from None
-        cols = [c.strip().lower() for c in header]
-        split = "timestamp" not in cols and "date" in cols and "time" in cols
-        wanted = COLUMNS[1:] if split else COLUMNS
-        missing = [c for c in wanted if c not in cols]
-        if missing:
-            raise BarDataError(name, 1, f"header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)} "
-                               "(or date,time in place of timestamp)")
-        idx = [cols.index(c) for c in wanted]
-        date_at, time_at = (cols.index("date"), cols.index("time")) if split else (0, 0)
-
-        def stamp(row: list[str]) -> str:
-            return f"{row[date_at].strip()} {row[time_at].strip()}" if split else row[idx[0]]
-
-        def parse(row: list[str]) -> tuple[dt.datetime, float, float, float, float, int]:
-            if len(row) < len(cols):
-                raise ValueError(f"expected {len(cols)} fields, found {len(row)}")
-            o, h, low, c, v = (row[i] for i in idx[-5:])
-            return (_timestamp(stamp(row), tz, timestamp_format), _number("open", o), _number("high", h),
-                    _number("low", low), _number("close", c), _volume(v))
-
-        rows: Iterator[tuple[int, list[str]]] = lines
-        size = bar_size
-        if size is None:
-            head = list(itertools.islice(rows, _INFER_ROWS))
-            # end-labelled rows need no size for their end times, but a check of it still applies
-            size = _infer_size(name, head, stamp, len(cols), tz, timestamp_format, required=bar_label == "start")
-            rows = itertools.chain(head, rows)
-        if size is not None and check_size is not None:
-            check_size(size)
-        last_end: dt.datetime | None = None
-        for line, row in rows:
-            try:
-                ts, o, h, low, c, v = parse(row)
-                end = ts + size if bar_label == "start" and size is not None else ts
-                if last_end is not None and end <= last_end:
-                    raise ValueError(f"bar end {end.isoformat()} is not after the previous {last_end.isoformat()}")
-                bar = Bar(symbol=symbol, end=end, open=o, high=h, low=low, close=c, volume=v)
-            except (ValueError, OverflowError, BarRejected) as exc:
-                if not skip_bad_rows:
-                    raise BarDataError(name, line, str(exc)) from None
-                if on_bad_row is not None:
-                    on_bad_row(line, str(exc))
-                continue
-            last_end = end
-            yield bar
+        yield from bars_from_rows(name, header, lines, symbol=symbol, bar_label=bar_label, bar_size=bar_size, tz=tz,
+                                  skip_bad_rows=skip_bad_rows, on_bad_row=on_bad_row, check_size=check_size,
+                                  timestamp_format=timestamp_format)
 
 
-def _infer_size(name: str, head: list[tuple[int, list[str]]], stamp: Callable[[list[str]], str], width: int,
-                tz: ZoneInfo | None, fmt: str | None, *, required: bool) -> dt.timedelta | None:
+def _check_options(name: str, bar_label: str, bar_size: dt.timedelta | None) -> None:
+    if bar_label not in ("start", "end"):
+        raise BarDataError(name, 0, f"bar label {bar_label!r} must be 'start' or 'end'")
+    if bar_size is not None and bar_size <= dt.timedelta(0):
+        raise BarDataError(name, 0, f"bar size {bar_size} must be positive")
+
+
+def bars_from_rows(
+    name: str,
+    header: Sequence[str],
+    lines: Iterator[tuple[int, Sequence[Any]]],
+    *,
+    symbol: str,
+    bar_label: str,
+    bar_size: dt.timedelta | None,
+    tz: ZoneInfo | None,
+    skip_bad_rows: bool,
+    on_bad_row: BadRowHandler | None,
+    check_size: Callable[[dt.timedelta], object] | None,
+    timestamp_format: str | None,
+    unit: str = "line",
+) -> Iterator[Bar]:
+    """The bars of ``(number, row)`` pairs under ``header``: the rules of the module docstring, for any
+    tabular source. A cell is text (as CSV has it) or a typed value (a Parquet column's: a datetime,
+    a date and a time, a number); ``unit`` names what the numbers count in messages (line, row)."""
+    _check_options(name, bar_label, bar_size)
+    cols = [str(c).strip().lower() for c in header]
+    split = "timestamp" not in cols and "date" in cols and "time" in cols
+    wanted = COLUMNS[1:] if split else COLUMNS
+    missing = [c for c in wanted if c not in cols]
+    if missing:
+        raise BarDataError(name, 1 if unit == "line" else 0,
+                           f"header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)} "
+                           "(or date,time in place of timestamp)")
+    idx = [cols.index(c) for c in wanted]
+    date_at, time_at = (cols.index("date"), cols.index("time")) if split else (0, 0)
+
+    def stamp(row: Sequence[Any]) -> str | dt.datetime:
+        if not split:
+            return _cell(row[idx[0]])
+        day, clock = row[date_at], row[time_at]
+        if isinstance(day, dt.date) and not isinstance(day, dt.datetime) and isinstance(clock, dt.time):
+            return dt.datetime.combine(day, clock)
+        return f"{_text(day, 'date').strip()} {_text(clock, 'time').strip()}"
+
+    def parse(row: Sequence[Any]) -> tuple[dt.datetime, float, float, float, float, int]:
+        if len(row) < len(cols):
+            raise ValueError(f"expected {len(cols)} fields, found {len(row)}")
+        o, h, low, c, v = (row[i] for i in idx[-5:])
+        return (_timestamp(stamp(row), tz, timestamp_format), _number("open", o), _number("high", h),
+                _number("low", low), _number("close", c), _volume(v))
+
+    rows: Iterator[tuple[int, Sequence[Any]]] = lines
+    size = bar_size
+    if size is None:
+        head = list(itertools.islice(rows, _INFER_ROWS))
+        # end-labelled rows need no size for their end times, but a check of it still applies
+        size = _infer_size(name, head, stamp, len(cols), tz, timestamp_format, required=bar_label == "start", unit=unit)
+        rows = itertools.chain(head, rows)
+    if size is not None and check_size is not None:
+        check_size(size)
+    last_end: dt.datetime | None = None
+    for line, row in rows:
+        try:
+            ts, o, h, low, c, v = parse(row)
+            end = ts + size if bar_label == "start" and size is not None else ts
+            if last_end is not None and end <= last_end:
+                raise ValueError(f"bar end {end.isoformat()} is not after the previous {last_end.isoformat()}")
+            bar = Bar(symbol=symbol, end=end, open=o, high=h, low=low, close=c, volume=v)
+        except (ValueError, OverflowError, BarRejected) as exc:
+            if not skip_bad_rows:
+                raise BarDataError(name, line, str(exc), unit=unit) from None
+            if on_bad_row is not None:
+                on_bad_row(line, str(exc))
+            continue
+        last_end = end
+        yield bar
+
+
+def _infer_size(name: str, head: list[tuple[int, Sequence[Any]]], stamp: Callable[[Sequence[Any]], str | dt.datetime],
+                width: int, tz: ZoneInfo | None, fmt: str | None, *, required: bool, unit: str) -> dt.timedelta | None:
     """The most common positive spacing between consecutive parseable timestamps
     (None when there is none and the size is not ``required``)."""
     times = []
@@ -243,7 +301,7 @@ def _infer_size(name: str, head: list[tuple[int, list[str]]], stamp: Callable[[l
         return None
     if not gaps:
         if first_error is not None:
-            raise BarDataError(name, *first_error)
+            raise BarDataError(name, *first_error, unit=unit)
         raise BarDataError(name, 0, "cannot infer the bar size from fewer than two valid rows; give --bar-size")
     return gaps.most_common(1)[0][0]
 

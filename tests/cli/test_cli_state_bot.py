@@ -48,3 +48,16 @@ def test_a_reset_of_a_bots_folder_without_its_log_is_refused(tmp_path: Path, cap
     assert main(["state", "reset", "scripted", "--note", "x", "--state-dir", str(tmp_path / "state")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "give its event log with --events" in err
+
+
+def test_times_are_shown_in_the_exchanges_zone_with_their_offset(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The bot went THROTTLED at the 10:03 New York bar end: shown as 10:03-05:00, not 15:03+00:00."""
+    throttled_bot(tmp_path)
+    folder = ["--state-dir", str(tmp_path / "state"), "--events", str(tmp_path / "events.jsonl")]
+    assert main(["state", "show", *folder]) == 0
+    assert "THROTTLED (consecutive_losses" in (out := capsys.readouterr().out)
+    assert " since 2026-11-24T10:03:00-05:00" in out and "+00:00" not in out
+    assert main(["state", "show", *folder, "--calendar", "CME_GLOBEX_EQUITY"]) == 0
+    assert " since 2026-11-24T09:03:00-06:00" in capsys.readouterr().out
+    assert main(["state", "reset", "scripted", "--note", "checked", *folder]) == 0
+    assert "THROTTLED -> ACTIVE at 2026-11-2" in (out := capsys.readouterr().out) and "+00:00" not in out

@@ -115,7 +115,8 @@ leaves the order silent (PendingSubmit forever). Steps:
 The same steps can be applied later to a placed order with
 ``apply(order_id, *steps, client_id=None)`` (it waits up to 5 s for that
 placeOrder to arrive, so it may follow ``ib.placeOrder`` at once). Other controls: ``set_position``,
-``set_account_value``, ``set_historical_bars``, ``push_realtime_bars``,
+``set_account_value``, ``set_historical_bars``, ``serve_history`` (an archive
+answered window by window, IB's pacing rules enforced), ``push_realtime_bars``,
 ``send_error``, ``drop``, ``set_accepting``, ``add_contract``, ``ack_cancels``.
 
 Under freezegun, freeze with ``real_asyncio=True`` (as the IB client needs
@@ -466,6 +467,9 @@ class FakeGateway:
             "ExcessLiquidity": "100000.00",
         }
         self._historical_bars: list[HistBar] = []
+        self._history_archive: dict[str, list[HistBar]] | None = None  # serve_history: local symbol -> bars
+        self._history_pacing = False
+        self._history_sent: list[tuple[float, tuple[str, ...], tuple[str, ...]]] = []  # (clock s, request, contract)
         self._pacing: dict[tuple[str, ...], float] = {}
         self._sessions: dict[int, _Session] = {}
         self._handlers: set[asyncio.Task[None]] = set()
@@ -593,6 +597,24 @@ class FakeGateway:
         """Bars every later reqHistoricalData answers with (stamped with their start)."""
         with self._cond:
             self._historical_bars = list(bars)
+
+    def serve_history(self, archive: dict[str, Iterable[HistBar]], *, pacing: bool = True) -> None:
+        """Answer reqHistoricalData from ``archive`` (local symbol -> bars stamped with their start), as IB does.
+
+        Each request gets the bars of its contract whose start lies in its
+        window: ``duration`` (``"N S"``) back from ``endDateTime`` (IB's
+        ``"YYYYMMDD HH:MM:SS UTC"`` or ``"YYYYMMDD-HH:MM:SS"``, UTC). A window
+        with none gets error 162 "HMDS query returned no data". With
+        ``pacing``, IB's three historical data pacing rules are enforced on the
+        gateway clock (``clock``, so a test's fake clock paces it): an identical
+        request within 15 s, a sixth request for one contract, exchange and tick
+        type within 2 s, or a 61st request within ten minutes gets error 162
+        "Historical data request pacing violation" and no bars.
+        """
+        with self._cond:
+            self._history_archive = {k: sorted(v, key=lambda b: b.start) for k, v in archive.items()}
+            self._history_pacing = pacing
+            self._history_sent = []
 
     def push_realtime_bars(self, bars: Iterable[HistBar], req_id: int | None = None) -> int:
         """Send 5-second bars to every real-time bar subscription (or one ``req_id``).
@@ -895,6 +917,9 @@ class FakeGateway:
         # 20, reqId, contract(12), includeExpired, end, barSize, duration, useRTH, whatToShow, formatDate, ...
         req_id = int(fields[1])
         end, bar_size, duration, what, format_date = fields[15], fields[16], fields[17], fields[19], fields[20]
+        if self._history_archive is not None:
+            await self._answer_from_archive(session, fields)
+            return
         if self.enforce_pacing:
             key = (*fields[2:14], end, bar_size, duration, what)
             now = time.monotonic()
@@ -1185,3 +1210,56 @@ class FakeGateway:
             "", "", 0,  # duration, postToAts, autoCancelParent
             "", "", "", "", "",  # minTradeQty .. midOffsetAtHalf
         ]
+
+    # ------------------------------------------------------------------ historical data archive (serve_history)
+
+    @staticmethod
+    def _parse_history_end(text: str) -> dt.datetime:
+        text = text.strip()
+        for layout in ("%Y%m%d %H:%M:%S UTC", "%Y%m%d-%H:%M:%S", "%Y%m%d %H:%M:%S"):
+            try:
+                return dt.datetime.strptime(text, layout).replace(tzinfo=UTC)
+            except ValueError:
+                continue
+        raise ValueError(f"fake gateway: endDateTime {text!r} is not in a layout this gateway reads")
+
+    def _history_pacing_violation(self, request: tuple[str, ...], contract: tuple[str, ...]) -> bool:
+        now = self._clock().timestamp()
+        sent = self._history_sent
+        identical = any(r == request and now - t < 15 for t, r, _ in sent)
+        same_contract = sum(1 for t, _, c in sent if c == contract and now - t < 2) >= 5
+        too_many = sum(1 for t, _, _ in sent if now - t < 600) >= 60
+        sent.append((now, request, contract))
+        return identical or same_contract or too_many
+
+    async def _answer_from_archive(self, session: _Session, fields: list[str]) -> None:
+        # 20, reqId, contract(12), includeExpired, end, barSize, duration, useRTH, whatToShow, formatDate, ...
+        req_id = int(fields[1])
+        end_text, bar_size, duration, what, format_date = fields[15], fields[16], fields[17], fields[19], fields[20]
+        matches = self._match_contracts(fields[2:14])
+        contract = matches[0] if len(matches) == 1 else None
+        if contract is None:
+            await self._send(session, [4, 2, req_id, 200, "No security definition has been found for the request", ""])
+            return
+        if self._history_pacing and self._history_pacing_violation(
+                (str(contract.con_id), end_text, bar_size, duration, what), (str(contract.con_id), contract.exchange, what)):
+            await self._send(session, [4, 2, req_id, 162, "Historical Market Data Service error message:Historical data request pacing violation", ""])
+            return
+        number, _, unit = duration.partition(" ")
+        if unit != "S":
+            await self._send(session, [4, 2, req_id, 321, f"Error validating request:-'bS' : cause - this fake gateway reads durations in S only, not {duration!r}", ""])
+            return
+        end = self._parse_history_end(end_text)
+        start = end - dt.timedelta(seconds=int(number))
+        assert self._history_archive is not None
+        chosen = [b for b in self._history_archive.get(contract.local_symbol, []) if start <= b.start < end]
+        if not chosen:
+            await self._send(session, [4, 2, req_id, 162, f"Historical Market Data Service error message:HMDS query returned no data: {contract.local_symbol}@{contract.exchange} Trades", ""])
+            return
+        zone = ZoneInfo(self.login_time_zone)
+        rows: list[object] = []
+        for bar in chosen:
+            date = str(int(bar.start.timestamp())) if format_date == "2" else f"{bar.start.astimezone(zone):%Y%m%d  %H:%M:%S}"
+            rows += [date, bar.open, bar.high, bar.low, bar.close, bar.volume, bar.wap, bar.count]
+        start_s, end_s = (f"{t.astimezone(zone):%Y%m%d  %H:%M:%S}" for t in (start, end))
+        await self._send(session, [17, req_id, start_s, end_s, len(chosen), *rows])
