@@ -131,6 +131,7 @@ class MultiFillMoney(RuleBasedStateMachine):
             return
         assert trade is not None
         self.trades += 1
+        assert (trade.strategy, trade.symbol) == ("s1", "MES")
         assert trade.qty == expected.direction * expected.open_qty
         assert trade.fills == expected.fills
         assert (trade.entry_time, trade.exit_time) == (expected.opened_at, at)
