@@ -12,7 +12,7 @@ import pytest
 
 from statebot import ENTERING, FLAT, OPEN, Fill, InvalidTransition, OverFill
 from statebot.core.fsm.position import PositionMachine
-from tests.positions_helpers import at, fill, machine, order
+from tests.positions_helpers import at, fill, machine, order, status
 
 
 def long_(qty: int, ticks: int = 20000, minute: int = 1) -> PositionMachine:
@@ -181,3 +181,24 @@ def test_an_unowned_close_is_refused_while_an_order_of_the_position_is_live() ->
     with pytest.raises(InvalidTransition, match="'unowned_close' is not allowed in state EXITING"):
         m.close_by_unowned(flattener(-1))
     assert m.qty == 2
+
+
+# terminal reports ---------------------------------------------------------------------------------
+
+
+def test_a_second_terminal_report_counting_more_fills_waits_for_them() -> None:
+    """Entry for 3: a fill of 1, CANCELLED saying 1 filled (ended), then CANCELLED again saying 2:
+    the filled count never goes down, so the order waits for the second fill."""
+    m = machine()
+    entry = order(3)
+    m.submit_entry(entry)
+    m.on_fill(fill(entry, 1))
+    m.request_cancel(entry.client_order_id)
+    m.on_status(status(entry, "CANCELLED", filled=1))
+    assert (m.state, m.live_orders()) == (OPEN, ())
+    m.on_status(status(entry, "CANCELLED", filled=2))
+    assert m.live_orders() == (entry.client_order_id,)
+    m.on_status(status(entry, "CANCELLED", filled=1))  # a lower count never lowers it
+    assert m.live_orders() == (entry.client_order_id,)
+    assert m.on_fill(fill(entry, 1)) is None
+    assert (m.state, m.qty, m.live_orders()) == (OPEN, 2, ())
