@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from statebot import ENTERING, EXITING, FLAT, OPEN, InvalidTransition, OverFill, instrument
+from statebot import ENTERING, EXITING, FLAT, OPEN, InvalidTransition, OrderRequest, OverFill, instrument
 from statebot.core.fsm.position import SNAPSHOT_EXEC_IDS, PositionMachine
+from statebot.core.orders import LIMIT, STOP
 from tests.positions_helpers import T0, at, fill, machine, order
 
 
@@ -236,3 +237,28 @@ def test_filled_and_order_name_an_unknown_order_as_a_key_error() -> None:
     with pytest.raises(KeyError):
         m.order("nope")
     assert not m.seen_any()
+
+
+def test_a_restore_keeps_limit_and_stop_prices_and_a_part_closed_trip() -> None:
+    """Long 3 at 20000; a limit exit sold 1 at 20012 (part closed); a stop exit for 1 at 19990 and the
+    limit's rest still working. Restored, both orders keep their prices and the trip its closed part:
+    the last 2 sold at 20008 close 3 contracts, 1 x 12 + 2 x 8 = 28 ticks x 1.25 = 35.00 gross."""
+    m = machine()
+    entry = order(3, oid="e1")
+    m.submit_entry(entry)
+    m.on_fill(fill(entry, 3, ticks=20000, exec_id="f1", commission="1.71"))
+    limit = OrderRequest(client_order_id="x-lim", strategy="s1", symbol="MES", qty=-2, purpose="exit", kind=LIMIT,
+                         limit_ticks=20012)
+    stop = OrderRequest(client_order_id="x-stop", strategy="s1", symbol="MES", qty=-1, purpose="exit", kind=STOP,
+                        stop_ticks=19990)
+    m.submit_exit(limit)
+    m.submit_exit(stop)
+    m.on_fill(fill(limit, -1, ticks=20012, exec_id="f2", commission="0.57"))
+    again = restored(m)
+    assert again.order("x-lim") == limit and again.order("x-stop") == stop
+    assert again.to_dict()["trip"]["close_qty"] == 1 and again.to_dict() == m.to_dict()
+    again.on_fill(fill(limit, -1, ticks=20008, exec_id="f3", commission="0.57"))
+    trade = again.on_fill(fill(stop, -1, ticks=20008, exec_id="f4", commission="0.57"))
+    assert trade is not None
+    assert (trade.qty, trade.gross_pnl, trade.commission, trade.fills) == (3, Decimal("35.00"), Decimal("3.42"), 4)
+    assert trade.avg_exit_ticks == Decimal(20012 + 2 * 20008) / 3
