@@ -22,6 +22,13 @@ kill, or that no longer exists, is reported as stale so the list stays honest.
 For a module under ``statebot/core/fsm/`` the transition tables are mutated
 too (``tools/mutate_tables.py``) unless ``--no-tables``.
 
+``--recheck TEST...`` runs the last run's surviving mutants again against the
+test files named (with the worktree's current tests copied in), one pytest
+session per mutant in one process, and records each one they now kill. Tests
+are only ever added, so every earlier kill stands: the score that follows is
+the score against the old and the new tests together, without rerunning the
+mutants already killed.
+
 Exit status: 0 when the score is >= ``--fail-under`` (default 0: report
 only), 1 when below, 2 for a bad argument or a mutmut run that failed.
 """
@@ -147,6 +154,58 @@ def diff(work: Path, name: str) -> str:
     return "\n".join("      " + line for line in changed)
 
 
+_RECHECK = r"""
+import json, os, signal, sys
+import pytest
+
+def _alarm(signum, frame):
+    raise TimeoutError("mutant run exceeded its time")
+
+signal.signal(signal.SIGALRM, _alarm)
+limit, tests, names = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3:]
+for name in names:
+    os.environ["MUTANT_UNDER_TEST"] = name
+    signal.alarm(limit)
+    try:
+        code = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header", *tests]))
+    except TimeoutError:
+        code = 36
+    finally:
+        signal.alarm(0)
+    print("RECHECK " + json.dumps([name, code]), flush=True)
+"""
+
+
+def recheck(rel: Path, work: Path, tests: list[Path], statuses: dict[str, str], limit: int = 120) -> int:
+    """Run the surviving mutants of ``rel`` against ``tests``; mark the ones a test fails on as
+    killed in mutmut's results. Returns how many were killed."""
+    prefix = dotted(rel) + "."
+    names = sorted(n for n, s in statuses.items() if n.startswith(prefix) and s not in KILLED)
+    mutants = work / "mutants"
+    shutil.rmtree(mutants / "tests")
+    shutil.copytree(ROOT / "tests", mutants / "tests", ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("MUTANT_UNDER_TEST", None)
+    command = [sys.executable, "-c", _RECHECK, str(limit), ",".join(t.as_posix() for t in tests), *names]
+    done = subprocess.run(command, cwd=mutants, env=env, capture_output=True, text=True)
+    codes = dict(json.loads(line[len("RECHECK "):]) for line in done.stdout.splitlines() if line.startswith("RECHECK "))
+    if set(codes) != set(names):
+        tail = (done.stderr or done.stdout)[-2000:]
+        raise UsageError(f"--recheck ran {len(codes)} of {len(names)} mutants (exit {done.returncode}): {tail}")
+    meta = mutants / (rel.as_posix() + ".meta")
+    data = json.loads(meta.read_text("utf-8"))
+    killed = 0
+    for name, code in codes.items():
+        if code in (1, 3, 36):  # a test failed, pytest itself broke, or the run hung: caught (as mutmut counts them)
+            data["exit_code_by_key"][name] = code
+            killed += 1
+        elif code != 0:
+            raise UsageError(f"--recheck: pytest exited {code} for {name} (not a test failure); see the tests named")
+    meta.write_text(json.dumps(data, indent=4), "utf-8")
+    print(f"rechecked {len(names)} surviving mutants against {' '.join(t.as_posix() for t in tests)}: {killed} killed")
+    return killed
+
+
 def report(rel: Path, statuses: dict[str, str], equivalents: dict[str, str], work: Path) -> float:
     prefix = dotted(rel) + "."
     mine = {name: status for name, status in statuses.items() if name.startswith(prefix)}
@@ -180,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 when the score is below this")
     parser.add_argument("--report", action="store_true", help="report the last run's results again without rerunning")
     parser.add_argument("--no-tables", action="store_true", help="skip the transition-table mutations for fsm modules")
+    parser.add_argument("--recheck", nargs="+", type=Path, metavar="TEST",
+                        help="run the last run's survivors again against these (new) test files and record the kills")
     args = parser.parse_args(argv)
     try:
         rel = module_path(args.module)
@@ -188,10 +249,15 @@ def main(argv: list[str] | None = None) -> int:
             if not (ROOT / test).exists():
                 raise UsageError(f"--tests: no such file or folder {test}")
         equivalents = load_equivalents()
-        if args.report:
+        if args.report or args.recheck:
             work = SCRATCH / dotted(rel)
             if not (work / "mutants").is_dir():
-                raise UsageError(f"--report: no earlier run of {rel} in {work.relative_to(ROOT)}/")
+                raise UsageError(f"--report/--recheck: no earlier run of {rel} in {work.relative_to(ROOT)}/")
+            for test in args.recheck or ():
+                if not (ROOT / test).is_file():
+                    raise UsageError(f"--recheck: no such test file {test}")
+            if args.recheck:
+                recheck(rel, work, args.recheck, results(work))
         else:
             work = prepare(rel, tests)
             print(f"mutating {rel} against {' '.join(t.as_posix() for t in tests)} in {work.relative_to(ROOT)}/", flush=True)
@@ -201,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mutate: {exc}", file=sys.stderr)
         return 2
     status = 0 if score >= args.fail_under else 1
-    if rel.parts[:3] == ("statebot", "core", "fsm") and not args.no_tables:
+    if rel.parts[:3] == ("statebot", "core", "fsm") and not (args.no_tables or args.report or args.recheck):
         tables = subprocess.run([sys.executable, str(ROOT / "tools" / "mutate_tables.py"), "--module", rel.stem], cwd=ROOT)
         status = max(status, tables.returncode)
     return status

@@ -215,11 +215,23 @@ def test_a_trigger_the_table_does_not_allow_raises_naming_state_and_trigger() ->
 
 
 @REFUSED
-def test_a_transition_cannot_fire_before_it_is_due() -> None:
+@pytest.mark.parametrize(
+    ("now", "state", "trigger", "due"),
+    [
+        (et(23, 20, 0), CLOSED, "start_day", et(24, 0, 0)),
+        (et(24, 8, 0), PRE_OPEN, "open", et(24, 9, 30)),
+        (et(24, 10, 0), TRADING, "flatten", et(24, 15, 55)),
+        (et(24, 15, 57), FLATTENING, "close", et(24, 16, 0)),
+    ],
+)
+def test_no_transition_fires_before_it_is_due(now: dt.datetime, state: str, trigger: str, due: dt.datetime) -> None:
+    """Each row's guard, asked directly a second before its due instant, refuses and changes nothing."""
     m = SessionMachine()
-    m.advance(et(24, 10, 0))
-    assert m.fire("flatten", at=et(24, 10, 0), due=et(24, 15, 55)) is None
-    assert m.state == TRADING
+    m.advance(now)
+    assert m.state == state
+    assert m.fire(trigger, at=due - dt.timedelta(seconds=1), due=due) is None
+    assert m.state == state
+    assert m.fire(trigger, at=due, due=due) is not None
 
 
 def test_flatten_lead_is_configurable() -> None:
