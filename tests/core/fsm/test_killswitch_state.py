@@ -107,6 +107,7 @@ def test_the_checkpoint_states_everything_and_restores_to_an_equal_switch() -> N
     ks.record_reject(at(2))
     ks.trip("disconnect", at(3), "gateway gone")
     ks.trip("manual", at(4))
+    ks.record_strategy_error(day(1), at(5), "KeyError: 'x'")
     data = ks.to_dict()
     assert data == {
         "state": TRIPPED,
@@ -115,6 +116,7 @@ def test_the_checkpoint_states_everything_and_restores_to_an_equal_switch() -> N
         "rejects": 1,
         "day": day(1).isoformat(),
         "day_nets": {day(0).isoformat(): "-40.25", day(1).isoformat(): "5"},
+        "strategy_errors": {day(1).isoformat(): 1},
     }
     again = KillSwitch(daily_loss_limit="100")
     again.restore(json.loads(json.dumps(data)))
