@@ -1,17 +1,25 @@
-"""Event-log appends per second for the payloads the runner writes most.
+"""Event-log appends per second for the payloads the runner writes.
 
 Run:  python benchmarks/event_log_throughput.py [--n 20000] [--rounds 5] [--before REV]
 
-Times ``EventLog.append`` (validation, canonical JSON, hash, one ``os.write``
-per line) into a file in a temporary folder with the simulation's fsync policy
-(``"every_n"``, 1000), alternating a ``POSITION_TRANSITION`` and a ``FILL``
-payload shaped like the runner's (strings, ints, a bool, Decimal prices), two
-events per one-minute bar at the bar's UTC time (one datetime object, as the
-runner passes it). Also times ``Event.make`` alone (no file).
-Payloads and times are built before the timed loop; the median of the rounds
-is reported.
+Times ``EventLog.append`` (validation, canonical JSON, hash, the line buffered
+as under simulation durability) into a file in a temporary folder, on two batches:
 
-``--before REV`` loads ``statebot/events.py`` as it was at git revision REV
+* ``pair``: alternating a ``POSITION_TRANSITION`` and a ``FILL`` payload shaped
+  like the runner's (strings, ints, a bool, Decimal prices), two events per
+  one-minute bar at the bar's UTC time (one datetime object, as the runner passes it);
+* ``runner``: the events the runner appends in ``sim_throughput.py``'s equal-work
+  January run (3,261 events of 11 shapes), recorded as the runner passes them
+  (its ``EventType`` members, dicts of str, int, bool, None, Decimal, datetime, date
+  and nested dicts) by running it once, untimed.
+
+Also times ``Event.make`` alone (no file) on the pair batch.
+Payloads and times are built before the timed loop; the rounds of every version
+alternate (so a shared machine's load falls on each alike), each is timed in CPU
+time (``time.process_time``: on a loaded machine the wall clock also counts the time
+other processes hold the cores), and the median of the rounds is reported.
+
+``--before REV`` loads ``statebot/journal/log.py`` as it was at git revision REV
 (e.g. the commit before a change) into a separate module and prints its
 figures next to the current ones, with the speed-up.
 
@@ -24,7 +32,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import hashlib
 import importlib.util
+import os
 import platform
 import subprocess
 import sys
@@ -60,16 +70,44 @@ def runner_like_events(n: int) -> list[tuple[dt.datetime, str, dict[str, Any]]]:
     return out
 
 
+def recorded_runner_events() -> list[tuple[dt.datetime, str, dict[str, Any]]]:
+    """The (ts, type, payload) of every append of the benchmark's equal-work January run, as the runner passes them."""
+    from benchmarks.sim_throughput import EQUAL_WORK_STOP_TICKS, config
+    from statebot import BotRunner, SimBroker, SmaCross
+    from statebot.feeds import SyntheticBars
+
+    bars = list(SyntheticBars(start=dt.date(2025, 1, 1), end=dt.date(2025, 1, 31), seed=7))
+    cfg = config("simulation", equal_work=True)
+    recorded: list[tuple[dt.datetime, str, dict[str, Any]]] = []
+    append = current.EventLog.append
+
+    def recording(log: Any, ts: dt.datetime, type_: str, payload: Any = None) -> Any:
+        recorded.append((ts, type_, payload))
+        return append(log, ts, type_, payload)
+
+    setattr(current.EventLog, "append", recording)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            broker = SimBroker(commission=cfg.commission.build())
+            runner = BotRunner(SmaCross(stop_ticks=EQUAL_WORK_STOP_TICKS), broker, equity=Decimal(20000), config=cfg,
+                               state_dir=Path(tmp) / "state", event_log=Path(tmp) / "events.jsonl", start=bars[0].end)
+            runner.run_bars(bars, broker)
+            runner.close()
+    finally:
+        setattr(current.EventLog, "append", append)
+    return recorded
+
+
 def load_events_module(rev: str) -> ModuleType:
-    """``statebot/events.py`` at git revision ``rev`` as a module of its own."""
-    source = subprocess.run(["git", "show", f"{rev}:statebot/events.py"], cwd=ROOT, capture_output=True,
+    """``statebot/journal/log.py`` at git revision ``rev`` as a module of its own."""
+    source = subprocess.run(["git", "show", f"{rev}:statebot/journal/log.py"], cwd=ROOT, capture_output=True,
                             text=True, check=True).stdout
     name = "_events_at_" + "".join(c if c.isalnum() else "_" for c in rev)
     spec = importlib.util.spec_from_loader(name, loader=None)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    exec(compile(source, f"{rev}:statebot/events.py", "exec"), module.__dict__)
+    exec(compile(source, f"{rev}:statebot/journal/log.py", "exec"), module.__dict__)
     return module
 
 
@@ -78,45 +116,48 @@ def median(values: list[float]) -> float:
     return values[len(values) // 2]
 
 
-def appends_per_s(events: ModuleType, batch: list[tuple[dt.datetime, str, dict[str, Any]]], rounds: int) -> float:
-    results = []
-    for _ in range(rounds):
-        with tempfile.TemporaryDirectory() as tmp:
-            log = events.EventLog(Path(tmp) / "events.jsonl", config_hash=CFG, durability="simulation")
-            append = log.append
-            gc.disable()
-            t0 = time.perf_counter()
-            for ts, type_, payload in batch:
-                append(ts, type_, payload)
-            elapsed = time.perf_counter() - t0
-            gc.enable()
-            log.close()
-            assert events.read_events(Path(tmp) / "events.jsonl")[-1].seq == len(batch)
-        results.append(len(batch) / elapsed)
-    return median(results)
-
-
-def makes_per_s(events: ModuleType, batch: list[tuple[dt.datetime, str, dict[str, Any]]], rounds: int) -> float:
-    results = []
-    make, genesis = events.Event.make, events.GENESIS_HASH
-    for _ in range(rounds):
+def appends_per_s(events: ModuleType, batch: list[tuple[dt.datetime, str, dict[str, Any]]]) -> float:
+    """One round: appends per second of ``batch`` into a fresh simulation-durability log."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = events.EventLog(Path(tmp) / "events.jsonl", config_hash=CFG, durability="simulation")
+        append = log.append
         gc.disable()
-        t0 = time.perf_counter()
-        for seq, (ts, type_, payload) in enumerate(batch, start=1):
-            make(seq=seq, ts=ts, type=type_, payload=payload, config_hash=CFG, prev_hash=genesis)
-        elapsed = time.perf_counter() - t0
+        t0 = time.process_time()
+        for ts, type_, payload in batch:
+            append(ts, type_, payload)
+        elapsed = time.process_time() - t0
         gc.enable()
-        results.append(len(batch) / elapsed)
-    return median(results)
+        log.close()
+        data = (Path(tmp) / "events.jsonl").read_bytes()
+        assert data.count(b"\n") == len(batch)
+        SHA256.setdefault(len(batch), set()).add(hashlib.sha256(data).hexdigest())
+    return len(batch) / elapsed
+
+
+SHA256: dict[int, set[str]] = {}
+"""The sha256 of each batch's log, per batch length, over every version and round: one each."""
+
+
+def makes_per_s(events: ModuleType, batch: list[tuple[dt.datetime, str, dict[str, Any]]]) -> float:
+    """One round: ``Event.make`` per second over ``batch``."""
+    make, genesis = events.Event.make, events.GENESIS_HASH
+    gc.disable()
+    t0 = time.process_time()
+    for seq, (ts, type_, payload) in enumerate(batch, start=1):
+        make(seq=seq, ts=ts, type=type_, payload=payload, config_hash=CFG, prev_hash=genesis)
+    elapsed = time.process_time() - t0
+    gc.enable()
+    return len(batch) / elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000, help="appends per round (default 20,000)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported (default 5)")
-    parser.add_argument("--before", metavar="REV", help="also time statebot/events.py as of this git revision")
+    parser.add_argument("--before", metavar="REV", help="also time statebot/journal/log.py as of this git revision")
     args = parser.parse_args()
     batch = runner_like_events(args.n)
+    runner = recorded_runner_events()
 
     versions: list[tuple[str, ModuleType]] = []
     if args.before:
@@ -127,17 +168,25 @@ def main() -> None:
             raise SystemExit(2) from None
     versions.append(("now", current))
 
-    print(f"python {platform.python_version()} on {platform.machine()}, {args.n:,} events, median of {args.rounds} rounds")
-    figures: dict[str, tuple[float, float]] = {}
-    for label, module in versions:
-        appends = appends_per_s(module, batch, args.rounds)
-        makes = makes_per_s(module, batch, args.rounds)
-        figures[label] = (appends, makes)
-        print(f"{label:>22}: EventLog.append {appends:>10,.0f}/s ({1e6 / appends:6.2f} µs)   "
-              f"Event.make {makes:>10,.0f}/s ({1e6 / makes:6.2f} µs)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"python {platform.python_version()} on {platform.machine()}, pair batch {args.n:,} events, runner batch "
+          f"{len(runner):,} events, median of {args.rounds} alternating rounds, load average {load:.1f}")
+    rounds: dict[str, list[tuple[float, float, float]]] = {label: [] for label, _ in versions}
+    for _ in range(args.rounds):
+        for label, module in versions:
+            rounds[label].append((appends_per_s(module, batch), appends_per_s(module, runner), makes_per_s(module, batch)))
+    figures: dict[str, tuple[float, float, float]] = {}
+    for label, results in rounds.items():
+        pair, mix, makes = (median([r[i] for r in results]) for i in range(3))
+        figures[label] = (pair, mix, makes)
+        print(f"{label:>22}: EventLog.append pair {1e6 / pair:6.2f} µs, runner {1e6 / mix:6.2f} µs   "
+              f"Event.make {1e6 / makes:6.2f} µs")
     if len(figures) == 2:
-        (a0, m0), (a1, m1) = figures.values()
-        print(f"{'speed-up':>22}: EventLog.append {a1 / a0:.1f}x, Event.make {m1 / m0:.1f}x")
+        (p0, r0, m0), (p1, r1, m1) = figures.values()
+        print(f"{'speed-up':>22}: EventLog.append pair {p1 / p0:.2f}x, runner {r1 / r0:.2f}x, Event.make {m1 / m0:.2f}x")
+    same = all(len(hashes) == 1 for hashes in SHA256.values())
+    print(f"{'log bytes':>22}: {'the same' if same else 'DIFFERENT'} in every version and round "
+          f"({', '.join(sorted(h[:16] for hashes in SHA256.values() for h in hashes))})")
 
 
 if __name__ == "__main__":

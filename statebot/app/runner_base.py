@@ -182,17 +182,23 @@ class RunnerBase:
                 self._dirty = True
 
     def _strategy_error(self, t: dt.datetime, exc: Exception) -> None:
-        """Logged as an event every time; its traceback goes to the logger once per kind of
-        error (type and message), not once per bar; raised as ``StrategyFailed`` when asked."""
-        self._log(t, RUNNER_ERROR, {"stage": "strategy", "error": f"{type(exc).__name__}: {exc}"})
+        """Logged as an event every time (with its session, so the fold counts it as the kill switch
+        did); its traceback goes to the logger once per kind of error (type and message), not once
+        per bar; raised as ``StrategyFailed`` when asked. Otherwise the bar is skipped and counted:
+        ``[kill_switch] max_strategy_errors`` bars of one session trip the kill switch."""
+        kind = f"{type(exc).__name__}: {exc}"
+        session = self.session.session
+        day = session.date if session is not None else t.date()
+        self._log(t, RUNNER_ERROR, {"stage": "strategy", "error": kind, "session": day})
         if self.stop_on_strategy_error:
             self.events.commit()
             raise StrategyFailed(self.name, t, exc) from exc
-        kind = f"{type(exc).__name__}: {exc}"
         if kind not in self._strategy_errors_shown:
             self._strategy_errors_shown.add(kind)
             log.error("strategy %s raised at %s (the bar is skipped; shown once, counted as strategy_error)",
                       self.name, t.isoformat(), exc_info=exc)
+        self.killswitch.record_strategy_error(day, t, kind)
+        self._sync_killswitch(t)
 
     def _error(self, t: dt.datetime, stage: str, exc: BaseException) -> None:
         log.warning("runner %s: %s: %s", stage, type(exc).__name__, exc)

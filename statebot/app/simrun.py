@@ -68,7 +68,8 @@ from statebot.app.runner import SKIP, BotRunner
 from statebot.core.time.schedule import CLOSED
 from statebot.app.simstats import Trade, TradeStats, percentile, trade_stats
 from statebot.app.simulation import trade_totals
-from statebot.core.engine.fold import outcome_from_payload
+from statebot.app.pricebuckets import PriceBucket, PriceBuckets
+from statebot.core.engine.fold import entry_bracket, outcome_from_payload
 from statebot.store.persistence import resolve_state_dir
 from statebot.store.preflight import check_files_usable
 from statebot.core.strategy.protocol import get_strategy
@@ -209,6 +210,21 @@ class SimReport:
     sessions_without_data: tuple[str, ...] = ()
     """Whole sessions the bars never reached, passed over with nothing held or working
     (``SESSIONS_WITHOUT_DATA``); they have no row in ``sessions``."""
+    market_time: dt.timedelta = dt.timedelta(0)
+    """Bars the runner traded on (not refused) x bar size: the denominator of the exposure."""
+    session_states: tuple[tuple[str, str, str], ...] = ()
+    """Every SESSION_TRANSITION as (time ISO in exchange time, session date, state it entered)."""
+    prices: tuple[PriceBucket, ...] = ()
+    """The bars downsampled for a picture (``statebot.app.pricebuckets``), ``price_width_s`` a bucket."""
+    price_width_s: int = 0
+    strategy: str = ""
+    strategy_params: Mapping[str, Any] = attrs.field(factory=dict)
+    data: str = ""
+    """Where the bars came from: the CSV file, or the synthetic generator's seed and dates."""
+    symbol: str = ""
+    calendar: str = ""
+    config_hashes: tuple[str, ...] = ()
+    """The config hash(es) the event log's events carry, in order of first appearance."""
 
     @property
     def late_flattens(self) -> int:
@@ -222,6 +238,10 @@ class SimReport:
     def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
         """The summary as JSON-ready data; ``detail`` adds the equity curve and the state timeline."""
         data: dict[str, Any] = {} if self.seed is None else {"seed": self.seed}
+        data["run"] = {"strategy": self.strategy, "params": {k: v if isinstance(v, (bool, int, float, str)) else str(v)
+                                                             for k, v in self.strategy_params.items()},
+                       "data": self.data, "symbol": self.symbol, "calendar": self.calendar,
+                       "config_hash": list(self.config_hashes)}
         data |= {
             "bars": self.bars, "bars_rejected": self.bars_rejected, "rejected_reasons": dict(self.rejected_reasons),
             "bars_flagged": self.bars_flagged, "trades": self.trades,
@@ -302,12 +322,20 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     rejects = sorted(setup.reject_next)
     restarts = set(setup.restart_after_bars)
     closes: list[tuple[str, bool]] = []
-    count = restarted = 0
+    count = restarted = traded = 0
     skips: dict[str, int] = {}
+    prices = PriceBuckets()
+    # a file's bar size, when not given, is the smallest step between bars (as the reader infers it)
+    size = setup.bar_size or (dt.timedelta(minutes=1) if setup.bars_csv is None else None)
+    previous_end: dt.datetime | None = None
     try:
         for bar in bars:
             if stop is not None and stop():
                 break
+            if setup.bar_size is None and previous_end is not None and bar.end > previous_end:
+                step = bar.end - previous_end
+                size = step if size is None else min(size, step)
+            previous_end = bar.end
             if runner is None:
                 # after the first bar was read (a bad file changes nothing on disk), before anything is written
                 check_files_usable(resolve_state_dir(state_dir), log_path)
@@ -323,6 +351,9 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                 runner.events.append(runner.now or bar.end, BAR_REJECTED,
                                      {"reason": problem.reason, "detail": problem.detail, "bar_end": bar.end})
             else:
+                traded += 1
+                prices.add(bar.end, size or dt.timedelta(minutes=1), float(bar.open), float(bar.high), float(bar.low),
+                           float(bar.close))
                 broker.on_bar(bar)
                 if problem is not None:
                     runner.events.append(runner.now or bar.end, BAR_FLAGGED,
@@ -352,9 +383,17 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     finally:
         if runner is not None:
             runner.close()
+    calendar_name = config.instrument.session_calendar(config.calendar.name)
     report = _report(setup.seed if _seed_matters(setup) else None, log_path, start_seq, count, restarted, closes,
-                     final_flat=not broker.book, tz=get_calendar(config.instrument.session_calendar(config.calendar.name)).tz)
-    return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))))
+                     final_flat=not broker.book, tz=get_calendar(calendar_name).tz, instruments=config.instrument.specs(),
+                     market_time=traded * (size or dt.timedelta(minutes=1)))
+    width, buckets = prices.series()
+    data = (str(setup.bars_csv) if setup.bars_csv is not None
+            else f"synthetic bars, seed {setup.seed}, {setup.start}..{setup.end}, daily vol {setup.daily_vol}")
+    return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))),
+                        prices=buckets, price_width_s=width, strategy=setup.strategy,
+                        strategy_params=dict(setup.strategy_params), data=data, symbol=config.instrument.symbol,
+                        calendar=calendar_name)
 
 
 def _log_bad_rows(runner: BotRunner, bad_rows: list[tuple[int, str]]) -> None:
@@ -374,8 +413,10 @@ def _seed_matters(setup: SimSetup) -> bool:
 
 
 def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
-            final_flat: bool, tz: Any) -> SimReport:
+            final_flat: bool, tz: Any, instruments: Mapping[str, Any] | None = None,
+            market_time: dt.timedelta = dt.timedelta(0)) -> SimReport:
     trades: list[Mapping[str, Any]] = []
+    session_states: list[tuple[str, str, str]] = []
     trade_list: list[Trade] = []
     path: list[str] = [ACTIVE]
     throttle_events = throttle_gaps = 0
@@ -389,9 +430,15 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
     record = run_record(log_path, after_seq=start_seq)  # the one fold, keeping this run's record
     history = record.history
     log_ok, log_error = not record.error, record.error
-    for ts, p in history.trades:
+    for (ts, p), entry in zip(history.trades, history.trade_entries):
         trades.append(p)
-        trade_list.append(Trade(outcome=outcome_from_payload(p), session=str(p.get("session") or "")))
+        outcome = outcome_from_payload(p)
+        bracket = entry_bracket(entry) if entry is not None else None
+        stop = target = None
+        if bracket is not None:
+            stop, target = bracket.prices_at(outcome.entry_price, instrument(outcome.symbol, instruments).tick_size)
+        trade_list.append(Trade(outcome=outcome, session=str(p.get("session") or ""), stop_price=stop,
+                                target_price=target))
         cumulative += Decimal(str(p["net_pnl"]))
         curve.append((ts.astimezone(tz).isoformat(), str(cumulative)))
     for ts, p in history.flattens:
@@ -401,6 +448,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
         if kind == SESSION_TRANSITION:
             timeline.append((at.isoformat(), "session", str(p["to"]), 0))
             session = str(p.get("session") or "")
+            session_states.append((at.isoformat(), session, str(p["to"])))
             if session and session not in sessions:
                 sessions.append(session)
         elif kind == POSITION_TRANSITION:
@@ -419,6 +467,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
             timeline.append((at.isoformat(), "kill_switch", str(p["to"]), 0))
     rejected, reasons = sum(history.bars_rejected.values()), dict(history.bars_rejected)
     flagged, without_data = history.bars_flagged, list(history.sessions_without_data)
+    hashes = dict(history.config_hashes)
     gross, commission, drawdown = trade_totals(trades)
     n = len(trades)
     slip = sum((Decimal(str(t["slippage_ticks"])) for t in trades), Decimal(0)) / n if n else None
@@ -437,7 +486,9 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
         slippage_expected_ticks_mean=None if expected is None else expected.quantize(Decimal("0.01")),
         throttle_path=tuple(path), throttle_events=throttle_events, throttle_continuous=not throttle_gaps, kill_switch_trips=tuple(trips), sessions=rows,
         restarts=restarts, sessions_without_data=tuple(without_data), log_verifies=log_ok, log_error=log_error, final_flat=final_flat, equity_curve=tuple(curve),
-        timeline=tuple(timeline), trade_list=tuple(trade_list), stats=trade_stats(trade_list, sessions),
+        timeline=tuple(timeline), trade_list=tuple(trade_list),
+        stats=trade_stats(trade_list, sessions, market_time=market_time), market_time=market_time,
+        session_states=tuple(session_states), config_hashes=tuple(hashes),
     )
 
 
@@ -540,7 +591,13 @@ def _stats_lines(stats: TradeStats | None) -> list[str]:
         f"expectancy {money(stats.expectancy)} USD a trade",
         f"{'Sharpe / Sortino':<22}{ratio(stats.sharpe)} / {ratio(stats.sortino)} (daily net P&L, annualised)",
         f"{'commission share':<22}{share}",
+        f"{'exposure':<22}{exposure_text(stats.exposure)}",
     ]
+
+
+def exposure_text(value: Decimal | None) -> str:
+    """``12.5% of market time in a position`` (``-`` without market time)."""
+    return "-" if value is None else f"{value * 100:.1f}% of market time in a position"
 
 
 # -- scenarios ----------------------------------------------------------------------

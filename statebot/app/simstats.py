@@ -9,6 +9,7 @@ ratios that have no value on the data (no losing trade, fewer than two days) are
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,16 +23,21 @@ TRADING_DAYS_PER_YEAR = 252
 _CENT = Decimal("0.01")
 
 TRADE_COLUMNS = ("trade_id", "strategy", "symbol", "side", "quantity", "entry_time", "exit_time", "entry_price",
-                 "exit_price", "gross_pnl", "commission", "net_pnl", "slippage_ticks", "session")
+                 "exit_price", "gross_pnl", "commission", "net_pnl", "slippage_ticks", "session", "stop_price",
+                 "target_price")
 """The columns of the trade list (JSON keys and CSV header)."""
 
 
 @attrs.frozen(kw_only=True)
 class Trade:
-    """One closed trade of the run: its outcome and the session it belongs to (exchange date)."""
+    """One closed trade of the run: its outcome, the session it belongs to (exchange date) and
+    the protective stop and target its entry named (None: none named, or a trade the log
+    recorded without its entry, such as the flattener closing a position it did not own)."""
 
     outcome: TradeOutcome
     session: str
+    stop_price: Decimal | None = None
+    target_price: Decimal | None = None
 
     def row(self) -> dict[str, str | int | None]:
         o = self.outcome
@@ -39,7 +45,8 @@ class Trade:
                 "quantity": o.quantity, "entry_time": o.entry_time.isoformat(), "exit_time": o.exit_time.isoformat(),
                 "entry_price": str(o.entry_price), "exit_price": str(o.exit_price), "gross_pnl": str(o.gross_pnl_usd),
                 "commission": str(o.commission_usd), "net_pnl": str(o.net_pnl_usd),
-                "slippage_ticks": str(o.slippage_ticks), "session": self.session}
+                "slippage_ticks": str(o.slippage_ticks), "session": self.session,
+                "stop_price": _s(self.stop_price), "target_price": _s(self.target_price)}
 
 
 @attrs.frozen(kw_only=True)
@@ -55,7 +62,9 @@ class TradeStats:
     ``drawdown_trough`` the exit times (ISO) of the trades at the peak (None: the start)
     and the trough; ``commission_share``: commission / gross P&L of the winning trades
     (how much of what the wins made the broker took; None without a winner);
-    ``session_pnl``: net P&L by session date.
+    ``session_pnl``: net P&L by session date; ``exposure``: the share of the run's market time
+    (bars traded on x bar size) with a position open, from each trade's entry to its exit
+    (overlapping trades count once; None without market time).
     """
 
     trades: int
@@ -73,6 +82,7 @@ class TradeStats:
     drawdown_trough: str | None
     commission_share: Decimal | None
     session_pnl: Mapping[str, Decimal]
+    exposure: Decimal | None = None
 
     def as_dict(self) -> dict[str, object]:
         def s(v: object) -> object:
@@ -87,9 +97,11 @@ def _ratio(a: Decimal, b: Decimal, places: Decimal = _CENT) -> Decimal | None:
     return (a / b).quantize(places) if b else None
 
 
-def trade_stats(trades: Sequence[Trade], sessions: Iterable[str] = ()) -> TradeStats:
+def trade_stats(trades: Sequence[Trade], sessions: Iterable[str] = (), *,
+                market_time: dt.timedelta = dt.timedelta(0)) -> TradeStats:
     """The statistics of ``trades`` (in exit order); ``sessions``: every session the run
-    covered, so that days without a trade count in the daily ratios."""
+    covered, so that days without a trade count in the daily ratios; ``market_time``: the
+    time the bars of the run cover (bars x bar size), the denominator of ``exposure``."""
     nets = [t.outcome.net_pnl_usd for t in trades]
     wins = [n for n in nets if n > 0]
     losses = [n for n in nets if n <= 0]
@@ -123,7 +135,29 @@ def trade_stats(trades: Sequence[Trade], sessions: Iterable[str] = ()) -> TradeS
         max_drawdown=drawdown, drawdown_peak=worst[0], drawdown_trough=worst[1],
         commission_share=_ratio(commission, winners_gross, Decimal("0.0001")),
         session_pnl=per_session,
+        exposure=exposure(trades, market_time),
     )
+
+
+def exposure(trades: Iterable[Trade], market_time: dt.timedelta) -> Decimal | None:
+    """Time with a position open (the union of each trade's entry..exit) / ``market_time``,
+    to four places; None when ``market_time`` is not positive."""
+    if market_time <= dt.timedelta(0):
+        return None
+    held = dt.timedelta(0)
+    reach: dt.datetime | None = None
+    for start, end in sorted((t.outcome.entry_time, t.outcome.exit_time) for t in trades):
+        if reach is not None and start < reach:
+            start = reach
+        if end > start:
+            held += end - start
+        reach = end if reach is None else max(reach, end)
+    share = Decimal(held.total_seconds()) / Decimal(market_time.total_seconds())
+    return share.quantize(Decimal("0.0001"))
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _annualised(daily: Sequence[Decimal], *, downside: bool) -> float | None:

@@ -5,7 +5,8 @@ the event log live in a fresh temporary folder that is removed when the run
 ends (each run starts clean; nothing is written next to the package or in the
 current folder). Give ``--state-dir DIR`` (a second run on it continues like a
 restart) and/or ``--events FILE`` to keep them. ``--report`` writes the
-summary as JSON; ``--html DIR`` writes an HTML report with plots.
+summary as JSON; ``--html DIR`` writes a self-contained HTML report
+(``DIR/index.html``; docs/simulation.md).
 
 Exit status (``statebot.cli.exit_codes``): 0 ran (and every expectation held),
 1 a scenario expectation failed (one line per failure on stderr) or every bar was
@@ -91,7 +92,8 @@ def register(sub: Any) -> None:
                    "adds P5/P50/P95 of net P&L and drawdown")
     p.add_argument("--trades-csv", type=Path, metavar="OUT.csv",
                    help="write the closed trades as CSV (a Monte Carlo: every seed's, with a seed column)")
-    p.add_argument("--html", type=Path, metavar="DIR", help="write an HTML report with plots (needs the plots extra)")
+    p.add_argument("--html", type=Path, metavar="DIR", help="write a self-contained HTML report, DIR/index.html: price with trades and stops, "
+                   "equity and drawdown, P&L by session, a calendar of sessions and throttle")
     p.add_argument("--seed", type=int, help="seed of the synthetic bars and the venue (default 7)")
     p.add_argument("--seeds", type=int, metavar="N", help="Monte Carlo: run N seeds from --seed on")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="Monte Carlo processes (default 1)")
@@ -181,10 +183,6 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         seeds = tuple(range(seeds[0], seeds[0] + args.seeds))
     if len(seeds) > 1 and (base.state_dir is not None or base.event_log is not None):
         raise ConfigError("--state-dir and --events name one run's files; a Monte Carlo of several seeds keeps none")
-    if args.html is not None:
-        from statebot.app.simreport import require_matplotlib
-
-        require_matplotlib()
     name = scenario.name if scenario is not None else (base.bars_csv.name if base.bars_csv is not None else "demo")
     title = f"statebot sim: {name} ({base.strategy} on {base.build_config().instrument.symbol})"
     with tempfile.TemporaryDirectory(prefix="statebot-sim-") as tmp:

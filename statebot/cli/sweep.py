@@ -4,8 +4,9 @@ Results go to ``--out DIR`` (default ``<FILE stem>-sweep`` in the current
 folder): ``sweep.jsonl`` (the journal: one line per finished point, read back
 by a re-run, which skips the points already ok), ``logs/<point id>/`` (each
 point's state folder and event log, on the machine that ran it),
-``results.parquet`` (when pyarrow is installed) and ``heatmap.png`` (two
-swept parameters, when matplotlib is installed).
+``results.parquet`` (when pyarrow is installed), ``heatmap.png`` (two
+swept parameters, when matplotlib is installed) and ``report.html`` (one
+self-contained page: the best, the edge warnings, the heatmap inline, every point).
 
 Exit status (``statebot.cli.exit_codes``): 0 every point ran ok, 1 a point
 failed (each failure is one line on stderr; the others ran), 2 bad input (one
@@ -31,6 +32,7 @@ from statebot.app.sweep import (
     rank,
     results_table,
     run_sweep,
+    write_sweep_html,
 )
 from statebot.app.sweep.spec import PARAM
 from statebot.cli._signals import StopSignals
@@ -103,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"heatmap: {heatmap_png(done.results, axes[0], axes[1], out / 'heatmap.png', metric=args.metric)}")
         except ConfigError as exc:
             print(f"heatmap: not drawn ({exc})")
+    report = write_sweep_html(spec, done.results, ranked, out, metric=args.metric, top=args.top,
+                              axes=axes if any(r.ok for r in done.results) else None)
+    print(f"report: {report}")
     for failed in done.failed:
         print(f"statebot sweep: point {failed.id} ({_describe(failed.combo)} period {failed.period} seed {failed.seed}) "
               f"failed: {failed.error}", file=sys.stderr)

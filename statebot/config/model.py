@@ -321,6 +321,7 @@ class KillSwitchConfig:
 
     daily_loss_limit_usd: Decimal = setting(Decimal("500"), doc="trip when a session's realized net P&L reaches minus this (0: off)", check=non_negative)
     max_consecutive_rejects: int = setting(3, doc="trip after this many order rejects in a row (0: off)", check=at_least(0))
+    max_strategy_errors: int = setting(5, doc="trip when the strategy raises on this many bars of one session (0: off)", check=at_least(0))
     flatten_backoff_first: dt.timedelta = setting(dt.timedelta(seconds=5), doc="wait this long after a failed flatten attempt", check=positive_duration)
     flatten_backoff_factor: int = setting(2, doc="multiply the wait by this after each further failure", check=at_least(1))
     flatten_backoff_cap: dt.timedelta = setting(dt.timedelta(minutes=1), doc="never wait longer than this between flatten attempts", check=positive_duration)
@@ -334,6 +335,7 @@ class KillSwitchConfig:
         return KillSwitch(
             max_consecutive_rejects=self.max_consecutive_rejects or None,
             daily_loss_limit=self.daily_loss_limit_usd or None,
+            max_strategy_errors=self.max_strategy_errors or None,
             backoff=Backoff(first=self.flatten_backoff_first, factor=self.flatten_backoff_factor, cap=self.flatten_backoff_cap),
         )
 

@@ -9,7 +9,9 @@ Decimal; times are timezone-aware. An order is known everywhere by its
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -39,12 +41,20 @@ TERMINAL_STATUSES = frozenset({FILLED, CANCELLED, REJECTED})
 apply them)."""
 
 
+# Validators run for every order, status and fill a venue reports (about eight objects a round
+# trip): each first accepts the common exact type in a comparison or two, then checks as always.
+
+
 def _signed_qty(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if value.__class__ is int and value != 0:
+        return
     if isinstance(value, bool) or not isinstance(value, int) or value == 0:
         raise ConfigError(f"{attribute.name} {value!r} must be a non-zero signed integer (buy > 0, sell < 0)")
 
 
 def _count(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if value.__class__ is int and value >= 0:  # type: ignore[operator]
+        return
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{attribute.name} {value!r} must be an integer >= 0")
 
@@ -55,12 +65,42 @@ def _ticks_or_none(instance: object, attribute: attrs.Attribute, value: object) 
 
 
 def _non_empty(instance: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if value.__class__ is str and value:
+        return
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{attribute.name} {value!r} must be a non-empty string")
 
 
 def _aware(instance: object, attribute: attrs.Attribute, value: dt.datetime) -> None:  # type: ignore[type-arg]
+    if value.__class__ is dt.datetime and value.tzinfo is not None and value.utcoffset() is not None:
+        return
     require_aware(value, attribute.name)
+
+
+def _exactly(kind: type, check: Callable[[Any, Any, Any], None]) -> Callable[[Any, Any, Any], None]:
+    """``check`` (an attrs validator), skipped for a value of exactly ``kind``; ``check`` must accept every such value."""
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        if value.__class__ is not kind:
+            check(instance, attribute, value)
+    return validate
+
+
+def _one_of(options: tuple[str, ...]) -> Callable[[Any, Any, Any], None]:
+    """``attrs.validators.in_(options)``, its error included, called only for a value that is not
+    exactly one of the (str) ``options``."""
+    check = attrs.validators.in_(options)
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        if value.__class__ is not str or value not in options:
+            check(instance, attribute, value)
+    return validate
+
+
+def _commission(value: object) -> Decimal:
+    """``non_negative_money(value, "commission")``: a finite, non-negative Decimal is kept as it is."""
+    if value.__class__ is Decimal and value.is_finite() and value >= 0:  # type: ignore[attr-defined,operator]
+        return value  # type: ignore[return-value]
+    return non_negative_money(value, "commission")
 
 
 @attrs.frozen(kw_only=True)
@@ -75,11 +115,11 @@ class OrderRequest:
     """
 
     client_order_id: str = attrs.field(validator=_non_empty)
-    strategy: str = attrs.field(validator=attrs.validators.instance_of(str))
+    strategy: str = attrs.field(validator=_exactly(str, attrs.validators.instance_of(str)))
     symbol: str = attrs.field(validator=_non_empty)
     qty: int = attrs.field(validator=_signed_qty)
-    kind: str = attrs.field(default=MARKET, validator=attrs.validators.in_(ORDER_KINDS))
-    purpose: str = attrs.field(default=ENTRY, validator=attrs.validators.in_(PURPOSES))
+    kind: str = attrs.field(default=MARKET, validator=_one_of(ORDER_KINDS))
+    purpose: str = attrs.field(default=ENTRY, validator=_one_of(PURPOSES))
     limit_ticks: int | None = attrs.field(default=None, validator=_ticks_or_none)
     stop_ticks: int | None = attrs.field(default=None, validator=_ticks_or_none)
 
@@ -113,7 +153,7 @@ class OrderStatus:
     """
 
     order_id: str = attrs.field(validator=_non_empty)
-    status: str = attrs.field(validator=attrs.validators.in_(ORDER_STATUSES))
+    status: str = attrs.field(validator=_one_of(ORDER_STATUSES))
     filled: int = attrs.field(validator=_count)
     remaining: int = attrs.field(validator=_count)
     at: dt.datetime = attrs.field(validator=_aware)
@@ -136,11 +176,11 @@ class Fill:
 
     exec_id: str = attrs.field(validator=_non_empty)
     order_id: str = attrs.field(validator=_non_empty)
-    strategy: str = attrs.field(validator=attrs.validators.instance_of(str))
+    strategy: str = attrs.field(validator=_exactly(str, attrs.validators.instance_of(str)))
     symbol: str = attrs.field(validator=_non_empty)
     qty: int = attrs.field(validator=_signed_qty)
-    price_ticks: int = attrs.field(validator=attrs.validators.instance_of(int))
-    commission: Decimal = attrs.field(converter=lambda v: non_negative_money(v, "commission"))
+    price_ticks: int = attrs.field(validator=_exactly(int, attrs.validators.instance_of(int)))
+    commission: Decimal = attrs.field(converter=_commission)
     at: dt.datetime = attrs.field(validator=_aware)
 
 

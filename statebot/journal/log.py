@@ -220,6 +220,78 @@ def _digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
+# -- payload templates ---------------------------------------------------------
+
+_TEMPLATES_PER_LOG = 64
+"""A log keeps at most this many payload templates (the runner writes about a dozen shapes)."""
+
+
+class _Template:
+    """The canonical JSON of the payloads of one event type with one set of keys.
+
+    A runner writes each event type with the same keys in the same order, so the
+    sorted order of the keys, their JSON and the punctuation between them are
+    known once: a payload is then one pass over its values (the exact types a
+    runner stores, str, int, bool, None, finite Decimal, aware datetime and date,
+    encoded inline; anything else through ``_plain``) and one ``str.format``.
+    The bytes are those of ``_plain_mapping`` and ``_plain_json`` (sorted keys,
+    no spaces, ensure_ascii off): JSON of an object is the JSON of its values
+    put between its sorted keys. A log builds a template only for a payload the
+    validating path has accepted (a known type, its required keys, every key a
+    str), keyed by the type and the keys in insertion order.
+    """
+
+    __slots__ = ("format", "type", "type_json", "where")
+
+    def __init__(self, type: str, keys: tuple[str, ...]) -> None:
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        # each key's JSON (its braces doubled for str.format), then the placeholder of its value
+        fields = ",".join(_json_str(keys[i]).replace("{", "{{").replace("}", "}}") + f":{{{i}}}" for i in order)
+        self.format = ("{{" + fields + "}}").format
+        self.type = type
+        self.type_json = _json_str(type)
+        self.where = f"{type} payload"
+
+    def fill(self, payload: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+        """``(stored payload, its canonical JSON)``; ``InvalidEvent`` for a value that cannot be stored."""
+        plain: dict[str, Any] = {}
+        values: list[str] = []
+        add = values.append
+        for key, value in payload.items():
+            kind = value.__class__
+            if kind is str:
+                plain[key] = value
+                add(_json_str(value))
+            elif kind is int:
+                plain[key] = value
+                add(_int_json(value))
+            elif kind is Decimal and value.is_finite():
+                # digits, ".", "-", "E", "+": nothing JSON escapes
+                text = plain[key] = str(value)
+                add(f'"{text}"')
+            elif kind is bool:
+                plain[key] = value
+                add("true" if value else "false")
+            elif value is None:
+                plain[key] = None
+                add("null")
+            elif kind is dt.datetime and value.tzinfo is not None and value.utcoffset() is not None:
+                text = plain[key] = value.isoformat()  # digits, "-", ":", "T", ".", "+": nothing to escape
+                add(f'"{text}"')
+            elif kind is dt.date:
+                text = plain[key] = value.isoformat()
+                add(f'"{text}"')
+            else:
+                stored = plain[key] = _plain(value, f"{self.where}.{key}")
+                add(_json_str(stored) if stored.__class__ is str
+                    else _plain_json(stored) if stored.__class__ is dict else _PLAIN_JSON.encode(stored))
+        return plain, self.format(*values)
+
+
+_int_json = int.__repr__
+"""An exact int's JSON, as the C encoder writes it (``int.__repr__``)."""
+
+
 # -- Event -------------------------------------------------------------------
 
 
@@ -331,9 +403,6 @@ def _prepare(
     return ts, plain, _plain_json(plain) if plain.__class__ is dict else _PLAIN_JSON.encode(plain)
 
 
-_set = object.__setattr__
-
-
 def seal_of(key: bytes, hash: str) -> str:
     """The seal of a line whose ``hash`` is given: HMAC-SHA256 (hex) under ``key``."""
     return hmac.new(key, hash.encode("ascii"), hashlib.sha256).hexdigest()
@@ -341,11 +410,12 @@ def seal_of(key: bytes, hash: str) -> str:
 
 def _sealed(
     seq: int, ts: dt.datetime, ts_json: str, type: str, plain: dict[str, Any], payload_json: str,
-    config_hash: str, config_json: str, prev_hash: str, key: bytes | None = None,
+    config_hash: str, config_json: str, prev_hash: str, key: bytes | None = None, type_json: str | None = None,
 ) -> tuple[Event, bytes]:
     """The event and its log line, from fields already checked (``seq`` an int >= 1,
     ``ts`` stored form, ``type``/``config_hash`` str, ``prev_hash`` 64 hex digits);
-    ``ts_json``, ``payload_json`` and ``config_json`` are their canonical JSON.
+    ``ts_json``, ``payload_json`` and ``config_json`` are their canonical JSON, ``type_json``
+    too when given.
 
     The line is ``canonical_json`` of every field, built by hand: the top-level
     keys are fixed, so their sorted order is known (config_hash, hash, payload,
@@ -354,20 +424,27 @@ def _sealed(
     also holds ``seal`` (``seal_of(key, hash)``), which the hash does not cover.
     """
     chained = f'"payload":{payload_json},"prev_hash":"{prev_hash}",'
-    rest = f'"seq":{seq},"ts":{ts_json},"type":{_json_str(type)}}}'
+    rest = f'"seq":{seq},"ts":{ts_json},"type":{_json_str(type) if type_json is None else type_json}}}'
     digest = hashlib.sha256(f'{{"config_hash":{config_json},{chained}{rest}'.encode("utf-8")).hexdigest()
     seal = "" if key is None else f'"seal":"{seal_of(key, digest)}",'
     line = f'{{"config_hash":{config_json},"hash":"{digest}",{chained}{seal}{rest}\n'.encode("utf-8")
-    # the fields were checked above: skip the validators a public Event(...) runs
-    event = object.__new__(Event)
-    _set(event, "seq", seq)
-    _set(event, "ts", ts)
-    _set(event, "type", type)
-    _set(event, "payload", plain)
-    _set(event, "config_hash", config_hash)
-    _set(event, "prev_hash", prev_hash)
-    _set(event, "hash", digest)
+    # the fields were checked above: skip the validators a public Event(...) runs, and set
+    # each slot through its own descriptor (a third cheaper than object.__setattr__ by name)
+    event = _new(Event)
+    _set_seq(event, seq)
+    _set_ts(event, ts)
+    _set_type(event, type)
+    _set_payload(event, plain)
+    _set_config_hash(event, config_hash)
+    _set_prev_hash(event, prev_hash)
+    _set_hash(event, digest)
     return event, line
+
+
+_new = object.__new__
+_set_seq, _set_ts, _set_type, _set_payload, _set_config_hash, _set_prev_hash, _set_hash = (
+    vars(Event)[name].__set__ for name in ("seq", "ts", "type", "payload", "config_hash", "prev_hash", "hash"))
+"""The slots of ``Event`` (attrs makes it a slotted class), set without the frozen class's ``__setattr__``."""
 
 
 _FIELDS = frozenset({"seq", "ts", "type", "payload", "config_hash", "prev_hash", "hash"})
@@ -563,6 +640,7 @@ class EventLog:
         self._config_json = ""  # _json_str(self.config_hash), redone if the attribute is replaced
         self._ts_seen: dt.datetime | None = None
         self._ts_json = ""  # of _ts_seen: the runner logs several events of one bar at the same ts object
+        self._templates: dict[tuple[str, ...], _Template] = {}  # (type, *keys) -> its payloads' template
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
         # unbuffered: a line is in the OS when it is written, and a failed write is cut back at once
@@ -663,9 +741,23 @@ class EventLog:
         """
         if self._file.closed:
             raise EventLogError(f"event log {self.path} is closed")
+        kind = type.__class__
+        if (kind is str or kind is EventType) and payload is not None and payload.__class__ is dict and self._pending is None:
+            # an EventType member hashes and compares as its str value: no isinstance, no _value_ here
+            template = self._templates.get((type, *payload))
+            if template is not None:
+                # this type with these keys was accepted before: only ts and the values are left to check
+                if not (ts.__class__ is dt.datetime and ts.tzinfo is _UTC and not ts.fold):
+                    _aware(None, None, ts)
+                    ts = _fixed_offset(ts)
+                plain, payload_json = template.fill(payload)
+                return self._emit(ts, template.type, plain, payload_json, template.type_json)
         if self._pending is not None:
             _aware(None, None, ts)  # checked first here, as it always was
         stored_ts, plain, payload_json = _prepare(ts, type, payload or {}, self.extra_types)
+        if ((kind is str or kind is EventType) and payload is not None and payload.__class__ is dict
+                and len(self._templates) < _TEMPLATES_PER_LOG):
+            self._learn(str(type), payload)
         if self._pending is not None:
             # a torn first line was moved aside: say so before anything else, but only
             # once this event is known to be valid (a refused append writes nothing);
@@ -674,12 +766,18 @@ class EventLog:
             self._record_pending(stored_ts)
         return self._emit(stored_ts, type, plain, payload_json)
 
+    def _learn(self, name: str, payload: Mapping[str, Any]) -> None:
+        """Keep a template for payloads of type ``name`` with ``payload``'s keys (just accepted by ``_prepare``)."""
+        keys = tuple(payload)
+        if (name, *keys) not in self._templates and all(key.__class__ is str for key in keys):
+            self._templates[(name, *keys)] = _Template(name, keys)
+
     def _write(self, ts: dt.datetime, type: str, payload: Mapping[str, Any]) -> Event:
         stored_ts, plain, payload_json = _prepare(ts, type, payload, self.extra_types)
         return self._emit(stored_ts, type, plain, payload_json)
 
-    def _emit(self, ts: dt.datetime, type: str, plain: dict[str, Any], payload_json: str) -> Event:
-        """Write the event prepared by ``_prepare`` as the next in the chain."""
+    def _emit(self, ts: dt.datetime, type: str, plain: dict[str, Any], payload_json: str, type_json: str | None = None) -> Event:
+        """Write the event prepared by ``_prepare`` (or a template) as the next in the chain."""
         last = self._last
         seq, prev_hash = (1, GENESIS_HASH) if last is None else (last.seq + 1, last.hash)
         config_hash = self.config_hash
@@ -692,7 +790,7 @@ class EventLog:
                 self._ts_seen, self._ts_json = ts, _json_str(ts.isoformat())
             # prev_hash is a hash this log computed or verified: 64 hex digits
             event, line = _sealed(seq, ts, self._ts_json, type, plain, payload_json, config_hash, self._config_json, prev_hash,
-                                  self._key)
+                                  self._key, type_json)
         else:  # a field of another type: Event.make raises what it always has
             event = Event.make(seq=seq, ts=ts, type=type, payload=plain, config_hash=config_hash,
                                prev_hash=prev_hash, extra_types=self.extra_types)

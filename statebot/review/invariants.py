@@ -198,6 +198,7 @@ SUBJECTS: tuple[Subject, ...] = (
             "a run writes the same log bytes under live and simulation durability",
             "under live durability every event before an order is fsynced before the order leaves",
             "a failed append stops the runner loudly; it never lives on as in-memory state",
+            "a payload written through its type's template is the bytes and hash of the generic path",
         ),
     ),
     Subject(

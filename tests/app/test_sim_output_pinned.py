@@ -32,7 +32,8 @@ def test_the_sim_summary_and_report_are_unchanged(name: str, tmp_path: Path, cap
     code = main(["sim", *RUNS[name], "--state-dir", str(tmp_path / "state"), "--events", str(tmp_path / "events.jsonl"),
                  "--report", str(report)])
     out = capsys.readouterr().out.replace(str(tmp_path), "<tmp>").replace(str(ROOT), "<root>")
-    data = json.dumps(json.loads(report.read_text()), indent=2, sort_keys=True) + "\n"
+    data = (json.dumps(json.loads(report.read_text()), indent=2, sort_keys=True) + "\n").replace(
+        str(tmp_path), "<tmp>").replace(str(ROOT), "<root>")
     text_file, json_file = GOLDEN / f"sim-{name}.txt", GOLDEN / f"sim-{name}.json"
     if os.environ.get("STATEBOT_REPIN"):
         text_file.write_text(f"exit {code}\n{out}", encoding="utf-8")

@@ -10,6 +10,7 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from statebot.app.simstats import TRADE_COLUMNS, Trade, percentile, trade_stats, trades_csv
@@ -100,3 +101,38 @@ def test_a_monte_carlo_reports_percentiles_of_net_and_drawdown(tmp_path: Path, c
     rows = list(csv.DictReader(io.StringIO(table.read_text())))
     assert {r["seed"] for r in rows} == {str(s["seed"]) for s in data["seeds"] if s["trades"]}
     assert len(rows) == sum(s["trades"] for s in data["seeds"])
+
+
+def test_exposure_is_the_share_of_market_time_with_a_position_open_counting_overlaps_once() -> None:
+    a, b = _trade(23, 0, "10"), _trade(23, 5, "10")  # 15:00-15:01 and 15:05-15:06
+    entry = dt.datetime(2026, 11, 23, 15, 5, 30, tzinfo=UTC)
+    c = Trade(outcome=attrs.evolve(b.outcome, entry_time=entry, exit_time=entry + dt.timedelta(seconds=90)), session=b.session)
+    # held: 1 min + 1 min + (15:06 to 15:07, c's part outside b) 1 min = 3 min of 20
+    stats = trade_stats([a, b, c], sessions=["2026-11-23"], market_time=dt.timedelta(minutes=20))
+    assert stats.exposure == Decimal("0.1500")
+    assert trade_stats([a], market_time=dt.timedelta(0)).exposure is None
+
+
+def test_the_sim_reports_exposure_over_the_bars_it_traded_in_json_and_terminal(tmp_path: Path,
+                                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "r.json"
+    assert main(["sim", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(report.read_text())
+    held = sum((dt.datetime.fromisoformat(t["exit_time"]) - dt.datetime.fromisoformat(t["entry_time"])
+                for t in data["trade_list"]), dt.timedelta(0))
+    # the demo: one-minute bars, none refused, trades one after another
+    expected = (Decimal(held.total_seconds()) / Decimal(data["bars"] * 60)).quantize(Decimal("0.0001"))
+    assert Decimal(data["stats"]["exposure"]) == expected > 0
+    assert f"exposure              {expected * 100:.1f}% of market time in a position" in out
+
+
+def test_each_trade_names_the_stop_its_entry_set(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    assert main(["sim", "--report", str(report)]) == 0
+    data = json.loads(report.read_text())
+    for t in data["trade_list"]:
+        entry, stop = Decimal(t["entry_price"]), Decimal(t["stop_price"])
+        assert (stop < entry) if t["side"] == "long" else (stop > entry)
+    assert data["run"]["strategy"] == "sma-cross" and data["run"]["symbol"] == "MES"
+    assert len(data["run"]["config_hash"]) == 1 and len(data["run"]["config_hash"][0]) == 64

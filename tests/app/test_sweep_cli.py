@@ -23,6 +23,9 @@ def test_a_sweep_prints_the_table_the_best_and_the_edge_warning(tmp_path: Path, 
     assert "best by mean net_pnl over seeds and periods:" in out
     assert "warning: the best point has" in out
     assert (tmp_path / "out" / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"report: {tmp_path / 'out' / 'report.html'}" in out
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "class='chart heatmap'" in page and "warning: the best point has" in page
     assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     assert "(0 run now, 4 from the journal" in capsys.readouterr().out
 

@@ -140,8 +140,9 @@ def test_default_hash_is_pinned() -> None:
     # changed on purpose when the throttle, kill_switch and runner_snapshot settings were added, the ibkr section,
     # persistence.fsync, instrument.flatten_before and instrument.contracts; when durability.mode
     # replaced the fsync settings and event_log.key_file/key_env came; the bar_checks section; and when
-    # kill_switch.persistence_failures and persistence.save_every_trades went (the log is the write-ahead log)
-    assert config_hash(Config()) == "1e861b62b1bc8e27273437a011702908d4950f04e0c25d756ce2c9406ff3f422"
+    # kill_switch.persistence_failures and persistence.save_every_trades went (the log is the write-ahead log);
+    # kill_switch.max_strategy_errors (a strategy that keeps raising trips the switch)
+    assert config_hash(Config()) == "dfa37d6105add0b288a02a9e64ab80cb288a254724535f33f1105ed311eb2bc1"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:

@@ -13,8 +13,6 @@ import html
 import json
 import math
 import re
-import shutil
-import struct
 import subprocess
 from pathlib import Path
 
@@ -23,14 +21,10 @@ import pytest
 from statebot.review.diagrams import raw_mermaid, state_diagram, state_machines_markdown
 from statebot.core.fsm import all_specs
 from statebot.core.fsm.table import MachineSpec, Transition
+from tests.chromium import INSTALL, ROOT, chromium, png_size, run_chromium
 
-ROOT = Path(__file__).resolve().parents[2]
 MERMAID_JS = ROOT / "tests" / "browser" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
 ARTIFACTS = ROOT / "test-artifacts" / "diagrams"
-INSTALL = ROOT / "tools" / "install-browser-deps.sh"
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars")
 # Shapes the real machines will have (self-loops, several sources, two triggers on one arrow,
 # guards): checked against mermaid before such a machine lands.
 SHAPES = MachineSpec(
@@ -75,10 +69,6 @@ PICTURE_PAGE = """<!doctype html>
 """
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.fixture(scope="module")
 def browser() -> str:
     if chromium() is None or not MERMAID_JS.exists():
@@ -90,11 +80,6 @@ def browser() -> str:
     if path is None or not MERMAID_JS.exists():
         pytest.skip("chromium or mermaid still missing after tools/install-browser-deps.sh")
     return path
-
-
-def run_chromium(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def diagrams_of(name: str, text: str) -> list[tuple[str, str, str]]:
@@ -142,12 +127,6 @@ def render(browser: str, tmp_path: Path, sources: list[str]) -> list[dict]:
     results: list[dict] = json.loads(html.unescape(found.group(1)))
     assert len(results) == len(sources)
     return results
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    header = path.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    return struct.unpack(">II", header[16:24])
 
 
 def test_the_generated_docs_hold_a_diagram_per_machine() -> None:

@@ -130,16 +130,11 @@ def best_table(ranked: Sequence[Ranked], metric: str, top: int = 5) -> str:
     return "\n".join(lines)
 
 
-def heatmap_png(results: Sequence[PointResult], x: str, y: str, path: str | Path, *, metric: str = "net_pnl") -> Path:
-    """A PNG of the mean ``metric`` for each (``x``, ``y``) pair of swept values (averaged over
-    everything else). Raises ``ConfigError`` when matplotlib is missing or ``x``/``y`` were not swept."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ConfigError("the heatmap needs matplotlib: install the plots extra (pip install '.[plots]')") from None
+def heatmap_grid(results: Sequence[PointResult], x: str, y: str, *,
+                 metric: str = "net_pnl") -> tuple[list[Any], list[Any], list[list[float | None]]]:
+    """(x values, y values, rows of cells): the mean ``metric`` of the ok points for each (x, y) pair of
+    swept values (averaged over everything else), one row per y value; None where no ok point has a
+    value. Raises ``ConfigError`` when ``x`` or ``y`` was not swept."""
     cells: dict[tuple[Any, Any], list[float]] = {}
     for r in results:
         combo = dict(r.combo)
@@ -150,7 +145,21 @@ def heatmap_png(results: Sequence[PointResult], x: str, y: str, path: str | Path
             cells.setdefault((combo[x], combo[y]), []).append(value)
     xs = sorted({k[0] for k in cells}, key=_order)
     ys = sorted({k[1] for k in cells}, key=_order)
-    grid = [[statistics.fmean(cells[(a, b)]) if (a, b) in cells else float("nan") for a in xs] for b in ys]
+    return xs, ys, [[statistics.fmean(cells[(a, b)]) if (a, b) in cells else None for a in xs] for b in ys]
+
+
+def heatmap_png(results: Sequence[PointResult], x: str, y: str, path: str | Path, *, metric: str = "net_pnl") -> Path:
+    """A PNG of the mean ``metric`` for each (``x``, ``y``) pair of swept values (averaged over
+    everything else). Raises ``ConfigError`` when matplotlib is missing or ``x``/``y`` were not swept."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConfigError("the heatmap needs matplotlib: install the plots extra (pip install '.[plots]')") from None
+    xs, ys, cells = heatmap_grid(results, x, y, metric=metric)
+    grid = [[float("nan") if v is None else v for v in row] for row in cells]
     figure, axes = plt.subplots(figsize=(1.2 + 0.8 * len(xs), 1.0 + 0.6 * len(ys)))
     image = axes.imshow(grid, origin="lower", cmap="RdYlGn" if METRICS[metric] else "RdYlGn_r", aspect="auto")
     axes.set_xticks(range(len(xs)), [str(v) for v in xs])

@@ -51,6 +51,7 @@ from statebot.core.effects import (
     ORDER_SUBMITTED,
     POSITION_TRANSITION,
     POSITION_WRITTEN_OFF,
+    RUNNER_ERROR,
     SESSION_TRANSITION,
     STATE_RESTORED,
     THROTTLE_TRANSITION,
@@ -101,6 +102,13 @@ class Bracket:
         return {"strategy": strategy, "symbol": symbol, "side": self.side, "stop_ticks": self.stop_ticks,
                 "target_ticks": self.target_ticks, "expected_slippage_ticks": str(self.expected_slippage_ticks),
                 "entry_ref_ticks": self.entry_ref_ticks, "exit_ref_ticks": self.exit_ref_ticks}
+
+    def prices_at(self, entry_price: Decimal, tick_size: Decimal) -> tuple[Decimal, Decimal | None]:
+        """(stop, target) prices for a position entered at ``entry_price`` (target None when the
+        signal named none): the same distances ``update_bracket`` applies to the average entry."""
+        stop = entry_price - self.side * self.stop_ticks * tick_size
+        target = None if self.target_ticks is None else entry_price + self.side * self.target_ticks * tick_size
+        return stop, target
 
     @classmethod
     def from_dict(cls, b: Mapping[str, Any]) -> Bracket:
@@ -257,12 +265,9 @@ class Fold:
         m = s.book.machine(strategy, symbol)
         if purpose == ENTRY:
             m.submit_entry(order)
-            if p.get("stop_ticks") is not None:
-                s.brackets[(strategy, symbol)] = Bracket(
-                    side=1 if order.qty > 0 else -1, stop_ticks=_int(p["stop_ticks"]),
-                    target_ticks=None if p.get("target_ticks") is None else _int(p["target_ticks"]),
-                    expected_slippage_ticks=Decimal(str(p.get("expected_slippage_ticks", "0"))),
-                    entry_ref_ticks=None if p.get("ref_ticks") is None else _int(p["ref_ticks"]))
+            bracket = entry_bracket(p)
+            if bracket is not None:
+                s.brackets[(strategy, symbol)] = bracket
         elif purpose in (EXIT, FLATTEN):
             m.submit_exit(order)
             bracket = s.brackets.get((strategy, symbol))
@@ -388,6 +393,13 @@ class Fold:
             ks.trip(reason, at, str(p.get("detail") or ""))
         self._trips_logged += 1
 
+    def _runner_error(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
+        # a strategy error counts toward the kill switch's limit as the runner counted it; logs
+        # written before errors named their session were never counted, and are not now
+        if p.get("stage") == "strategy" and p.get("session"):
+            day = dt.date.fromisoformat(str(p["session"]))
+            self.state.killswitch.record_strategy_error(day, event.ts, str(p.get("error") or ""))
+
     _HANDLERS: Mapping[str, Any] = {
         STATE_RESTORED: _restored,
         EQUITY_SET: _equity,
@@ -403,7 +415,19 @@ class Fold:
         TRADE_CLOSED: _trade,
         THROTTLE_TRANSITION: _throttle,
         KILL_SWITCH: _kill_switch,
+        RUNNER_ERROR: _runner_error,
     }
+
+
+def entry_bracket(p: Mapping[str, Any]) -> Bracket | None:
+    """The ``Bracket`` an entry's ``ORDER_SUBMITTED`` payload records (None: the entry named no stop).
+    Raises ``ValueError`` for a quantity or distance that is not an integer."""
+    if p.get("stop_ticks") is None:
+        return None
+    return Bracket(side=1 if _int(p["qty"]) > 0 else -1, stop_ticks=_int(p["stop_ticks"], "stop_ticks"),
+                   target_ticks=None if p.get("target_ticks") is None else _int(p["target_ticks"], "target_ticks"),
+                   expected_slippage_ticks=Decimal(str(p.get("expected_slippage_ticks", "0"))),
+                   entry_ref_ticks=None if p.get("ref_ticks") is None else _int(p["ref_ticks"], "ref_ticks"))
 
 
 def update_bracket(bracket: Bracket | None, m: Any) -> None:

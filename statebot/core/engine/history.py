@@ -7,7 +7,8 @@ come from the same pass over the log that rebuilds the state. Nothing here chang
 state; a checkpoint does not carry it (it is the story of one run, not what a restart
 needs).
 
-Kept, in log order: closed trades (``TRADE_CLOSED``), flattens started
+Kept, in log order: closed trades (``TRADE_CLOSED``, each with the entry that set its
+bracket), the config hashes the events carry, flattens started
 (``SESSION_EXIT_FLATTEN``), the lifecycle transitions a timeline draws (session,
 position, throttle, kill switch), bars rejected by reason and bars flagged, and the
 sessions passed over without data. Pure: events in, records out.
@@ -25,6 +26,7 @@ from statebot.core.effects import (
     BAR_FLAGGED,
     BAR_REJECTED,
     KILL_SWITCH,
+    ORDER_SUBMITTED,
     POSITION_TRANSITION,
     SESSION_EXIT_FLATTEN,
     SESSION_TRANSITION,
@@ -32,6 +34,7 @@ from statebot.core.effects import (
     THROTTLE_TRANSITION,
     TRADE_CLOSED,
 )
+from statebot.core.orders import ENTRY
 
 TIMELINE_TYPES = frozenset({SESSION_TRANSITION, POSITION_TRANSITION, THROTTLE_TRANSITION, KILL_SWITCH})
 """The transitions ``RunHistory.transitions`` keeps."""
@@ -65,15 +68,28 @@ class RunHistory:
     bars_rejected: dict[str, int] = attrs.field(factory=dict)
     bars_flagged: int = 0
     sessions_without_data: list[str] = attrs.field(factory=list)
+    trade_entries: list[Mapping[str, Any] | None] = attrs.field(factory=list)
+    """Beside each of ``trades``: the ``ORDER_SUBMITTED`` payload of the last entry with a stop
+    of its strategy and symbol before it (its bracket), or None."""
+    config_hashes: dict[str, None] = attrs.field(factory=dict)
+    """The config hashes the run's events carry, in order of first appearance."""
+    _entries: dict[tuple[str, str], Mapping[str, Any]] = attrs.field(factory=dict, alias="_entries")
 
     def record(self, event: _Event) -> None:
         """Note one event the fold applies (before ``after_seq``: ignored)."""
         if event.seq <= self.after_seq:
             return
         self.events += 1
+        config_hash = getattr(event, "config_hash", None)
+        if config_hash is not None:
+            self.config_hashes.setdefault(config_hash)
         kind, p = event.type, event.payload
         if kind == TRADE_CLOSED:
             self.trades.append((event.ts, p))
+            self.trade_entries.append(self._entries.pop((str(p["strategy"]), str(p["symbol"])), None))
+        elif kind == ORDER_SUBMITTED:
+            if p.get("purpose") == ENTRY and p.get("stop_ticks") is not None:
+                self._entries[(str(p["strategy"]), str(p["symbol"]))] = p
         elif kind in TIMELINE_TYPES:
             self.transitions.append((event.ts, kind, p))
         elif kind == SESSION_EXIT_FLATTEN:

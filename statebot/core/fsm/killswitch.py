@@ -6,9 +6,10 @@ until the venue reports flat. Nothing resets it but ``reset`` with a
 non-empty operator note. Tripping again while TRIPPED records the extra
 reason (a self-loop row), so the review shows every cause.
 
-The switch also keeps two pure counters the runner feeds: consecutive order
-rejects (``record_reject``/``record_accept``) and the day's realized net P&L
-(``record_trade``); crossing either limit trips it.
+The switch also keeps three pure counters the runner feeds: consecutive order
+rejects (``record_reject``/``record_accept``), the day's realized net P&L
+(``record_trade``) and the bars of a session on which the strategy raised
+(``record_strategy_error``); crossing any limit trips it.
 """
 
 from __future__ import annotations
@@ -38,12 +39,15 @@ DISCONNECT = "disconnect"
 FLATTEN_FAILED = "flatten_failed"
 OVER_FILL = "over_fill"
 MANUAL = "manual"
+STRATEGY_ERRORS = "strategy_errors"
+"""The strategy raised on ``max_strategy_errors`` bars of one session: a strategy that keeps
+failing is not left holding a position nobody is managing."""
 STATE_UNTRUSTED = "state_untrusted"
 """The runner's own state could not be trusted at start-up (a corrupt snapshot, an
 event log shorter than the snapshot says): positions and orders are unknown."""
 TRIP_REASONS = (
     DAILY_LOSS_LIMIT, CONSECUTIVE_REJECTS, POSITION_MISMATCH, POSITION_HELD_AT_CLOSE,
-    PERSISTENCE_FAILURES, DISCONNECT, FLATTEN_FAILED, OVER_FILL, MANUAL, STATE_UNTRUSTED,
+    PERSISTENCE_FAILURES, DISCONNECT, FLATTEN_FAILED, OVER_FILL, MANUAL, STATE_UNTRUSTED, STRATEGY_ERRORS,
 )
 
 KILLSWITCH_SPEC = MachineSpec(
@@ -66,6 +70,7 @@ KILLSWITCH_SPEC = MachineSpec(
         "a restart keeps the day's realized loss: the daily loss limit counts trades from before it",
         'a venue that never recovers is never reported flat',
         'consecutive order rejects trip the kill switch at the configured limit',
+        'a strategy that raises on max_strategy_errors bars of one session trips the kill switch',
         'no entries are allowed while the kill switch is TRIPPED',
         'no entry order is submitted while the kill switch is TRIPPED',
         'the kill switch is not re-armed while reconciliation reports a mismatch',
@@ -131,7 +136,8 @@ class KillSwitch(TableMachine):
     ``max_consecutive_rejects``: that many rejects in a row trip it (None: off).
     ``daily_loss_limit``: a positive Decimal; a day's realized net P&L at or
     below minus this trips it (None: off). ``backoff`` is the flatten retry
-    schedule the flattener consults.
+    schedule the flattener consults. ``max_strategy_errors``: that many bars of one session on
+    which the strategy raised trip it (None: off; the errors are still counted).
     """
 
     SPEC = KILLSWITCH_SPEC
@@ -144,6 +150,7 @@ class KillSwitch(TableMachine):
         max_consecutive_rejects: int | None = 3,
         daily_loss_limit: Decimal | int | str | None = None,
         backoff: Backoff | None = None,
+        max_strategy_errors: int | None = None,
     ) -> None:
         super().__init__()
         if max_consecutive_rejects is not None and max_consecutive_rejects < 1:
@@ -153,6 +160,11 @@ class KillSwitch(TableMachine):
         if self.daily_loss_limit is not None and self.daily_loss_limit <= 0:
             raise ConfigError(f"daily_loss_limit {daily_loss_limit!r} must be positive")
         self.backoff = backoff or Backoff()
+        if max_strategy_errors is not None and max_strategy_errors < 1:
+            raise ConfigError(f"max_strategy_errors {max_strategy_errors} must be >= 1 (None: off)")
+        self.max_strategy_errors = max_strategy_errors
+        # per session date, kept like the day nets: bars on which the strategy raised
+        self._strategy_errors: dict[dt.date, int] = {}
         self._trips: list[Trip] = []
         self._effects: list[Effect] = []
         self._resets: list[tuple[dt.datetime, str]] = []
@@ -230,6 +242,7 @@ class KillSwitch(TableMachine):
         self._resets.append((at, note.strip()))
         self._trips.clear()
         self._rejects = 0
+        self._strategy_errors.clear()
 
     def record_reject(self, at: dt.datetime, detail: str = "") -> bool:
         """Count a rejected order; trip at the limit. Returns True when this tripped it."""
@@ -261,6 +274,29 @@ class KillSwitch(TableMachine):
             return self.trip(DAILY_LOSS_LIMIT, at, f"day {day.isoformat()} net {total} <= -{limit}")
         return False
 
+    def strategy_errors(self, day: dt.date) -> int:
+        """Bars of session ``day`` on which the strategy raised since the last reset (0 if none kept)."""
+        return self._strategy_errors.get(day, 0)
+
+    def record_strategy_error(self, day: dt.date, at: dt.datetime, detail: str = "") -> bool:
+        """Count a bar of session ``day`` on which the strategy raised; trip at the limit.
+
+        Counted per session date (a new session starts at 0; only the last ``DAYS_KEPT`` dates are
+        kept) and cleared by a reset. Trips once per crossing of the limit, not again on each
+        later error while tripped. Returns True when this tripped the switch."""
+        if not isinstance(day, dt.date):
+            raise ConfigError(f"strategy error day {day!r} must be a date")
+        count = self._strategy_errors[day] = self._strategy_errors.get(day, 0) + 1
+        while len(self._strategy_errors) > self.DAYS_KEPT:
+            del self._strategy_errors[min(self._strategy_errors)]
+        limit = self.max_strategy_errors
+        # at the limit, or past it while armed (a lower limit after a restart); not again on every
+        # later bar while tripped: one reason per crossing, not one per bar
+        if limit is not None and (count == limit or (count > limit and self._state == ARMED)):
+            last = f" (last: {detail})" if detail else ""
+            return self.trip(STRATEGY_ERRORS, at, f"{count} strategy errors in session {day.isoformat()}{last}")
+        return False
+
     def restore_day(self, day: dt.date, net_pnl: Decimal) -> None:
         """Restore ``day``'s realized net P&L from a snapshot after a restart, so the daily
         loss limit keeps counting the trades closed before it. Trips nothing by itself: the
@@ -273,13 +309,14 @@ class KillSwitch(TableMachine):
             self._day = day
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready state for a checkpoint: state, trips, reject streak, each kept day's net."""
+        """JSON-ready state for a checkpoint: state, trips, reject streak, each kept day's net and strategy errors."""
         return {
             "state": self.state,
             "trips": [{"reason": tr.reason, "at": tr.at.isoformat(), "detail": tr.detail} for tr in self._trips],
             "rejects": self._rejects,
             "day": self._day.isoformat() if self._day is not None else None,
             "day_nets": {d.isoformat(): str(net) for d, net in sorted(self._day_nets.items())},
+            "strategy_errors": {d.isoformat(): n for d, n in sorted(self._strategy_errors.items())},
         }
 
     def restore(self, data: Mapping[str, Any]) -> None:
@@ -292,6 +329,8 @@ class KillSwitch(TableMachine):
         self._rejects = int(data["rejects"])
         self._day_nets = {dt.date.fromisoformat(d): to_money(net, "day net") for d, net in data["day_nets"].items()}
         self._day = dt.date.fromisoformat(data["day"]) if data["day"] is not None else None
+        # absent from checkpoints written before the count existed
+        self._strategy_errors = {dt.date.fromisoformat(d): int(n) for d, n in data.get("strategy_errors", {}).items()}
 
     def take_effects(self) -> tuple[Effect, ...]:
         """The effects of the transitions fired since the last call, in order, for the engine to

@@ -233,8 +233,14 @@ class PositionBook:
                     closed.append(exc.closed)  # type: ignore[arg-type]
             except (StatebotError, ValueError) as exc:
                 errors.append((event, exc))
+        if not (closed or duplicates or unrouted or anomalies or errors):
+            return _APPLIED_QUIETLY  # most reports (a status, a fill that opens) leave nothing to say
         return Applied(closed=tuple(closed), duplicates=tuple(duplicates), unrouted=tuple(unrouted),
                        anomalies=tuple(anomalies), errors=tuple(errors))
+
+
+_APPLIED_QUIETLY = Applied()
+"""What ``apply`` returns when every event was applied with nothing to report (``Applied`` is frozen: one serves all)."""
 
 
 def _split(fill: Fill, qty: int) -> tuple[Fill, Fill | None]:
