@@ -10,8 +10,10 @@ end, as a live bot whose feed is down. ``restart_after_bars`` closes the runner
 after that many bars and opens a new one on the same state folder and log.
 ``reject_next`` asks the venue to refuse the next N submissions from a time on.
 
-The report is read back from the runner's own event log, so it says what a
-risk reviewer would find there. Money is Decimal USD; in ``as_dict()`` money
+The report is read back from the runner's own event log through the one fold
+(``statebot.journal.replay.run_record``: the fold's pass keeps the run's record,
+``RunHistory``), so it says what a risk reviewer would find there; only the
+decisions that log nothing (a throttled entry's SKIP) are counted as they are made. Money is Decimal USD; in ``as_dict()`` money
 and ticks are strings, times ISO-8601 with offsets.
 
 A scenario (``load_scenario``, TOML) is a setup, optional Monte Carlo seeds
@@ -48,20 +50,16 @@ from statebot.config.model import (
     with_defaults,
 )
 from statebot.core.time.durations import parse_duration
-from statebot.errors import ConfigError, StatebotError
+from statebot.errors import ConfigError
 from statebot.journal.log import (
     BAR_FLAGGED,
-    SESSIONS_WITHOUT_DATA,
     BAR_REJECTED,
     KILL_SWITCH,
-    ORDER_SUBMITTED,
     POSITION_TRANSITION,
-    SESSION_EXIT_FLATTEN,
     SESSION_TRANSITION,
     THROTTLE_TRANSITION,
-    TRADE_CLOSED,
-    iter_events,
 )
+from statebot.journal.replay import run_record
 from statebot.feeds import SyntheticBars, read_bars
 from statebot.core.fsm.killswitch import POSITION_HELD_AT_CLOSE
 from statebot.core.fsm.throttle import ACTIVE
@@ -71,8 +69,7 @@ from statebot.core.time.schedule import CLOSED
 from statebot.app.simstats import Trade, TradeStats, percentile, trade_stats
 from statebot.app.simulation import trade_totals
 from statebot.app.pricebuckets import PriceBucket, PriceBuckets
-from statebot.core.engine.fold import Bracket, entry_bracket, outcome_from_payload
-from statebot.core.orders import ENTRY
+from statebot.core.engine.fold import entry_bracket, outcome_from_payload
 from statebot.store.persistence import resolve_state_dir
 from statebot.store.preflight import check_files_usable
 from statebot.core.strategy.protocol import get_strategy
@@ -435,76 +432,58 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
             final_flat: bool, tz: Any, instruments: Mapping[str, Any] | None = None,
             market_time: dt.timedelta = dt.timedelta(0)) -> SimReport:
     trades: list[Mapping[str, Any]] = []
-    brackets: dict[tuple[str, str], Bracket] = {}
-    hashes: dict[str, None] = {}
     session_states: list[tuple[str, str, str]] = []
     trade_list: list[Trade] = []
     path: list[str] = [ACTIVE]
-    throttle_events = rejected = flagged = throttle_gaps = 0
-    reasons: dict[str, int] = {}
+    throttle_events = throttle_gaps = 0
     throttle_now = ACTIVE
     trips: list[str] = []
     flattens: dict[str, tuple[str, bool]] = {}
     sessions: list[str] = []
-    without_data: list[str] = []
     curve: list[tuple[str, str]] = []
     timeline: list[tuple[str, str, str, int]] = []
     cumulative = Decimal(0)
-    log_ok, log_error = True, ""
-    try:
-        for _, event in iter_events(log_path):
-            if event.seq <= start_seq:
-                continue
-            p, kind, at = event.payload, event.type, event.ts.astimezone(tz)
-            hashes.setdefault(event.config_hash)
-            if kind == ORDER_SUBMITTED:
-                if p.get("purpose") == ENTRY:
-                    bracket = entry_bracket(p)
-                    if bracket is not None:
-                        brackets[(str(p["strategy"]), str(p["symbol"]))] = bracket
-            elif kind == TRADE_CLOSED:
-                trades.append(p)
-                outcome = outcome_from_payload(p)
-                bracket = brackets.pop((outcome.strategy, outcome.symbol), None)
-                stop = target = None
-                if bracket is not None:
-                    stop, target = bracket.prices_at(outcome.entry_price, instrument(outcome.symbol, instruments).tick_size)
-                trade_list.append(Trade(outcome=outcome, session=str(p.get("session") or ""), stop_price=stop,
-                                        target_price=target))
-                cumulative += Decimal(str(p["net_pnl"]))
-                curve.append((at.isoformat(), str(cumulative)))
-            elif kind == SESSION_EXIT_FLATTEN:
-                flattens.setdefault(str(p.get("session", "")), (at.strftime("%H:%M"), bool(p["late"])))
-            elif kind == SESSION_TRANSITION:
-                timeline.append((at.isoformat(), "session", str(p["to"]), 0))
-                session = str(p.get("session") or "")
-                session_states.append((at.isoformat(), session, str(p["to"])))
-                if session and session not in sessions:
-                    sessions.append(session)
-            elif kind == POSITION_TRANSITION:
-                timeline.append((at.isoformat(), "position", str(p["to"]), int(p["qty"])))
-            elif kind == THROTTLE_TRANSITION:
-                throttle_events += 1
-                if str(p["from"]) != throttle_now:
-                    throttle_gaps += 1
-                throttle_now = str(p["to"])
-                if path[-1] != p["to"]:
-                    path.append(str(p["to"]))
-                timeline.append((at.isoformat(), "throttle", str(p["to"]), 0))
-            elif kind == KILL_SWITCH:
-                if p["to"] == "TRIPPED":
-                    trips.append(str(p["reason"]))
-                timeline.append((at.isoformat(), "kill_switch", str(p["to"]), 0))
-            elif kind == BAR_REJECTED:
-                rejected += 1
-                reason = str(p.get("reason", ""))
-                reasons[reason] = reasons.get(reason, 0) + 1
-            elif kind == BAR_FLAGGED:
-                flagged += 1
-            elif kind == SESSIONS_WITHOUT_DATA:
-                without_data.extend(str(s) for s in p["sessions"])
-    except (StatebotError, OSError, ValueError) as exc:
-        log_ok, log_error = False, f"{type(exc).__name__}: {exc}"
+    record = run_record(log_path, after_seq=start_seq)  # the one fold, keeping this run's record
+    history = record.history
+    log_ok, log_error = not record.error, record.error
+    for (ts, p), entry in zip(history.trades, history.trade_entries):
+        trades.append(p)
+        outcome = outcome_from_payload(p)
+        bracket = entry_bracket(entry) if entry is not None else None
+        stop = target = None
+        if bracket is not None:
+            stop, target = bracket.prices_at(outcome.entry_price, instrument(outcome.symbol, instruments).tick_size)
+        trade_list.append(Trade(outcome=outcome, session=str(p.get("session") or ""), stop_price=stop,
+                                target_price=target))
+        cumulative += Decimal(str(p["net_pnl"]))
+        curve.append((ts.astimezone(tz).isoformat(), str(cumulative)))
+    for ts, p in history.flattens:
+        flattens.setdefault(str(p.get("session", "")), (ts.astimezone(tz).strftime("%H:%M"), bool(p["late"])))
+    for ts, kind, p in history.transitions:
+        at = ts.astimezone(tz)
+        if kind == SESSION_TRANSITION:
+            timeline.append((at.isoformat(), "session", str(p["to"]), 0))
+            session = str(p.get("session") or "")
+            session_states.append((at.isoformat(), session, str(p["to"])))
+            if session and session not in sessions:
+                sessions.append(session)
+        elif kind == POSITION_TRANSITION:
+            timeline.append((at.isoformat(), "position", str(p["to"]), int(p["qty"])))
+        elif kind == THROTTLE_TRANSITION:
+            throttle_events += 1
+            if str(p["from"]) != throttle_now:
+                throttle_gaps += 1
+            throttle_now = str(p["to"])
+            if path[-1] != p["to"]:
+                path.append(str(p["to"]))
+            timeline.append((at.isoformat(), "throttle", str(p["to"]), 0))
+        elif kind == KILL_SWITCH:
+            if p["to"] == "TRIPPED":
+                trips.append(str(p["reason"]))
+            timeline.append((at.isoformat(), "kill_switch", str(p["to"]), 0))
+    rejected, reasons = sum(history.bars_rejected.values()), dict(history.bars_rejected)
+    flagged, without_data = history.bars_flagged, list(history.sessions_without_data)
+    hashes = dict(history.config_hashes)
     gross, commission, drawdown = trade_totals(trades)
     n = len(trades)
     slip = sum((Decimal(str(t["slippage_ticks"])) for t in trades), Decimal(0)) / n if n else None

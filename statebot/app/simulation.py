@@ -3,13 +3,15 @@
 ``simulate(bars, runner, broker)`` feeds each bar to the venue first
 (``broker.on_bar``: orders sent on earlier bars fill at this bar's prices) and
 then to the runner (``run_once``). The summary is read back from the runner's
-own event log (only the events this call wrote), so it says exactly what a
-risk reviewer would find there.
+own event log (only the events this call wrote) through the one fold
+(``summarize``), so it says exactly what a risk reviewer would find there; the
+decisions, which log nothing when they change nothing, are counted as they are made.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -19,13 +21,9 @@ import attrs
 
 from statebot.venues.sim import SimBroker
 from statebot.core.time.clock import Bar
-from statebot.journal.log import (
-    KILL_SWITCH,
-    SESSION_EXIT_FLATTEN,
-    THROTTLE_TRANSITION,
-    TRADE_CLOSED,
-    iter_events,
-)
+from statebot.errors import EventLogError
+from statebot.journal.log import KILL_SWITCH, THROTTLE_TRANSITION
+from statebot.journal.replay import run_record
 from statebot.app.runner import ENTER, BotRunner
 from statebot.app.simstats import Trade, TradeStats, trade_stats
 from statebot.core.engine.fold import outcome_from_payload
@@ -86,29 +84,38 @@ def simulate(bars: Iterable[Bar], runner: BotRunner, broker: SimBroker) -> Simul
         decisions[(decision.action, "signal" if decision.action == ENTER else decision.reason)] += 1
         count += 1
     runner.events.sync()
-    trades, flattens, throttles, kills = [], [], [], []
-    events = 0
-    for _, event in iter_events(runner.events.path):
-        if event.seq <= start_seq:
-            continue
-        events += 1
-        p = event.payload
-        if event.type == TRADE_CLOSED:
-            trades.append(p)
-        elif event.type == SESSION_EXIT_FLATTEN:
-            flattens.append(SessionFlatten(at=event.ts, session=str(p.get("session", "")), late=bool(p["late"]),
-                                           minutes_remaining=Decimal(p["minutes_remaining"]),
-                                           positions={str(k): int(v) for k, v in dict(p["positions"]).items()}))
-        elif event.type == THROTTLE_TRANSITION:
-            throttles.append({**p, "at": event.ts})
-        elif event.type == KILL_SWITCH:
-            kills.append({**p, "at": event.ts})
+    return summarize(runner.events.path, after_seq=start_seq, bars=count, decisions=decisions, equity=runner.equity)
+
+
+def summarize(path: str | os.PathLike[str], *, after_seq: int = 0, bars: int = 0,
+              decisions: Mapping[tuple[str, str], int] | None = None,
+              equity: Decimal | None = None) -> SimulationResult:
+    """The summary of the run the event log at ``path`` records after ``after_seq`` (its head
+    when the run began), from the one fold (``run_record``): trades, flattens, throttle and kill
+    switch events and the final equity are the fold's. ``bars`` and ``decisions`` are what the
+    log does not hold (a HOLD or a throttled SKIP logs nothing): the caller's counts; ``equity``
+    is the final equity when the log records none (a run that never reached a clock time).
+    Raises ``EventLogError`` (or ``ChainBroken``) for a log that does not verify."""
+    record = run_record(path, after_seq=after_seq)
+    if record.error:
+        raise EventLogError(f"event log {os.fspath(path)}: {record.error}")
+    history = record.history
+    trades = [p for _, p in history.trades]
+    flattens = tuple(
+        SessionFlatten(at=ts, session=str(p.get("session", "")), late=bool(p["late"]),
+                       minutes_remaining=Decimal(p["minutes_remaining"]),
+                       positions={str(k): int(v) for k, v in dict(p["positions"]).items()})
+        for ts, p in history.flattens
+    )
     gross, commission, drawdown = trade_totals(trades)
     typed = [Trade(outcome=outcome_from_payload(p), session=str(p.get("session") or "")) for p in trades]
+    final = record.state.equity if record.state.equity is not None else equity
     return SimulationResult(
-        bars=count, decisions=dict(decisions), trades=tuple(t.outcome for t in typed), gross_pnl=gross, commission=commission,
-        net_pnl=gross - commission, max_drawdown=drawdown, flattens=tuple(flattens), throttle_events=tuple(throttles),
-        kill_switch_events=tuple(kills), final_equity=runner.equity, events=events, stats=trade_stats(typed),
+        bars=bars, decisions=dict(decisions or {}), trades=tuple(t.outcome for t in typed), gross_pnl=gross,
+        commission=commission, net_pnl=gross - commission, max_drawdown=drawdown, flattens=flattens,
+        throttle_events=tuple({**p, "at": ts} for ts, p in history.of_type(THROTTLE_TRANSITION)),
+        kill_switch_events=tuple({**p, "at": ts} for ts, p in history.of_type(KILL_SWITCH)),
+        final_equity=final if final is not None else Decimal(0), events=history.events, stats=trade_stats(typed),
     )
 
 

@@ -22,9 +22,11 @@ from collections.abc import Mapping
 import attrs
 
 from statebot.core.engine.fold import BotState, Fold
+from statebot.core.engine.history import RunHistory
 from statebot.core.fsm.killswitch import KillSwitch
 from statebot.core.learning.loop import LearningLoop
 from statebot.core.positions.book import PositionBook
+from statebot.errors import StatebotError
 from statebot.journal.log import EVENT_LOG_TAIL_MOVED, Head, iter_events
 
 
@@ -123,3 +125,34 @@ def replay(path: str | os.PathLike[str], *, canonical: bool = False, seal_key: b
         kill_switch=None if state.kill_reason is None else state.killswitch.state, kill_switch_reason=state.kill_reason,
         tails_moved=tails, anomalies=tuple(Anomaly(line=a.line, message=a.message) for a in fold.anomalies),
     )
+
+
+@attrs.frozen(kw_only=True)
+class RunRecord:
+    """One pass of the fold over a log, keeping the record of the run that began after ``after_seq``.
+
+    ``state`` is the fold's state (following what the log says, as ``replay``), ``history``
+    the run's record (``statebot.core.engine.history.RunHistory``). ``error`` is empty when
+    the whole log verified; otherwise it names why reading stopped, and ``state`` and
+    ``history`` hold what was read before.
+    """
+
+    state: BotState
+    history: RunHistory
+    error: str = ""
+
+
+def run_record(path: str | os.PathLike[str], *, after_seq: int = 0) -> RunRecord:
+    """Fold the log at ``path`` once, keeping the record of the events after ``after_seq``: the
+    source of a simulation's summary (``statebot.app.simulation``, ``statebot.app.simrun``).
+    Never raises for a log that does not verify or cannot be read: ``error`` says so."""
+    history = RunHistory(after_seq=after_seq)
+    state = BotState(book=PositionBook(), killswitch=KillSwitch(max_consecutive_rejects=None), learning=LearningLoop(),
+                     history=history)
+    fold = Fold(state, strict_positions=False)
+    try:
+        for line, event in iter_events(path):
+            fold.apply(event, line)
+    except (StatebotError, OSError, ValueError) as exc:
+        return RunRecord(state=state, history=history, error=f"{type(exc).__name__}: {exc}")
+    return RunRecord(state=state, history=history)

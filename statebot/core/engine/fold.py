@@ -16,7 +16,9 @@ held when it wrote that log:
   reset, a hold) restores the throttle the event carries;
 - equity: ``STATE_RESTORED`` and ``EQUITY_SET`` set it, each ``TRADE_CLOSED`` adds its net;
 - the session (state and date), the clock (the last event's time), the head (seq, hash)
-  and the run count.
+  and the run count;
+- with ``state.history`` set, the run's record for summaries (``RunHistory``: trades,
+  flattens, transitions, bar rejections), from the same pass.
 
 A checkpoint is a cache of this fold up to a head: restart = checkpoint + the fold of
 the log after its head; no checkpoint = the fold of the whole log. Where an event
@@ -55,6 +57,7 @@ from statebot.core.effects import (
     THROTTLE_TRANSITION,
     TRADE_CLOSED,
 )
+from statebot.core.engine.history import RunHistory
 from statebot.core.fsm.killswitch import ARMED, TRIPPED, KillSwitch
 from statebot.core.fsm.throttle import ThrottleTransition
 from statebot.core.learning.loop import LearningLoop
@@ -150,6 +153,9 @@ class BotState:
     kill_reason: str | None = None
     config_hashes: dict[str, None] = attrs.field(factory=dict)
     events: int = 0
+    history: RunHistory | None = None
+    """Set to a ``RunHistory`` to keep the run's record (trades, flattens, transitions) as the
+    fold goes: what a summary needs, from the same pass; never part of a checkpoint or ``view``."""
 
     def view(self) -> dict[str, Any]:
         """The state as plain data, for comparing two states (a fold with the live runner):
@@ -199,6 +205,8 @@ class Fold:
         config_hash = getattr(event, "config_hash", None)
         if config_hash is not None:
             s.config_hashes.setdefault(config_hash)
+        if s.history is not None:
+            s.history.record(event)
         handler = self._HANDLERS.get(event.type)
         if handler is None:
             return
