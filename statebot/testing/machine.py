@@ -10,7 +10,7 @@ Subclass it, return your strategy from ``make_strategy`` (and, optionally, your 
     TestMyBot = MyBot.TestCase
 
 Hypothesis then drives one ``BotRunner`` on a ``SimBroker`` in a temporary folder: rules feed
-bars (with gaps from one minute to a long weekend) and heartbeats, change the venue's fault
+runs of bars (with gaps from one minute to a long weekend) and heartbeats, change the venue's fault
 plan, restart the runner cleanly and crash it (no checkpoint); a new runner always resumes on
 the same folder and log.
 
@@ -151,7 +151,7 @@ class BotStateMachine(RuleBasedStateMachine):
             return
         try:
             if sys.exc_info()[1] is None:  # the example ran to its end: judge the whole log
-                self._read_new_events()
+                self.read_new_events()
                 failed = _failures(self.checker.finish())
                 assert not failed, failed
                 # the same verdicts from the whole log read again, its chain verified from the first line
@@ -164,17 +164,19 @@ class BotStateMachine(RuleBasedStateMachine):
 
     # -- rules ----------------------------------------------------------------------
 
-    @rule(gap_minutes=bar_gaps(), move=st.integers(-8, 8))
-    def bar(self, gap_minutes: int, move: int) -> None:
-        """A bar ending ``gap_minutes`` after the last one, its close ``move`` ticks from its open."""
-        self.t += dt.timedelta(minutes=gap_minutes)
+    @rule(gap_minutes=bar_gaps(), moves=st.lists(st.integers(-4, 4), min_size=1, max_size=8))
+    def bars(self, gap_minutes: int, moves: list[int]) -> None:
+        """One-minute bars, the first ending ``gap_minutes`` after the last one, each closing ``move``
+        ticks from its open (a run of bars per step, so an example trades, not only restarts)."""
         spec = self.spec
-        self.ticks = max(400, self.ticks + move)
-        o, c = Decimal(self.ticks) * spec.tick_size, Decimal(self.ticks + move) * spec.tick_size
-        b = Bar(symbol=self.symbol, end=self.t, open=o, high=max(o, c) + spec.tick_size,
-                low=min(o, c) - spec.tick_size, close=c, volume=10)
-        self.broker.on_bar(b)
-        self.runner.run_once(b)
+        for i, move in enumerate(moves):
+            self.t += dt.timedelta(minutes=gap_minutes if i == 0 else 1)
+            self.ticks = max(400, self.ticks + move)
+            o, c = Decimal(self.ticks) * spec.tick_size, Decimal(self.ticks + move) * spec.tick_size
+            b = Bar(symbol=self.symbol, end=self.t, open=o, high=max(o, c) + spec.tick_size,
+                    low=min(o, c) - spec.tick_size, close=c, volume=10)
+            self.broker.on_bar(b)
+            self.runner.run_once(b)
 
     @rule(seconds=st.integers(1, 7200))
     def heartbeat(self, seconds: int) -> None:
@@ -208,8 +210,10 @@ class BotStateMachine(RuleBasedStateMachine):
         if r.config.durability.mode != "live":
             r.events.sync()
 
-    def _read_new_events(self) -> None:
-        """Feed what the runner appended since the last step to the checker and the fold."""
+    def read_new_events(self) -> None:
+        """Feed what the runner appended since the last call to ``checker`` (an ``InvariantChecker``)
+        and ``fold`` (one ``Fold`` of the whole log). Each line is read once: a subclass's own
+        invariant calls it before looking at ``fold.state`` (invariants run in no set order)."""
         self._flush()
         checker, fold = self.checker, self.fold
         for line, event in self.tail.read():
@@ -230,7 +234,7 @@ class BotStateMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_log_keeps_every_lifecycle_invariant_and_folds_to_the_live_state(self) -> None:
-        self._read_new_events()
+        self.read_new_events()
         failed = _failures(self.checker.verdicts())
         assert not failed, failed
         assert self.fold.anomalies == [], self.fold.anomalies

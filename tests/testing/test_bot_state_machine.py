@@ -41,7 +41,7 @@ def test_a_runner_with_its_flatten_disabled_is_caught_with_the_steps_that_show_i
         run_state_machine_as_test(SmaCrossBot, settings=settings(kit_settings(), max_examples=50, database=None))
     assert time.monotonic() - began < CAP_S
     steps = "\n".join(getattr(caught.value, "__notes__", []))  # Hypothesis attaches the shrunk steps
-    assert "state = SmaCrossBot()" in steps and "state.bar(" in steps, steps
+    assert "state = SmaCrossBot()" in steps and "state.bars(" in steps, steps
     print(steps, caught.value, sep="\n")
 
 
