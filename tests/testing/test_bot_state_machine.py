@@ -15,7 +15,7 @@ from statebot.core.strategy.protocol import get_strategy
 from statebot.testing.machine import BotStateMachine, kit_settings
 
 CAP_S = 300.0
-"""The bug below is found and shrunk in about 16 s of CPU time (one core, development machine):
+"""The bug below is found and shrunk in about 26 s of CPU time (one core, development machine):
 the cap only keeps a regression to the old, re-read-the-whole-log machine from passing unnoticed."""
 
 
