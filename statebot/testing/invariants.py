@@ -5,7 +5,8 @@ Each invariant is a plain function over ``(line, event)`` pairs (what
 ``SessionSchedule``; it returns a ``Verdict``: passed or not, how many events break it,
 and the first offending line (1-based) with one sentence saying why.
 ``check_events`` runs them all in one pass; ``check_log`` also verifies the chain (and
-the seal when keyed) with the reader ``statebot replay`` uses.
+the seal when keyed) with the reader ``statebot replay`` uses; ``InvariantChecker`` judges
+a log as it grows, one event at a time.
 
 The invariants (``INVARIANTS`` gives each its text):
 
@@ -483,10 +484,10 @@ class OneStory(_Check):
                                   learning=LearningLoop()), strict_positions=False)
 
     def feed(self, line: int, event: LoggedEvent) -> None:
+        anomalies = self.fold.anomalies
+        seen = len(anomalies)
         self.fold.apply(event, line)
-
-    def finish(self) -> None:
-        for a in self.fold.anomalies:
+        for a in anomalies[seen:]:
             self.fail(a.line, a.message)
 
 
@@ -515,6 +516,42 @@ def _checks(schedule: SessionSchedule, only: str | None = None) -> list[_Check]:
     return [c for c in every if only is None or c.name == only]
 
 
+class InvariantChecker:
+    """Every invariant in ``INVARIANTS`` fed one event at a time, as a log grows (``check_events``
+    is one pass of it). ``verdicts()`` may be asked at any point: a violation counts from the
+    event that shows it; a close or a flatten is judged at the first event after its clock
+    time, and the last one when ``finish()`` says the log ended. ``schedule`` and ``only`` as
+    for ``check_events``."""
+
+    def __init__(self, schedule: SessionSchedule, *, only: str | None = None) -> None:
+        self._checks = _checks(schedule, only)
+        self._everything = [c for c in self._checks if c.types is None]
+        self._by_type: dict[str, list[_Check]] = {}
+        for c in self._checks:
+            for t in c.types or ():
+                self._by_type.setdefault(t, []).append(c)
+        self.finished = False
+
+    def feed(self, line: int, event: LoggedEvent) -> None:
+        """Judge the next event of the log (``line`` 1-based)."""
+        for c in self._everything:
+            _feed(c, line, event)
+        for c in self._by_type.get(event.type, ()):
+            _feed(c, line, event)
+
+    def finish(self) -> tuple[Verdict, ...]:
+        """The log ended: judge what waited for a later event; returns the final verdicts. Once only."""
+        if not self.finished:
+            self.finished = True
+            for c in self._checks:
+                c.finish()
+        return self.verdicts()
+
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """One verdict per invariant, as judged so far."""
+        return tuple(c.verdict() for c in self._checks)
+
+
 def check_events(events: Iterable[Numbered], schedule: SessionSchedule, *, only: str | None = None) -> tuple[Verdict, ...]:
     """Every invariant in ``INVARIANTS`` over ``(line, event)`` pairs in log order, in one pass.
 
@@ -522,20 +559,10 @@ def check_events(events: Iterable[Numbered], schedule: SessionSchedule, *, only:
     names one invariant to check alone. A payload missing a key an invariant reads counts as a
     violation at its line.
     """
-    checks = _checks(schedule, only)
-    everything = [c for c in checks if c.types is None]
-    by_type: dict[str, list[_Check]] = {}
-    for c in checks:
-        for t in c.types or ():
-            by_type.setdefault(t, []).append(c)
+    checker = InvariantChecker(schedule, only=only)
     for line, event in events:
-        for c in everything:
-            _feed(c, line, event)
-        for c in by_type.get(event.type, ()):
-            _feed(c, line, event)
-    for c in checks:
-        c.finish()
-    return tuple(c.verdict() for c in checks)
+        checker.feed(line, event)
+    return checker.finish()
 
 
 def _feed(check: _Check, line: int, event: LoggedEvent) -> None:

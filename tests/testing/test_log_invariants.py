@@ -196,6 +196,35 @@ def test_a_payload_missing_a_key_is_a_violation_at_its_line_not_an_error(good: l
     assert "FILL cannot be read: KeyError" in verdict.detail
 
 
+def test_a_log_judged_as_it_grows_shows_a_broken_story_at_its_line_and_ends_as_one_pass_does(
+        good: list[Numbered]) -> None:
+    i = first(good, "POSITION_TRANSITION", lambda e: e.payload["to"] == "OPEN")
+    broken = edited(good, i, **{"from": "EXITING"})
+    checker = inv.InvariantChecker(xnys())
+    for pair in broken[:i]:
+        checker.feed(*pair)
+    assert all(v.passed for v in checker.verdicts())
+    checker.feed(*broken[i])
+    story = {v.name: v for v in checker.verdicts()}["one_story"]
+    assert (story.passed, story.line) == (False, line_of(good, i))
+    for pair in broken[i + 1:]:
+        checker.feed(*pair)
+    assert checker.finish() == check_events(broken, xnys())
+    assert checker.finish() == check_events(broken, xnys())  # finishing twice judges nothing twice
+
+
+def test_a_close_is_judged_at_the_first_event_after_it_or_when_the_log_ends(good: list[Numbered]) -> None:
+    close = first(good, "SESSION_TRANSITION", lambda e: e.payload["to"] == "CLOSED")
+    fill = good[first(good, "FILL")][1].payload
+    broken = inserted(good, close - 1, "FILL", {**fill, "exec_id": "extra", "order_id": "extra", "qty": 1})
+    cut = broken[:close + 2]  # the log ends with the close's own clock time
+    checker = inv.InvariantChecker(xnys(), only="flat_at_close")
+    for pair in cut:
+        checker.feed(*pair)
+    assert checker.verdicts()[0].passed
+    assert not checker.finish()[0].passed
+
+
 def test_every_invariant_has_a_function_named_for_it() -> None:
     for name in INVARIANTS:
         assert getattr(inv, name).__name__ == name

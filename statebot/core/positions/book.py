@@ -5,7 +5,9 @@ to ``PositionBook.apply``. Events of orders no machine knows (the flattener's
 unowned orders, orders from before a restart, orders that ended before the last
 ``ENDED_ORDER_MEMORY`` of their machine) are returned as ``unrouted`` for the
 event log and applied to no position; their effect on the venue shows up in
-reconciliation.
+reconciliation. A fill of such an order whose execution the machine of its strategy and
+symbol has applied already (a snapshot keeps execution ids, not ended orders) is a
+duplicate, as it would have been before the restart.
 
 One kind of unrouted fill is accounted all the same: an execution of the
 flattener's own closing order (strategy ``""``, an id ending ``flatten-<n>``
@@ -185,6 +187,10 @@ class PositionBook:
             self._unowned.pop(symbol, None)
         return closed
 
+    def _seen_by_a_machine(self, fill: Fill) -> bool:
+        m = self._machines.get((fill.strategy, fill.symbol))
+        return m is not None and m.seen(fill.exec_id)
+
     def expected_positions(self) -> dict[str, int]:
         """Net signed contracts per symbol over every strategy; symbols at zero left out."""
         net: dict[str, int] = {}
@@ -214,6 +220,11 @@ class PositionBook:
                         duplicates.append(event)
                         continue
                     closed.extend(self._match_unowned(event.symbol))
+                elif isinstance(event, Fill) and self._seen_by_a_machine(event):
+                    # a repeat of an order no machine remembers (a snapshot keeps execution
+                    # ids, not ended orders): already applied, so a duplicate, not a stranger
+                    duplicates.append(event)
+                    continue
                 unrouted.append(event)
                 continue
             try:

@@ -120,15 +120,22 @@ class ExchangeCalendar:
     def sessions(self, start: dt.date, end: dt.date) -> tuple[Session, ...]:
         if end < start:
             return ()
-        # whole years (with a week of margin), so nearby ranges share one built calendar
-        lo = dt.date((start - dt.timedelta(days=7)).year, 1, 1)
-        hi = dt.date((end + dt.timedelta(days=7)).year, 12, 31)
-        cal = _exchange_calendar(self.name, lo, hi)
-        sched = cal.schedule.loc[start.isoformat() : end.isoformat()]
-        out = []
-        for label, opened, closed in zip(sched.index, sched["open"], sched["close"]):
-            out.append(Session(label.date(), opened.to_pydatetime(), closed.to_pydatetime()))
-        return tuple(out)
+        return _exchange_sessions(self.name, start, end)
+
+
+@lru_cache(maxsize=64)
+def _exchange_sessions(name: str, start: dt.date, end: dt.date) -> tuple[Session, ...]:
+    """``ExchangeCalendar(name).sessions(start, end)``, kept: every runner start reads the same
+    year of sessions, and reading it from pandas costs tens of milliseconds (the tuple is immutable)."""
+    # whole years (with a week of margin), so nearby ranges share one built calendar
+    lo = dt.date((start - dt.timedelta(days=7)).year, 1, 1)
+    hi = dt.date((end + dt.timedelta(days=7)).year, 12, 31)
+    cal = _exchange_calendar(name, lo, hi)
+    sched = cal.schedule.loc[start.isoformat() : end.isoformat()]
+    out = []
+    for label, opened, closed in zip(sched.index, sched["open"], sched["close"]):
+        out.append(Session(label.date(), opened.to_pydatetime(), closed.to_pydatetime()))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,24 @@ def test_duplicates_and_unknown_orders_are_reported_not_applied_twice() -> None:
     assert applied.duplicates == (f,) and applied.unrouted == (stranger,)
 
 
+def test_a_repeated_fill_of_an_order_that_ended_before_a_restart_is_a_duplicate() -> None:
+    """A snapshot keeps a machine's execution ids, not its ended orders: a venue repeating a fill
+    of such an order after a restart must be recognised by its execution id, not logged again."""
+    from statebot.core.fsm.position import PositionMachine
+
+    book = PositionBook()
+    m = book.machine("a", "MES")
+    o = order(1, strategy="a")
+    m.submit_entry(o)
+    f = fill(o, 1, exec_id="E1")
+    book.apply([f])
+    restarted = PositionBook()
+    restarted.restore(PositionMachine.from_dict(m.to_dict(), m.instrument))
+    applied = restarted.apply([f])
+    assert applied.duplicates == (f,) and applied.unrouted == ()
+    assert restarted.machine("a", "MES").qty == 1
+
+
 def test_over_fills_are_collected_after_being_applied() -> None:
     book = PositionBook()
     m = book.machine("a", "MES")
