@@ -63,6 +63,7 @@ from statebot.journal.replay import run_record
 from statebot.feeds import SyntheticBars, read_bars
 from statebot.core.fsm.killswitch import POSITION_HELD_AT_CLOSE
 from statebot.core.fsm.throttle import ACTIVE
+from statebot.core.risk.sizing import CAPPED_TO_ZERO, ONE_CONTRACT_EXCEEDS_BUDGET, STOP_TICKS_ABOVE_MAX, STOP_TICKS_BELOW_ONE
 from statebot.app.progress import Progress
 from statebot.app.runner import SKIP, BotRunner, Decision
 from statebot.app.simstats import Trade, TradeStats, percentile, trade_stats
@@ -534,6 +535,37 @@ def _rejected(report: SimReport) -> str:
     if report.bars_flagged:
         parts.append(f"{report.bars_flagged} flagged")
     return f"  ({'; '.join(parts)})" if parts else ""
+
+
+def refusal_hints(skips: Mapping[str, int], config: Config) -> list[str]:
+    """One line for each kind of refusal in ``skips`` (in its order) that a setting or the strategy
+    can change: why entries were refused and how to change it. The gates and the risk limits are
+    fail-closed on purpose; the line says which key decides, not that it should change."""
+    g, z, t = config.gates, config.sizing, config.throttle
+    risk = ", ".join(f"{tier} {usd} USD" for tier, usd in z.max_risk_per_trade.items())
+    why = {
+        "gate_DVS": f"the signal's dvs was missing or below [gates] dvs_threshold {g.dvs_threshold} (a missing score "
+                    "refuses: the gates are fail-closed); a strategy with no measure of its own passes dvs=1 "
+                    "(docs/strategies.md), or --set gates.dvs_threshold=X",
+        "gate_EQS": f"the signal's eqs was missing or below [gates] eqs_threshold {g.eqs_threshold} (a missing score "
+                    "refuses: the gates are fail-closed); a strategy with no measure of its own passes eqs=1 "
+                    "(docs/strategies.md), or --set gates.eqs_threshold=X",
+        STOP_TICKS_ABOVE_MAX: f"the signal's stop_ticks was wider than [sizing] max_stop_ticks {z.max_stop_ticks}; "
+                              "a tighter stop from the strategy (-p), or --set sizing.max_stop_ticks=N",
+        STOP_TICKS_BELOW_ONE: "the signal's stop_ticks was below 1 tick; the strategy must give a stop of 1 tick or more",
+        ONE_CONTRACT_EXCEEDS_BUDGET: f"one contract at the signal's stop risked more than the budget, the smaller of "
+                                     f"[sizing] max_risk_per_trade ({risk}) and equity x equity_risk_fraction "
+                                     f"{z.equity_risk_fraction}; a tighter stop, a smaller contract (MES, not ES) "
+                                     "or --set sizing.max_risk_per_trade.default=USD",
+        CAPPED_TO_ZERO: "the throttle's PROBATION cap allowed no contract; see [throttle] (statebot config default)",
+        "throttled": f"the throttle paused the strategy's entries after a poor run of trades ([throttle] "
+                     f"max_consecutive_losses {t.max_consecutive_losses}, min_win_rate {t.min_win_rate} over "
+                     f"{t.window} trades, cooldown {t.cooldown}, ...; statebot config default lists them all); "
+                     "--set throttle.KEY=VALUE to change one",
+        "kill_switch": "the kill switch was tripped (the summary's kill switch line says why): entries stay refused "
+                       "until a person re-arms it; its limits are in [kill_switch]",
+    }
+    return [f"refused {reason} ({count}): {why[reason]}" for reason, count in skips.items() if reason in why]
 
 
 def summary_table(report: SimReport, title: str = "") -> str:

@@ -57,7 +57,16 @@ def run_dry(args: argparse.Namespace) -> int:
     from statebot.app.dry_run import ReplayClock, ReplayFeed
     from statebot.app.live import LiveSession
     from statebot.app.runner import BotRunner
-    from statebot.app.simrun import SIM_DEFAULTS, Refusals, SimSetup, report_from_log, setup_bars, sim_broker, summary_table
+    from statebot.app.simrun import (
+        SIM_DEFAULTS,
+        Refusals,
+        SimSetup,
+        refusal_hints,
+        report_from_log,
+        setup_bars,
+        sim_broker,
+        summary_table,
+    )
     from statebot.cli.run import strategy_choice
     from statebot.config.model import load_config, parse_config
     from statebot.core.instruments import instrument
@@ -127,6 +136,8 @@ def run_dry(args: argparse.Namespace) -> int:
         _write_outputs(args, report)
         print(summary_table(report, f"statebot run --adapter sim: {args.bars.name} ({strategy.name} on "
                                     f"{config.instrument.symbol})"))
+        for line in refusal_hints(report.skips, config):
+            print(f"statebot run: {line}", file=sys.stderr)
     state = "flat" if flat else "NOT flat: the recorded bars ended before the shutdown flatten filled"
     if stop():
         print(f"statebot run: stopped by {stop.name}, {state}; event log and state closed", file=sys.stderr, flush=True)
