@@ -78,6 +78,8 @@ class LiveSession:
     the config's ``bar_checks``, which flag jumps by default). Bad settings raise
     ``ConfigError``. ``ib`` may be a ``ReplayFeed`` (a dry run): then ``sleep``
     is required, and ``on_bar`` sees each bar the runner is given, first.
+    ``on_decision`` gets the runner's answer to each bar (not to the heartbeats),
+    as ``statebot sim`` counts them (the dry run's refusals).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class LiveSession:
         sleep: Callable[[float], object] | None = None,
         guard: PriceGuard | None = None,
         on_bar: Callable[[Bar], object] | None = None,
+        on_decision: Callable[[Decision], object] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"mode {mode!r} must be one of {', '.join(MODES)}")
@@ -117,6 +120,7 @@ class LiveSession:
             sleep = ib.ib.sleep
         self._sleep = sleep
         self._venue_bar = on_bar
+        self._bar_decision = on_decision
         self._session_date = session_date
         self.guard = guard
         self.reconnects = 0
@@ -165,6 +169,9 @@ class LiveSession:
         just before the end of a bar still being built."""
         ib, runner = self.ib, self.runner
         out = [self._on_bar(agg.bar) for agg in ib.bars(now)]
+        if self._bar_decision is not None:
+            for decision in out:
+                self._bar_decision(decision)
         beat = now
         pending = ib.open_bar_end()
         if pending is not None and beat >= pending:

@@ -210,6 +210,7 @@ class BotRunner(SignalHandling, OperatorControls, EffectExecutors, VenueSync, Tr
         # a backtest stops on the strategy's first exception (StrategyFailed); live skips the bar
         self.stop_on_strategy_error = stop_on_strategy_error
         self._strategy_errors_shown: set[str] = set()
+        self._rejections_shown: set[str] = set()
         self.config = c
         self.config_hash = c.config_hash
         self.strategy = strategy
@@ -535,6 +536,12 @@ class BotRunner(SignalHandling, OperatorControls, EffectExecutors, VenueSync, Tr
         else:
             reason, text = "bar_from_future", f"bar end {bar.end.isoformat()} is ahead of wall time"
         self._log(now or bar.end, BAR_REJECTED, {"reason": reason, "detail": text, "bar_end": bar.end})
+        if reason not in self._rejections_shown:  # once per reason: a loop fed old bars is not silent
+            self._rejections_shown.add(reason)
+            hint = (f"; the runner continues from its state in {self.state_dir}: a new run needs a new state folder"
+                    if reason == "not_after_previous" else "")
+            log.warning("bar rejected (%s): %s%s; further rejections of this kind are logged as BAR_REJECTED only",
+                        reason, text, hint)
         if self._dirty and now is not None:
             self._save(now)
         return Decision(action=SKIP, reason="bar_rejected", detail=text)

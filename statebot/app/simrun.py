@@ -63,9 +63,9 @@ from statebot.journal.replay import run_record
 from statebot.feeds import SyntheticBars, read_bars
 from statebot.core.fsm.killswitch import POSITION_HELD_AT_CLOSE
 from statebot.core.fsm.throttle import ACTIVE
+from statebot.core.risk.sizing import CAPPED_TO_ZERO, ONE_CONTRACT_EXCEEDS_BUDGET, STOP_TICKS_ABOVE_MAX, STOP_TICKS_BELOW_ONE
 from statebot.app.progress import Progress
-from statebot.app.runner import SKIP, BotRunner
-from statebot.core.time.schedule import CLOSED
+from statebot.app.runner import SKIP, BotRunner, Decision
 from statebot.app.simstats import Trade, TradeStats, percentile, trade_stats
 from statebot.app.simulation import trade_totals
 from statebot.app.pricebuckets import PriceBucket, PriceBuckets
@@ -162,7 +162,8 @@ class SimSetup:
 
 @attrs.frozen(kw_only=True)
 class SessionRow:
-    """One session: when the flatten started (exchange time), lateness, and the venue's position at the close."""
+    """One session: when the flatten started (exchange time), lateness, and whether nothing was held at its
+    close (the runner's check at the close, from the log: ``RunHistory.closes``; None: the run never reached it)."""
 
     session: str
     flatten_at: str | None
@@ -322,9 +323,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     outages = setup.outages
     rejects = sorted(setup.reject_next)
     restarts = set(setup.restart_after_bars)
-    closes: list[tuple[str, bool]] = []
     count = restarted = traded = 0
-    skips: dict[str, int] = {}
+    refusals = Refusals()
     prices = PriceBuckets()
     # a file's bar size, when not given, is the smallest step between bars (as the reader infers it)
     size = setup.bar_size or (dt.timedelta(minutes=1) if setup.bars_csv is None else None)
@@ -344,7 +344,6 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                 start_seq = runner.events.head.seq
             while rejects and bar.end >= rejects[0][0]:
                 broker.reject_next(rejects.pop(0)[1])
-            before = runner.session.state
             problem = guard.check(bar)
             if problem is not None and problem.refused:
                 # neither the venue nor the strategy sees its prices; the clock still moves to its end
@@ -363,12 +362,9 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                     decision = runner.run_heartbeat(bar.end)
                 else:
                     decision = runner.run_once(bar)
-            if decision.action == SKIP:
-                skips[decision.reason] = skips.get(decision.reason, 0) + 1
+            refusals.count(decision)
             count += 1
             _log_bad_rows(runner, bad_rows)
-            if runner.session.state == CLOSED and before != CLOSED:
-                closes.append((runner.session.session.date.isoformat() if runner.session.session else "", not broker.book))
             if progress is not None:
                 progress.advance()
             if count in restarts:
@@ -385,16 +381,33 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
         if runner is not None:
             runner.close()
     calendar_name = config.instrument.session_calendar(config.calendar.name)
-    report = _report(setup.seed if _seed_matters(setup) else None, log_path, start_seq, count, restarted, closes,
+    report = _report(setup.seed if _seed_matters(setup) else None, log_path, start_seq, count, restarted,
                      final_flat=not broker.book, tz=get_calendar(calendar_name).tz, instruments=config.instrument.specs(),
-                     market_time=traded * (size or dt.timedelta(minutes=1)))
+                     market_time=traded * (size or dt.timedelta(minutes=1)), skips=refusals.by_reason())
     width, buckets = prices.series()
     data = (str(setup.bars_csv) if setup.bars_csv is not None
             else f"synthetic bars, seed {setup.seed}, {setup.start}..{setup.end}, daily vol {setup.daily_vol}")
-    return attrs.evolve(report, skips=dict(sorted(skips.items(), key=lambda kv: (-kv[1], kv[0]))),
-                        prices=buckets, price_width_s=width, strategy=setup.strategy,
+    return attrs.evolve(report, prices=buckets, price_width_s=width, strategy=setup.strategy,
                         strategy_params=dict(setup.strategy_params), data=data, symbol=config.instrument.symbol,
                         calendar=calendar_name)
+
+
+class Refusals:
+    """The bars whose wanted entry (or the bar itself) was refused, by reason, counted from each bar's
+    ``Decision`` as the run goes: the event log does not hold them all (a throttled SKIP logs nothing).
+    ``statebot sim`` and the dry run (``statebot run --adapter sim``) count the same way."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def count(self, decision: Decision) -> None:
+        """Count ``decision`` (the runner's answer to one bar) when it is a SKIP."""
+        if decision.action == SKIP:
+            self._counts[decision.reason] = self._counts.get(decision.reason, 0) + 1
+
+    def by_reason(self) -> dict[str, int]:
+        """The counts, largest first (ties by reason)."""
+        return dict(sorted(self._counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def sim_broker(setup: SimSetup, config: Config) -> SimBroker:
@@ -404,12 +417,14 @@ def sim_broker(setup: SimSetup, config: Config) -> SimBroker:
 
 
 def report_from_log(log_path: Path, start_seq: int, bars: int, *, final_flat: bool, config: Config,
-                    market_time: dt.timedelta = dt.timedelta(0)) -> SimReport:
+                    market_time: dt.timedelta = dt.timedelta(0), refusals: Refusals | None = None) -> SimReport:
     """The report of a run read back from its event log (events after ``start_seq``), as ``run_setup`` makes it;
-    ``market_time`` (bars traded on x bar size) is the denominator of the exposure."""
+    ``market_time`` (bars traded on x bar size) is the denominator of the exposure; ``refusals`` the
+    bars' refused entries, counted as the run went (the log does not hold them all)."""
     tz = get_calendar(config.instrument.session_calendar(config.calendar.name)).tz
-    return _report(None, log_path, start_seq, bars, 0, [], final_flat=final_flat, tz=tz,
-                   instruments=config.instrument.specs(), market_time=market_time)
+    return _report(None, log_path, start_seq, bars, 0, final_flat=final_flat, tz=tz,
+                   instruments=config.instrument.specs(), market_time=market_time,
+                   skips=refusals.by_reason() if refusals is not None else {})
 
 
 def _log_bad_rows(runner: BotRunner, bad_rows: list[tuple[int, str]]) -> None:
@@ -428,9 +443,9 @@ def _seed_matters(setup: SimSetup) -> bool:
     return setup.bars_csv is None or any(p > 0 for p in random_faults)
 
 
-def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restarts: int, closes: list[tuple[str, bool]], *,
+def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restarts: int, *,
             final_flat: bool, tz: Any, instruments: Mapping[str, Any] | None = None,
-            market_time: dt.timedelta = dt.timedelta(0)) -> SimReport:
+            market_time: dt.timedelta = dt.timedelta(0), skips: Mapping[str, int] | None = None) -> SimReport:
     trades: list[Mapping[str, Any]] = []
     session_states: list[tuple[str, str, str]] = []
     trade_list: list[Trade] = []
@@ -488,7 +503,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
     n = len(trades)
     slip = sum((Decimal(str(t["slippage_ticks"])) for t in trades), Decimal(0)) / n if n else None
     expected = sum((Decimal(str(t["slippage_expected_ticks"])) for t in trades), Decimal(0)) / n if n else None
-    close_flat = dict(closes)
+    close_flat = dict(history.closes)
     rows = tuple(
         SessionRow(session=s, flatten_at=flattens.get(s, (None, False))[0], late=flattens.get(s, (None, False))[1],
                    flat_at_close=close_flat.get(s))
@@ -504,7 +519,7 @@ def _report(seed: int | None, log_path: Path, start_seq: int, bars: int, restart
         restarts=restarts, sessions_without_data=tuple(without_data), log_verifies=log_ok, log_error=log_error, final_flat=final_flat, equity_curve=tuple(curve),
         timeline=tuple(timeline), trade_list=tuple(trade_list),
         stats=trade_stats(trade_list, sessions, market_time=market_time), market_time=market_time,
-        session_states=tuple(session_states), config_hashes=tuple(hashes),
+        session_states=tuple(session_states), config_hashes=tuple(hashes), skips=dict(skips or {}),
     )
 
 
@@ -520,6 +535,37 @@ def _rejected(report: SimReport) -> str:
     if report.bars_flagged:
         parts.append(f"{report.bars_flagged} flagged")
     return f"  ({'; '.join(parts)})" if parts else ""
+
+
+def refusal_hints(skips: Mapping[str, int], config: Config) -> list[str]:
+    """One line for each kind of refusal in ``skips`` (in its order) that a setting or the strategy
+    can change: why entries were refused and how to change it. The gates and the risk limits are
+    fail-closed on purpose; the line says which key decides, not that it should change."""
+    g, z, t = config.gates, config.sizing, config.throttle
+    risk = ", ".join(f"{tier} {usd} USD" for tier, usd in z.max_risk_per_trade.items())
+    why = {
+        "gate_DVS": f"the signal's dvs was missing or below [gates] dvs_threshold {g.dvs_threshold} (a missing score "
+                    "refuses: the gates are fail-closed); a strategy with no measure of its own passes dvs=1 "
+                    "(docs/strategies.md), or --set gates.dvs_threshold=X",
+        "gate_EQS": f"the signal's eqs was missing or below [gates] eqs_threshold {g.eqs_threshold} (a missing score "
+                    "refuses: the gates are fail-closed); a strategy with no measure of its own passes eqs=1 "
+                    "(docs/strategies.md), or --set gates.eqs_threshold=X",
+        STOP_TICKS_ABOVE_MAX: f"the signal's stop_ticks was wider than [sizing] max_stop_ticks {z.max_stop_ticks}; "
+                              "a tighter stop from the strategy (-p), or --set sizing.max_stop_ticks=N",
+        STOP_TICKS_BELOW_ONE: "the signal's stop_ticks was below 1 tick; the strategy must give a stop of 1 tick or more",
+        ONE_CONTRACT_EXCEEDS_BUDGET: f"one contract at the signal's stop risked more than the budget, the smaller of "
+                                     f"[sizing] max_risk_per_trade ({risk}) and equity x equity_risk_fraction "
+                                     f"{z.equity_risk_fraction}; a tighter stop, a smaller contract (MES, not ES) "
+                                     "or --set sizing.max_risk_per_trade.default=USD",
+        CAPPED_TO_ZERO: "the throttle's PROBATION cap allowed no contract; see [throttle] (statebot config default)",
+        "throttled": f"the throttle paused the strategy's entries after a poor run of trades ([throttle] "
+                     f"max_consecutive_losses {t.max_consecutive_losses}, min_win_rate {t.min_win_rate} over "
+                     f"{t.window} trades, cooldown {t.cooldown}, ...; statebot config default lists them all); "
+                     "--set throttle.KEY=VALUE to change one",
+        "kill_switch": "the kill switch was tripped (the summary's kill switch line says why): entries stay refused "
+                       "until a person re-arms it; its limits are in [kill_switch]",
+    }
+    return [f"refused {reason} ({count}): {why[reason]}" for reason, count in skips.items() if reason in why]
 
 
 def summary_table(report: SimReport, title: str = "") -> str:

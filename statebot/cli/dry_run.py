@@ -23,6 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from statebot.cli._signals import StopSignals
 from statebot.cli.exit_codes import EXIT_EXPECTATION_FAILED
 from statebot.errors import ConfigError, FileAccessError
@@ -55,7 +57,16 @@ def run_dry(args: argparse.Namespace) -> int:
     from statebot.app.dry_run import ReplayClock, ReplayFeed
     from statebot.app.live import LiveSession
     from statebot.app.runner import BotRunner
-    from statebot.app.simrun import SIM_DEFAULTS, SimSetup, report_from_log, setup_bars, sim_broker, summary_table
+    from statebot.app.simrun import (
+        SIM_DEFAULTS,
+        Refusals,
+        SimSetup,
+        refusal_hints,
+        report_from_log,
+        setup_bars,
+        sim_broker,
+        summary_table,
+    )
     from statebot.cli.run import strategy_choice
     from statebot.config.model import load_config, parse_config
     from statebot.core.instruments import instrument
@@ -78,6 +89,7 @@ def run_dry(args: argparse.Namespace) -> int:
     clock = ReplayClock(feed.first_end, speed=args.speed)
     broker = sim_broker(setup, config)
     traded = [0]  # bars the venue and the runner got (not refused by the price guard): the exposure's time
+    refusals = Refusals()  # each bar's refused entry, counted as statebot sim counts them
 
     def venue_bar(bar: Any) -> None:
         traded[0] += 1
@@ -101,7 +113,7 @@ def run_dry(args: argparse.Namespace) -> int:
         try:
             session = LiveSession(runner, feed, mode="PAPER", bar_minutes=args.bar_size or 1,
                                   heartbeat=args.heartbeat or dt.timedelta(seconds=1), stop_timeout=args.stop_timeout,
-                                  now=clock.now, sleep=clock.sleep, on_bar=venue_bar,
+                                  now=clock.now, sleep=clock.sleep, on_bar=venue_bar, on_decision=refusals.count,
                                   guard=config.bar_checks.guard(instrument(config.instrument.symbol, config.instrument.specs()), live=False))
             session.start()
         except BaseException:
@@ -117,10 +129,15 @@ def run_dry(args: argparse.Namespace) -> int:
             stop.restore()
         size = setup.bar_size or feed.bar_size or dt.timedelta(minutes=1)
         report = report_from_log(log_path, start_seq, feed.delivered, final_flat=not broker.book, config=config,
-                                 market_time=traded[0] * size)
+                                 market_time=traded[0] * size, refusals=refusals)
+        report = attrs.evolve(report, strategy=strategy_name, strategy_params=params, data=str(args.bars),
+                              symbol=config.instrument.symbol,
+                              calendar=config.instrument.session_calendar(config.calendar.name))
         _write_outputs(args, report)
         print(summary_table(report, f"statebot run --adapter sim: {args.bars.name} ({strategy.name} on "
                                     f"{config.instrument.symbol})"))
+        for line in refusal_hints(report.skips, config):
+            print(f"statebot run: {line}", file=sys.stderr)
     state = "flat" if flat else "NOT flat: the recorded bars ended before the shutdown flatten filled"
     if stop():
         print(f"statebot run: stopped by {stop.name}, {state}; event log and state closed", file=sys.stderr, flush=True)

@@ -49,6 +49,7 @@ from statebot.app.simrun import (
     load_scenario,
     monte_carlo_percentiles,
     monte_carlo_table,
+    refusal_hints,
     run_seeds,
     run_setup,
     seed_setup,
@@ -185,7 +186,8 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     if len(seeds) > 1 and (base.state_dir is not None or base.event_log is not None):
         raise ConfigError("--state-dir and --events name one run's files; a Monte Carlo of several seeds keeps none")
     name = scenario.name if scenario is not None else (base.bars_csv.name if base.bars_csv is not None else "demo")
-    title = f"statebot sim: {name} ({base.strategy} on {base.build_config().instrument.symbol})"
+    setup_config = base.build_config()
+    title = f"statebot sim: {name} ({base.strategy} on {setup_config.instrument.symbol})"
     with tempfile.TemporaryDirectory(prefix="statebot-sim-") as tmp:
         if len(seeds) == 1:
             setup = seed_setup(scenario, seeds[0]) if scenario is not None else attrs.evolve(base, seed=seeds[0])
@@ -203,6 +205,12 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
             print(title)
             print(monte_carlo_table(reports))
     _write_outputs(args, reports)
+    refused: dict[str, int] = {}
+    for r in reports:
+        for reason, count in r.skips.items():
+            refused[reason] = refused.get(reason, 0) + count
+    for line in refusal_hints(refused, setup_config):
+        print(f"statebot sim: {line}", file=sys.stderr)
     nothing_ran = [r for r in reports if r.bars and r.bars_rejected == r.bars]
     if nothing_ran:
         print(f"statebot sim: {_all_rejected(nothing_ran[0], base)}", file=sys.stderr)

@@ -68,6 +68,30 @@ def test_the_dry_run_makes_the_trades_sim_makes_on_the_same_bars_and_config(
     assert f"end of {SAMPLE} after 1380 bars, flat" in err
 
 
+@pytest.mark.parametrize("choice", [[], ["--strategy", "sma-cross"], ["--strategy", "sma-cross", "--set", "throttle.window=10"]],
+                         ids=["orb-default", "sma-cross", "sma-cross-overrides"])
+def test_the_dry_run_prints_sims_summary_flat_at_close_and_refusals_included(
+        choice: list[str], tmp_path: Path, no_sleep: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """Both summaries come from the one fold of their logs, the refusals from each bar's decision
+    counted alike: the same bars and config print the same trades, refusals and closes."""
+    strategy = choice[1:2] or ["orb"]
+    sim_args = ["--strategy", *strategy, *choice[2:]]
+    assert main(["sim", "--bars", str(SAMPLE), *sim_args, "--report", str(tmp_path / "sim.json")]) == 0
+    sim_out = capsys.readouterr().out.splitlines()
+    assert main(["run", "--adapter", "sim", "--bars", str(SAMPLE), *choice, "--report", str(tmp_path / "dry.json")]) == 0
+    dry_out = capsys.readouterr().out.splitlines()
+    assert sim_out[0] == f"statebot sim: sample-mes-1m.csv ({strategy[0]} on MES)"
+    assert dry_out[0] == f"statebot run --adapter sim: sample-mes-1m.csv ({strategy[0]} on MES)"
+    assert dry_out[1:] == sim_out[1:]
+    refused = next(line for line in dry_out if line.startswith("entries refused"))
+    closes = [line for line in dry_out if line.startswith("2026-11-") and "holiday" not in line]
+    assert len(closes) == 4 and all(line.split()[3] == "yes" for line in closes), closes
+    sim, dry = (json.loads((tmp_path / name).read_text(encoding="utf-8")) for name in ("sim.json", "dry.json"))
+    assert dry == sim  # the whole report: trades, statistics, refusals, sessions, what ran
+    if strategy == ["sma-cross"]:
+        assert "throttled" in refused and dry["skips"]["throttled"] > 0, refused
+
+
 def test_heartbeats_on_recorded_time_move_the_session_at_its_time_not_at_the_next_bar(
         tmp_path: Path, no_sleep: None) -> None:
     """Tuesday's day starts at 00:00 New York. A sim, driven by bars alone, starts it late, at Tuesday's

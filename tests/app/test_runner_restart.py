@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from statebot import SKIP, BotRunner, replay, verify
+from statebot import SKIP, BotRunner, SmaCross, replay, verify
 from statebot.config.model import parse_config
 from tests.runner_helpers import (
     Scripted,
@@ -21,6 +21,7 @@ from tests.runner_helpers import (
     events,
     long,
     make_runner,
+    minute_bars,
     short,
 )
 
@@ -207,3 +208,23 @@ def test_the_daily_loss_limit_counts_the_losses_from_before_a_restart(tmp_path: 
     assert again.killswitch_state == "TRIPPED"
     assert events(tmp_path, "KILL_SWITCH")[-1]["payload"]["reason"] == "daily_loss_limit"
     again.close()
+
+
+def test_a_rerun_on_an_old_state_folder_says_once_why_its_bars_are_rejected(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The README's loop run twice: the second run's bars are all at or before the first run's last
+    time. Rejecting them is right; one warning names the reason and the state folder, not one a bar."""
+    bars = list(minute_bars("2026-11-24", "09:31", "10:30"))
+    sim = broker()
+    first = make_runner(tmp_path, SmaCross(), sim)
+    drive(first, sim, bars)
+    first.close()
+    again = make_runner(tmp_path, SmaCross(), sim)
+    with caplog.at_level("WARNING", logger="statebot.runner"):
+        decisions = drive(again, sim, bars)
+    again.close()
+    assert {(d.action, d.reason) for _, d in decisions} == {(SKIP, "bar_rejected")}
+    warnings = [r.getMessage() for r in caplog.records if r.name == "statebot.runner"]
+    assert len(warnings) == 1, warnings
+    assert "bar rejected (not_after_previous)" in warnings[0] and str(tmp_path) in warnings[0]
+    assert "a new run needs a new state folder" in warnings[0]

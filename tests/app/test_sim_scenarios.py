@@ -46,8 +46,9 @@ def test_a_failed_expectation_exits_1_with_one_line_per_failure(tmp_path: Path, 
     scenario = tmp_path / "impossible.toml"
     scenario.write_text('[sim]\nend = 2026-11-24\n[expect]\nkill_switch_trips_min = 1\ntrades_min = 100000\n')
     assert main(["sim", str(scenario)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    err = [line for line in lines if "expectation failed" in line]
+    assert len(err) == 2 and all(line.startswith("statebot sim: refused ") for line in lines if line not in err)
     assert "kill switch tripped 0 time(s)" in err[0] and "expected at least 100000" in err[1]
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from statebot import SmaCross, simulate
-from statebot.app.simrun import SimSetup, run_setup
+from statebot.app.simrun import SimSetup, report_from_log, run_setup, summary_table
+from statebot.config.model import Config
 from statebot.app.simulation import summarize
 from statebot.core.engine.history import RunHistory
 from statebot.feeds import SyntheticBars
-from statebot.journal.log import KILL_SWITCH, THROTTLE_TRANSITION, iter_events
+from statebot.journal.log import KILL_SWITCH, SESSION_TRANSITION, THROTTLE_TRANSITION, EventLog, iter_events
 from statebot.journal.replay import run_record
 from tests.runner_helpers import broker, config, events, make_runner
 
@@ -77,3 +79,34 @@ def test_a_scenario_report_equals_the_state_its_runner_left(tmp_path: Path) -> N
     assert report.throttle_path[-1] == again.learning.throttle_state("sma-cross")
     assert len(report.kill_switch_trips) == len(again.killswitch.trips)
     again.close()
+
+
+def test_flat_at_close_comes_from_the_runners_check_at_each_close_in_the_log(tmp_path: Path) -> None:
+    """A session that closed holding (the runner trips ``position_held_at_close`` right after the
+    CLOSED transition) is NO in the summary; a close without that trip is yes; another reason's trip,
+    or that reason away from a close, changes no row. ``statebot sim`` and the dry run read it alike."""
+    ny = ZoneInfo("America/New_York")
+    path = tmp_path / "events.jsonl"
+    with EventLog(path, config_hash="c" * 64) as log:
+        for day, held in ((23, True), (24, False), (25, False)):
+            session = dt.date(2026, 11, day)
+            at = dt.datetime(2026, 11, day, 9, 30, tzinfo=ny)
+            log.append(at, SESSION_TRANSITION, {"from": "PRE_OPEN", "to": "TRADING", "session": session})
+            if day == 25:  # that reason while the session trades is no close's
+                log.append(at, KILL_SWITCH, {"from": "ARMED", "to": "TRIPPED", "reason": "position_held_at_close"})
+            log.append(at + dt.timedelta(hours=6, minutes=30), SESSION_TRANSITION,
+                       {"from": "TRADING", "to": "CLOSED", "session": session})
+            if held:
+                log.append(at + dt.timedelta(hours=6, minutes=30), KILL_SWITCH,
+                           {"from": "ARMED", "to": "TRIPPED", "reason": "position_held_at_close"})
+            else:
+                log.append(at + dt.timedelta(hours=6, minutes=31), KILL_SWITCH,
+                           {"from": "TRIPPED", "to": "TRIPPED", "reason": "disconnect"})
+    assert run_record(path).history.closes == [("2026-11-23", False), ("2026-11-24", True), ("2026-11-25", True)]
+    assert run_record(path, after_seq=3).history.closes == [("2026-11-24", True), ("2026-11-25", True)]
+    report = report_from_log(path, 0, 0, final_flat=True, config=Config())
+    assert [(s.session, s.flat_at_close) for s in report.sessions] == [
+        ("2026-11-23", False), ("2026-11-24", True), ("2026-11-25", True)]
+    assert not report.flat_at_every_close
+    rows = summary_table(report).splitlines()[-3:]
+    assert [row.split()[3] for row in rows] == ["NO", "yes", "yes"], rows

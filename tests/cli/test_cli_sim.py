@@ -35,7 +35,8 @@ def test_demo_runs_from_a_fresh_folder_and_writes_nothing_there(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-m", "statebot", "sim"], cwd=tmp_path, env=env, capture_output=True, check=False,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""  # no progress bar off a terminal, no runner warnings
+    # no progress bar off a terminal, no runner warnings: only the line saying why entries were refused
+    assert [line.split(" (")[0] for line in done.stderr.splitlines()] == ["statebot sim: refused throttled"], done.stderr
     for label in ("trades", "net P&L", "commission", "slippage calibration", "max drawdown", "throttle", "kill switch"):
         assert label in done.stdout
     assert "2026-11-26" in done.stdout and "no session (holiday)" in done.stdout

@@ -10,8 +10,9 @@ needs).
 Kept, in log order: closed trades (``TRADE_CLOSED``, each with the entry that set its
 bracket), the config hashes the events carry, flattens started
 (``SESSION_EXIT_FLATTEN``), the lifecycle transitions a timeline draws (session,
-position, throttle, kill switch), bars rejected by reason and bars flagged, and the
-sessions passed over without data. Pure: events in, records out.
+position, throttle, kill switch), each session's close and whether it was flat, bars
+rejected by reason and bars flagged, and the sessions passed over without data. Pure:
+events in, records out.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from statebot.core.effects import (
     THROTTLE_TRANSITION,
     TRADE_CLOSED,
 )
+from statebot.core.fsm.killswitch import POSITION_HELD_AT_CLOSE
 from statebot.core.orders import ENTRY
+from statebot.core.time.schedule import CLOSED
 
 TIMELINE_TYPES = frozenset({SESSION_TRANSITION, POSITION_TRANSITION, THROTTLE_TRANSITION, KILL_SWITCH})
 """The transitions ``RunHistory.transitions`` keeps."""
@@ -73,6 +76,11 @@ class RunHistory:
     of its strategy and symbol before it (its bracket), or None."""
     config_hashes: dict[str, None] = attrs.field(factory=dict)
     """The config hashes the run's events carry, in order of first appearance."""
+    closes: list[tuple[str, bool]] = attrs.field(factory=list)
+    """Each ``SESSION_TRANSITION`` into CLOSED as ``(session date ISO, flat)``: flat unless the
+    runner's check at that close tripped the kill switch (``position_held_at_close``: a position
+    held by the machines or at the venue), which it logs before the session moves on."""
+    _closing: bool = attrs.field(default=False, alias="_closing")
     _entries: dict[tuple[str, str], Mapping[str, Any]] = attrs.field(factory=dict, alias="_entries")
 
     def record(self, event: _Event) -> None:
@@ -92,6 +100,12 @@ class RunHistory:
                 self._entries[(str(p["strategy"]), str(p["symbol"]))] = p
         elif kind in TIMELINE_TYPES:
             self.transitions.append((event.ts, kind, p))
+            if kind == SESSION_TRANSITION:
+                self._closing = p.get("to") == CLOSED
+                if self._closing:
+                    self.closes.append((str(p.get("session") or ""), True))
+            elif kind == KILL_SWITCH and self._closing and p.get("reason") == POSITION_HELD_AT_CLOSE:
+                self.closes[-1] = (self.closes[-1][0], False)
         elif kind == SESSION_EXIT_FLATTEN:
             self.flattens.append((event.ts, p))
         elif kind == BAR_REJECTED:

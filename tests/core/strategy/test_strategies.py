@@ -123,6 +123,7 @@ def test_a_reference_to_anything_but_a_strategy_class_is_refused_before_it_is_ca
         ("sma-cross", {"speed": 3}, "bad parameters"),
         ("sma-cross", {"fast": 5, "slow": 5}, "fast 5 must be less than slow 5"),
         ("orb", {"range_minutes": 0}, "orb range_minutes 0 must be an integer >= 1"),
+        ("orb", {"max_stop_ticks": 0}, "orb max_stop_ticks 0 must be an integer >= 1"),
         ("", {}, "non-empty"),
     ],
 )
@@ -210,7 +211,24 @@ def test_orb_builds_the_range_then_enters_long_on_a_breakout_above() -> None:
     sig = out[4]
     assert sig is not None and sig.side == LONG
     assert (o.high, o.low) == (408, 396)
-    assert sig.stop_ticks == 410 - 396  # the other side of the range
+    assert sig.stop_ticks == 12  # the other side of the range is 410 - 396 = 14 ticks away: capped at 12
+
+
+def orb_stop(strategy: OpeningRangeBreakout, bars: list[tuple[int, str, str, str]]) -> int:
+    sig = orb_day(strategy, bars)[-1]
+    assert sig is not None
+    return sig.stop_ticks
+
+
+def test_orb_stop_is_the_far_side_of_the_range_up_to_its_cap() -> None:
+    long_bars = RANGE + [(4, "102.5", "102.75", "101")]  # close 410 ticks, range low 396: 14 ticks
+    assert [orb_stop(OpeningRangeBreakout(range_minutes=3, max_stop_ticks=cap), long_bars) for cap in (20, 14, 13, None)] \
+        == [14, 14, 13, 14]
+    short_bars = RANGE + [(4, "98.75", "99.5", "98.5")]  # close 395 ticks, range high 408: 13 ticks
+    assert orb_stop(OpeningRangeBreakout(range_minutes=3), short_bars) == 12
+    assert orb_stop(OpeningRangeBreakout(range_minutes=3, max_stop_ticks=20), short_bars) == 13
+    # a fixed stop_ticks is used as given: the cap is for the stop taken from the range
+    assert orb_stop(OpeningRangeBreakout(range_minutes=3, stop_ticks=30), long_bars) == 30
 
 
 def test_orb_enters_short_below_the_range_with_a_fixed_stop() -> None:

@@ -7,9 +7,17 @@ low SHORT, if the strategy is flat and entries are allowed; then it is done
 for that session (even if the runner could not enter). No bar in the range
 (a data gap) means no trade that session.
 
-The stop is ``stop_ticks`` when given, else the distance from the close to
-the other side of the range (at least 1 tick); sizing refuses stops wider
-than its maximum. The target is ``target_ticks`` when given.
+The stop is ``stop_ticks`` when given. Otherwise it is the distance from
+the close to the other side of the range (at least 1 tick), capped at
+``max_stop_ticks`` (default 12, statebot's default ``[sizing]
+max_stop_ticks``): a 30-minute range on MES is often 100 ticks or more, and
+sizing refuses any stop wider than its maximum, so an uncapped far-side
+stop would rarely trade. On a wide range the capped stop sits inside the
+range, nearer the entry than the range's far side: the risk limit decides
+how much a trade may lose, the range only where the stop would otherwise
+go. ``max_stop_ticks=None`` restores the uncapped far-side stop; with a
+lower ``[sizing] max_stop_ticks`` lower this cap too. The target is
+``target_ticks`` when given.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from statebot.core.strategy.protocol import LONG, SHORT, Signal, StrategyContext
 class OpeningRangeBreakout:
     """Breakout of the first ``range_minutes`` (default 30) of each session.
 
+    The stop is ``stop_ticks`` when given, else the range's far side capped at
+    ``max_stop_ticks`` (default 12; None: uncapped); see the module docstring.
     Raises ``ConfigError`` for bad parameters.
     """
 
@@ -33,6 +43,7 @@ class OpeningRangeBreakout:
         range_minutes: int = 30,
         *,
         stop_ticks: int | None = None,
+        max_stop_ticks: int | None = 12,
         target_ticks: int | None = None,
         expected_slippage_ticks: Decimal | int | str = Decimal("0.5"),
         tier: str = "default",
@@ -42,6 +53,7 @@ class OpeningRangeBreakout:
     ) -> None:
         self.range = dt.timedelta(minutes=positive_int("orb range_minutes", range_minutes))
         self.stop_ticks = optional_positive_int("orb stop_ticks", stop_ticks)
+        self.max_stop_ticks = optional_positive_int("orb max_stop_ticks", max_stop_ticks)
         self.target_ticks = optional_positive_int("orb target_ticks", target_ticks)
         self.expected_slippage_ticks = score("orb expected_slippage_ticks", expected_slippage_ticks)
         self.tier = tier
@@ -76,8 +88,11 @@ class OpeningRangeBreakout:
         else:
             return None
         self.done = True
+        stop = self.stop_ticks
+        if stop is None:
+            stop = max(1, distance) if self.max_stop_ticks is None else max(1, min(distance, self.max_stop_ticks))
         return Signal(
-            side=side, stop_ticks=self.stop_ticks or max(1, distance), target_ticks=self.target_ticks,
+            side=side, stop_ticks=stop, target_ticks=self.target_ticks,
             expected_slippage_ticks=self.expected_slippage_ticks, tier=self.tier, dvs=self.dvs, eqs=self.eqs,
             reason=f"close {'above' if side == LONG else 'below'} the {self.range.seconds // 60}-minute range",
         )
