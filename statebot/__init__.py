@@ -29,6 +29,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "BarDataError": ("statebot.feeds", "BarDataError"),
     "BarRejected": ("statebot.errors", "BarRejected"),
     "BotRunner": ("statebot.app.runner", "BotRunner"),
+    "BracketOrder": ("statebot.core.orders", "BracketOrder"),
+    "BracketVenue": ("statebot.core.ports", "BracketVenue"),
     "BrokerAdapter": ("statebot.core.ports", "BrokerAdapter"),
     "BrokerEvent": ("statebot.core.orders", "BrokerEvent"),
     "BUILTIN_INSTRUMENTS": ("statebot.core.instruments", "BUILTIN_INSTRUMENTS"),
@@ -211,8 +213,8 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.learning.loop import LearningLoop, LearningUpdate  # noqa: F401
     from statebot.core.learning.metrics import ReliabilityMetrics  # noqa: F401
     from statebot.core.learning.outcomes import TradeOutcome  # noqa: F401
-    from statebot.core.orders import BrokerEvent, Fill, OrderRequest, OrderStatus  # noqa: F401
-    from statebot.core.ports import BrokerAdapter  # noqa: F401
+    from statebot.core.orders import BracketOrder, BrokerEvent, Fill, OrderRequest, OrderStatus  # noqa: F401
+    from statebot.core.ports import BracketVenue, BrokerAdapter  # noqa: F401
     from statebot.core.positions.book import Applied, PositionBook, send_entry, send_exit  # noqa: F401
     from statebot.core.positions.flatten import FlattenAttempt, FlattenStep, Flattener, flatten_positions  # noqa: F401
     from statebot.core.positions.reconcile import Adopted, Mismatch, adopt_broker_positions, check_positions, reconcile  # noqa: F401
