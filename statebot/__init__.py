@@ -113,6 +113,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "POSITION_SPEC": ("statebot.core.fsm.position", "POSITION_SPEC"),
     "PositionBook": ("statebot.core.positions.book", "PositionBook"),
     "PositionMachine": ("statebot.core.fsm.position", "PositionMachine"),
+    "PROTECTOR_SPEC": ("statebot.core.fsm.protector", "PROTECTOR_SPEC"),
+    "ProtectorMachine": ("statebot.core.fsm.protector", "ProtectorMachine"),
     "PositionMismatch": ("statebot.errors", "PositionMismatch"),
     "PriceGuard": ("statebot.feeds", "PriceGuard"),
     "PRE_OPEN": ("statebot.core.time.schedule", "PRE_OPEN"),
@@ -208,6 +210,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.fsm import MachineSpec, SESSION_SPEC, SessionMachine, SessionTransition, Transition  # noqa: F401
     from statebot.core.fsm.killswitch import ARMED, Backoff, KILLSWITCH_SPEC, KillSwitch, TRIPPED, TRIP_REASONS, Trip  # noqa: F401
     from statebot.core.fsm.position import ClosedTrade, ENTERING, EXITING, FLAT, OPEN, POSITION_SPEC, PositionMachine  # noqa: F401
+    from statebot.core.fsm.protector import PROTECTOR_SPEC, ProtectorMachine  # noqa: F401
     from statebot.core.fsm.throttle import NEXT_SESSION, THROTTLE_SPEC, ThrottleMachine, ThrottleRules, ThrottleTransition  # noqa: F401
     from statebot.core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, instrument  # noqa: F401
     from statebot.core.learning.loop import LearningLoop, LearningUpdate  # noqa: F401

@@ -12,6 +12,7 @@ from statebot import BotRunner
 from statebot.core.fsm import (
     FlattenCoordinator,
     KillSwitch,
+    ProtectorMachine,
     PositionMachine,
     SessionMachine,
     TableMachine,
@@ -21,14 +22,17 @@ from statebot.core.fsm import (
 )
 from statebot.core.fsm.connection import CONNECTED, DISCONNECTED, RESYNCING
 from statebot.core.orders import REJECTED, OrderStatus
+from statebot.core.engine.protection import ProtectionDesk
 from tests.app.test_runner_faults import Wrapped
 from tests.app.test_runner_live_controls import Flaky
 from tests.runner_helpers import Scripted, broker, config, drive, et, events, long, make_runner, minute_bars, short
 
 MACHINES: dict[str, type[TableMachine]] = {
     "session": SessionMachine, "position": PositionMachine, "throttle": ThrottleMachine, "killswitch": KillSwitch,
-    "flatten": FlattenCoordinator, "venue_connection": VenueConnection,
+    "flatten": FlattenCoordinator, "venue_connection": VenueConnection, "protector": ProtectorMachine,
 }
+ENGINES: tuple[type, ...] = (BotRunner, ProtectionDesk)
+"""Who executes the effects the machines do not: the runner, and the protection desk (protective orders)."""
 
 
 # the tables act ----------------------------------------------------------------------------
@@ -38,12 +42,14 @@ def test_every_declared_effect_has_exactly_one_executor() -> None:
     assert set(MACHINES) == {spec.name for spec in all_specs()}
     for spec in all_specs():
         own = set(MACHINES[spec.name].OWN_EFFECTS)
-        engine = set(BotRunner.EFFECT_EXECUTORS.get(spec.name, {}))
+        executors = [(engine, set(engine.EFFECT_EXECUTORS.get(spec.name, {}))) for engine in ENGINES]
         for effect in spec.actions:
-            assert (effect in own) != (effect in engine), f"{spec.name}: {effect} needs exactly one executor"
-        assert engine <= set(spec.actions), f"{spec.name}: the runner executes effects its table never asks for"
-        for name in BotRunner.EFFECT_EXECUTORS.get(spec.name, {}).values():
-            assert callable(getattr(BotRunner, name, None)), f"BotRunner lacks {name}"
+            count = (effect in own) + sum(effect in effects for _, effects in executors)
+            assert count == 1, f"{spec.name}: {effect} needs exactly one executor"
+        for engine, effects in executors:
+            assert effects <= set(spec.actions), f"{spec.name}: {engine.__name__} executes effects its table never asks for"
+            for name in engine.EFFECT_EXECUTORS.get(spec.name, {}).values():
+                assert callable(getattr(engine, name, None)), f"{engine.__name__} lacks {name}"
 
 
 def test_the_session_flatten_cancels_a_working_entry_order(tmp_path: Path) -> None:

@@ -197,6 +197,7 @@ def make(size: int, side: int, stop_dist: int, target_dist: int | None, kind: st
                                target_ticks=None if target_dist is None else 20000 + side * target_dist)
 
 
+@pytest.mark.invariant("a stop never fills better than its stop price", machine="protector")
 @given(SCENARIOS)
 @settings(max_examples=150, deadline=None)
 def test_a_stop_never_fills_better_than_its_price(scenario: tuple) -> None:  # type: ignore[type-arg]
@@ -210,6 +211,7 @@ def test_a_stop_never_fills_better_than_its_price(scenario: tuple) -> None:  # t
             assert (f.price_ticks - b.stop.stop_ticks) * f.qty >= 0  # a sell at or below, a buy at or above
 
 
+@pytest.mark.invariant("one-cancels-other: the stop and the target of one bracket never both execute", machine="protector")
 @given(SCENARIOS)
 @settings(max_examples=150, deadline=None)
 def test_oca_never_fills_both(scenario: tuple) -> None:  # type: ignore[type-arg]
@@ -225,6 +227,8 @@ def test_oca_never_fills_both(scenario: tuple) -> None:  # type: ignore[type-arg
     assert sum(1 for p in b.protectors if by_child[p.client_order_id] == abs(p.qty)) <= 1
 
 
+@pytest.mark.invariant("no protector survives its position: once flat, no stop is left that could open a new position",
+                       machine="protector")
 @given(SCENARIOS)
 @settings(max_examples=150, deadline=None)
 def test_no_protector_survives_its_position(scenario: tuple) -> None:  # type: ignore[type-arg]

@@ -70,6 +70,7 @@ def test_the_stop_executing_cancels_the_target_oca(adapter, gateway: FakeGateway
     assert adapter.positions() == {} and adapter.open_orders() == ()
 
 
+@pytest.mark.invariant("protective orders are recognised after a restart by their order reference", machine="protector")
 def test_protective_orders_are_recognised_after_a_restart(lib: ModuleType, gateway: FakeGateway) -> None:
     first = make(lib, gateway)
     b = bracket()
