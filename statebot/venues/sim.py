@@ -41,7 +41,8 @@ delayed fill reports, duplicated fill reports, cancels that take effect
 bars later (a cancel is a request: the order may fill meanwhile) and stale
 statuses delivered after a terminal one (venues report out of order). The
 venue's position book (``book``) changes when a fill executes, whatever
-happens to its report.
+happens to its report. A bracket child's fill is never reported before a
+delayed fill of its entry (the order the venue filled them in).
 """
 
 from __future__ import annotations
@@ -545,9 +546,16 @@ class SimBroker:
         else:
             self._events.append(report)
         copies = 2 if faults.duplicate_p and rng.random() < faults.duplicate_p else 1
+        # a bracket child's fill is never reported before a delayed fill of its entry: the venue filled them in
+        # that order, and a report that reversed it would show a stop closing a position not yet opened
+        after_entry = max((release for release, e in self._delayed
+                           if child and group is not None and isinstance(e, Fill) and e.order_id == group.entry),
+                          default=None)
         for _ in range(copies):
             if faults.delay_p and rng.random() < faults.delay_p:
-                self._delayed.append((self._bar_count + faults.delay_bars, fill))
+                self._delayed.append((max(self._bar_count + faults.delay_bars, after_entry or 0), fill))
+            elif after_entry is not None:
+                self._delayed.append((after_entry, fill))
             else:
                 self._events.append(fill)
         if group is not None:

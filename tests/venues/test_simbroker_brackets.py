@@ -242,3 +242,15 @@ def test_no_protector_survives_its_position(scenario: tuple) -> None:  # type: i
     entry_done = any(s.order_id == b.entry.client_order_id and s.terminal for s in statuses)
     if entry_done and position == 0:
         assert sim.open_orders() == ()
+
+
+def test_a_childs_fill_is_never_reported_before_a_delayed_fill_of_its_entry() -> None:
+    sim = broker(faults=FaultPlan(delay_p=1.0, delay_bars=3))
+    sim.submit_bracket(long_bracket(target=None))
+    sim.on_bar(bar(1, o=5000.0, h=5000.5, low=4999.5))  # the entry executes; its report is delayed
+    sim.faults = FaultPlan()
+    reported: list[str] = []
+    for i in range(2, 6):
+        sim.on_bar(bar(i, o=4990.0, h=4990.5, low=4989.5))  # the stop executes at bar 2, reported at once otherwise
+        reported += [e.order_id for e in sim.drain() if isinstance(e, Fill)]
+    assert reported == ["e1", "e1-stop"]
