@@ -77,7 +77,7 @@ class RunnerPersistence(RunnerBase):
         return BotState(book=self.book, killswitch=self.killswitch, learning=self.learning, equity=self.equity,
                         brackets=self._brackets, seq=head.seq, hash=head.hash, clock=self._now, run=self._run,
                         session=self._session_logged, session_date=self._session_date_logged,
-                        throttles=dict(self._throttles_logged))
+                        throttles=dict(self._throttles_logged), protection=self.protection)
 
     # checkpoint ------------------------------------------------------------------------
 
@@ -148,6 +148,7 @@ class RunnerPersistence(RunnerBase):
         self.killswitch = state.killswitch
         self.learning = state.learning
         self._brackets = state.brackets
+        self.protection = state.protection
         for key, bracket in self._brackets.items():
             update_bracket(bracket, self.book.machine(*key))
         self._ks_logged = len(self.killswitch.trips)

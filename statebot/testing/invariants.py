@@ -553,6 +553,8 @@ class _Protectors:
             found["filled"] = int(p.get("filled", found["filled"]))
             if p["trigger"] == "cancel_asked":
                 self.closing.add(found["key"])
+        elif event.type == ORDER_CANCEL_REQUESTED and str(p["order_id"]) in self.protectors:
+            self.closing.add(self.protectors[str(p["order_id"])]["key"])  # the flattener cancels it to close
         elif event.type == FILL:
             for entry in self.entry.values():
                 if entry["id"] == p["order_id"]:

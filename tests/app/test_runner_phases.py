@@ -21,7 +21,7 @@ from statebot.core.fsm import (
     all_specs,
 )
 from statebot.core.fsm.connection import CONNECTED, DISCONNECTED, RESYNCING
-from statebot.core.orders import REJECTED, OrderStatus
+from statebot.core.orders import REJECTED, OrderRequest, OrderStatus
 from statebot.core.engine.protection import ProtectionDesk
 from tests.app.test_runner_faults import Wrapped
 from tests.app.test_runner_live_controls import Flaky
@@ -56,13 +56,13 @@ def test_the_session_flatten_cancels_a_working_entry_order(tmp_path: Path) -> No
     sim = broker()
     runner = make_runner(tmp_path, Scripted(long()), sim)
     drive(runner, sim, minute_bars("2026-11-24", "15:54", "15:54"))
-    [entry] = sim.open_orders()
-    assert entry.purpose == "entry"
+    [entry] = [o for o in sim.open_orders() if o.purpose == "entry"]  # with its protective stop, a bracket
     runner.run_once(next(minute_bars("2026-11-24", "15:55", "15:55")))  # the venue has not filled it yet
     assert sim.open_orders() == ()
     runner.run_once(next(minute_bars("2026-11-24", "15:56", "15:56")))
     cancelled = [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCELLED")]
-    assert cancelled == [entry.client_order_id]
+    assert cancelled[0] == entry.client_order_id  # and its stop with it
+    assert cancelled[1:] == [f"{entry.client_order_id}-stop"]
     runner.close()
 
 
@@ -73,13 +73,14 @@ def test_a_kill_switch_trip_cancels_a_working_entry(tmp_path: Path) -> None:
     venue = Wrapped(sim)
     runner = make_runner(tmp_path, Scripted(long()), venue, cfg=config("[kill_switch]\nmax_consecutive_rejects = 1\n"))
     drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:00"))
-    [entry] = sim.open_orders()
+    [entry] = [o for o in sim.open_orders() if o.purpose == "entry"]  # with its protective stop, a bracket
     venue.extra = [stray]
     runner.run_once(next(minute_bars("2026-11-24", "10:01", "10:01")))  # the reject trips the switch
     assert runner.killswitch_state == "TRIPPED"
     assert sim.open_orders() == ()
     runner.run_once(next(minute_bars("2026-11-24", "10:02", "10:02")))
-    assert [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCELLED")] == [entry.client_order_id]
+    assert [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCELLED")] == [
+        entry.client_order_id, f"{entry.client_order_id}-stop"]
     runner.close()
 
 
@@ -132,7 +133,8 @@ class Resyncing(Flaky):
     def open_orders(self):  # type: ignore[no-untyped-def]
         self._check()
         if self.busy:
-            return (object(),)
+            return (OrderRequest(client_order_id="theirs", strategy="other", symbol="MES", qty=1, kind="LIMIT",
+                                 limit_ticks=1),)
         return self.sim.open_orders()
 
 

@@ -62,15 +62,13 @@ CANCEL = "cancel"
 SEND = "send"
 COMMAND_KINDS = (CANCEL, SEND, TRIP)
 
-REASON_LOST = "protective_stop_lost"
-"""The kill-switch reason a lost stop trips with."""
 
 
 @attrs.frozen(kw_only=True)
 class Command:
     """What the engine must do for the desk: ``cancel`` ``order_id``, ``send`` ``order`` (a protective
-    stop sent again, already recorded on its position machine), or ``trip`` the kill switch;
-    ``reason`` says why, for the event log."""
+    stop sent again, already recorded on its position machine), or ``trip`` the kill switch (reason
+    ``protective_stop_lost``); ``reason`` says why, for the event log."""
 
     kind: str = attrs.field(validator=attrs.validators.in_(COMMAND_KINDS))
     reason: str
@@ -229,6 +227,17 @@ class ProtectionDesk:
             return Changes() if route is None else self._after(held, route, needed)
         return Changes()
 
+    def missing(self, order_id: str, at: Any) -> Changes:
+        """Reconciliation found that the venue no longer works ``order_id`` although the desk counts on it:
+        the same as the venue reporting it cancelled (the position machine must be told first)."""
+        held = self._held.get(order_id)
+        if held is None:
+            return Changes()
+        filled = held.machine.filled
+        return self.on_event(OrderStatus(order_id=order_id, status=CANCELLED, filled=filled,
+                                         remaining=max(abs(held.order.qty) - filled, 0), at=at,
+                                         reason="no longer working at the venue"))
+
     # fold and checkpoint ---------------------------------------------------------
 
     def replay(self, payload: Mapping[str, Any]) -> str | None:
@@ -310,7 +319,7 @@ class ProtectionDesk:
         m = self.book.machine(order.strategy, order.symbol)
         group = order.oca_group or order.client_order_id
         if self.on_lost == TRIP or group in self._resent or self.new_id is None:
-            return Changes(commands=(Command(kind=TRIP, reason=f"{REASON_LOST}: {reason}"),))
+            return Changes(commands=(Command(kind=TRIP, reason=reason),))
         if not m.qty:
             # the entry may still fill and would be naked: do not enter without a stop
             return Changes(commands=tuple(Command(kind=CANCEL, order_id=oid, reason=f"{reason}: entry not sent unprotected")
@@ -321,7 +330,7 @@ class ProtectionDesk:
         try:
             m.submit_protectors((again,))
         except ValueError as exc:
-            return Changes(commands=(Command(kind=TRIP, reason=f"{REASON_LOST}: {reason}; not sent again: {exc}"),))
+            return Changes(commands=(Command(kind=TRIP, reason=f"{reason}; not sent again: {exc}"),))
         self.sent((again,))
         return Changes(commands=(Command(kind=SEND, order=again, reason=f"{reason}: sent again"),))
 
