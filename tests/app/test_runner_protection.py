@@ -1,0 +1,150 @@
+"""The runner with venue-held protective orders: a bracket from the entry until flat, cancelled by every
+flatten before it closes, a lost stop tripping or re-sent, protectors across a restart, and a bot that dies
+with an open position closed later by its stop at the venue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from statebot.journal.log import iter_events
+from statebot.testing.invariants import check_events
+from tests.runner_helpers import (
+    Scripted,
+    bar_at,
+    broker,
+    config,
+    drive,
+    et,
+    events,
+    long,
+    make_runner,
+    minute_bars,
+)
+from tests.testing.logs import xnys
+
+DAY = "2026-11-24"
+
+
+def opened(tmp_path: Path, cfg_text: str = "", stop_ticks: int = 8):  # type: ignore[no-untyped-def]
+    """A runner holding a long of MES bought at 6000.00 with its stop at 5998.00 working at the venue."""
+    sim, strat = broker(), Scripted()
+    runner = make_runner(tmp_path, strat, sim, cfg=config(cfg_text))
+    strat.plan[et(DAY, "10:00")] = long(stop_ticks=stop_ticks)
+    drive(runner, sim, minute_bars(DAY, "09:58", "10:02"))
+    assert runner.position_qty > 0
+    [stop] = [o for o in sim.open_orders() if o.purpose == "protect"]
+    return sim, strat, runner, stop
+
+
+def verdicts(tmp_path: Path) -> dict[str, str]:
+    return {v.name: v.detail for v in check_events(iter_events(tmp_path / "events.jsonl"), xnys()) if not v.passed}
+
+
+def test_an_entry_leaves_with_its_gtc_stop_at_the_venue(tmp_path: Path) -> None:
+    sim, _, runner, stop = opened(tmp_path)
+    assert (stop.kind, stop.tif, stop.stop_ticks, stop.qty) == ("STOP", "GTC", 23992, -runner.position_qty)
+    submitted = events(tmp_path, "ORDER_SUBMITTED")
+    assert [e["payload"]["purpose"] for e in submitted] == ["entry", "protect"]
+    assert submitted[1]["payload"]["parent_id"] == submitted[0]["payload"]["order_id"]
+    assert runner.protection.working_stop(runner.name, "MES") == stop
+    runner.close()
+
+
+@pytest.mark.invariant("no protector survives its position: once flat, no stop is left that could open a new position",
+                       machine="protector")
+def test_the_session_flatten_cancels_the_stop_before_closing_and_leaves_none(tmp_path: Path) -> None:
+    sim, _, runner, stop = opened(tmp_path)
+    drive(runner, sim, minute_bars(DAY, "10:03", "16:01"))
+    assert sim.book == {} and sim.open_orders() == () and runner.position_qty == 0
+    cancels = [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCEL_REQUESTED")]
+    flatten = next(e for e in events(tmp_path, "ORDER_SUBMITTED") if e["payload"]["purpose"] == "flatten")
+    assert stop.client_order_id in cancels
+    assert runner.killswitch_state == "ARMED"
+    assert [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCEL_REQUESTED")
+            if e["seq"] < flatten["seq"]] == [stop.client_order_id]
+    assert verdicts(tmp_path) == {}
+    runner.close()
+
+
+def test_the_kill_switch_flatten_cancels_the_stop_and_closes(tmp_path: Path) -> None:
+    sim, _, runner, stop = opened(tmp_path)
+    runner._trip("manual", et(DAY, "10:02") + dt.timedelta(seconds=30), "test")  # noqa: SLF001
+    drive(runner, sim, minute_bars(DAY, "10:03", "10:05"))
+    assert sim.book == {} and sim.open_orders() == ()
+    assert stop.client_order_id in [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCEL_REQUESTED")]
+    assert verdicts(tmp_path) == {}
+    runner.close()
+
+
+def test_a_strategy_exit_cancels_the_stop_first_and_never_closes_twice(tmp_path: Path) -> None:
+    sim, strat, runner, stop = opened(tmp_path)
+    strat.plan[et(DAY, "10:03")] = long(stop_ticks=8).__class__(side="FLAT", stop_ticks=8, dvs=1, eqs=1)  # type: ignore[arg-type]
+    out = drive(runner, sim, minute_bars(DAY, "10:03", "10:05"))
+    assert out[0][1].action == "EXIT"
+    assert sim.book == {} and sim.open_orders() == ()
+    fills = [e["payload"]["order_id"] for e in events(tmp_path, "FILL")]
+    assert stop.client_order_id not in fills
+    assert verdicts(tmp_path) == {}
+    runner.close()
+
+
+def test_a_stop_the_venue_cancels_unasked_trips_the_kill_switch_and_the_position_is_closed(tmp_path: Path) -> None:
+    sim, _, runner, stop = opened(tmp_path)
+    sim._cancel_now(stop.client_order_id, reason="cancelled by the exchange")  # noqa: SLF001 - the venue's own cancel
+    drive(runner, sim, minute_bars(DAY, "10:03", "10:05"))
+    trips = [e["payload"]["reason"] for e in events(tmp_path, "KILL_SWITCH")]
+    assert trips == ["protective_stop_lost"]
+    assert sim.book == {} and runner.position_qty == 0
+    assert verdicts(tmp_path) == {}
+    runner.close()
+
+
+def test_a_stop_the_venue_cancels_unasked_is_sent_again_when_configured(tmp_path: Path) -> None:
+    sim, _, runner, stop = opened(tmp_path, '[protection]\non_lost = "resend"\n')
+    sim._cancel_now(stop.client_order_id, reason="cancelled by the exchange")  # noqa: SLF001
+    drive(runner, sim, minute_bars(DAY, "10:03", "10:04"))
+    assert runner.killswitch_state == "ARMED"
+    [again] = [o for o in sim.open_orders() if o.purpose == "protect"]
+    assert (again.stop_ticks, again.tif, again.qty) == (stop.stop_ticks, "GTC", stop.qty)
+    assert verdicts(tmp_path) == {}
+    runner.close()
+
+
+def test_protectors_survive_a_restart_and_their_fill_closes_the_trade(tmp_path: Path) -> None:
+    sim, strat, runner, stop = opened(tmp_path)
+    runner.close()
+    again = make_runner(tmp_path, Scripted(), sim)
+    assert again.protection.working_stop(again.name, "MES") == stop
+    drive(again, sim, [bar_at(et(DAY, "10:03"), 5999.0, low=5995.0, close=5996.0)])
+    assert again.position_qty == 0 and again.killswitch_state == "ARMED"
+    trade = events(tmp_path, "TRADE_CLOSED")[0]["payload"]
+    assert trade["exit_price"] == "5998.00"
+    assert verdicts(tmp_path) == {}
+    again.close()
+
+
+def test_a_bot_that_dies_with_an_open_position_is_closed_by_its_venue_stop(tmp_path: Path) -> None:
+    """The runner is abandoned (no close, no checkpoint: the process died); the simulated venue goes on with the
+    market. The stop at 5998.00 fills when a bar trades through it, at the stop or worse (5997.00: the bar opens
+    below it). A bot started again later learns of it from the venue and holds nothing."""
+    sim, _, runner, stop = opened(tmp_path)
+    runner.events.sync()
+    runner._closed = True  # noqa: SLF001 - what a killed process leaves: its lines, no checkpoint, no lock
+    runner._release_lock()  # noqa: SLF001
+    runner.events.close()
+    held = sim.book["MES"]
+    executed = []
+    for minute, (o, low) in enumerate([(5999.5, 5999.0), (5997.0, 5996.0), (5996.5, 5995.0)], start=3):
+        executed += sim.on_bar(bar_at(et(DAY, f"10:{minute:02d}"), o, low=low, close=o))
+    [stop_fill] = executed
+    assert stop_fill.order_id == stop.client_order_id and stop_fill.qty == -held
+    assert stop_fill.price_ticks == 23988 <= stop.stop_ticks  # 5997.00: the gap's open, worse than the stop
+    assert sim.book == {} and sim.open_orders() == ()
+    back = make_runner(tmp_path, Scripted(), sim)
+    drive(back, sim, minute_bars(DAY, "10:06", "10:07", price=5996.0))
+    assert back.position_qty == 0 and back.killswitch_state == "ARMED"
+    assert [e["payload"]["exit_price"] for e in events(tmp_path, "TRADE_CLOSED")] == ["5997.00"]
+    back.close()
