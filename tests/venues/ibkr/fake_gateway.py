@@ -1050,7 +1050,9 @@ class FakeGateway:
     async def _run_steps(self, order: PlacedOrder, steps: Sequence[Step]) -> None:
         for step in steps:
             if isinstance(step, Accept):
-                order.status = step.status or ("PreSubmitted" if order.parent_id else "Submitted")
+                parent = self._find_order(order.parent_id, order.client_id) if order.parent_id else None
+                waiting = parent is not None and parent.filled == 0  # a child works once its parent executed
+                order.status = step.status or ("PreSubmitted" if waiting else "Submitted")
                 await self._broadcast_order(order)
             elif isinstance(step, Fill):
                 await self._fill(order, step)

@@ -141,7 +141,10 @@ def harness_for(lib: ModuleType, gateway: FakeGateway, tmp_path: Path) -> Iterat
 
 
 def fill_every_order(gateway: FakeGateway) -> None:
-    gateway.order_policy = lambda order: [Accept(), GatewayFill(price=PRICE)]
+    """Every order fills at once at PRICE, but for protective stops and targets (the market never reaches
+    them here): those are only accepted, and work at the gateway until cancelled."""
+    gateway.order_policy = lambda order: ([Accept()] if ":protect:" in order.order_ref
+                                          else [Accept(), GatewayFill(price=PRICE)])
 
 
 @pytest.mark.invariant("a PAPER session on IB enters, flattens before the close and ends flat with the kill switch armed",
@@ -228,7 +231,7 @@ def outage(start: dt.datetime, end: dt.datetime) -> Callable[[Harness], None]:
 
 
 def first_flatten_stays_working(gateway: FakeGateway) -> None:
-    """Entries fill; the first flatten order is accepted but never fills; later ones fill."""
+    """Entries fill; the first flatten order is accepted but never fills; later ones fill; protective orders rest."""
     flattens = {"n": 0}
 
     def policy(order: Any) -> list[Any]:
@@ -236,6 +239,8 @@ def first_flatten_stays_working(gateway: FakeGateway) -> None:
             flattens["n"] += 1
             if flattens["n"] == 1:
                 return [Accept()]
+        if ":protect:" in order.order_ref:
+            return [Accept()]  # protective stops rest at the gateway; the market never reaches them here
         return [Accept(), GatewayFill(price=PRICE)]
 
     gateway.order_policy = policy
