@@ -49,7 +49,7 @@ def test_json_gives_every_verdict(log: Path, tmp_path: Path, capsys: pytest.Capt
     assert list(verdicts) == list(INVARIANTS)
     assert (verdicts["flatten_on_time"]["passed"], verdicts["flatten_on_time"]["line"]) == (False, events[i][0])
     assert verdicts["net_pnl"] == {"name": "net_pnl", "text": INVARIANTS["net_pnl"], "passed": True, "violations": 0,
-                                   "line": None, "detail": None, "note": "14 trade(s)"}
+                                   "line": None, "detail": None, "note": "11 trade(s)"}
 
 
 def test_the_config_gives_the_flatten_lead_the_log_is_judged_by(log: Path, tmp_path: Path,
