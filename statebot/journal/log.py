@@ -247,7 +247,7 @@ class _Template:
 
     def __init__(self, type: str, keys: tuple[str, ...]) -> None:
         order = sorted(range(len(keys)), key=keys.__getitem__)
-        # each key's JSON (its braces doubled for str.format), then the placeholder of its value
+        # each key's JSON (its braces doubled for str.format), then the str.format field of its value
         fields = ",".join(_json_str(keys[i]).replace("{", "{{").replace("}", "}}") + f":{{{i}}}" for i in order)
         self.format = ("{{" + fields + "}}").format
         self.type = type

@@ -616,14 +616,12 @@ class PositionMachine(TableMachine):
     # snapshot -----------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready state for a restart: quantity, live orders, the remembered ended orders
-        (a late repeat of their fills stays a duplicate after a restart), the open trip and the
+        """JSON-ready state for a restart: quantity, live orders, the open trip and the
         applied exec ids (money and times as strings)."""
         trip = self._trip
         return {
             "strategy": self.strategy, "symbol": self.symbol, "state": self.state, "qty": self._qty,
             "orders": [_tracked_dict(t) for t in self._live.values()],
-            "ended": [_tracked_dict(t) for t in self._ended.values()],
             "exec_ids": list(self._exec_order)[-SNAPSHOT_EXEC_IDS:],
             "trip": None if trip is None else {
                 "direction": trip.direction, "opened_at": trip.opened_at.isoformat(), "open_qty": trip.open_qty,
@@ -634,16 +632,14 @@ class PositionMachine(TableMachine):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], instrument: InstrumentSpec) -> PositionMachine:
-        """The machine ``to_dict`` described (its live and remembered ended orders).
+        """The machine ``to_dict`` described (only its live orders are kept).
 
         Raises ``ValueError`` when the data are malformed or inconsistent: a state
         that does not follow from the quantity and the live orders.
         """
         try:
             m = cls(str(data["strategy"]), instrument)
-            # the remembered ended orders first (oldest first, as they ended), then the live ones;
-            # a checkpoint written before ended orders were kept has none
-            for entry in [*data.get("ended", ()), *data["orders"]]:
+            for entry in data["orders"]:
                 o = entry["order"]
                 order = OrderRequest(client_order_id=o["client_order_id"], strategy=m.strategy, symbol=m.symbol,
                                      qty=o["qty"], kind=o["kind"], purpose=o["purpose"],

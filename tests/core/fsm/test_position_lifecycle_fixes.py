@@ -21,7 +21,6 @@ from statebot.core.fsm.position import (
     ENDED_ORDER_MEMORY,
     EXEC_ID_MEMORY,
     UNREACHABLE_OUTCOMES,
-    PositionMachine,
 )
 from tests.positions_helpers import fill, machine, order, status
 
@@ -318,24 +317,3 @@ def test_a_books_owner_lookup_stays_bounded_over_many_orders() -> None:
             m.submit_entry(entry)
             book.apply([status(entry, "REJECTED")])
     assert 0 < len(book._owner) <= OWNER_CACHE_SIZE
-
-
-def test_a_restored_machine_still_recognises_a_repeated_fill_of_an_order_that_ended_before_the_checkpoint() -> None:
-    """A checkpoint keeps the remembered ended orders: after a restart a venue's late repeat of
-    an ended order's fill is a duplicate of its machine, as it is to the machine that never
-    stopped, not an unrouted execution logged as a new FILL."""
-    book = PositionBook()
-    m = book.machine("s1", "MES")
-    entry = order(2)
-    first = fill(entry, 2, exec_id="x-1")
-    m.submit_entry(entry)
-    m.on_fill(first)
-    m.on_status(status(entry, "FILLED", 2))
-    assert not m.live_orders() and book.owner(entry.client_order_id) is m
-    restored = PositionBook()
-    restored.restore(PositionMachine.from_dict(m.to_dict(), m.instrument))
-    assert restored.owner(entry.client_order_id) is not None
-    applied = restored.apply((first,))
-    assert applied.duplicates == (first,) and applied.unrouted == ()
-    assert restored.machine("s1", "MES").qty == 2
-    assert restored.machine("s1", "MES").to_dict() == m.to_dict()
