@@ -145,6 +145,9 @@ class RunnerPersistence(RunnerBase):
     def _adopt(self, state: BotState) -> None:
         """Take over the folded state: its machines are this runner's from here on."""
         self.book = state.book
+        # a restart remembers live orders only (the checkpoint's), whether it came from the checkpoint or
+        # the log: the fold forgets ended orders at this run's STATE_RESTORED too
+        self.book.forget_ended()
         self.killswitch = state.killswitch
         self.learning = state.learning
         self._brackets = state.brackets

@@ -144,6 +144,8 @@ class VenueSync(RunnerBase):
             # protective orders rest at the venue as long as a position is held: not a reason to wait
             if len(m.live_orders()) > len(m.live_protectors()):
                 return
+        if self.brackets.protection.fills_in_flight():
+            return  # a protector the venue executed: its fill is on its way, the venue already counts it
         try:
             venue = self.adapter.positions()
             open_orders = self.adapter.open_orders()

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from statebot.core.engine.fold import Fold
 from statebot.journal.log import iter_events
 from statebot.testing.invariants import check_events
+from statebot.venues.sim import FaultPlan
 from tests.runner_helpers import (
     Scripted,
     bar_at,
@@ -148,3 +150,48 @@ def test_a_bot_that_dies_with_an_open_position_is_closed_by_its_venue_stop(tmp_p
     assert back.position_qty == 0 and back.killswitch_state == "ARMED"
     assert [e["payload"]["exit_price"] for e in events(tmp_path, "TRADE_CLOSED")] == ["5997.00"]
     back.close()
+
+
+def test_a_stop_executed_at_the_venue_whose_fill_report_is_late_is_neither_lost_nor_a_mismatch(tmp_path: Path) -> None:
+    """The venue executed the stop and said so (FILLED), but the fill report comes bars later: the venue no
+    longer works the stop and holds nothing, yet nothing was lost. Reconciliation waits for the report (the
+    position's quiet point) instead of calling the stop missing and the position a mismatch."""
+    sim, _, runner, stop = opened(tmp_path)
+    sim.faults = FaultPlan(delay_p=1.0, delay_bars=2)
+    drive(runner, sim, [bar_at(et(DAY, "10:03"), 5999.0, low=5995.0, close=5996.0)])
+    assert sim.book == {} and sim.in_flight() == 1 and runner.position_qty > 0
+    drive(runner, sim, minute_bars(DAY, "10:04", "10:06", price=5996.0))
+    assert runner.position_qty == 0 and runner.killswitch_state == "ARMED"
+    assert events(tmp_path, "PROTECTOR_MISMATCH", "POSITION_MISMATCH", "KILL_SWITCH") == []
+    assert [e["payload"]["exit_price"] for e in events(tmp_path, "TRADE_CLOSED")] == ["5998.00"]
+    assert verdicts(tmp_path) == {}
+    runner.close()
+
+
+def test_a_late_fill_of_an_order_that_ended_before_a_restart_folds_as_the_restarted_runner_applies_it(
+        tmp_path: Path) -> None:
+    """The stop's FILLED status is lost in a connection blip and its fill report is late: reconciliation after
+    the blip ends the stop (not working at the venue) and trips. A restart keeps no ended order (the checkpoint holds live ones), so the late fill is
+    one of an unknown order to the restarted runner; the fold of the log forgets ended orders where the log
+    says a run started, and so agrees with the live state."""
+    sim, _, runner, stop = opened(tmp_path)
+    sim.faults = FaultPlan(delay_p=1.0, delay_bars=2)
+    b = bar_at(et(DAY, "10:03"), 5999.0, low=5995.0, close=5996.0)
+    sim.on_bar(b)
+    assert [e.status for e in sim.drain()] == ["FILLED"]  # a connection blip: the status is lost on its way
+    sim.disconnect()
+    runner.run_once(b)
+    sim.reconnect()
+    runner.run_heartbeat(b.end + dt.timedelta(seconds=10))  # back: reconciliation, before the fill report
+    assert stop.client_order_id in [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_ENDED")]
+    runner.close()
+    again = make_runner(tmp_path, Scripted(), sim)
+    drive(again, sim, minute_bars(DAY, "10:04", "10:06", price=5996.0))
+    late = [e["payload"] for e in events(tmp_path, "FILL") if e["payload"]["order_id"] == stop.client_order_id]
+    assert [p["routed"] for p in late] == [False]
+    again.events.sync()
+    fold = Fold(again.fresh_state())
+    fold.apply_all(iter_events(tmp_path / "events.jsonl"))
+    assert fold.anomalies == []
+    assert fold.state.view() == again.bot_state().view()
+    again.close()

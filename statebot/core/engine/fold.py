@@ -20,6 +20,8 @@ held when it wrote that log:
   ``PROTECTOR_TRANSITION`` fires the same trigger on the same protector
   machine the runner fired it on (a ``from`` or ``to`` that disagrees is an
   anomaly);
+- a restart (``STATE_RESTORED``): the orders that ended are forgotten, as the restarted runner
+  (whose checkpoint keeps live orders only) forgot them: a late report of one is unrouted in both;
 - the session (state and date), the clock (the last event's time), the head (seq, hash)
   and the run count;
 - with ``state.history`` set, the run's record for summaries (``RunHistory``: trades,
@@ -260,6 +262,8 @@ class Fold:
     def _restored(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
         s = self.state
         s.run = max(s.run, int(p.get("run", s.run + 1)))
+        if self.strict_positions:
+            s.book.forget_ended()  # the run that starts here restored no ended order: late reports find none
         if p.get("equity") is not None:
             s.equity = Decimal(str(p["equity"]))
 

@@ -154,6 +154,13 @@ class ProtectionDesk:
         """Ids of the protectors the venue may still execute."""
         return tuple(o.client_order_id for o, m in self.protectors(strategy, symbol) if m.live)
 
+    def fills_in_flight(self) -> bool:
+        """True while the venue reported a protector executed (its status counts more filled) whose fill
+        report has not arrived yet: the venue no longer works it and its position already moved, so a
+        comparison with the venue must wait for the report (a fault plan's delayed fill, IB's execution
+        after its status). What a status said is not logged: a restarted desk counts only the fills."""
+        return any(h.reported_filled > h.machine.filled for h in self._held.values())
+
     def knows(self, order_id: str) -> bool:
         """True for a protector of a bracket some member of which is still live (ended brackets are forgotten)."""
         return order_id in self._held

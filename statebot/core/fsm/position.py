@@ -484,6 +484,13 @@ class PositionMachine(TableMachine):
             return
         self._change("order_ended", {order_id: attrs.evolve(tracked, cancel_requested=True)})
 
+    def forget_ended(self) -> None:
+        """Forget the orders that ended, as a restart does (a checkpoint keeps live orders only): a
+        later report of one is then one of an unknown order. The fold calls it where the log says a
+        run started, the runner when it restores, so the two agree on what a late report finds; the
+        execution ids stay, so a repeated fill is still a duplicate."""
+        self._ended.clear()
+
     def venue_not_working(self, order_id: str) -> None:
         """The venue lists ``order_id`` as no longer working (e.g. its open orders): treat it as
         ended with the fills received so far.

@@ -103,6 +103,12 @@ class PositionBook:
         self._machines[(machine.strategy, machine.symbol)] = machine
         self._owner = {oid: m for oid, m in self._owner.items() if m is not machine and (m.strategy, m.symbol) != (machine.strategy, machine.symbol)}
 
+    def forget_ended(self) -> None:
+        """Every machine forgets its ended orders, as a restart does (``PositionMachine.forget_ended``)."""
+        for m in self._machines.values():
+            m.forget_ended()
+        self._owner.clear()
+
     def instrument(self, symbol: str) -> InstrumentSpec:
         """The specification of ``symbol`` this book converts prices with; raises ``UnknownInstrument``."""
         return instrument(symbol, self._instruments)
