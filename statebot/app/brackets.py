@@ -38,12 +38,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from statebot.app.decision import EXIT_ACTION, HOLD, SKIP, Decision
 from statebot.core.engine.fold import Bracket, update_bracket
-from statebot.core.engine.protection import CANCEL, SEND, Changes, ProtectionDesk, order_payload
+from statebot.core.engine.protection import (
+    CANCEL,
+    SEND,
+    Changes,
+    ProtectionDesk,
+    apply_modify,
+    modify_payload,
+    order_payload,
+)
 from statebot.core.fsm.killswitch import PROTECTIVE_STOP_LOST
-from statebot.core.orders import EXIT, REJECTED, BracketOrder, BrokerEvent, OrderRequest, OrderStatus
+from statebot.core.orders import ENTRY, EXIT, REJECTED, BracketOrder, BrokerEvent, OrderRequest, OrderStatus
+from statebot.core.ports import BracketVenue
 from statebot.core.positions.book import send_exit
 from statebot.errors import AdapterUnavailable, StatebotError
-from statebot.journal.log import ORDER_CANCEL_REQUESTED, ORDER_REJECTED, PROTECTOR_TRANSITION
+from statebot.journal.log import ORDER_CANCEL_REQUESTED, ORDER_MODIFY_REQUESTED, ORDER_REJECTED, PROTECTOR_TRANSITION
 
 if TYPE_CHECKING:
     from statebot.core.fsm.position import PositionMachine
@@ -109,9 +118,37 @@ class Brackets:
         self.protection.sent(bracket.protectors)
 
     def on_event(self, event: BrokerEvent, t: dt.datetime) -> None:
-        """A venue report the book applied: the protector it is about moves; its commands are executed."""
+        """A venue report the book applied: the protector it is about moves; its commands are executed. A
+        report that ended an entry (its last fill, or the cancel of its rest) refits its protectors to the
+        position it left (``refit``)."""
         if self.protection.knows(event.order_id):
             self.execute(self.protection.on_event(event), t)
+            return
+        if self.venue_held:
+            m = self.book.owner(event.order_id)
+            if m is not None and m.qty and m.order(event.order_id).purpose == ENTRY and not m.entry_live() \
+                    and m.live_protectors():
+                self.refit(m, t)
+
+    def refit(self, m: PositionMachine, t: dt.datetime) -> None:
+        """The entry of ``m`` ended: each working protector larger than the position is shrunk to it at the venue
+        (a partly filled entry whose rest ended leaves a stop and target sized for the whole entry, which
+        would over-fill and open a position the other way). Each new size is logged
+        (``ORDER_MODIFY_REQUESTED``) and recorded before it leaves."""
+        journal = self.journal
+        for order in self.protection.refit(m.strategy, m.symbol, m.qty):
+            ticks = order.stop_ticks if order.stop_ticks is not None else order.limit_ticks
+            assert ticks is not None
+            journal._log(t, ORDER_MODIFY_REQUESTED, modify_payload(order, self.instrument.from_ticks,
+                                                                   f"its entry ended with {m.qty} held"))
+            apply_modify(self.book, self.protection, order.client_order_id, order.qty, ticks)
+            journal.events.commit()
+            adapter = self.adapter
+            assert isinstance(adapter, BracketVenue)
+            try:
+                adapter.modify(order)
+            except (AdapterUnavailable, StatebotError) as exc:
+                journal._error(t, "modify_protector", exc)
 
     def execute(self, changes: Changes, t: dt.datetime) -> None:
         """Log the desk's transitions, then execute its commands: each logged before it leaves."""

@@ -44,6 +44,7 @@ class EventType(StrEnum):
     SESSIONS_WITHOUT_DATA = "SESSIONS_WITHOUT_DATA"
     PROTECTOR_TRANSITION = "PROTECTOR_TRANSITION"
     PROTECTOR_MISMATCH = "PROTECTOR_MISMATCH"
+    ORDER_MODIFY_REQUESTED = "ORDER_MODIFY_REQUESTED"
 
 
 SESSION_TRANSITION = EventType.SESSION_TRANSITION
@@ -75,6 +76,7 @@ EQUITY_SET = EventType.EQUITY_SET
 SESSIONS_WITHOUT_DATA = EventType.SESSIONS_WITHOUT_DATA
 PROTECTOR_TRANSITION = EventType.PROTECTOR_TRANSITION
 PROTECTOR_MISMATCH = EventType.PROTECTOR_MISMATCH
+ORDER_MODIFY_REQUESTED = EventType.ORDER_MODIFY_REQUESTED
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
     SESSION_TRANSITION: frozenset({"from", "to", "session"}),
@@ -129,6 +131,9 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     # reconciliation found a protective order the venue works for a position the book thinks flat (problem
     # "stray": a cancel follows) or one the book counts on that the venue no longer works ("missing")
     PROTECTOR_MISMATCH: frozenset({"order_id", "strategy", "symbol", "problem"}),
+    # a working protective order's new terms are about to be sent (same order id): qty (signed) and price
+    # (price_ticks), e.g. shrunk to what its entry filled once the entry ended (reason says why)
+    ORDER_MODIFY_REQUESTED: frozenset({"order_id", "strategy", "symbol", "qty", "price_ticks", "reason"}),
 }
 """Every built-in event type and the payload keys it must carry (more are allowed).
 

@@ -75,5 +75,12 @@ class BracketVenue(BrokerAdapter, Protocol):
         """
         ...
 
+    def modify(self, order: OrderRequest) -> None:
+        """Replace the size and price of a working order with ``order``'s (same client order id), e.g. a
+        protective stop shrunk to what its entry filled. An order no longer working is left alone (its
+        end arrives from ``drain()``). Raises ``AdapterUnavailable`` when the venue cannot be reached.
+        """
+        ...
+
 
 __all__ = ["AdapterUnavailable", "BracketVenue", "BrokerAdapter"]

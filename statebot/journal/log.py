@@ -93,6 +93,7 @@ from statebot.core.effects import (  # noqa: F401  (re-exported: the log's types
     SESSIONS_WITHOUT_DATA,
     PROTECTOR_TRANSITION,
     PROTECTOR_MISMATCH,
+    ORDER_MODIFY_REQUESTED,
     EVENT_TYPES,
     EventType,
 )

@@ -30,6 +30,9 @@ GTC target, one-cancels-other), by conservative rules:
 - One-cancels-other: a protector that executed in full cancels its siblings
   (CANCELLED, reason names it); a partial execution reduces what they may
   execute. So a bracket never executes more than its entry filled.
+- ``modify`` replaces a working order's size and prices (the runner shrinks a
+  bracket's stop and target to what a partly filled entry filled, once the
+  entry ended).
 - GTC and DAY orders alike work until filled or cancelled (the simulated
   venue has no session end).
 
@@ -361,6 +364,16 @@ class SimBroker:
         works_from = self._bars.get(order.symbol, 0) + 1 + self.latency_bars
         self._working[oid] = _Working(order, works_from)
         self._events.append(OrderStatus(order_id=oid, status=ACCEPTED, filled=0, remaining=abs(order.qty), at=at))
+
+    def modify(self, order: OrderRequest) -> None:
+        """Give a working order ``order``'s size and prices (same client order id), from the next bar on; an
+        order no longer working is left alone. A size below what it already executed is refused
+        (REJECTED is not reported for a modification: the order works on with its old terms)."""
+        self._require_connected("modify")
+        working = self._working.get(order.client_order_id)
+        if working is None or abs(order.qty) < working.filled or order.side != working.order.side:
+            return
+        working.order = order
 
     def _forget_ids_before(self, cutoff: dt.datetime) -> None:
         recent = self._recent_ids

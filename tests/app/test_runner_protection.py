@@ -195,3 +195,35 @@ def test_a_late_fill_of_an_order_that_ended_before_a_restart_folds_as_the_restar
     assert fold.anomalies == []
     assert fold.state.view() == again.bot_state().view()
     again.close()
+
+
+def test_a_partly_filled_entry_whose_rest_ended_shrinks_its_stop_to_what_filled(tmp_path: Path) -> None:
+    """The entry for 3 fills 1 and the venue cancels the rest: the stop (sized for 3) is shrunk to 1 at the
+    venue (``ORDER_MODIFY_REQUESTED``, logged before it leaves, folded), so its fill closes the position and
+    never sells 2 more into a short. A careful trader never leaves a stop larger than the position."""
+    sim, strat = broker(), Scripted()
+    runner = make_runner(tmp_path, strat, sim, equity="100000",
+                         cfg=config("[sizing]\nmax_contracts = 3\n[sizing.max_risk_per_trade]\ndefault = 1000\n"))
+    strat.plan[et(DAY, "10:00")] = long(stop_ticks=8)
+    drive(runner, sim, minute_bars(DAY, "09:58", "10:00"))
+    [entry] = [o for o in sim.open_orders() if o.purpose == "entry"]
+    assert entry.qty == 3
+    sim.faults = FaultPlan(partial_p=1.0)
+    sim._rng.seed(2)  # noqa: SLF001 - the partial fill's size: 1 of 3
+    drive(runner, sim, minute_bars(DAY, "10:01", "10:01"))
+    assert runner.position_qty == 1
+    sim.faults = FaultPlan()
+    sim._cancel_now(entry.client_order_id, reason="cancelled by the exchange")  # noqa: SLF001 - the venue's own
+    drive(runner, sim, minute_bars(DAY, "10:02", "10:02"))
+    [stop] = [o for o in sim.open_orders() if o.purpose == "protect"]
+    assert stop.qty == -1 and runner.protection.working_stop(runner.name, "MES") == stop
+    [modified] = events(tmp_path, "ORDER_MODIFY_REQUESTED")
+    assert (modified["payload"]["order_id"], modified["payload"]["qty"]) == (stop.client_order_id, -1)
+    drive(runner, sim, [bar_at(et(DAY, "10:03"), 5999.0, low=5990.0, close=5991.0)])
+    assert sim.book == {} and runner.position_qty == 0 and runner.killswitch_state == "ARMED"
+    runner.events.sync()
+    fold = Fold(runner.fresh_state())
+    fold.apply_all(iter_events(tmp_path / "events.jsonl"))
+    assert fold.anomalies == [] and fold.state.view() == runner.bot_state().view()
+    assert verdicts(tmp_path) == {}
+    runner.close()

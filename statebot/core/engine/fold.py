@@ -19,7 +19,7 @@ held when it wrote that log:
   protector (and registers it on its position machine), each
   ``PROTECTOR_TRANSITION`` fires the same trigger on the same protector
   machine the runner fired it on (a ``from`` or ``to`` that disagrees is an
-  anomaly);
+  anomaly); each ``ORDER_MODIFY_REQUESTED`` gives a protector its new size and price;
 - a restart (``STATE_RESTORED``): the orders that ended are forgotten, as the restarted runner
   (whose checkpoint keeps live orders only) forgot them: a late report of one is unrouted in both;
 - the session (state and date), the clock (the last event's time), the head (seq, hash)
@@ -54,6 +54,7 @@ from statebot.core.effects import (
     ORDER_CANCEL_REQUESTED,
     ORDER_CANCELLED,
     ORDER_ENDED,
+    ORDER_MODIFY_REQUESTED,
     ORDER_REJECTED,
     ORDER_SUBMITTED,
     POSITION_TRANSITION,
@@ -70,7 +71,7 @@ from statebot.core.fsm.killswitch import ARMED, TRIPPED, KillSwitch
 from statebot.core.fsm.throttle import ThrottleTransition
 from statebot.core.learning.loop import LearningLoop
 from statebot.core.learning.outcomes import TradeOutcome
-from statebot.core.engine.protection import ProtectionDesk
+from statebot.core.engine.protection import ProtectionDesk, apply_modify
 from statebot.core.orders import (
     CANCELLED,
     DAY,
@@ -321,6 +322,14 @@ class Fold:
         if problem is not None:
             self._anomaly(line, problem)
 
+    def _modify_requested(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
+        order_id = str(p["order_id"])
+        if not self.state.protection.knows(order_id):
+            self._anomaly(line, f"protector {order_id}: modified but no such protector is live")
+            return
+        apply_modify(self.state.book, self.state.protection, order_id, _int(p["qty"]),
+                     _int(p["price_ticks"], "price_ticks"), positions=self.strict_positions)
+
     def _cancel_requested(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
         if self.strict_positions:
             owner = self.state.book.owner(str(p["order_id"]))
@@ -453,6 +462,7 @@ class Fold:
         SESSION_TRANSITION: _session,
         ORDER_SUBMITTED: _submitted,
         ORDER_CANCEL_REQUESTED: _cancel_requested,
+        ORDER_MODIFY_REQUESTED: _modify_requested,
         ORDER_ENDED: _ended,
         ORDER_REJECTED: _status,
         ORDER_CANCELLED: _status,

@@ -161,6 +161,10 @@ class ProtectionDesk:
         after its status). What a status said is not logged: a restarted desk counts only the fills."""
         return any(h.reported_filled > h.machine.filled for h in self._held.values())
 
+    def order(self, order_id: str) -> OrderRequest:
+        """The protector ``order_id`` as last sent; ``KeyError`` for one the desk does not hold."""
+        return self._held[order_id].order
+
     def knows(self, order_id: str) -> bool:
         """True for a protector of a bracket some member of which is still live (ended brackets are forgotten)."""
         return order_id in self._held
@@ -186,6 +190,33 @@ class ProtectionDesk:
                 transitions.append(self._transition(order, route))
                 commands.append(Command(kind=CANCEL, order_id=order.client_order_id, reason=reason))
         return Changes(transitions=tuple(transitions), commands=tuple(commands))
+
+    def refit(self, strategy: str, symbol: str, qty: int, stop_ticks: int | None = None,
+              target_ticks: int | None = None) -> tuple[OrderRequest, ...]:
+        """The new terms of ``strategy``/``symbol``'s protectors that must change to fit a position of ``qty``
+        (signed) whose entry ended: each working protector that executed nothing and is larger than the
+        position, shrunk to it; with ``stop_ticks``/``target_ticks``, the stop/target also moved to that
+        price. Changes nothing (``modified`` records what is sent)."""
+        out: list[OrderRequest] = []
+        for order, m in self.protectors(strategy, symbol):
+            if not m.working or m.filled or not qty or order.qty * qty >= 0:
+                continue
+            size = -qty if abs(order.qty) > abs(qty) else order.qty
+            if order.kind == STOP:
+                price = order.stop_ticks if stop_ticks is None else stop_ticks
+                new = attrs.evolve(order, qty=size, stop_ticks=price)
+            else:
+                price = order.limit_ticks if target_ticks is None else target_ticks
+                new = attrs.evolve(order, qty=size, limit_ticks=price)
+            if new != order:
+                out.append(new)
+        return tuple(out)
+
+    def modified(self, order: OrderRequest) -> None:
+        """Record new terms of a protector (same id) as they are sent; ``KeyError`` for one the desk does not hold."""
+        held = self._held[order.client_order_id]
+        held.order = order
+        held.machine.qty = order.qty
 
     def strays(self) -> Changes:
         """Cancel every protector still working for a position the book holds nothing of, with no entry live:
@@ -377,6 +408,31 @@ def _order_from(d: Mapping[str, Any]) -> OrderRequest:
                         stop_ticks=d["stop_ticks"], tif=str(d["tif"]), parent_id=d["parent_id"], oca_group=d["oca_group"])
 
 
+def modify_payload(order: OrderRequest, instrument_price: Callable[[int], Any], reason: str) -> dict[str, Any]:
+    """The ``ORDER_MODIFY_REQUESTED`` payload of a protector's new terms."""
+    ticks = order.stop_ticks if order.kind == STOP else order.limit_ticks
+    assert ticks is not None
+    return {"order_id": order.client_order_id, "strategy": order.strategy, "symbol": order.symbol, "qty": order.qty,
+            "kind": order.kind, "price_ticks": ticks, "price": str(instrument_price(ticks)), "reason": reason}
+
+
+def apply_modify(book: PositionBook, desk: ProtectionDesk, order_id: str, qty: int, price_ticks: int, *,
+                 positions: bool = True) -> OrderRequest:
+    """Record a logged modification (``ORDER_MODIFY_REQUESTED``) of protector ``order_id``: its new size and price
+    on the desk and (``positions``) on its position machine; the new order is returned. The runner and the
+    fold both call it, so they agree. Raises ``KeyError``/``ValueError`` for a protector not held or terms
+    that do not fit."""
+    old = desk.order(order_id)
+    if old.kind == STOP:
+        new = attrs.evolve(old, qty=qty, stop_ticks=price_ticks)
+    else:
+        new = attrs.evolve(old, qty=qty, limit_ticks=price_ticks)
+    if positions:
+        book.machine(new.strategy, new.symbol).modify_protector(new)
+    desk.modified(new)
+    return new
+
+
 def order_payload(order: OrderRequest, instrument_price: Callable[[int], Any]) -> dict[str, Any]:
     """The ``ORDER_SUBMITTED`` extras of a protective order: kind, price, time in force, parent, OCA group."""
     ticks = order.stop_ticks if order.kind == STOP else order.limit_ticks
@@ -386,4 +442,4 @@ def order_payload(order: OrderRequest, instrument_price: Callable[[int], Any]) -
 
 
 __all__ = ["CANCELLING", "Changes", "Command", "LIVE_STATES", "ON_LOST", "ProtectionDesk", "ProtectorChange", "RESEND",
-           "TRIP"]
+           "TRIP", "apply_modify", "modify_payload"]

@@ -436,6 +436,24 @@ class PositionMachine(TableMachine):
             self._register(order)
         self.fire("protect")
 
+    def modify_protector(self, order: OrderRequest) -> None:
+        """Record new terms (quantity, price) of a live protective order, same id, about to be sent to the
+        venue. Raises ``ValueError`` for an order not live and protective here, one that would close
+        more than the position can hold, or one smaller than what it already executed."""
+        tracked = self._live.get(order.client_order_id)
+        if tracked is None or not tracked.is_protector or order.purpose != PROTECT:
+            raise ValueError(f"{self.strategy}/{self.symbol}: {order.client_order_id} is not a live protective order")
+        entries = sum(abs(t.order.qty) for t in self._live.values() if t.is_entry)
+        if order.qty * tracked.order.qty <= 0 or abs(order.qty) > max(abs(self._qty), entries) \
+                or abs(order.qty) < tracked.filled:
+            raise ValueError(f"{self.strategy}/{self.symbol}: protective order {order.client_order_id} for {order.qty} "
+                             f"does not fit position {self._qty} (filled {tracked.filled}, entries working: {entries})")
+        tracked.order = order
+
+    def entry_live(self) -> bool:
+        """True while an entry order of this position may still fill."""
+        return any(t.is_entry for t in self._live.values())
+
     def check_exit(self, order: OrderRequest) -> None:
         """Raise what ``submit_exit(order)`` would raise for a bad order; change nothing."""
         self._check_order(order, entry=False)

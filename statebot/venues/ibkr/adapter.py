@@ -18,6 +18,9 @@ What it guarantees on top of the library:
   placed has ``transmit=True``, so TWS sends the three together and no entry
   can fill before its stop exists. TWS activates the children when the entry
   fills and keeps them working whether or not the bot is connected.
+  ``modify`` changes a working order's size and price in place (the same
+  order id placed again), as the runner does to shrink a bracket's children
+  to what a partly filled entry filled.
 - Every execution is applied once (``ExecutionLedger``): repeats, the replay of
   the day's executions after a reconnect and corrections (a correction that
   changes the quantity becomes a ``Fill`` of the difference; one that changes
@@ -429,6 +432,25 @@ class IBKRAdapter:
             trade = self.ib.placeOrder(contract, placed)
             self._trades[order.client_order_id] = trade
             self._client_ids[int(trade.order.orderId)] = order.client_order_id
+
+    def modify(self, order: OrderRequest) -> None:
+        """Send ``order``'s size and price for the working order of the same client id (IB's modify: the same
+        order placed again with its order id, parent and OCA group unchanged); an order already ended (or
+        unknown) is left alone. ``AdapterUnavailable`` when disconnected."""
+        self._require_connected("modify")
+        trade = self._trades.get(order.client_order_id)
+        if self.readonly or trade is None or trade.isDone():
+            return
+        spec = self._specs[order.symbol]
+        placed = trade.order
+        placed.totalQuantity = abs(order.qty)
+        if order.kind == STOP and order.stop_ticks is not None:
+            placed.auxPrice = float(spec.from_ticks(order.stop_ticks))
+        elif order.kind == LIMIT and order.limit_ticks is not None:
+            placed.lmtPrice = float(spec.from_ticks(order.limit_ticks))
+        placed.transmit = True
+        self._orders[order.client_order_id] = order
+        self.ib.placeOrder(trade.contract, placed)
 
     def _ib_order(self, order: OrderRequest) -> Any:
         lib = self._library()

@@ -112,3 +112,28 @@ def test_a_bot_gone_with_an_open_position_is_closed_later_by_its_venue_held_stop
     [stop_fill] = [f for f in fills(events) if f.order_id == "e1-stop"]
     assert stop_fill.qty == -1 and stop_fill.price_ticks == 19978 <= 19980
     assert adapter.positions() == {} and adapter.open_orders() == ()
+
+
+def test_children_shrunk_to_a_partial_fill_of_the_parent_close_the_position_and_no_more(adapter, gateway: FakeGateway) -> None:  # type: ignore[no-untyped-def]
+    """The entry for 2 fills 1; the runner shrinks the stop and the target to 1 (``modify``: the same IB order id
+    placed again, parent and OCA group kept): the stop's execution then closes the position exactly."""
+    b = bracket(qty=2)
+    adapter.submit_bracket(b)
+    drain_until(adapter, lambda ev: ACCEPTED in status_of(ev, "e1-target"))
+    gateway.apply(adapter.ib_order_id("e1"), GatewayFill(price="5000.00", qty=1))
+    drain_until(adapter, lambda ev: fills(ev) and PARTIALLY_FILLED in status_of(ev, "e1"))
+    stop_id, target_id = adapter.ib_order_id("e1-stop"), adapter.ib_order_id("e1-target")
+    for child in b.protectors:
+        adapter.modify(OrderRequest(client_order_id=child.client_order_id, strategy="s1", symbol="MES", qty=-1,
+                                    kind=child.kind, purpose="protect", stop_ticks=child.stop_ticks,
+                                    limit_ticks=child.limit_ticks, tif="GTC", parent_id="e1", oca_group=child.oca_group))
+    gateway.wait_for("placeOrder", count=5)
+    stop, target = gateway.orders[(11, stop_id)], gateway.orders[(11, target_id)]
+    assert (stop.quantity, target.quantity) == (1, 1)
+    assert stop.parent_id == target.parent_id == adapter.ib_order_id("e1") and stop.oca_group == target.oca_group == "oca-e1"
+    assert (stop.aux_price, target.lmt_price) == (Decimal("4995"), Decimal("5010"))
+    assert [o.qty for o in adapter.open_orders() if o.purpose == "protect"] == [-1, -1]
+    gateway.apply(stop_id, GatewayFill(price="4994.75"))
+    events = drain_until(adapter, lambda ev: CANCELLED in status_of(ev, "e1-target") and fills(ev))
+    assert [(f.order_id, f.qty) for f in fills(events)] == [("e1-stop", -1)]
+    assert adapter.positions() == {}
