@@ -13,7 +13,9 @@ checked before the target: a bar that reached both counts as stopped.
 Where the venue holds protective orders (``[protection] enabled`` and an adapter that
 is a ``BracketVenue``), the entry leaves as a ``BracketOrder``: a GTC stop (and target)
 at the signal's distances from the entry's reference price, children of the entry,
-one-cancels-other (``send_entry``). The ``ProtectionDesk`` follows them from the
+one-cancels-other (``send_entry``); once the entry ended they are refitted at the venue
+(``refit``: the stop and target at those distances from the average fill, no larger
+than the position held). The ``ProtectionDesk`` follows them from the
 venue's reports (``on_event``: ``PROTECTOR_TRANSITION`` logged, its commands
 executed: a cancel, a re-sent stop, a kill-switch trip), ``hit`` leaves a position
 with a working venue stop to the venue, and ``exit`` first cancels the protectors and
@@ -33,6 +35,7 @@ fold carry (``by_key``, shared with ``BotState.brackets``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -110,6 +113,21 @@ class Brackets:
         return BracketOrder.around(order, stop_ticks=ref - side * bracket.stop_ticks,
                                    target_ticks=None if bracket.target_ticks is None else ref + side * bracket.target_ticks)
 
+    def fitted_prices(self, m: PositionMachine) -> tuple[int | None, int | None]:
+        """(stop, target) in ticks at the bracket's distances from ``m``'s average entry fill, each rounded to a
+        whole tick toward the entry (the risk taken is never more than the signal's stop distance; the target
+        is never further than asked); None for a price the bracket does not set (no bracket, no fill, no
+        target)."""
+        b = self.by_key.get((m.strategy, m.symbol))
+        avg = m.avg_entry_ticks
+        if b is None or avg is None:
+            return None, None
+        side = b.side
+        stop_at, target_at = avg - side * b.stop_ticks, None if b.target_ticks is None else avg + side * b.target_ticks
+        stop = math.ceil(stop_at) if side > 0 else math.floor(stop_at)
+        target = None if target_at is None else (math.floor(target_at) if side > 0 else math.ceil(target_at))
+        return stop, target
+
     def log_protectors(self, t: dt.datetime, bracket: BracketOrder) -> None:
         """``ORDER_SUBMITTED`` purpose protect for each of the bracket's protectors (after its entry's), and
         the desk's record of them: written before the bracket leaves."""
@@ -131,16 +149,20 @@ class Brackets:
                 self.refit(m, t)
 
     def refit(self, m: PositionMachine, t: dt.datetime) -> None:
-        """The entry of ``m`` ended: each working protector larger than the position is shrunk to it at the venue
-        (a partly filled entry whose rest ended leaves a stop and target sized for the whole entry, which
-        would over-fill and open a position the other way). Each new size is logged
+        """The entry of ``m`` ended: its working protectors are refitted at the venue to the position it left.
+        Each larger than the position is shrunk to it (a partly filled entry whose rest ended leaves a stop
+        and target sized for the whole entry, which would over-fill and open a position the other way), and
+        the stop and target move to the bracket's distances from the average entry fill (``fitted_prices``),
+        as a trader measures them, instead of from the signal bar's close. Each change is logged
         (``ORDER_MODIFY_REQUESTED``) and recorded before it leaves."""
         journal = self.journal
-        for order in self.protection.refit(m.strategy, m.symbol, m.qty):
+        stop, target = self.fitted_prices(m)
+        for order in self.protection.refit(m.strategy, m.symbol, m.qty, stop, target):
             ticks = order.stop_ticks if order.stop_ticks is not None else order.limit_ticks
             assert ticks is not None
             journal._log(t, ORDER_MODIFY_REQUESTED, modify_payload(order, self.instrument.from_ticks,
-                                                                   f"its entry ended with {m.qty} held"))
+                                                                   f"its entry ended: {m.qty} held at "
+                                                                   f"{m.avg_entry_ticks} ticks on average"))
             apply_modify(self.book, self.protection, order.client_order_id, order.qty, ticks)
             journal.events.commit()
             adapter = self.adapter

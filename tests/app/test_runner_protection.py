@@ -227,3 +227,28 @@ def test_a_partly_filled_entry_whose_rest_ended_shrinks_its_stop_to_what_filled(
     assert fold.anomalies == [] and fold.state.view() == runner.bot_state().view()
     assert verdicts(tmp_path) == {}
     runner.close()
+
+
+def test_the_stop_and_target_keep_their_distances_from_the_average_entry_fill(tmp_path: Path) -> None:
+    """The signal's bar closed at 6000.00 (the stop 8 ticks under it, 5998.00; the target 12 over, 6003.00) but the
+    entry filled at 6001.00: once it filled, the stop moves to 5999.00 and the target to 6004.00 at the venue
+    (``ORDER_MODIFY_REQUESTED``), 8 and 12 ticks from the fill, as a trader measures a stop."""
+    sim, strat = broker(), Scripted()
+    runner = make_runner(tmp_path, strat, sim)
+    strat.plan[et(DAY, "10:00")] = long(stop_ticks=8, target_ticks=12)
+    drive(runner, sim, minute_bars(DAY, "09:58", "10:00"))
+    drive(runner, sim, [bar_at(et(DAY, "10:01"), 6001.0, close=6001.0)])
+    assert events(tmp_path, "FILL")[0]["payload"]["price"] == "6001.00"
+    prices = {o.kind: (o.stop_ticks or o.limit_ticks) for o in sim.open_orders() if o.purpose == "protect"}
+    assert prices == {"STOP": 23996, "LIMIT": 24016}  # 5999.00 and 6004.00
+    assert [(e["payload"]["kind"], e["payload"]["price"]) for e in events(tmp_path, "ORDER_MODIFY_REQUESTED")] == \
+        [("STOP", "5999.00"), ("LIMIT", "6004.00")]
+    drive(runner, sim, [bar_at(et(DAY, "10:02"), 6000.0, low=5998.5, close=5999.5)])  # under 5999.00, above 5998.00
+    assert runner.position_qty == 0 and sim.book == {}
+    assert [e["payload"]["exit_price"] for e in events(tmp_path, "TRADE_CLOSED")] == ["5999.00"]
+    runner.events.sync()
+    fold = Fold(runner.fresh_state())
+    fold.apply_all(iter_events(tmp_path / "events.jsonl"))
+    assert fold.anomalies == [] and fold.state.view() == runner.bot_state().view()
+    assert verdicts(tmp_path) == {}
+    runner.close()
