@@ -197,6 +197,8 @@ def test_a_late_fill_of_an_order_that_ended_before_a_restart_folds_as_the_restar
     again.close()
 
 
+@pytest.mark.invariant("once its entry ended, no stop or target is larger than the position it protects",
+                       machine="protector")
 def test_a_partly_filled_entry_whose_rest_ended_shrinks_its_stop_to_what_filled(tmp_path: Path) -> None:
     """The entry for 3 fills 1 and the venue cancels the rest: the stop (sized for 3) is shrunk to 1 at the
     venue (``ORDER_MODIFY_REQUESTED``, logged before it leaves, folded), so its fill closes the position and
@@ -229,6 +231,8 @@ def test_a_partly_filled_entry_whose_rest_ended_shrinks_its_stop_to_what_filled(
     runner.close()
 
 
+@pytest.mark.invariant("once its entry filled, the stop and target keep the signal's distances from the average "
+                       "entry fill", machine="protector")
 def test_the_stop_and_target_keep_their_distances_from_the_average_entry_fill(tmp_path: Path) -> None:
     """The signal's bar closed at 6000.00 (the stop 8 ticks under it, 5998.00; the target 12 over, 6003.00) but the
     entry filled at 6001.00: once it filled, the stop moves to 5999.00 and the target to 6004.00 at the venue

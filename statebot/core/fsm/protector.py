@@ -54,6 +54,8 @@ PROTECTOR_SPEC = MachineSpec(
         "reconciliation compares working protective orders; one held for a position the book thinks flat is cancelled",
         "protective orders are recognised after a restart by their order reference",
         "a protector's state is the fold of the event log",
+        "once its entry ended, no stop or target is larger than the position it protects",
+        "once its entry filled, the stop and target keep the signal's distances from the average entry fill",
     ),
     transitions=(
         Transition(trigger="accepted", source=PENDING, dest=WORKING,
