@@ -262,6 +262,21 @@ class SimBroker:
     def now(self) -> dt.datetime | None:
         return self._now
 
+    def working(self, purpose: str | None = None) -> tuple[OrderRequest, ...]:
+        """The orders the venue works now (of ``purpose`` when given), oldest first: the venue's own view,
+        answered during a disconnect too (``open_orders`` is the adapter call, refused then)."""
+        return tuple(w.order for w in self._working.values() if purpose is None or w.order.purpose == purpose)
+
+    def cancel_unasked(self, order_id: str, reason: str = "cancelled by the venue") -> bool:
+        """The venue cancels a working order on its own (an exchange's risk check, a reset): CANCELLED is
+        reported with ``reason``, as for a cancel asked for; an entry takes its bracket's children with it.
+        False when ``order_id`` was not working. A fault for tests (the test kit's
+        ``venue_cancels_a_protector``); runs during a disconnect too."""
+        if order_id not in self._working:
+            return False
+        self._cancel_now(order_id, reason=reason)
+        return True
+
     def in_flight(self) -> int:
         """Reports (delayed fills) executed but not yet deliverable by ``drain``."""
         return len(self._delayed)

@@ -254,3 +254,32 @@ def test_a_childs_fill_is_never_reported_before_a_delayed_fill_of_its_entry() ->
         sim.on_bar(bar(i, o=4990.0, h=4990.5, low=4989.5))  # the stop executes at bar 2, reported at once otherwise
         reported += [e.order_id for e in sim.drain() if isinstance(e, Fill)]
     assert reported == ["e1", "e1-stop"]
+
+
+def test_a_modified_stop_works_with_its_new_size_and_price_and_a_venue_cancel_is_reported() -> None:
+    """``modify`` gives a working stop a new size and price (same id); a size below what it executed, another
+    side, or an order no longer working is left alone. ``cancel_unasked`` is the venue's own cancel, and
+    ``working`` lists what the venue works during a disconnect too."""
+    sim = broker()
+    b = long_bracket(qty=2, target=None)
+    sim.submit_bracket(b)
+    sim.on_bar(bar(1, o=5000.0, h=5001.0, low=4999.5))
+    sim.drain()
+    [stop] = b.protectors
+    sim.modify(OrderRequest(client_order_id=stop.client_order_id, strategy="s1", symbol="MES", qty=-1, kind="STOP",
+                            purpose="protect", stop_ticks=19995, tif="GTC", parent_id="e1", oca_group=stop.oca_group))
+    sim.modify(OrderRequest(client_order_id=stop.client_order_id, strategy="s1", symbol="MES", qty=3, kind="STOP",
+                            purpose="protect", stop_ticks=19995))  # the other side: left alone
+    [moved] = sim.working("protect")
+    assert (moved.qty, moved.stop_ticks) == (-1, 19995)
+    [executed] = sim.on_bar(bar(2, o=4999.5, h=4999.5, low=4998.5))  # through 4998.75, above the old 4997.50
+    assert (executed.order_id, executed.qty, executed.price_ticks) == ("e1-stop", -1, 19995)
+    assert sim.book == {"MES": 1} and sim.working() == ()
+    again = broker()
+    again.submit_bracket(long_bracket())
+    again.disconnect()
+    assert [o.purpose for o in again.working()] == ["entry", "protect", "protect"]
+    assert again.cancel_unasked("e1-target", reason="risk check") and not again.cancel_unasked("nope")
+    again.reconnect()
+    assert [(e.order_id, e.status, e.reason) for e in again.drain() if isinstance(e, OrderStatus)][-1] == \
+        ("e1-target", CANCELLED, "risk check")
