@@ -59,7 +59,10 @@ def test_a_runner_that_ignores_a_lost_stop_is_caught_with_the_venues_cancel_in_t
     monkeypatch.setattr(ProtectionDesk, "_restore", lambda self, held: Changes())
     began = time.monotonic()
     with pytest.raises(AssertionError, match="protected_while_open: line [0-9]+") as caught:
-        run_state_machine_as_test(SmaCrossBot, settings=settings(kit_settings(), max_examples=100, database=None))
+        # derandomized: the same search every run (a bracket must first be entered before the venue can cancel
+        # its stop, so a random search of this size finds it most runs, not all)
+        run_state_machine_as_test(SmaCrossBot, settings=settings(kit_settings(), max_examples=100, database=None,
+                                                                 derandomize=True))
     assert time.monotonic() - began < CAP_S
     steps = "\n".join(getattr(caught.value, "__notes__", []))
     assert "state.venue_cancels_a_protector(" in steps, steps
