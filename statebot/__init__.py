@@ -29,6 +29,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "BarDataError": ("statebot.feeds", "BarDataError"),
     "BarRejected": ("statebot.errors", "BarRejected"),
     "BotRunner": ("statebot.app.runner", "BotRunner"),
+    "BracketOrder": ("statebot.core.orders", "BracketOrder"),
+    "BracketVenue": ("statebot.core.ports", "BracketVenue"),
     "BrokerAdapter": ("statebot.core.ports", "BrokerAdapter"),
     "BrokerEvent": ("statebot.core.orders", "BrokerEvent"),
     "BUILTIN_INSTRUMENTS": ("statebot.core.instruments", "BUILTIN_INSTRUMENTS"),
@@ -111,6 +113,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "POSITION_SPEC": ("statebot.core.fsm.position", "POSITION_SPEC"),
     "PositionBook": ("statebot.core.positions.book", "PositionBook"),
     "PositionMachine": ("statebot.core.fsm.position", "PositionMachine"),
+    "PROTECTOR_SPEC": ("statebot.core.fsm.protector", "PROTECTOR_SPEC"),
+    "ProtectorMachine": ("statebot.core.fsm.protector", "ProtectorMachine"),
     "PositionMismatch": ("statebot.errors", "PositionMismatch"),
     "PriceGuard": ("statebot.feeds", "PriceGuard"),
     "PRE_OPEN": ("statebot.core.time.schedule", "PRE_OPEN"),
@@ -206,13 +210,14 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from statebot.core.fsm import MachineSpec, SESSION_SPEC, SessionMachine, SessionTransition, Transition  # noqa: F401
     from statebot.core.fsm.killswitch import ARMED, Backoff, KILLSWITCH_SPEC, KillSwitch, TRIPPED, TRIP_REASONS, Trip  # noqa: F401
     from statebot.core.fsm.position import ClosedTrade, ENTERING, EXITING, FLAT, OPEN, POSITION_SPEC, PositionMachine  # noqa: F401
+    from statebot.core.fsm.protector import PROTECTOR_SPEC, ProtectorMachine  # noqa: F401
     from statebot.core.fsm.throttle import NEXT_SESSION, THROTTLE_SPEC, ThrottleMachine, ThrottleRules, ThrottleTransition  # noqa: F401
     from statebot.core.instruments import BUILTIN_INSTRUMENTS, InstrumentSpec, instrument  # noqa: F401
     from statebot.core.learning.loop import LearningLoop, LearningUpdate  # noqa: F401
     from statebot.core.learning.metrics import ReliabilityMetrics  # noqa: F401
     from statebot.core.learning.outcomes import TradeOutcome  # noqa: F401
-    from statebot.core.orders import BrokerEvent, Fill, OrderRequest, OrderStatus  # noqa: F401
-    from statebot.core.ports import BrokerAdapter  # noqa: F401
+    from statebot.core.orders import BracketOrder, BrokerEvent, Fill, OrderRequest, OrderStatus  # noqa: F401
+    from statebot.core.ports import BracketVenue, BrokerAdapter  # noqa: F401
     from statebot.core.positions.book import Applied, PositionBook, send_entry, send_exit  # noqa: F401
     from statebot.core.positions.flatten import FlattenAttempt, FlattenStep, Flattener, flatten_positions  # noqa: F401
     from statebot.core.positions.reconcile import Adopted, Mismatch, adopt_broker_positions, check_positions, reconcile  # noqa: F401

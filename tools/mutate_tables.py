@@ -41,6 +41,7 @@ ENV = "STATEBOT_TABLE_MUTANT"
 MACHINE_TEST_PATTERNS: dict[str, tuple[str, ...]] = {
     "session": ("test_session*.py",),
     "position": ("test_position*.py",),
+    "protector": ("test_protector*.py",),
     "throttle": ("test_throttle*.py",),
     "killswitch": ("test_killswitch*.py",),
     "flatten": ("test_flatten*.py",),

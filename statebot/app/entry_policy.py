@@ -15,8 +15,9 @@ this order; the first that refuses names the reason (its ``Decision`` is a SKIP)
 Then ``size_entry`` sizes it (``compute_position_size``: risk per tier, equity
 fraction, max contracts, the max stop distance and the throttle's PROBATION cap; a
 zero size is refused with the sizing reason, e.g. ``stop_too_wide``), and
-``submit_entry`` notes its bracket, logs ``ORDER_SUBMITTED`` purpose entry, commits
-the log and sends the order. The order of the checks is the order of the refusals a
+``submit_entry`` notes its bracket, logs ``ORDER_SUBMITTED`` purpose entry (and,
+where the venue holds protective orders, purpose protect for its stop and target),
+commits the log and sends the order (as one bracket with its protectors). The order of the checks is the order of the refusals a
 log records: changing it changes the bytes of every simulation's log.
 
 Each check is a plain function ``(runner, signal, t, may_enter) -> Decision | None``
@@ -31,8 +32,8 @@ from typing import TYPE_CHECKING
 
 from statebot.app.decision import ENTER, KILL_SWITCH_SKIP, SKIP, Decision, skip
 from statebot.core.engine.fold import Bracket
-from statebot.core.orders import ENTRY, OrderRequest
-from statebot.core.positions.book import send_entry
+from statebot.core.orders import ENTRY, REJECTED, OrderRequest, OrderStatus
+from statebot.core.positions.book import send_bracket, send_entry
 from statebot.core.risk.gates import check_quality
 from statebot.core.risk.sizing import SizingResult, compute_position_size
 from statebot.errors import StatebotError
@@ -127,21 +128,30 @@ def submit_entry(runner: RunnerBase, signal: Signal, size: SizingResult, bar: Ba
                                  "risk": size.risk, "equity": runner.equity, "reason": signal.reason,
                                  "target_ticks": signal.target_ticks, "ref_ticks": ref,
                                  "expected_slippage_ticks": signal.expected_slippage_ticks})
-    runner.brackets.open((runner.name, runner.symbol), Bracket(
-        side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
-        expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=ref,
-    ))
+    bracket = Bracket(side=signal.side, stop_ticks=signal.stop_ticks, target_ticks=signal.target_ticks,
+                      expected_slippage_ticks=signal.expected_slippage_ticks, entry_ref_ticks=ref)
+    runner.brackets.open((runner.name, runner.symbol), bracket)
+    venue_bracket = runner.brackets.bracket_of(order, bracket)
+    if venue_bracket is not None:
+        runner.brackets.log_protectors(t, venue_bracket)
     runner.events.commit()
     try:
-        sent = send_entry(runner.book, runner.adapter, order, at=t, killswitch=runner.killswitch,
-                          session_allows=may_enter)
+        if venue_bracket is not None:
+            sent = send_bracket(runner.book, runner.adapter, venue_bracket, at=t,  # type: ignore[arg-type]
+                                killswitch=runner.killswitch, session_allows=may_enter)
+        else:
+            sent = send_entry(runner.book, runner.adapter, order, at=t, killswitch=runner.killswitch,
+                              session_allows=may_enter)
     except (StatebotError, ValueError) as exc:
         runner._error(t, "entry", exc)
         runner._log_positions(t)
         return Decision(action=SKIP, reason="entry_refused", detail=str(exc))
     runner._log_positions(t)
     if not sent:
-        runner._log(t, ORDER_REJECTED, {"order_id": order.client_order_id, "reason": "adapter unavailable", "filled": 0,
-                                        "counted": False})
+        for refused in (venue_bracket.orders if venue_bracket is not None else (order,)):
+            runner._log(t, ORDER_REJECTED, {"order_id": refused.client_order_id, "reason": "adapter unavailable",
+                                            "filled": 0, "counted": False})
+            runner.brackets.on_event(OrderStatus(order_id=refused.client_order_id, status=REJECTED, filled=0,
+                                                 remaining=abs(refused.qty), at=t, reason="adapter unavailable"), t)
         return Decision(action=SKIP, reason="adapter_unavailable", order_id=order.client_order_id, qty=qty)
     return Decision(action=ENTER, reason=signal.reason or "signal", order_id=order.client_order_id, qty=qty)

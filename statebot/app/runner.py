@@ -141,13 +141,14 @@ from statebot.app.runner_trades import TradeAccounting
 from statebot.app.runner_venue import VenueSync
 from statebot.config.model import Config
 from statebot.core.engine.fold import Bracket
+from statebot.core.engine.protection import ProtectionDesk
 from statebot.core.fsm.connection import VenueConnection
 from statebot.core.fsm.flatten import FlattenCoordinator
 from statebot.core.fsm.killswitch import STATE_UNTRUSTED, TRIPPED
 from statebot.core.fsm.session import SessionMachine
 from statebot.core.instruments import InstrumentSpec, instrument
 from statebot.core.money import to_money
-from statebot.core.ports import BrokerAdapter
+from statebot.core.ports import BracketVenue, BrokerAdapter
 from statebot.core.positions.book import PositionBook
 from statebot.core.positions.flatten import Flattener
 from statebot.core.strategy.protocol import Strategy
@@ -250,6 +251,7 @@ class BotRunner(SignalHandling, OperatorControls, EffectExecutors, VenueSync, Tr
         self._run = 0  # the fold counts the runs the log records; this one is the next
         self._orders_sent = 0
         self._brackets: dict[tuple[str, str], Bracket] = {}
+        self.protection = ProtectionDesk(self.book)
         self._ks_logged = 0
         self._dirty = False
         self._changed = False
@@ -275,7 +277,11 @@ class BotRunner(SignalHandling, OperatorControls, EffectExecutors, VenueSync, Tr
         self._id_prefix = tag
         self.flattener = Flattener(adapter, book=self.book, killswitch=self.killswitch, backoff=self.killswitch.backoff,
                                    id_prefix=f"{tag}-flatten", record=self._record)
-        self.brackets = Brackets(self._brackets, book=self.book, adapter=adapter, instrument=self.instrument, journal=self)
+        self.protection.on_lost = c.protection.on_lost
+        self.protection.new_id = self._new_id
+        self.brackets = Brackets(self._brackets, book=self.book, adapter=adapter, instrument=self.instrument, journal=self,
+                                 protection=self.protection,
+                                 venue_held=c.protection.enabled and isinstance(adapter, BracketVenue))
         self._machine = self.book.machine(self.name, self.symbol)
         self._key = (self.name, self.symbol)
         self._learning_wake: dt.datetime | None = None

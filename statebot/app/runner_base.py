@@ -41,6 +41,7 @@ from statebot.journal.log import (
 
 if TYPE_CHECKING:
     from statebot.app.brackets import Brackets
+    from statebot.core.engine.protection import ProtectionDesk
     from statebot.app.decision import Decision
     from statebot.app.live_clock import LiveClock
     from statebot.config.model import Config
@@ -95,6 +96,7 @@ class RunnerBase:
     flattener: Flattener
     brackets: Brackets
     _brackets: dict[tuple[str, str], Bracket]
+    protection: ProtectionDesk
     _machine: PositionMachine
     equity: Decimal
 

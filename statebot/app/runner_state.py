@@ -77,7 +77,7 @@ class RunnerPersistence(RunnerBase):
         return BotState(book=self.book, killswitch=self.killswitch, learning=self.learning, equity=self.equity,
                         brackets=self._brackets, seq=head.seq, hash=head.hash, clock=self._now, run=self._run,
                         session=self._session_logged, session_date=self._session_date_logged,
-                        throttles=dict(self._throttles_logged))
+                        throttles=dict(self._throttles_logged), protection=self.protection)
 
     # checkpoint ------------------------------------------------------------------------
 
@@ -145,9 +145,13 @@ class RunnerPersistence(RunnerBase):
     def _adopt(self, state: BotState) -> None:
         """Take over the folded state: its machines are this runner's from here on."""
         self.book = state.book
+        # a restart remembers live orders only (the checkpoint's), whether it came from the checkpoint or
+        # the log: the fold forgets ended orders at this run's STATE_RESTORED too
+        self.book.forget_ended()
         self.killswitch = state.killswitch
         self.learning = state.learning
         self._brackets = state.brackets
+        self.protection = state.protection
         for key, bracket in self._brackets.items():
             update_bracket(bracket, self.book.machine(*key))
         self._ks_logged = len(self.killswitch.trips)

@@ -22,15 +22,18 @@ from statebot.app.runner_base import RunnerBase
 from statebot.core.fsm.killswitch import OVER_FILL, STATE_UNTRUSTED
 from statebot.core.fsm.killswitch import POSITION_MISMATCH as MISMATCH_REASON
 from statebot.core.instruments import instrument
-from statebot.core.orders import CANCELLED, REJECTED, Fill, OrderStatus
-from statebot.core.positions.reconcile import reconcile
+from statebot.core.orders import CANCELLED, PROTECT, REJECTED, Fill, OrderRequest, OrderStatus
+from statebot.core.positions.reconcile import MISSING, reconcile, reconcile_protectors
 from statebot.core.time.schedule import TRADING
 from statebot.errors import AdapterUnavailable, PositionMismatch, StatebotError
 from statebot.journal.log import (
     FILL,
+    ORDER_CANCEL_REQUESTED,
     ORDER_CANCELLED,
+    ORDER_ENDED,
     ORDER_REJECTED,
     POSITION_MISMATCH,
+    PROTECTOR_MISMATCH,
     RUNNER_ERROR,
     VENUE_CONNECTION,
 )
@@ -91,7 +94,9 @@ class VenueSync(RunnerBase):
         ks = self.killswitch
         if isinstance(event, OrderStatus):
             if event.status == REJECTED:
-                counted = event.reason != OBSERVED_REASON  # OBSERVE mode refuses every order by design
+                # OBSERVE mode refuses every order by design; a protector's refusal has its own rule (the
+                # protection desk trips or re-sends) and a bracket's children share their entry's refusal
+                counted = event.reason != OBSERVED_REASON and not self.brackets.protection.knows(event.order_id)
                 self._log(t, ORDER_REJECTED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled,
                                               "counted": counted})
                 if counted:
@@ -129,22 +134,28 @@ class VenueSync(RunnerBase):
             self._trip(OVER_FILL, t, str(anomaly))
         for trade in applied.closed:
             self._trade_closed(trade, t)
+        self.brackets.on_event(event, t)
 
     def _price(self, symbol: str, ticks: int) -> Decimal:
         return instrument(symbol, self._instruments).from_ticks(ticks)
 
     def _reconcile(self, t: dt.datetime) -> None:
         for m in self.book.machines():
-            if m.live_orders():
+            # protective orders rest at the venue as long as a position is held: not a reason to wait
+            if len(m.live_orders()) > len(m.live_protectors()):
                 return
+        if self.brackets.protection.fills_in_flight():
+            return  # a protector the venue executed: its fill is on its way, the venue already counts it
         try:
             venue = self.adapter.positions()
-            if self.adapter.open_orders():
+            open_orders = self.adapter.open_orders()
+            if any(o.purpose != PROTECT for o in open_orders):
                 return
         except AdapterUnavailable:
             return
         self._reconcile_due = False
         self.connection.reconciled()
+        self._reconcile_protectors(t, open_orders)
         mismatches = reconcile(self.book.expected_positions(), venue)
         if not mismatches:
             return
@@ -153,3 +164,29 @@ class VenueSync(RunnerBase):
         error = PositionMismatch(mismatches)
         log.error("%s", error)
         self._trip(MISMATCH_REASON, t, str(error))
+
+    def _reconcile_protectors(self, t: dt.datetime, open_orders: tuple[OrderRequest, ...]) -> None:
+        """Compare the venue's working protective orders with the book: a stray one (held for a position the book
+        thinks flat) is reported and cancelled, a missing one (the book counts on it, the venue no longer works
+        it) is reported and treated as lost."""
+        desk = self.brackets.protection
+        counted_on = tuple(o.client_order_id for o, p in desk.protectors() if p.working)
+        for mm in reconcile_protectors(self.book, counted_on, open_orders):
+            self._log(t, PROTECTOR_MISMATCH, {"order_id": mm.order_id, "strategy": mm.strategy, "symbol": mm.symbol,
+                                              "problem": mm.problem, "detail": str(mm)})
+            log.error("%s", mm)
+            if mm.problem == MISSING:
+                owner = self.book.owner(mm.order_id)
+                if owner is not None and mm.order_id in owner.live_orders():
+                    self._log(t, ORDER_ENDED, {"order_id": mm.order_id, "reason": "not working at the venue"})
+                    owner.venue_not_working(mm.order_id)
+                self.brackets.execute(desk.missing(mm.order_id, t), t)
+            elif desk.knows(mm.order_id):
+                self.brackets.execute(desk.cancel(mm.strategy, mm.symbol, "stray protector: its position is flat"), t)
+            else:
+                self._log(t, ORDER_CANCEL_REQUESTED, {"order_id": mm.order_id, "reason": "stray protector: unknown"})
+                self.events.commit()
+                try:
+                    self.adapter.cancel(mm.order_id)
+                except (AdapterUnavailable, StatebotError) as exc:
+                    self._error(t, "cancel_protector", exc)

@@ -8,6 +8,11 @@ to the runner. During a data outage (``outages``) the venue still sees the bar
 (it keeps working orders) but the runner only gets a heartbeat at the bar's
 end, as a live bot whose feed is down. ``restart_after_bars`` closes the runner
 after that many bars and opens a new one on the same state folder and log.
+``kill_after_bars`` kills the bot after that many bars: the runner is abandoned
+as a killed process leaves it (its log lines written, no checkpoint, no
+close), the venue alone sees the next ``down_bars`` bars (its GTC protective
+orders keep working and may fill), then a new runner starts on the same state
+folder and log and learns from the venue what happened meanwhile.
 ``reject_next`` asks the venue to refuse the next N submissions from a time on.
 
 The report is read back from the runner's own event log through the one fold
@@ -147,6 +152,8 @@ class SimSetup:
     outages: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
     reject_next: tuple[tuple[dt.datetime, int], ...] = ()
     restart_after_bars: tuple[int, ...] = ()
+    kill_after_bars: int | None = None
+    down_bars: int = 0
     state_dir: Path | None = None
     event_log: Path | None = None
 
@@ -226,6 +233,10 @@ class SimReport:
     calendar: str = ""
     config_hashes: tuple[str, ...] = ()
     """The config hash(es) the event log's events carry, in order of first appearance."""
+    killed_holding: int = 0
+    """What the venue held when the bot was killed (``kill_after_bars``): signed contracts."""
+    fills_while_down: tuple[str, ...] = ()
+    """Order ids the venue filled while the killed bot was down (its venue-held stops and targets)."""
 
     @property
     def late_flattens(self) -> int:
@@ -259,6 +270,8 @@ class SimReport:
             "final_flat": self.final_flat, "restarts": self.restarts,
             "log_verifies": self.log_verifies, "log_error": self.log_error,
         }
+        if self.killed_holding or self.fills_while_down:
+            data["killed"] = {"holding": self.killed_holding, "fills_while_down": list(self.fills_while_down)}
         if self.stats is not None:
             data["stats"] = self.stats.as_dict()
         data["trade_list"] = [t.row() for t in self.trade_list]
@@ -325,6 +338,9 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     restarts = set(setup.restart_after_bars)
     count = restarted = traded = 0
     refusals = Refusals()
+    down = 0  # bars the killed bot has still to miss
+    killed_holding = 0
+    fills_while_down: list[str] = []
     prices = PriceBuckets()
     # a file's bar size, when not given, is the smallest step between bars (as the reader infers it)
     size = setup.bar_size or (dt.timedelta(minutes=1) if setup.bars_csv is None else None)
@@ -337,6 +353,17 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                 step = bar.end - previous_end
                 size = step if size is None else min(size, step)
             previous_end = bar.end
+            if down:
+                # the bot is dead: the venue alone sees the market (its working orders may fill)
+                fills_while_down += [f.order_id for f in broker.on_bar(bar)]
+                count += 1
+                down -= 1
+                if not down:
+                    runner = open_runner(None)
+                    restarted += 1
+                if progress is not None:
+                    progress.advance()
+                continue
             if runner is None:
                 # after the first bar was read (a bad file changes nothing on disk), before anything is written
                 check_files_usable(resolve_state_dir(state_dir), log_path)
@@ -371,10 +398,17 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
                 runner.close()
                 runner = open_runner(None)
                 restarted += 1
+            if count == setup.kill_after_bars and setup.down_bars:
+                killed_holding = broker.book.get(config.instrument.symbol, 0)
+                _kill(runner)
+                down = setup.down_bars
         if runner is None:
             if stop is not None and stop():
                 raise ConfigError("stopped before the first bar")
             raise ConfigError("no bars to simulate (empty file or no sessions between start and end)")
+        if down:
+            runner = open_runner(None)  # the data ended while the bot was down: it starts once more at the end
+            restarted += 1
         _log_bad_rows(runner, bad_rows)  # rows after the last good bar
         runner.events.sync()
     finally:
@@ -387,7 +421,8 @@ def run_setup(setup: SimSetup, out_dir: str | os.PathLike[str], *, progress: Pro
     width, buckets = prices.series()
     data = (str(setup.bars_csv) if setup.bars_csv is not None
             else f"synthetic bars, seed {setup.seed}, {setup.start}..{setup.end}, daily vol {setup.daily_vol}")
-    return attrs.evolve(report, prices=buckets, price_width_s=width, strategy=setup.strategy,
+    return attrs.evolve(report, killed_holding=killed_holding, fills_while_down=tuple(fills_while_down),
+                        prices=buckets, price_width_s=width, strategy=setup.strategy,
                         strategy_params=dict(setup.strategy_params), data=data, symbol=config.instrument.symbol,
                         calendar=calendar_name)
 
@@ -411,9 +446,11 @@ class Refusals:
 
 
 def sim_broker(setup: SimSetup, config: Config) -> SimBroker:
-    """The setup's simulated venue: its seed, faults and slippage, the config's commission and contracts."""
+    """The setup's simulated venue: its seed, faults and slippage, the config's commission, contracts and
+    both-reached rule ([protection] both_reached)."""
     return SimBroker(seed=setup.seed, commission=config.instrument.commission(config.commission),
-                     slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs())
+                     slippage=FixedSlippage(setup.slippage_ticks), faults=setup.faults, instruments=config.instrument.specs(),
+                     both_reached=config.protection.both_reached)
 
 
 def report_from_log(log_path: Path, start_seq: int, bars: int, *, final_flat: bool, config: Config,
@@ -425,6 +462,15 @@ def report_from_log(log_path: Path, start_seq: int, bars: int, *, final_flat: bo
     return _report(None, log_path, start_seq, bars, 0, final_flat=final_flat, tz=tz,
                    instruments=config.instrument.specs(), market_time=market_time,
                    skips=refusals.by_reason() if refusals is not None else {})
+
+
+def _kill(runner: BotRunner) -> None:
+    """What a killed process leaves of its runner: the log's lines as written, no checkpoint, no close; its
+    lock goes with the process."""
+    runner.events.sync()
+    runner._closed = True
+    runner._release_lock()
+    runner.events.close()
 
 
 def _log_bad_rows(runner: BotRunner, bad_rows: list[tuple[int, str]]) -> None:
@@ -585,6 +631,9 @@ def summary_table(report: SimReport, title: str = "") -> str:
         f"{'throttle':<22}{throttle_summary(report)}",
         f"{'kill switch':<22}{len(report.kill_switch_trips)} trip(s)" + (f": {', '.join(report.kill_switch_trips)}" if report.kill_switch_trips else ""),
         f"{'restarts':<22}{report.restarts}",
+        *([f"{'bot killed':<22}holding {report.killed_holding}; the venue filled "
+           f"{', '.join(report.fills_while_down) or 'nothing'} while it was down"]
+          if report.killed_holding or report.fills_while_down else []),
         *([f"{'sessions without data':<22}{len(report.sessions_without_data)} "
            f"({report.sessions_without_data[0]} .. {report.sessions_without_data[-1]}): no bars, nothing held"]
           if report.sessions_without_data else []),
@@ -666,7 +715,7 @@ def exposure_text(value: Decimal | None) -> str:
 
 EXPECTATIONS = ("flat_at_every_close", "late_flattens", "late_flattens_max", "kill_switch_trips_min", "kill_switch_trips_max",
                 "throttle_path", "log_verifies", "final_flat", "trades_min", "restarts", "sessions", "flatten_times",
-                "throttle_continuous")
+                "throttle_continuous", "killed_holding", "fills_while_down_min")
 
 
 @attrs.frozen(kw_only=True)
@@ -728,7 +777,8 @@ def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()
         config = parse_config("", base_dir=p.parent, defaults=SIM_DEFAULTS, overrides=overrides)
     bars_csv = sim.pop("bars", None)
     known = {"strategy", "strategy_params", "symbol", "calendar", "equity", "start", "end", "seed", "seeds", "daily_vol",
-             "bar_size", "bar_label", "tz", "timestamp_format", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars"}
+             "bar_size", "bar_label", "tz", "timestamp_format", "skip_bad_rows", "slippage_ticks", "outages", "reject_next", "restart_after_bars",
+             "kill_after_bars", "down_bars"}
     bad = set(sim) - known
     if bad:
         raise ConfigError(f"{where}: unknown [sim] key(s) {', '.join(sorted(bad))}")
@@ -755,6 +805,8 @@ def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()
         outages=tuple((_when(a, f"{where} outage"), _when(b, f"{where} outage")) for a, b in sim.get("outages", ())),
         reject_next=tuple((_when(r["at"], f"{where} reject_next"), int(r["count"])) for r in sim.get("reject_next", ())),
         restart_after_bars=tuple(int(n) for n in sim.get("restart_after_bars", ())),
+        kill_after_bars=int(sim["kill_after_bars"]) if "kill_after_bars" in sim else None,
+        down_bars=int(sim.get("down_bars", 0)),
     )
     return Scenario(name=str(data.get("name", p.stem)), description=str(data.get("description", "")), setup=setup,
                     seeds=seeds, expect=expect, random_faults={k: float(v) for k, v in data.get("random_faults", {}).items()})
@@ -806,6 +858,12 @@ def check_expectations(report: SimReport, expect: Mapping[str, Any]) -> list[str
             need(report.trades >= int(want), f"{report.trades} trade(s), expected at least {want}")
         elif key == "restarts":
             need(report.restarts == int(want), f"{report.restarts} restart(s), expected {want}")
+        elif key == "killed_holding":
+            need(bool(report.killed_holding) == bool(want),
+                 f"the bot was killed holding {report.killed_holding}, expected {'a position' if want else 'nothing'}")
+        elif key == "fills_while_down_min":
+            n = len(report.fills_while_down)
+            need(n >= int(want), f"{n} fill(s) at the venue while the bot was down, expected at least {want}")
         elif key == "sessions":
             got_sessions = [s.session for s in report.sessions]
             need(got_sessions == list(want), f"sessions {got_sessions}, expected {list(want)}")

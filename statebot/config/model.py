@@ -383,6 +383,25 @@ class IBKRConfig:
     )
 
 
+@attrs.frozen(kw_only=True)
+class ProtectionConfig:
+    """Protective orders held at the venue: each entry goes out as a bracket with a GTC stop (and target)."""
+
+    enabled: bool = setting(
+        True, doc="send each entry as a bracket: a good-till-cancelled stop (and target), one cancels the other, held "
+        "at the venue so a position stays protected if the bot stops; off (or a venue without stop orders): the "
+        "runner checks the stop on closed bars and exits at market",
+    )
+    on_lost: Literal["trip", "resend"] = setting(
+        "trip", doc='a protective stop cancelled or rejected unasked while its position is open: "trip" the kill '
+        'switch (its flatten closes the position) or "resend" the stop once (a second loss trips)',
+    )
+    both_reached: Literal["stop", "target"] = setting(
+        "stop", doc='simulation: when one bar reaches both the stop and the target, assume "stop" first (the worse '
+        'outcome) or "target"',
+    )
+
+
 # defined beside the learning code; imported here, after the helpers it uses, to host it
 from statebot.config.throttle import ThrottleConfig  # noqa: E402
 
@@ -407,6 +426,7 @@ class Config:
     kill_switch: KillSwitchConfig = section(KillSwitchConfig, "kill-switch limits")
     bar_checks: BarChecksConfig = section(BarChecksConfig, "price checks of each bar before the runner sees it")
     ibkr: IBKRConfig = section(IBKRConfig, "Interactive Brokers account and LIVE acknowledgement")
+    protection: ProtectionConfig = section(ProtectionConfig, "protective orders held at the venue")
     strategy: StrategyConfig = section(StrategyConfig, "the strategy and its parameters")
     base_dir: Path | None = attrs.field(default=None, eq=False, metadata={"internal": True})
 

@@ -42,6 +42,9 @@ class EventType(StrEnum):
     STATE_RESTORED = "STATE_RESTORED"
     EQUITY_SET = "EQUITY_SET"
     SESSIONS_WITHOUT_DATA = "SESSIONS_WITHOUT_DATA"
+    PROTECTOR_TRANSITION = "PROTECTOR_TRANSITION"
+    PROTECTOR_MISMATCH = "PROTECTOR_MISMATCH"
+    ORDER_MODIFY_REQUESTED = "ORDER_MODIFY_REQUESTED"
 
 
 SESSION_TRANSITION = EventType.SESSION_TRANSITION
@@ -71,11 +74,15 @@ ORDER_ENDED = EventType.ORDER_ENDED
 STATE_RESTORED = EventType.STATE_RESTORED
 EQUITY_SET = EventType.EQUITY_SET
 SESSIONS_WITHOUT_DATA = EventType.SESSIONS_WITHOUT_DATA
+PROTECTOR_TRANSITION = EventType.PROTECTOR_TRANSITION
+PROTECTOR_MISMATCH = EventType.PROTECTOR_MISMATCH
+ORDER_MODIFY_REQUESTED = EventType.ORDER_MODIFY_REQUESTED
 
 EVENT_TYPES: Mapping[str, frozenset[str]] = {
     SESSION_TRANSITION: frozenset({"from", "to", "session"}),
     SESSION_EXIT_FLATTEN: frozenset({"reason", "minutes_remaining", "positions", "late"}),
-    # purpose: "entry" | "exit" | "flatten"
+    # purpose: "entry" | "exit" | "flatten" | "protect"; a protective order (a bracket's stop or target, or a
+    # stop sent again) also carries kind, price_ticks, price, tif, parent_id and oca_group
     ORDER_SUBMITTED: frozenset({"order_id", "strategy", "symbol", "side", "qty", "purpose"}),
     ORDER_REJECTED: frozenset({"order_id", "reason"}),
     ORDER_CANCELLED: frozenset({"order_id", "reason"}),
@@ -118,6 +125,15 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = {
     # whole sessions the clock jumped over with nothing held or working (a gap in the data):
     # recorded once, by date, instead of walking each one through a late flatten
     SESSIONS_WITHOUT_DATA: frozenset({"sessions", "count"}),
+    # a protective order held at the venue changed state (the protector machine's trigger, from, to; needed:
+    # its position was open or its entry could still fill, for ended/rejected; filled: contracts executed so far)
+    PROTECTOR_TRANSITION: frozenset({"order_id", "strategy", "symbol", "trigger", "from", "to"}),
+    # reconciliation found a protective order the venue works for a position the book thinks flat (problem
+    # "stray": a cancel follows) or one the book counts on that the venue no longer works ("missing")
+    PROTECTOR_MISMATCH: frozenset({"order_id", "strategy", "symbol", "problem"}),
+    # a working protective order's new terms are about to be sent (same order id): qty (signed) and price
+    # (price_ticks), e.g. shrunk to what its entry filled once the entry ended (reason says why)
+    ORDER_MODIFY_REQUESTED: frozenset({"order_id", "strategy", "symbol", "qty", "price_ticks", "reason"}),
 }
 """Every built-in event type and the payload keys it must carry (more are allowed).
 

@@ -27,7 +27,16 @@ ORDER_KINDS = (MARKET, LIMIT, STOP)
 ENTRY = "entry"
 EXIT = "exit"
 FLATTEN = "flatten"
-PURPOSES = (ENTRY, EXIT, FLATTEN)
+PROTECT = "protect"
+PURPOSES = (ENTRY, EXIT, FLATTEN, PROTECT)
+CLOSING_PURPOSES = frozenset({EXIT, FLATTEN, PROTECT})
+"""Orders that may only reduce a position (a fill that opens one is an over-fill)."""
+
+DAY = "DAY"
+GTC = "GTC"
+TIMES_IN_FORCE = (DAY, GTC)
+"""DAY orders end at the venue's close; GTC (good-till-cancelled) ones work until filled or cancelled:
+protective orders are GTC, so a stop outlives the bot that sent it."""
 
 SUBMITTED = "SUBMITTED"
 ACCEPTED = "ACCEPTED"
@@ -110,8 +119,13 @@ class OrderRequest:
     ``qty`` is signed (buy > 0, sell < 0). ``kind`` is MARKET, LIMIT (needs
     ``limit_ticks``) or STOP (needs ``stop_ticks``, the trigger price in ticks);
     a price field the kind does not use is refused.
-    ``purpose`` is ``entry``, ``exit`` or ``flatten``. Invalid combinations
-    raise ``ConfigError`` at construction.
+    ``purpose`` is ``entry``, ``exit``, ``flatten`` or ``protect`` (a protective
+    stop or target held at the venue: STOP or LIMIT, never MARKET). ``tif`` is
+    ``DAY`` or ``GTC``; ``parent_id`` names the entry a bracket child waits for
+    (the venue activates it once the entry fills); ``oca_group`` names the
+    one-cancels-other group the order belongs to (a fill of one reduces, and in
+    full cancels, the others). Invalid combinations raise ``ConfigError`` at
+    construction.
     """
 
     client_order_id: str = attrs.field(validator=_non_empty)
@@ -122,8 +136,15 @@ class OrderRequest:
     purpose: str = attrs.field(default=ENTRY, validator=_one_of(PURPOSES))
     limit_ticks: int | None = attrs.field(default=None, validator=_ticks_or_none)
     stop_ticks: int | None = attrs.field(default=None, validator=_ticks_or_none)
+    tif: str = attrs.field(default=DAY, validator=attrs.validators.in_(TIMES_IN_FORCE))
+    parent_id: str | None = attrs.field(default=None, validator=attrs.validators.optional(_non_empty))
+    oca_group: str | None = attrs.field(default=None, validator=attrs.validators.optional(_non_empty))
 
     def __attrs_post_init__(self) -> None:
+        if self.purpose == PROTECT and self.kind == MARKET:
+            raise ConfigError(f"protective order {self.client_order_id!r} must be a STOP or a LIMIT, not MARKET")
+        if self.parent_id is not None and self.purpose != PROTECT:
+            raise ConfigError(f"order {self.client_order_id!r} has a parent; only protective orders do")
         if self.kind == LIMIT and self.limit_ticks is None:
             raise ConfigError(f"LIMIT order {self.client_order_id!r} needs limit_ticks")
         if self.kind == STOP and self.stop_ticks is None:
@@ -182,6 +203,69 @@ class Fill:
     price_ticks: int = attrs.field(validator=_exactly(int, attrs.validators.instance_of(int)))
     commission: Decimal = attrs.field(converter=_commission)
     at: dt.datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class BracketOrder:
+    """An entry linked to its protective orders, sent together: ``stop`` (a STOP) and an optional
+    ``target`` (a LIMIT), both purpose ``protect``, good-till-cancelled, children of the entry
+    (``parent_id``) and one-cancels-other with each other (``oca_group``), each closing exactly
+    what the entry opens. The stop lies on the losing side of the entry's price and the target
+    on the winning side of the stop (checked here: a stop above a long's target could never
+    protect). The venue activates the children once the entry fills (for no more than filled)
+    and cancels them when the entry ends unfilled.
+    """
+
+    entry: OrderRequest
+    stop: OrderRequest
+    target: OrderRequest | None = None
+
+    def __attrs_post_init__(self) -> None:
+        e, children = self.entry, self.protectors
+        if e.purpose != ENTRY or e.parent_id is not None:
+            raise ConfigError(f"bracket entry {e.client_order_id!r} must be an entry order without a parent")
+        if self.stop.kind != STOP or (self.target is not None and self.target.kind != LIMIT):
+            raise ConfigError(f"bracket {e.client_order_id!r}: the stop must be a STOP and the target a LIMIT")
+        ids = {e.client_order_id}
+        for child in children:
+            if (child.purpose != PROTECT or child.parent_id != e.client_order_id or child.qty != -e.qty
+                    or child.symbol != e.symbol or child.strategy != e.strategy or child.tif != GTC):
+                raise ConfigError(f"bracket {e.client_order_id!r}: child {child.client_order_id!r} must be a GTC "
+                                  f"protective order of {e.strategy}/{e.symbol} for {-e.qty}, parent {e.client_order_id!r}")
+            if child.oca_group is None or child.oca_group != self.stop.oca_group:
+                raise ConfigError(f"bracket {e.client_order_id!r}: the stop and target must share one OCA group")
+            if child.client_order_id in ids:
+                raise ConfigError(f"bracket {e.client_order_id!r}: order id {child.client_order_id!r} is used twice")
+            ids.add(child.client_order_id)
+        if self.target is not None:
+            assert self.stop.stop_ticks is not None and self.target.limit_ticks is not None
+            if (self.target.limit_ticks - self.stop.stop_ticks) * e.side <= 0:
+                raise ConfigError(f"bracket {e.client_order_id!r}: the target {self.target.limit_ticks} must lie on the "
+                                  f"winning side of the stop {self.stop.stop_ticks}")
+
+    @property
+    def protectors(self) -> tuple[OrderRequest, ...]:
+        """The stop, then the target if any."""
+        return (self.stop,) if self.target is None else (self.stop, self.target)
+
+    @property
+    def orders(self) -> tuple[OrderRequest, ...]:
+        """The entry, then its protectors: the order they are placed in (the last one transmits)."""
+        return (self.entry, *self.protectors)
+
+    @classmethod
+    def around(cls, entry: OrderRequest, *, stop_ticks: int, target_ticks: int | None = None) -> BracketOrder:
+        """The bracket of ``entry`` with its stop at ``stop_ticks`` and target at ``target_ticks`` (prices in
+        ticks); the children's ids are the entry's with ``-stop`` / ``-target``, the OCA group ``oca-<entry id>``."""
+        def child(suffix: str, kind: str, stop: int | None, limit: int | None) -> OrderRequest:
+            return OrderRequest(client_order_id=f"{entry.client_order_id}-{suffix}", strategy=entry.strategy,
+                                symbol=entry.symbol, qty=-entry.qty, kind=kind, purpose=PROTECT, stop_ticks=stop,
+                                limit_ticks=limit, tif=GTC, parent_id=entry.client_order_id,
+                                oca_group=f"oca-{entry.client_order_id}")
+
+        stop = child("stop", STOP, stop_ticks, None)
+        target = None if target_ticks is None else child("target", LIMIT, None, target_ticks)
+        return cls(entry=entry, stop=stop, target=target)
 
 
 BrokerEvent = OrderStatus | Fill

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from statebot.errors import AdapterUnavailable
-from statebot.core.orders import BrokerEvent, OrderRequest
+from statebot.core.orders import BracketOrder, BrokerEvent, OrderRequest
 
 
 @runtime_checkable
@@ -59,4 +59,28 @@ class BrokerAdapter(Protocol):
         ...
 
 
-__all__ = ["AdapterUnavailable", "BrokerAdapter"]
+@runtime_checkable
+class BracketVenue(BrokerAdapter, Protocol):
+    """A venue that holds protective orders: brackets (entry, GTC stop, optional GTC target, one
+    cancels the other) whose children it activates when the entry fills and keeps working whether
+    or not the bot is still running. A venue without ``submit_bracket`` gets the runner's
+    closed-bar stop check instead (the fallback)."""
+
+    def submit_bracket(self, bracket: BracketOrder) -> None:
+        """Send the entry and its protectors as one bracket. Each order's fate arrives from
+        ``drain()`` like any order's (ACCEPTED, REJECTED, fills, CANCELLED when its OCA sibling
+        filled or its entry ended unfilled).
+
+        Raises ``AdapterUnavailable`` when the venue cannot be reached (nothing sent).
+        """
+        ...
+
+    def modify(self, order: OrderRequest) -> None:
+        """Replace the size and price of a working order with ``order``'s (same client order id), e.g. a
+        protective stop shrunk to what its entry filled. An order no longer working is left alone (its
+        end arrives from ``drain()``). Raises ``AdapterUnavailable`` when the venue cannot be reached.
+        """
+        ...
+
+
+__all__ = ["AdapterUnavailable", "BracketVenue", "BrokerAdapter"]

@@ -91,6 +91,9 @@ from statebot.core.effects import (  # noqa: F401  (re-exported: the log's types
     STATE_RESTORED,
     EQUITY_SET,
     SESSIONS_WITHOUT_DATA,
+    PROTECTOR_TRANSITION,
+    PROTECTOR_MISMATCH,
+    ORDER_MODIFY_REQUESTED,
     EVENT_TYPES,
     EventType,
 )

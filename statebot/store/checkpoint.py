@@ -8,7 +8,8 @@ envelope of ``statebot.store.persistence`` (``encode_envelope``; written with
      "schema_version":1,"state":{...}}
 
 ``state`` is ``checkpoint_state(BotState)``: the position machines, the kill switch, the
-learning loop, equity, protective stops, the run count, the clock and the log's head
+learning loop, equity, protective stops (the runner's distances and the protector machines
+of the orders held at the venue), the run count, the clock and the log's head
 (``event_log``: ``seq``, ``hash``). ``restore_checkpoint`` loads it into fresh machines.
 """
 
@@ -61,6 +62,7 @@ def checkpoint_state(state: BotState, *, clock: dt.datetime) -> dict[str, Any]:
         "unowned": {"fills": [_fill_dict(f) for f in state.book.unowned_fills()],
                     "exec_ids": list(state.book.unowned_exec_ids())},
         "brackets": [b.to_dict(*key) for key, b in state.brackets.items()],
+        "protectors": state.protection.to_dict(),
         "killswitch": ks.to_dict(),
         "learning": state.learning.export_to_dict(),
         "session": {"state": state.session, "date": state.session_date.isoformat() if state.session_date else None},
@@ -84,6 +86,7 @@ def restore_checkpoint(state: BotState, snap: Mapping[str, Any], instruments: Ma
         key = (str(b["strategy"]), str(b["symbol"]))
         state.brackets[key] = Bracket.from_dict(b)
         update_bracket(state.brackets[key], state.book.machine(*key))
+    state.protection.restore(snap.get("protectors") or [])  # absent from checkpoints written before protectors
     state.killswitch.restore(snap["killswitch"])
     state.learning.load_from_dict(snap["learning"])
     session = snap["session"]

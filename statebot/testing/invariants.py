@@ -27,7 +27,16 @@ The invariants (``INVARIANTS`` gives each its text):
   of the log before it (start-up records aside), counts the runs upwards, and a start over
   a log with history does not start from nothing;
 - ``one_story``: the fold of the log (``statebot replay``'s) finds no event whose ``from``
-  disagrees with the state folded before it, nor a time that goes backwards.
+  disagrees with the state folded before it, nor a time that goes backwards;
+- ``protected_while_open``: a position whose entry was sent as a bracket holds a working
+  protective stop at the end of every instant (the events of one time) from its fill until
+  it is flat, unless the bot is closing it (it asked to cancel the stop) or the kill switch is
+  TRIPPED (a lost stop trips it);
+- ``no_stray_protector``: no protector is left working, and not asked to cancel, for a
+  position that was flat, with no entry live, at the end of two instants in a row (it could
+  only open a new position);
+- ``protectors_reconciled``: a protective order reconciliation found working for a flat
+  position (``PROTECTOR_MISMATCH`` stray) is asked to cancel in the same instant.
 
 Pure apart from ``check_log``, which reads the file.
 """
@@ -50,8 +59,14 @@ from statebot.core.effects import (
     EVENT_LOG_TAIL_MOVED,
     FILL,
     KILL_SWITCH,
+    ORDER_CANCEL_REQUESTED,
+    ORDER_CANCELLED,
+    ORDER_ENDED,
+    ORDER_REJECTED,
     ORDER_SUBMITTED,
     POSITION_TRANSITION,
+    PROTECTOR_MISMATCH,
+    PROTECTOR_TRANSITION,
     POSITION_WRITTEN_OFF,
     RUNNER_ERROR,
     SESSION_EXIT_FLATTEN,
@@ -85,6 +100,11 @@ INVARIANTS: Mapping[str, str] = {
                              "from where the last one ended",
     "restarts_resume": "every restart resumes at the head where the log ended",
     "one_story": "the fold of the log finds no event contradicting the state before it",
+    "protected_while_open": "a bracketed position holds a working protective stop from its fill until flat, unless "
+                            "the bot is closing it or the kill switch is TRIPPED",
+    "no_stray_protector": "no protector is left working for a position flat with no entry live: none could open a "
+                          "new position",
+    "protectors_reconciled": "a protective order reconciliation finds working for a flat position is cancelled",
 }
 """Every invariant ``check_events`` checks, by name, with its one-line text."""
 
@@ -491,6 +511,160 @@ class OneStory(_Check):
             self.fail(a.line, a.message)
 
 
+_PROTECTING = frozenset({"PENDING", "WORKING"})
+
+
+class _Protectors:
+    """Per (strategy, symbol): its protectors' states as the log tells them, whether its last entry was
+    bracketed and is still live; judged at the end of each instant (the events of one time)."""
+
+    def __init__(self) -> None:
+        self.positions = _Positions()
+        self.protectors: dict[str, dict[str, Any]] = {}  # order id -> key, kind, qty, state, filled
+        self.bracketed: dict[tuple[str, str], bool] = {}
+        self.entry: dict[tuple[str, str], dict[str, Any]] = {}  # the last entry: id, qty, filled, ended
+        self.closing: set[tuple[str, str]] = set()
+        self.ts: dt.datetime | None = None
+        self.line = 0
+
+    def feed(self, line: int, event: LoggedEvent) -> bool:
+        """Take one event; True when it began a new instant (judge the one before first)."""
+        new = self.ts is not None and event.ts != self.ts
+        self.ts, self.line = event.ts, line
+        return new
+
+    def take(self, event: LoggedEvent) -> None:
+        p = event.payload
+        self.positions.feed(event)
+        if event.type == ORDER_SUBMITTED and p.get("strategy"):
+            key = (str(p["strategy"]), str(p["symbol"]))
+            if p["purpose"] == "entry":
+                self.entry[key] = {"id": str(p["order_id"]), "qty": abs(int(p["qty"])), "filled": 0, "ended": False}
+                self.bracketed[key] = False
+            elif p["purpose"] == "protect":
+                self.protectors[str(p["order_id"])] = {"key": key, "kind": p.get("kind"), "qty": abs(int(p["qty"])),
+                                                       "state": "PENDING", "filled": 0}
+                entry = self.entry.get(key)
+                if entry is not None and p.get("parent_id") == entry["id"] and p.get("kind") == "STOP":
+                    self.bracketed[key] = True
+        elif event.type == PROTECTOR_TRANSITION and str(p["order_id"]) in self.protectors:
+            found = self.protectors[str(p["order_id"])]
+            found["state"] = str(p["to"])
+            found["filled"] = int(p.get("filled", found["filled"]))
+            if p["trigger"] == "cancel_asked":
+                self.closing.add(found["key"])
+        elif event.type == ORDER_CANCEL_REQUESTED and str(p["order_id"]) in self.protectors:
+            self.closing.add(self.protectors[str(p["order_id"])]["key"])  # the flattener cancels it to close
+        elif event.type == FILL:
+            for entry in self.entry.values():
+                if entry["id"] == p["order_id"]:
+                    entry["filled"] += abs(int(p["qty"]))
+        elif event.type in (ORDER_CANCELLED, ORDER_REJECTED, ORDER_ENDED):
+            for entry in self.entry.values():
+                if entry["id"] == p["order_id"]:
+                    entry["ended"] = True
+
+    def working(self, key: tuple[str, str], stops_only: bool) -> list[str]:
+        out = []
+        for oid, pr in self.protectors.items():
+            if pr["key"] != key or (stops_only and pr["kind"] != "STOP"):
+                continue
+            if pr["state"] in _PROTECTING or (pr["state"] == "TRIGGERED" and pr["filled"] < pr["qty"]):
+                out.append(oid)
+        return out
+
+    def entry_live(self, key: tuple[str, str]) -> bool:
+        entry = self.entry.get(key)
+        return entry is not None and not entry["ended"] and entry["filled"] < entry["qty"]
+
+    def keys(self) -> set[tuple[str, str]]:
+        return {*self.positions.qty, *self.entry, *(pr["key"] for pr in self.protectors.values())}
+
+
+class ProtectedWhileOpen(_Check):
+    name = "protected_while_open"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.p = _Protectors()
+
+    def feed(self, line: int, event: LoggedEvent) -> None:
+        last = self.p.line
+        if self.p.feed(line, event):
+            self._judge(last)
+        self.p.take(event)
+
+    def _judge(self, line: int) -> None:
+        held = self.p.positions.held()
+        for key in sorted(self.p.keys()):
+            if key not in held:
+                self.p.closing.discard(key)
+                continue
+            if (self.p.bracketed.get(key) and key not in self.p.closing and not self.p.positions.tripped
+                    and not self.p.working(key, stops_only=True)):
+                self.fail(line, f"{key[0]} {key[1]} holds {held[key]} with no working protective stop")
+
+    def finish(self) -> None:
+        if self.p.ts is not None:
+            self._judge(self.p.line)
+
+
+class NoStrayProtector(_Check):
+    name = "no_stray_protector"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.p = _Protectors()
+        self.flat_before: set[tuple[str, str]] = set()
+
+    def feed(self, line: int, event: LoggedEvent) -> None:
+        last = self.p.line
+        if self.p.feed(line, event):
+            self._judge(last)
+        self.p.take(event)
+
+    def _judge(self, line: int) -> None:
+        held = self.p.positions.held()
+        flat_now = {key for key in self.p.keys() if key not in held and not self.p.entry_live(key)}
+        for key in sorted(flat_now & self.flat_before):
+            stray = self.p.working(key, stops_only=False)
+            if stray:
+                self.fail(line, f"{key[0]} {key[1]} is flat with no entry live but protector {stray[0]} still works")
+        self.flat_before = flat_now
+
+    def finish(self) -> None:
+        if self.p.ts is not None:
+            self._judge(self.p.line)
+
+
+class ProtectorsReconciled(_Check):
+    name = "protectors_reconciled"
+    types = frozenset({PROTECTOR_MISMATCH, ORDER_CANCEL_REQUESTED})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: dict[str, int] = {}
+        self.ts: dt.datetime | None = None
+
+    def feed(self, line: int, event: LoggedEvent) -> None:
+        if self.ts is not None and event.ts != self.ts:
+            self._judge()
+        self.ts = event.ts
+        p = event.payload
+        if event.type == PROTECTOR_MISMATCH and p["problem"] == "stray":
+            self.waiting[str(p["order_id"])] = line
+        elif event.type == ORDER_CANCEL_REQUESTED:
+            self.waiting.pop(str(p["order_id"]), None)
+
+    def _judge(self) -> None:
+        for oid, line in self.waiting.items():
+            self.fail(line, f"stray protective order {oid} was not asked to cancel")
+        self.waiting = {}
+
+    def finish(self) -> None:
+        self._judge()
+
+
 def _rows_of(spec: MachineSpec) -> tuple[tuple[str, str, str], ...]:
     return tuple((t.trigger, s, t.dest) for t in spec.transitions for s in t.source)
 
@@ -512,7 +686,8 @@ def _time(value: object) -> dt.datetime | None:
 
 def _checks(schedule: SessionSchedule, only: str | None = None) -> list[_Check]:
     every = [FlatAtClose(schedule), FlattenOnTime(schedule), EntriesAllowed(schedule), NetPnl(), PositionIsFills(),
-             TransitionsInTables(), RestartsResume(), OneStory()]
+             TransitionsInTables(), RestartsResume(), OneStory(), ProtectedWhileOpen(), NoStrayProtector(),
+             ProtectorsReconciled()]
     return [c for c in every if only is None or c.name == only]
 
 
@@ -589,6 +764,9 @@ position_is_fills = _one("position_is_fills")
 transitions_in_tables = _one("transitions_in_tables")
 restarts_resume = _one("restarts_resume")
 one_story = _one("one_story")
+protected_while_open = _one("protected_while_open")
+no_stray_protector = _one("no_stray_protector")
+protectors_reconciled = _one("protectors_reconciled")
 
 
 @attrs.frozen(kw_only=True)

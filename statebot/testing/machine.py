@@ -11,8 +11,12 @@ Subclass it, return your strategy from ``make_strategy`` (and, optionally, your 
 
 Hypothesis then drives one ``BotRunner`` on a ``SimBroker`` in a temporary folder: rules feed
 runs of bars (with gaps from one minute to a long weekend) and heartbeats, change the venue's fault
-plan, restart the runner cleanly and crash it (no checkpoint); a new runner always resumes on
-the same folder and log.
+plan (rejects, which refuse a bracket's stop too; partial fills; delayed and repeated fill reports,
+a stop's among them; disconnects; slow cancels), restart the runner cleanly and crash it (no
+checkpoint); a new runner always resumes on the same folder and log. Protective orders get faults
+of their own while a bracket works at the venue: the venue cancels a stop or target unasked
+(the runner must trip or re-send, never hold the position naked), and the runner restarts or
+crashes with the bracket working (the restored runner must go on following it).
 
 After every step the events the runner appended since the last step are read (the chain
 checked line by line) and fed to an ``InvariantChecker`` (every invariant of
@@ -39,11 +43,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from statebot.app.runner import BotRunner
 from statebot.config.model import Config
 from statebot.core.engine.fold import Fold
+from statebot.core.orders import PROTECT
 from statebot.core.time.clock import Bar
 from statebot.errors import ChainBroken
 from statebot.journal.log import Event, Head, iter_events, parse_line
@@ -200,6 +205,31 @@ class BotStateMachine(RuleBasedStateMachine):
         """The process dies between two bars: the log holds what was appended, no checkpoint is written."""
         self.runner.abandon()
         self.runner = self._open()
+
+    # -- protective orders under faults ----------------------------------------------------
+
+    def _protectors_at_venue(self) -> tuple[str, ...]:
+        """Ids of the protective orders the venue works now (none for a venue that cannot say)."""
+        working = getattr(self.broker, "working", None)
+        return tuple(o.client_order_id for o in working(PROTECT)) if working is not None else ()
+
+    @precondition(lambda self: bool(self._protectors_at_venue()))
+    @rule(pick=st.integers(0, 1))
+    def venue_cancels_a_protector(self, pick: int) -> None:
+        """The venue cancels a working stop or target on its own while its position is open (or its entry
+        working): a lost stop trips the kill switch or is sent again (``[protection] on_lost``)."""
+        ids = self._protectors_at_venue()
+        self.broker.cancel_unasked(ids[pick % len(ids)], reason="cancelled by the venue (fault)")
+
+    @precondition(lambda self: bool(self._protectors_at_venue()))
+    @rule(crash=st.booleans())
+    def restart_with_a_bracket_working(self, crash: bool) -> None:
+        """The runner stops (cleanly, or as a crash) while a bracket's protectors work at the venue; the new
+        runner must know them from the checkpoint and the log, and follow their fills and cancels."""
+        if crash:
+            self.crash()
+        else:
+            self.restart()
 
     # -- after every step -------------------------------------------------------------
 

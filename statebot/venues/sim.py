@@ -10,6 +10,32 @@ Fill rules (prices in integer ticks of the bar's instrument):
   and stop plus slippage (sells mirror).
 - Commission per contract per side from a ``CommissionModel``, on every fill.
 
+Brackets (``submit_bracket``: an entry, a GTC protective stop and an optional
+GTC target, one-cancels-other), by conservative rules:
+
+- The children wait for their entry and never close more than it filled:
+  each may execute at most what the entry filled minus what the bracket's
+  protectors already executed. An entry that ends with nothing filled
+  (cancelled, rejected) takes its children with it (CANCELLED).
+- A protective stop triggers when the bar trades through it and fills at the
+  stop or worse: at the open when the bar opens beyond it (a gap), plus the
+  slippage of a market order, with a market order's commission.
+- A protective target (a LIMIT) fills at the better of open and limit, as a
+  limit order, but never in the bar its entry filled in: the path of that bar
+  after the entry is unknown, so only the worse outcome (the stop) is assumed
+  possible there.
+- When one bar reaches both the stop and the target, the stop is assumed to
+  have been reached first (the worse outcome), unless ``both_reached`` is
+  ``"target"``.
+- One-cancels-other: a protector that executed in full cancels its siblings
+  (CANCELLED, reason names it); a partial execution reduces what they may
+  execute. So a bracket never executes more than its entry filled.
+- ``modify`` replaces a working order's size and prices (the runner shrinks a
+  bracket's stop and target to what a partly filled entry filled, once the
+  entry ended).
+- GTC and DAY orders alike work until filled or cancelled (the simulated
+  venue has no session end).
+
 Faults (``FaultPlan``), by probability (drawn from the broker's own
 ``random.Random(seed)``, never the global one) or by schedule: rejected
 submissions, partial fills (the rest works on), disconnect windows (every
@@ -18,7 +44,8 @@ delayed fill reports, duplicated fill reports, cancels that take effect
 bars later (a cancel is a request: the order may fill meanwhile) and stale
 statuses delivered after a terminal one (venues report out of order). The
 venue's position book (``book``) changes when a fill executes, whatever
-happens to its report.
+happens to its report. A bracket child's fill is never reported before a
+delayed fill of its entry (the order the venue filled them in).
 """
 
 from __future__ import annotations
@@ -40,8 +67,10 @@ from statebot.core.orders import (
     FILLED,
     LIMIT,
     MARKET,
+    STOP,
     PARTIALLY_FILLED,
     REJECTED,
+    BracketOrder,
     BrokerEvent,
     Fill,
     OrderRequest,
@@ -118,11 +147,30 @@ class FaultPlan:
                 raise ConfigError(f"disconnect window {start.isoformat()}..{end.isoformat()} must end after it starts")
 
 
+BOTH_REACHED = ("stop", "target")
+"""Which protector a bar that reaches both is assumed to have reached first: ``stop`` (the worse outcome,
+the default) or ``target``."""
+
+
+@attrs.define
+class _Bracket:
+    """What the venue tracks of one bracket: its entry's fill, its children's executions, and the bar count
+    (of the symbol) in which the entry first filled."""
+
+    entry: str
+    children: tuple[str, ...]
+    entry_filled: int = 0
+    executed: int = 0
+    entry_fill_bar: int | None = None
+    entry_done: bool = False
+
+
 @attrs.define
 class _Working:
     order: OrderRequest
     works_from: int
     filled: int = 0
+    bracket: _Bracket | None = None
 
     @property
     def remaining(self) -> int:
@@ -167,7 +215,11 @@ class SimBroker:
         instruments: Mapping[str, InstrumentSpec] | None = None,
         start: dt.datetime | None = None,
         id_memory: dt.timedelta = ID_MEMORY,
+        both_reached: str = "stop",
     ) -> None:
+        if both_reached not in BOTH_REACHED:
+            raise ConfigError(f"both_reached {both_reached!r} must be one of {', '.join(BOTH_REACHED)}")
+        self.both_reached = both_reached
         if latency_bars < 0:
             raise ConfigError(f"latency_bars {latency_bars} must be >= 0")
         if id_memory <= dt.timedelta(0):
@@ -209,6 +261,21 @@ class SimBroker:
     @property
     def now(self) -> dt.datetime | None:
         return self._now
+
+    def working(self, purpose: str | None = None) -> tuple[OrderRequest, ...]:
+        """The orders the venue works now (of ``purpose`` when given), oldest first: the venue's own view,
+        answered during a disconnect too (``open_orders`` is the adapter call, refused then)."""
+        return tuple(w.order for w in self._working.values() if purpose is None or w.order.purpose == purpose)
+
+    def cancel_unasked(self, order_id: str, reason: str = "cancelled by the venue") -> bool:
+        """The venue cancels a working order on its own (an exchange's risk check, a reset): CANCELLED is
+        reported with ``reason``, as for a cancel asked for; an entry takes its bracket's children with it.
+        False when ``order_id`` was not working. A fault for tests (the test kit's
+        ``venue_cancels_a_protector``); runs during a disconnect too."""
+        if order_id not in self._working:
+            return False
+        self._cancel_now(order_id, reason=reason)
+        return True
 
     def in_flight(self) -> int:
         """Reports (delayed fills) executed but not yet deliverable by ``drain``."""
@@ -260,6 +327,27 @@ class SimBroker:
 
     # BrokerAdapter --------------------------------------------------------------
 
+    def submit_bracket(self, bracket: BracketOrder) -> None:
+        """Accept ``bracket``: its entry works as any order; its stop and target wait for the entry's fills
+        (the rules in the module docstring). A refused entry refuses its children (REJECTED each)."""
+        self._require_connected("submit_bracket")
+        entry = bracket.entry
+        self.submit(entry)
+        working = self._working.get(entry.client_order_id)
+        if working is None or working.order is not entry:
+            for child in bracket.protectors:
+                self._events.append(OrderStatus(order_id=child.client_order_id, status=REJECTED, filled=0,
+                                                remaining=abs(child.qty), at=self._time(),
+                                                reason=f"its entry {entry.client_order_id} was refused"))
+            return
+        group = _Bracket(entry=entry.client_order_id, children=tuple(c.client_order_id for c in bracket.protectors))
+        working.bracket = group
+        for child in bracket.protectors:
+            self.submit(child)
+            placed = self._working.get(child.client_order_id)
+            if placed is not None and placed.order is child:
+                placed.bracket = group
+
     def submit(self, order: OrderRequest) -> None:
         self._require_connected("submit")
         at = self._time()  # before any change: a refused call must not burn the id or count
@@ -292,6 +380,16 @@ class SimBroker:
         self._working[oid] = _Working(order, works_from)
         self._events.append(OrderStatus(order_id=oid, status=ACCEPTED, filled=0, remaining=abs(order.qty), at=at))
 
+    def modify(self, order: OrderRequest) -> None:
+        """Give a working order ``order``'s size and prices (same client order id), from the next bar on; an
+        order no longer working is left alone. A size below what it already executed is refused
+        (REJECTED is not reported for a modification: the order works on with its old terms)."""
+        self._require_connected("modify")
+        working = self._working.get(order.client_order_id)
+        if working is None or abs(order.qty) < working.filled or order.side != working.order.side:
+            return
+        working.order = order
+
     def _forget_ids_before(self, cutoff: dt.datetime) -> None:
         recent = self._recent_ids
         while recent:
@@ -308,12 +406,24 @@ class SimBroker:
             return
         self._cancel_now(order_id)
 
-    def _cancel_now(self, order_id: str) -> None:
+    def _cancel_now(self, order_id: str, reason: str = "cancelled on request") -> None:
         working = self._working.pop(order_id, None)
         if working is not None:
             self._report_terminal(OrderStatus(order_id=order_id, status=CANCELLED, filled=working.filled,
-                                              remaining=working.remaining, at=self._time(),
-                                              reason="cancelled on request"))
+                                              remaining=working.remaining, at=self._time(), reason=reason))
+            group = working.bracket
+            if group is not None and group.entry == order_id:
+                self._entry_ended(group)
+
+    def _entry_ended(self, group: _Bracket) -> None:
+        """The entry of ``group`` will fill no more: with nothing filled its children go too."""
+        group.entry_done = True
+        if group.entry_filled == 0:
+            for child in group.children:
+                self._cancel_now(child, reason=f"its entry {group.entry} ended unfilled")
+        elif group.executed >= group.entry_filled:
+            for child in group.children:
+                self._cancel_now(child, reason=f"its entry {group.entry}'s {group.entry_filled} filled are closed")
 
     def _report_terminal(self, status: OrderStatus) -> None:
         self._events.append(status)
@@ -387,11 +497,35 @@ class SimBroker:
         executed = []
         spec = instrument(bar.symbol, self._instruments)
         o, h, lo = spec.to_ticks(bar.open), spec.to_ticks(bar.high), spec.to_ticks(bar.low)
+        reached: dict[int, tuple[str, _Working, int]] = {}  # a bracket's protector reached first in this bar
         for oid, working in due:
+            group = working.bracket
+            if group is not None and group.entry != oid:
+                if oid not in self._working or self._may_execute(working, group) <= 0:
+                    continue
+                if working.order.kind == LIMIT and group.entry_fill_bar == count:
+                    continue  # the entry's own bar: only the worse outcome (the stop) is assumed possible
+                price = self._fill_price(working.order, o, h, lo)
+                if price is not None:
+                    first = reached.get(id(group))
+                    if first is None or self._reached_first(working.order) and not self._reached_first(first[1].order):
+                        reached[id(group)] = (oid, working, price)
+                continue
             price = self._fill_price(working.order, o, h, lo)
             if price is not None:
                 executed.append(self._execute(oid, working, price))
+        for oid, working, price in reached.values():
+            executed.append(self._execute(oid, working, price))
         return tuple(executed)
+
+    def _reached_first(self, order: OrderRequest) -> bool:
+        """Of a bracket's stop and target both reached in one bar, whether ``order`` is assumed first."""
+        return (order.kind == STOP) == (self.both_reached == "stop")
+
+    @staticmethod
+    def _may_execute(working: _Working, group: _Bracket) -> int:
+        """What a bracket child may execute now: what its entry filled, less what its bracket executed."""
+        return min(working.remaining, group.entry_filled - group.executed)
 
     def _fill_price(self, order: OrderRequest, o: int, h: int, lo: int) -> int | None:
         side = order.side
@@ -411,7 +545,9 @@ class SimBroker:
 
     def _execute(self, oid: str, working: _Working, price: int) -> Fill:
         order, faults, rng = working.order, self.faults, self._rng
-        qty = working.remaining
+        group = working.bracket
+        child = group is not None and group.entry != oid
+        qty = self._may_execute(working, group) if child and group is not None else working.remaining
         if qty > 1 and faults.partial_p and rng.random() < faults.partial_p:
             qty = rng.randint(1, qty - 1)
         working.filled += qty
@@ -438,12 +574,38 @@ class SimBroker:
         else:
             self._events.append(report)
         copies = 2 if faults.duplicate_p and rng.random() < faults.duplicate_p else 1
+        # a bracket child's fill is never reported before a delayed fill of its entry: the venue filled them in
+        # that order, and a report that reversed it would show a stop closing a position not yet opened
+        after_entry = max((release for release, e in self._delayed
+                           if child and group is not None and isinstance(e, Fill) and e.order_id == group.entry),
+                          default=None)
         for _ in range(copies):
             if faults.delay_p and rng.random() < faults.delay_p:
-                self._delayed.append((self._bar_count + faults.delay_bars, fill))
+                self._delayed.append((max(self._bar_count + faults.delay_bars, after_entry or 0), fill))
+            elif after_entry is not None:
+                self._delayed.append((after_entry, fill))
             else:
                 self._events.append(fill)
+        if group is not None:
+            self._bracket_executed(group, oid, qty, done, count=self._bars.get(order.symbol, 0))
         return fill
+
+    def _bracket_executed(self, group: _Bracket, oid: str, qty: int, done: bool, count: int) -> None:
+        if oid == group.entry:
+            group.entry_filled += qty
+            if group.entry_fill_bar is None:
+                group.entry_fill_bar = count
+            if done:
+                group.entry_done = True
+            return
+        group.executed += qty
+        if done:
+            for sibling in group.children:
+                if sibling != oid:
+                    self._cancel_now(sibling, reason=f"one-cancels-other: {oid} executed")
+        elif group.entry_done and group.executed >= group.entry_filled:
+            for child in group.children:
+                self._cancel_now(child, reason=f"its entry {group.entry}'s {group.entry_filled} filled are closed")
 
     def _time(self) -> dt.datetime:
         if self._now is None:

@@ -12,18 +12,22 @@ import pytest
 
 from statebot.app.brackets import Brackets
 from statebot.core.engine.fold import Bracket
+from statebot.core.engine.protection import ProtectionDesk
 from statebot.core.instruments import instrument
 from statebot.core.positions.book import PositionBook
-from tests.runner_helpers import Scripted, bar_at, broker, drive, et, events, long, make_runner
+from tests.runner_helpers import Scripted, bar_at, broker, config, drive, et, events, long, make_runner
 
 KEY = ("s", "MES")
 T = et("2026-11-24", "10:00")
 
 
 def brackets(side: int, stop: float | None, target: float | None) -> Brackets:
+    """The runner's own stop check (the fallback: a venue without stop orders)."""
     b = Bracket(side=side, stop_ticks=8, target_ticks=8, expected_slippage_ticks=Decimal(0), entry_ref_ticks=None,
                 stop_price=stop, target_price=target)
-    return Brackets({KEY: b}, book=PositionBook(), adapter=broker(), instrument=instrument("MES"), journal=Any)  # type: ignore[arg-type]
+    book = PositionBook()
+    return Brackets({KEY: b}, book=book, adapter=broker(), instrument=instrument("MES"), journal=Any,  # type: ignore[arg-type]
+                    protection=ProtectionDesk(book), venue_held=False)
 
 
 @pytest.mark.parametrize(("side", "low", "high", "hit"), [
@@ -58,10 +62,10 @@ def test_a_flatten_notes_the_last_close_as_the_exit_reference_once() -> None:
     assert b.pop(KEY) is not None and b.pop(KEY) is None
 
 
-def test_a_runner_exits_the_whole_position_when_a_bar_reaches_its_stop(tmp_path: Path) -> None:
+def test_without_venue_stops_a_runner_exits_the_whole_position_when_a_bar_reaches_its_stop(tmp_path: Path) -> None:
     sim = broker()
     strat = Scripted(long(stop_ticks=4))
-    runner = make_runner(tmp_path, strat, sim)
+    runner = make_runner(tmp_path, strat, sim, cfg=config("[protection]\nenabled = false\n"))
     drive(runner, sim, [bar_at(et("2026-11-24", "10:00")), bar_at(et("2026-11-24", "10:01"))])
     assert runner.position_qty > 0
     strat.want = None
@@ -69,4 +73,14 @@ def test_a_runner_exits_the_whole_position_when_a_bar_reaches_its_stop(tmp_path:
     assert decision.action == "EXIT" and decision.reason == "stop" and decision.qty == -runner.position_qty
     exits = [e["payload"] for e in events(tmp_path, "ORDER_SUBMITTED") if e["payload"]["purpose"] == "exit"]
     assert [e["qty"] for e in exits] == [decision.qty]
+    runner.close()
+
+
+def test_a_stop_working_at_the_venue_is_left_to_the_venue(tmp_path: Path) -> None:
+    sim = broker()
+    strat = Scripted(long(stop_ticks=4))
+    runner = make_runner(tmp_path, strat, sim)
+    drive(runner, sim, [bar_at(et("2026-11-24", "10:00")), bar_at(et("2026-11-24", "10:01"))])
+    assert runner.position_qty > 0 and runner.protection.working_stop(runner.name, "MES") is not None
+    assert runner.brackets.hit((runner.name, "MES"), bar_at(et("2026-11-24", "10:02"), low=5990.0)) is None
     runner.close()

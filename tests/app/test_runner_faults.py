@@ -58,7 +58,8 @@ def test_consecutive_rejects_trip_the_kill_switch(tmp_path: Path) -> None:
     sim.reject_next(10)
     runner = make_runner(tmp_path, Scripted(long()), sim)
     out = drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:05"))
-    assert len(events(tmp_path, "ORDER_REJECTED")) == 3
+    rejected = events(tmp_path, "ORDER_REJECTED")
+    assert [e["payload"]["counted"] for e in rejected] == [True, False] * 3  # each entry's stop is refused with it
     assert runner.killswitch_state == "TRIPPED"
     assert events(tmp_path, "KILL_SWITCH")[0]["payload"]["reason"] == "consecutive_rejects"
     assert out[-1][1].reason == "kill_switch"

@@ -71,6 +71,10 @@ class Flaky:
         self._check()
         return self.sim.submit(order)
 
+    def submit_bracket(self, bracket):  # type: ignore[no-untyped-def]
+        self._check()
+        return self.sim.submit_bracket(bracket)
+
     def __getattr__(self, name):  # type: ignore[no-untyped-def]
         return getattr(self.sim, name)
 

@@ -152,10 +152,11 @@ def test_gates_skip_a_weak_signal_and_say_why(tmp_path: Path, dvs, eqs, gate) ->
     runner.close()
 
 
-def test_stop_exit_closes_a_position_the_bar_ran_through(tmp_path: Path) -> None:
+def test_without_venue_stops_the_closed_bar_stop_check_exits_a_position_the_bar_ran_through(tmp_path: Path) -> None:
+    """The fallback for venues without stop orders (or protection off): the runner's own closed-bar check."""
     sim = broker()
     strat = Scripted()
-    runner = make_runner(tmp_path, strat, sim)
+    runner = make_runner(tmp_path, strat, sim, cfg=config("[protection]\nenabled = false\n"))
     t0 = et(DAY, "10:00")
     strat.plan[t0] = long(stop_ticks=4)
     out = drive(runner, sim, [bar_at(t0, 6000.0), bar_at(t0 + dt.timedelta(minutes=1), 6000.0),
@@ -164,6 +165,26 @@ def test_stop_exit_closes_a_position_the_bar_ran_through(tmp_path: Path) -> None
     assert [(d.action, d.reason) for _, d in out][2] == ("EXIT", "stop")
     assert runner.position_qty == 0
     assert events(tmp_path, "TRADE_CLOSED")[0]["payload"]["gross_pnl"] == "-15.00"
+    assert not events(tmp_path, "PROTECTOR_TRANSITION")
+    runner.close()
+
+
+def test_the_venue_held_stop_closes_a_position_in_the_bar_that_reaches_it(tmp_path: Path) -> None:
+    """With protection on (the default) the stop rests at the venue: the bar that trades through 5999.00 fills it
+    there, at the stop, not at the next bar's open after the runner saw the bar close."""
+    sim = broker()
+    strat = Scripted()
+    runner = make_runner(tmp_path, strat, sim)
+    t0 = et(DAY, "10:00")
+    strat.plan[t0] = long(stop_ticks=4)
+    out = drive(runner, sim, [bar_at(t0, 6000.0), bar_at(t0 + dt.timedelta(minutes=1), 6000.0),
+                              bar_at(t0 + dt.timedelta(minutes=2), 5999.5, low=5997.0, close=5998.0),
+                              bar_at(t0 + dt.timedelta(minutes=3), 5996.0)])
+    assert "EXIT" not in [d.action for _, d in out]
+    assert runner.position_qty == 0
+    trade = events(tmp_path, "TRADE_CLOSED")[0]["payload"]
+    assert trade["exit_price"] == "5999.00" and trade["exit_time"] == (t0 + dt.timedelta(minutes=2)).isoformat()
+    assert trade["gross_pnl"] == "-15.00"
     runner.close()
 
 

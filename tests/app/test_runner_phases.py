@@ -12,6 +12,7 @@ from statebot import BotRunner
 from statebot.core.fsm import (
     FlattenCoordinator,
     KillSwitch,
+    ProtectorMachine,
     PositionMachine,
     SessionMachine,
     TableMachine,
@@ -20,15 +21,18 @@ from statebot.core.fsm import (
     all_specs,
 )
 from statebot.core.fsm.connection import CONNECTED, DISCONNECTED, RESYNCING
-from statebot.core.orders import REJECTED, OrderStatus
+from statebot.core.orders import REJECTED, OrderRequest, OrderStatus
+from statebot.core.engine.protection import ProtectionDesk
 from tests.app.test_runner_faults import Wrapped
 from tests.app.test_runner_live_controls import Flaky
 from tests.runner_helpers import Scripted, broker, config, drive, et, events, long, make_runner, minute_bars, short
 
 MACHINES: dict[str, type[TableMachine]] = {
     "session": SessionMachine, "position": PositionMachine, "throttle": ThrottleMachine, "killswitch": KillSwitch,
-    "flatten": FlattenCoordinator, "venue_connection": VenueConnection,
+    "flatten": FlattenCoordinator, "venue_connection": VenueConnection, "protector": ProtectorMachine,
 }
+ENGINES: tuple[type, ...] = (BotRunner, ProtectionDesk)
+"""Who executes the effects the machines do not: the runner, and the protection desk (protective orders)."""
 
 
 # the tables act ----------------------------------------------------------------------------
@@ -38,25 +42,27 @@ def test_every_declared_effect_has_exactly_one_executor() -> None:
     assert set(MACHINES) == {spec.name for spec in all_specs()}
     for spec in all_specs():
         own = set(MACHINES[spec.name].OWN_EFFECTS)
-        engine = set(BotRunner.EFFECT_EXECUTORS.get(spec.name, {}))
+        executors = [(engine, set(engine.EFFECT_EXECUTORS.get(spec.name, {}))) for engine in ENGINES]
         for effect in spec.actions:
-            assert (effect in own) != (effect in engine), f"{spec.name}: {effect} needs exactly one executor"
-        assert engine <= set(spec.actions), f"{spec.name}: the runner executes effects its table never asks for"
-        for name in BotRunner.EFFECT_EXECUTORS.get(spec.name, {}).values():
-            assert callable(getattr(BotRunner, name, None)), f"BotRunner lacks {name}"
+            count = (effect in own) + sum(effect in effects for _, effects in executors)
+            assert count == 1, f"{spec.name}: {effect} needs exactly one executor"
+        for engine, effects in executors:
+            assert effects <= set(spec.actions), f"{spec.name}: {engine.__name__} executes effects its table never asks for"
+            for name in engine.EFFECT_EXECUTORS.get(spec.name, {}).values():
+                assert callable(getattr(engine, name, None)), f"{engine.__name__} lacks {name}"
 
 
 def test_the_session_flatten_cancels_a_working_entry_order(tmp_path: Path) -> None:
     sim = broker()
     runner = make_runner(tmp_path, Scripted(long()), sim)
     drive(runner, sim, minute_bars("2026-11-24", "15:54", "15:54"))
-    [entry] = sim.open_orders()
-    assert entry.purpose == "entry"
+    [entry] = [o for o in sim.open_orders() if o.purpose == "entry"]  # with its protective stop, a bracket
     runner.run_once(next(minute_bars("2026-11-24", "15:55", "15:55")))  # the venue has not filled it yet
     assert sim.open_orders() == ()
     runner.run_once(next(minute_bars("2026-11-24", "15:56", "15:56")))
     cancelled = [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCELLED")]
-    assert cancelled == [entry.client_order_id]
+    assert cancelled[0] == entry.client_order_id  # and its stop with it
+    assert cancelled[1:] == [f"{entry.client_order_id}-stop"]
     runner.close()
 
 
@@ -67,13 +73,14 @@ def test_a_kill_switch_trip_cancels_a_working_entry(tmp_path: Path) -> None:
     venue = Wrapped(sim)
     runner = make_runner(tmp_path, Scripted(long()), venue, cfg=config("[kill_switch]\nmax_consecutive_rejects = 1\n"))
     drive(runner, sim, minute_bars("2026-11-24", "10:00", "10:00"))
-    [entry] = sim.open_orders()
+    [entry] = [o for o in sim.open_orders() if o.purpose == "entry"]  # with its protective stop, a bracket
     venue.extra = [stray]
     runner.run_once(next(minute_bars("2026-11-24", "10:01", "10:01")))  # the reject trips the switch
     assert runner.killswitch_state == "TRIPPED"
     assert sim.open_orders() == ()
     runner.run_once(next(minute_bars("2026-11-24", "10:02", "10:02")))
-    assert [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCELLED")] == [entry.client_order_id]
+    assert [e["payload"]["order_id"] for e in events(tmp_path, "ORDER_CANCELLED")] == [
+        entry.client_order_id, f"{entry.client_order_id}-stop"]
     runner.close()
 
 
@@ -126,7 +133,8 @@ class Resyncing(Flaky):
     def open_orders(self):  # type: ignore[no-untyped-def]
         self._check()
         if self.busy:
-            return (object(),)
+            return (OrderRequest(client_order_id="theirs", strategy="other", symbol="MES", qty=1, kind="LIMIT",
+                                 limit_ticks=1),)
         return self.sim.open_orders()
 
 

@@ -23,7 +23,7 @@ QUICK = [p for p in SCENARIOS if load_scenario(p).seeds and len(load_scenario(p)
 def test_sims_folder_holds_the_issue_scenarios() -> None:
     names = {p.stem for p in SCENARIOS}
     assert {"thanksgiving-week", "dst-spring-2026", "dst-fall-2026", "data-outage-over-close", "broker-rejects-flatten",
-            "throttle-cycle-with-restart", "monte-carlo"} <= names
+            "throttle-cycle-with-restart", "monte-carlo", "bot-dies-with-open-position"} <= names
 
 
 @pytest.mark.invariant("every scenario in sims/ meets its stated expectations (flat at each close, no late flatten, ...)",
@@ -87,3 +87,11 @@ def test_random_faults_are_drawn_from_the_seed() -> None:
     scenario = load_scenario(SIMS / "monte-carlo.toml")
     assert seed_setup(scenario, 5).faults == seed_setup(scenario, 5).faults
     assert seed_setup(scenario, 5).faults != seed_setup(scenario, 6).faults
+
+
+def test_a_bot_killed_holding_a_position_is_closed_by_its_venue_stop_while_down() -> None:
+    scenario = load_scenario(SIMS / "bot-dies-with-open-position.toml")
+    assert (scenario.setup.kill_after_bars, scenario.setup.down_bars) == (75, 45)
+    report = _run(scenario)
+    assert report.killed_holding == 1 and [oid.endswith("-stop") for oid in report.fills_while_down] == [True]
+    assert check_expectations(report, scenario.expect) == []

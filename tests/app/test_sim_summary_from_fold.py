@@ -19,7 +19,7 @@ from statebot.journal.log import KILL_SWITCH, SESSION_TRANSITION, THROTTLE_TRANS
 from statebot.journal.replay import run_record
 from tests.runner_helpers import broker, config, events, make_runner
 
-STRICT = config("[throttle]\nmax_consecutive_losses = 1\n[kill_switch]\ndaily_loss_limit_usd = 30\n")
+STRICT = config("[throttle]\nmax_consecutive_losses = 1\n[kill_switch]\ndaily_loss_limit_usd = 10\n")
 
 
 def test_the_summary_computed_from_the_log_alone_is_the_live_runs(tmp_path: Path) -> None:

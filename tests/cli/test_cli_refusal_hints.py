@@ -67,7 +67,7 @@ def test_the_throttle_says_which_keys_paused_it_in_sim_and_in_the_dry_run(capsys
     sim = refused(capsys.readouterr().err)
     assert main(["run", "--adapter", "sim", "--bars", str(SAMPLE), "--strategy", "sma-cross"]) == 0
     dry = refused(capsys.readouterr().err, "statebot run")
-    assert len(sim) == 1 and sim[0].startswith("statebot sim: refused throttled (1182): ")
+    assert len(sim) == 1 and sim[0].startswith("statebot sim: refused throttled (1239): ")
     assert "max_consecutive_losses 4" in sim[0] and "--set throttle." in sim[0]
     assert [line.removeprefix("statebot run") for line in dry] == [line.removeprefix("statebot sim") for line in sim]
 

@@ -141,8 +141,9 @@ def test_default_hash_is_pinned() -> None:
     # persistence.fsync, instrument.flatten_before and instrument.contracts; when durability.mode
     # replaced the fsync settings and event_log.key_file/key_env came; the bar_checks section; and when
     # kill_switch.persistence_failures and persistence.save_every_trades went (the log is the write-ahead log);
-    # kill_switch.max_strategy_errors (a strategy that keeps raising trips the switch)
-    assert config_hash(Config()) == "dfa37d6105add0b288a02a9e64ab80cb288a254724535f33f1105ed311eb2bc1"
+    # kill_switch.max_strategy_errors (a strategy that keeps raising trips the switch); and the protection
+    # section (protective orders held at the venue)
+    assert config_hash(Config()) == "8891c248bd9dd752269085b5852aa1c2515ccecb09592aaa9c9663b7a9147537"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:

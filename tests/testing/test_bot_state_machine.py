@@ -4,6 +4,7 @@ every lifecycle invariant; a runner with its flatten disabled is caught, with th
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,7 +12,8 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from statebot.app.runner import BotRunner
-from statebot.core.strategy.protocol import get_strategy
+from statebot.core.engine.protection import Changes, ProtectionDesk
+from statebot.core.strategy.protocol import Signal, get_strategy
 from statebot.testing.machine import BotStateMachine, kit_settings
 
 CAP_S = 300.0
@@ -48,3 +50,32 @@ def test_a_runner_with_its_flatten_disabled_is_caught_with_the_steps_that_show_i
 def test_a_subclass_without_a_strategy_is_told_what_to_define() -> None:
     with pytest.raises(TypeError, match="must define make_strategy"):
         run_state_machine_as_test(BotStateMachine, settings=settings(kit_settings(), max_examples=1))
+
+
+class AlwaysLong:
+    """A strategy that wants a long on every bar: a bracket works at the venue from the first TRADING bar on."""
+
+    name = "always-long"
+
+    def on_bar(self, bar: Any, ctx: Any) -> Signal:
+        return Signal(side="LONG", stop_ticks=8, dvs=Decimal(1), eqs=Decimal(1))
+
+
+class AlwaysLongBot(BotStateMachine):
+    def make_strategy(self) -> Any:
+        return AlwaysLong()
+
+
+def test_a_runner_that_ignores_a_lost_stop_is_caught_with_the_venues_cancel_in_the_steps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kit's protector faults: the venue cancels a working stop unasked while the position is open. A runner
+    whose desk neither trips nor re-sends for it (the lost-stop rule disabled) leaves the position naked, and the
+    machine says so with the steps that show it."""
+    monkeypatch.setattr(ProtectionDesk, "_restore", lambda self, held: Changes())
+    began = time.monotonic()
+    with pytest.raises(AssertionError, match="protected_while_open: line [0-9]+") as caught:
+        run_state_machine_as_test(AlwaysLongBot, settings=settings(kit_settings(), max_examples=100, database=None))
+    assert time.monotonic() - began < CAP_S
+    steps = "\n".join(getattr(caught.value, "__notes__", []))
+    assert "state.venue_cancels_a_protector(" in steps, steps
+    print(steps, caught.value, sep="\n")

@@ -15,6 +15,13 @@ held when it wrote that log:
   ``THROTTLE_TRANSITION`` the trade did not cause itself (a cooldown's end, an operator
   reset, a hold) restores the throttle the event carries;
 - equity: ``STATE_RESTORED`` and ``EQUITY_SET`` set it, each ``TRADE_CLOSED`` adds its net;
+- protective orders: each ``ORDER_SUBMITTED`` purpose protect records a
+  protector (and registers it on its position machine), each
+  ``PROTECTOR_TRANSITION`` fires the same trigger on the same protector
+  machine the runner fired it on (a ``from`` or ``to`` that disagrees is an
+  anomaly); each ``ORDER_MODIFY_REQUESTED`` gives a protector its new size and price;
+- a restart (``STATE_RESTORED``): the orders that ended are forgotten, as the restarted runner
+  (whose checkpoint keeps live orders only) forgot them: a late report of one is unrouted in both;
 - the session (state and date), the clock (the last event's time), the head (seq, hash)
   and the run count;
 - with ``state.history`` set, the run's record for summaries (``RunHistory``: trades,
@@ -47,9 +54,11 @@ from statebot.core.effects import (
     ORDER_CANCEL_REQUESTED,
     ORDER_CANCELLED,
     ORDER_ENDED,
+    ORDER_MODIFY_REQUESTED,
     ORDER_REJECTED,
     ORDER_SUBMITTED,
     POSITION_TRANSITION,
+    PROTECTOR_TRANSITION,
     POSITION_WRITTEN_OFF,
     RUNNER_ERROR,
     SESSION_TRANSITION,
@@ -62,7 +71,21 @@ from statebot.core.fsm.killswitch import ARMED, TRIPPED, KillSwitch
 from statebot.core.fsm.throttle import ThrottleTransition
 from statebot.core.learning.loop import LearningLoop
 from statebot.core.learning.outcomes import TradeOutcome
-from statebot.core.orders import CANCELLED, ENTRY, EXIT, FLATTEN, REJECTED, Fill, OrderRequest, OrderStatus
+from statebot.core.engine.protection import ProtectionDesk, apply_modify
+from statebot.core.orders import (
+    CANCELLED,
+    DAY,
+    ENTRY,
+    EXIT,
+    FLATTEN,
+    LIMIT,
+    PROTECT,
+    REJECTED,
+    STOP,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+)
 from statebot.core.positions.book import PositionBook
 from statebot.errors import EventLogError, StatebotError
 
@@ -156,6 +179,8 @@ class BotState:
     history: RunHistory | None = None
     """Set to a ``RunHistory`` to keep the run's record (trades, flattens, transitions) as the
     fold goes: what a summary needs, from the same pass; never part of a checkpoint or ``view``."""
+    protection: ProtectionDesk = attrs.field(default=attrs.Factory(lambda self: ProtectionDesk(self.book), takes_self=True))
+    """The protective orders held at the venue (a bracket's stop and target), each a protector machine."""
 
     def view(self) -> dict[str, Any]:
         """The state as plain data, for comparing two states (a fold with the live runner):
@@ -172,6 +197,7 @@ class BotState:
             "equity": None if self.equity is None else str(self.equity),
             "brackets": {f"{k[0]}/{k[1]}": {**b.to_dict(*k), "exit_ref_ticks": None} for k, b in sorted(self.brackets.items())
                          if self.book.machine(*k).qty or self.book.machine(*k).live_orders()},
+            "protectors": sorted(self.protection.to_dict(), key=lambda d: str(d["order_id"])),
         }
 
 
@@ -237,6 +263,8 @@ class Fold:
     def _restored(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
         s = self.state
         s.run = max(s.run, int(p.get("run", s.run + 1)))
+        if self.strict_positions:
+            s.book.forget_ended()  # the run that starts here restored no ended order: late reports find none
         if p.get("equity") is not None:
             s.equity = Decimal(str(p["equity"]))
 
@@ -258,6 +286,9 @@ class Fold:
         if found:
             s.run = max(s.run, int(found.group(1)))
         strategy, symbol, purpose = str(p["strategy"]), str(p["symbol"]), str(p["purpose"])
+        if purpose == PROTECT and strategy:
+            self._protector(p, order_id, strategy, symbol, line)
+            return
         if not self.strict_positions or not strategy:
             return  # an unowned closing order belongs to no machine
         order = OrderRequest(client_order_id=order_id, strategy=strategy, symbol=symbol, qty=_int(p["qty"]),
@@ -273,6 +304,31 @@ class Fold:
             bracket = s.brackets.get((strategy, symbol))
             if bracket is not None and p.get("ref_ticks") is not None:
                 bracket.exit_ref_ticks = _int(p["ref_ticks"])
+
+    def _protector(self, p: Mapping[str, Any], order_id: str, strategy: str, symbol: str, line: int) -> None:
+        s = self.state
+        kind = str(p["kind"])
+        ticks = _int(p["price_ticks"], "price_ticks")
+        order = OrderRequest(client_order_id=order_id, strategy=strategy, symbol=symbol, qty=_int(p["qty"]), kind=kind,
+                             purpose=PROTECT, stop_ticks=ticks if kind == STOP else None,
+                             limit_ticks=ticks if kind == LIMIT else None, tif=str(p.get("tif") or DAY),
+                             parent_id=p.get("parent_id"), oca_group=p.get("oca_group"))
+        s.protection.sent((order,))
+        if self.strict_positions:
+            s.book.machine(strategy, symbol).submit_protectors((order,))
+
+    def _protector_transition(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
+        problem = self.state.protection.replay(p)
+        if problem is not None:
+            self._anomaly(line, problem)
+
+    def _modify_requested(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
+        order_id = str(p["order_id"])
+        if not self.state.protection.knows(order_id):
+            self._anomaly(line, f"protector {order_id}: modified but no such protector is live")
+            return
+        apply_modify(self.state.book, self.state.protection, order_id, _int(p["qty"]),
+                     _int(p["price_ticks"], "price_ticks"), positions=self.strict_positions)
 
     def _cancel_requested(self, event: LoggedEvent, p: Mapping[str, Any], line: int) -> None:
         if self.strict_positions:
@@ -406,6 +462,7 @@ class Fold:
         SESSION_TRANSITION: _session,
         ORDER_SUBMITTED: _submitted,
         ORDER_CANCEL_REQUESTED: _cancel_requested,
+        ORDER_MODIFY_REQUESTED: _modify_requested,
         ORDER_ENDED: _ended,
         ORDER_REJECTED: _status,
         ORDER_CANCELLED: _status,
@@ -416,6 +473,7 @@ class Fold:
         THROTTLE_TRANSITION: _throttle,
         KILL_SWITCH: _kill_switch,
         RUNNER_ERROR: _runner_error,
+        PROTECTOR_TRANSITION: _protector_transition,
     }
 
 

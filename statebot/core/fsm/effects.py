@@ -22,6 +22,9 @@ class Effect(StrEnum):
     FLATTEN_ALL_POSITIONS = "flatten_all_positions"
     CHECK_FLAT_AT_CLOSE = "check_flat_at_close"
     RECONCILE_POSITIONS = "reconcile_positions"
+    # executed by the protection desk (statebot.core.engine.protection)
+    CANCEL_OCA_SIBLINGS = "cancel_oca_siblings"
+    RESTORE_PROTECTION = "restore_protection"
     # executed by the throttle machine on itself
     START_COOLDOWN = "start_cooldown"
     HOLD_WITHOUT_COOLDOWN = "hold_without_cooldown"

@@ -45,9 +45,13 @@ failing is not left holding a position nobody is managing."""
 STATE_UNTRUSTED = "state_untrusted"
 """The runner's own state could not be trusted at start-up (a corrupt snapshot, an
 event log shorter than the snapshot says): positions and orders are unknown."""
+PROTECTIVE_STOP_LOST = "protective_stop_lost"
+"""A protective stop held at the venue was cancelled or rejected unasked while its position was open
+(``[protection] on_lost = "trip"``, or a second loss after a re-send)."""
 TRIP_REASONS = (
     DAILY_LOSS_LIMIT, CONSECUTIVE_REJECTS, POSITION_MISMATCH, POSITION_HELD_AT_CLOSE,
     PERSISTENCE_FAILURES, DISCONNECT, FLATTEN_FAILED, OVER_FILL, MANUAL, STATE_UNTRUSTED, STRATEGY_ERRORS,
+    PROTECTIVE_STOP_LOST,
 )
 
 KILLSWITCH_SPEC = MachineSpec(

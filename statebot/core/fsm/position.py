@@ -24,6 +24,16 @@ and flattens.
 A closing order being cancelled still counts against what may be closed until
 the venue confirms the cancel (or lists it no longer working), so closing
 orders never stack past the position.
+
+Protective orders (purpose ``protect``: a bracket's GTC stop and target, one
+cancels the other) rest at the venue beside the position and do not make it
+EXITING: an OPEN position with its stop working is OPEN. Their fills close the
+position like an exit's (a fill that opens one is an over-fill). While one is
+live (working, or being cancelled until the venue confirms) it counts against
+what may be closed, the largest of an OCA group once: an exit or flatten order
+can be sent only once the protectors' cancels are confirmed, so a stop and an
+exit never both close the same contracts, and no stop outlives the position to
+open a new one. A new entry waits until no protector of the last one is live.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from statebot.core.orders import (
     CANCELLED,
     ENTRY,
     FILLED,
+    PROTECT,
     REJECTED,
     SUBMITTED,
     TERMINAL_STATUSES,
@@ -154,6 +165,11 @@ POSITION_SPEC = MachineSpec(
                        "(a late report): the round trip is closed at that order's price"),
         Transition(trigger="unowned_close", source=OPEN, dest=OPEN, guard="lands_open",
                    why="the flattener's unowned order closed part of the contracts this machine learned of afterwards"),
+        Transition(trigger="protect", source=ENTERING, dest=ENTERING,
+                   why="the entry's protective stop (and target) are sent with it as a bracket; resting at the venue "
+                       "they do not make the position EXITING"),
+        Transition(trigger="protect", source=OPEN, dest=OPEN,
+                   why="a protective stop is sent again for the held contracts (the one before it was lost)"),
         Transition(trigger="adopt", source=FLAT, dest=OPEN,
                    why="start-up in OBSERVE mode: the broker's position is adopted explicitly, never silently"),
         Transition(trigger="write_off", source=(ENTERING, OPEN, EXITING), dest=FLAT,
@@ -237,6 +253,10 @@ class _Tracked:
     @property
     def is_entry(self) -> bool:
         return self.order.purpose == ENTRY
+
+    @property
+    def is_protector(self) -> bool:
+        return self.order.purpose == PROTECT
 
     @property
     def may_still_fill(self) -> int:
@@ -326,6 +346,19 @@ class PositionMachine(TableMachine):
         """Client order ids the venue may still fill (including ones being cancelled)."""
         return tuple(self._live)
 
+    def live_protectors(self) -> tuple[str, ...]:
+        """Protective orders the venue may still fill (including ones being cancelled)."""
+        return tuple(oid for oid, t in self._live.items() if t.is_protector)
+
+    def working_protectors(self) -> tuple[str, ...]:
+        """Live protective orders not yet asked to cancel."""
+        return tuple(oid for oid, t in self._live.items() if t.is_protector and not t.cancel_requested)
+
+    def cancel_requested(self, order_id: str) -> bool:
+        """True when a cancel was asked for ``order_id`` (live or among the recently ended); False for an unknown one."""
+        tracked = self._tracked(order_id)
+        return tracked is not None and tracked.cancel_requested
+
     def working_entries(self) -> tuple[str, ...]:
         """Live entry orders not yet asked to cancel."""
         return tuple(oid for oid, t in self._live.items() if t.is_entry and not t.cancel_requested)
@@ -380,14 +413,59 @@ class PositionMachine(TableMachine):
         self._transition("submit_exit", self._derive())
         return to_cancel
 
+    def submit_protectors(self, orders: tuple[OrderRequest, ...]) -> None:
+        """Record protective orders about to be sent (a bracket's stop and target with its entry,
+        or a stop sent again for held contracts). ENTERING and OPEN stay as they are.
+
+        Raises ``InvalidTransition`` outside ENTERING and OPEN, ``ValueError`` for an order
+        that is not protective, of another position, or that would close more than the
+        position can hold (the entry's size, or what is held).
+        """
+        if self._state not in (ENTERING, OPEN):
+            raise InvalidTransition(self.SPEC.name, self.state, "protect")
+        entries = sum(abs(t.order.qty) for t in self._live.values() if t.is_entry)
+        for order in orders:
+            self._check_order(order, entry=False)
+            if order.purpose != PROTECT:
+                raise ValueError(f"order {order.client_order_id} has purpose {order.purpose!r}, not protect")
+            side = self._qty if self._qty else -order.qty
+            if order.qty * side > 0 or abs(order.qty) > max(abs(self._qty), entries):
+                raise ValueError(f"{self.strategy}/{self.symbol}: protective order {order.client_order_id} for "
+                                 f"{order.qty} does not close position {self._qty} (entries working: {entries})")
+        for order in orders:
+            self._register(order)
+        self.fire("protect")
+
+    def modify_protector(self, order: OrderRequest) -> None:
+        """Record new terms (quantity, price) of a live protective order, same id, about to be sent to the
+        venue. Raises ``ValueError`` for an order not live and protective here, one that would close
+        more than the position can hold, or one smaller than what it already executed."""
+        tracked = self._live.get(order.client_order_id)
+        if tracked is None or not tracked.is_protector or order.purpose != PROTECT:
+            raise ValueError(f"{self.strategy}/{self.symbol}: {order.client_order_id} is not a live protective order")
+        entries = sum(abs(t.order.qty) for t in self._live.values() if t.is_entry)
+        if order.qty * tracked.order.qty <= 0 or abs(order.qty) > max(abs(self._qty), entries) \
+                or abs(order.qty) < tracked.filled:
+            raise ValueError(f"{self.strategy}/{self.symbol}: protective order {order.client_order_id} for {order.qty} "
+                             f"does not fit position {self._qty} (filled {tracked.filled}, entries working: {entries})")
+        tracked.order = order
+
+    def entry_live(self) -> bool:
+        """True while an entry order of this position may still fill."""
+        return any(t.is_entry for t in self._live.values())
+
     def check_exit(self, order: OrderRequest) -> None:
         """Raise what ``submit_exit(order)`` would raise for a bad order; change nothing."""
         self._check_order(order, entry=False)
+        if order.purpose == PROTECT:
+            raise ValueError(f"order {order.client_order_id} is protective: send it with submit_protectors")
         held = self._qty
         if held == 0:
             raise InvalidTransition(self.SPEC.name, self.state, "submit_exit")
-        # a closing order being cancelled may still fill until the venue confirms: count it
-        pending = sum(t.may_still_fill for t in self._live.values() if not t.is_entry)
+        # a closing order being cancelled may still fill until the venue confirms: count it; of the
+        # protectors (one cancels the other) the largest once
+        pending = sum(t.may_still_fill for t in self._live.values() if not t.is_entry and not t.is_protector)
+        pending += max((t.may_still_fill for t in self._live.values() if t.is_protector), default=0)
         if order.qty * held > 0 or abs(order.qty) + pending > abs(held):
             raise ValueError(f"{self.strategy}/{self.symbol}: exit qty {order.qty} with {pending} already "
                              f"working does not close position {held}")
@@ -423,6 +501,13 @@ class PositionMachine(TableMachine):
             self.cancel_entry()
             return
         self._change("order_ended", {order_id: attrs.evolve(tracked, cancel_requested=True)})
+
+    def forget_ended(self) -> None:
+        """Forget the orders that ended, as a restart does (a checkpoint keeps live orders only): a
+        later report of one is then one of an unknown order. The fold calls it where the log says a
+        run started, the runner when it restores, so the two agree on what a late report finds; the
+        execution ids stay, so a repeated fill is still a duplicate."""
+        self._ended.clear()
 
     def venue_not_working(self, order_id: str) -> None:
         """The venue lists ``order_id`` as no longer working (e.g. its open orders): treat it as
@@ -561,13 +646,7 @@ class PositionMachine(TableMachine):
         trip = self._trip
         return {
             "strategy": self.strategy, "symbol": self.symbol, "state": self.state, "qty": self._qty,
-            "orders": [
-                {"order": {"client_order_id": t.order.client_order_id, "qty": t.order.qty, "kind": t.order.kind,
-                           "purpose": t.order.purpose, "limit_ticks": t.order.limit_ticks, "stop_ticks": t.order.stop_ticks},
-                 "filled": t.filled, "status": t.status, "reported_filled": t.reported_filled,
-                 "cancel_requested": t.cancel_requested}
-                for t in self._live.values()
-            ],
+            "orders": [_tracked_dict(t) for t in self._live.values()],
             "exec_ids": list(self._exec_order)[-SNAPSHOT_EXEC_IDS:],
             "trip": None if trip is None else {
                 "direction": trip.direction, "opened_at": trip.opened_at.isoformat(), "open_qty": trip.open_qty,
@@ -589,7 +668,8 @@ class PositionMachine(TableMachine):
                 o = entry["order"]
                 order = OrderRequest(client_order_id=o["client_order_id"], strategy=m.strategy, symbol=m.symbol,
                                      qty=o["qty"], kind=o["kind"], purpose=o["purpose"],
-                                     limit_ticks=o["limit_ticks"], stop_ticks=o["stop_ticks"])
+                                     limit_ticks=o["limit_ticks"], stop_ticks=o["stop_ticks"],
+                                     tif=o.get("tif", "DAY"), parent_id=o.get("parent_id"), oca_group=o.get("oca_group"))
                 m._store({order.client_order_id: _Tracked(
                     order, filled=int(entry["filled"]), status=str(entry["status"]),
                     reported_filled=int(entry["reported_filled"]), cancel_requested=bool(entry["cancel_requested"]))})
@@ -673,7 +753,7 @@ class PositionMachine(TableMachine):
             orders.extend(changes.values())
         entering = waiting = False
         for t in orders:
-            if not t.live:
+            if not t.live or t.is_protector:
                 continue
             if not t.is_entry:
                 if not t.cancel_requested:
@@ -764,3 +844,13 @@ class PositionMachine(TableMachine):
 
     def _guard_lands_exiting(self, data: Mapping[str, Any]) -> bool:
         return self._dest == EXITING
+
+
+def _tracked_dict(t: _Tracked) -> dict[str, Any]:
+    """One tracked order as ``to_dict`` writes it."""
+    o = t.order
+    return {"order": {"client_order_id": o.client_order_id, "qty": o.qty, "kind": o.kind, "purpose": o.purpose,
+                      "limit_ticks": o.limit_ticks, "stop_ticks": o.stop_ticks,
+                      **({"tif": o.tif, "parent_id": o.parent_id, "oca_group": o.oca_group} if t.is_protector else {})},
+            "filled": t.filled, "status": t.status, "reported_filled": t.reported_filled,
+            "cancel_requested": t.cancel_requested}

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_EVEN
 
 import attrs
 
-from statebot.core.ports import BrokerAdapter
+from statebot.core.ports import BracketVenue, BrokerAdapter
 from statebot.errors import AdapterUnavailable, EntryRefused, OverFill, StatebotError
 from statebot.core.instruments import InstrumentSpec, instrument
 from statebot.core.fsm.killswitch import KillSwitch
@@ -40,7 +40,7 @@ from statebot.core.fsm.position import (
     ClosedTrade,
     PositionMachine,
 )
-from statebot.core.orders import BrokerEvent, Fill, OrderRequest, OrderStatus
+from statebot.core.orders import BracketOrder, BrokerEvent, Fill, OrderRequest, OrderStatus
 
 OWNER_CACHE_SIZE = ENDED_ORDER_MEMORY
 """Order ids whose machine the book caches before starting its lookup cache afresh (a miss costs
@@ -102,6 +102,12 @@ class PositionBook:
         replacing any machine of the same strategy and symbol."""
         self._machines[(machine.strategy, machine.symbol)] = machine
         self._owner = {oid: m for oid, m in self._owner.items() if m is not machine and (m.strategy, m.symbol) != (machine.strategy, machine.symbol)}
+
+    def forget_ended(self) -> None:
+        """Every machine forgets its ended orders, as a restart does (``PositionMachine.forget_ended``)."""
+        for m in self._machines.values():
+            m.forget_ended()
+        self._owner.clear()
 
     def instrument(self, symbol: str) -> InstrumentSpec:
         """The specification of ``symbol`` this book converts prices with; raises ``UnknownInstrument``."""
@@ -284,6 +290,41 @@ def send_entry(
     Returns False when the adapter was unavailable (the machine recorded the
     order as rejected), True when the order was handed to the venue.
     """
+    m = _entry_gate(book, order, at=at, killswitch=killswitch, session_allows=session_allows)
+    m.submit_entry(order)
+    return _send(m, adapter, order, at)
+
+
+def send_bracket(
+    book: PositionBook,
+    adapter: BracketVenue,
+    bracket: BracketOrder,
+    *,
+    at: dt.datetime,
+    killswitch: KillSwitch,
+    session_allows: bool,
+) -> bool:
+    """An entry and its protective orders through the same gate as ``send_entry``: check, record
+    the entry and its protectors on the position machine, send them as one bracket.
+
+    Raises ``EntryRefused`` as ``send_entry`` does (nothing recorded, nothing sent). Returns False
+    when the adapter was unavailable (every order of the bracket recorded as rejected), True when
+    the bracket was handed to the venue.
+    """
+    m = _entry_gate(book, bracket.entry, at=at, killswitch=killswitch, session_allows=session_allows)
+    m.submit_entry(bracket.entry)
+    m.submit_protectors(bracket.protectors)
+    try:
+        adapter.submit_bracket(bracket)
+    except AdapterUnavailable as exc:
+        for order in bracket.orders:
+            m.submit_failed(order.client_order_id, at, f"adapter unavailable: {exc}")
+        return False
+    return True
+
+
+def _entry_gate(book: PositionBook, order: OrderRequest, *, at: dt.datetime, killswitch: KillSwitch,
+                session_allows: bool) -> PositionMachine:
     m = book.machine(order.strategy, order.symbol)
     if not session_allows:
         raise EntryRefused(f"entry {order.client_order_id} refused: the session does not allow entries at {at.isoformat()}")
@@ -292,8 +333,7 @@ def send_entry(
     if m.state != FLAT or not m.may_enter():
         raise EntryRefused(f"entry {order.client_order_id} refused: {m.strategy}/{m.symbol} is {m.state} "
                            f"with live orders {list(m.live_orders())}")
-    m.submit_entry(order)
-    return _send(m, adapter, order, at)
+    return m
 
 
 def send_exit(book: PositionBook, adapter: BrokerAdapter, order: OrderRequest, *, at: dt.datetime) -> bool:

@@ -7,14 +7,15 @@ broker position is ``adopt_broker_positions``, allowed at start-up in OBSERVE
 mode.
 
 Reconcile at a quiet point: after ``drain()`` was applied and with no order
-working, otherwise an execution whose report is still on its way looks like a
-mismatch.
+working (protective orders aside: they rest at the venue as long as a position
+is held), otherwise an execution whose report is still on its way looks like a
+mismatch. ``reconcile_protectors`` compares the protective orders themselves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -22,6 +23,7 @@ from statebot.core.ports import BrokerAdapter
 from statebot.core.positions.book import PositionBook
 from statebot.errors import ConfigError, InvalidTransition, PositionMismatch
 from statebot.core.fsm.position import FLAT
+from statebot.core.orders import PROTECT, OrderRequest
 
 OBSERVE = "OBSERVE"
 
@@ -46,6 +48,47 @@ def reconcile(expected: Mapping[str, int], actual: Mapping[str, int]) -> tuple[M
         if e != a:
             out.append(Mismatch(symbol=symbol, expected=e, actual=a))
     return tuple(out)
+
+
+STRAY = "stray"
+MISSING = "missing"
+
+
+@attrs.frozen(kw_only=True)
+class ProtectorMismatch:
+    """A protective order the venue and the book disagree on: ``stray`` (the venue works it for a position
+    the book holds nothing of, with no entry working: cancel it, it could only open a new position) or
+    ``missing`` (the book counts on it protecting a held position, the venue no longer works it)."""
+
+    problem: str
+    order_id: str
+    strategy: str
+    symbol: str
+
+    def __str__(self) -> str:
+        what = ("works at the venue for a flat position" if self.problem == STRAY
+                else "protects a held position in the book but the venue no longer works it")
+        return f"protective order {self.order_id} of {self.strategy}/{self.symbol} {what}"
+
+
+def reconcile_protectors(book: PositionBook, protected: Iterable[str],
+                         open_orders: Iterable[OrderRequest]) -> tuple[ProtectorMismatch, ...]:
+    """Compare the venue's working protective orders (``open_orders`` of purpose protect) with the book:
+    ``protected`` names the protectors the bot counts on (working, not being cancelled). Stray ones
+    first, then missing ones, each sorted by order id."""
+    venue = {o.client_order_id: o for o in open_orders if o.purpose == PROTECT}
+    stray = []
+    for oid in sorted(venue):
+        o = venue[oid]
+        m = book.machine(o.strategy, o.symbol) if o.strategy else None
+        if m is None or (m.qty == 0 and not m.working_entries()):
+            stray.append(ProtectorMismatch(problem=STRAY, order_id=oid, strategy=o.strategy, symbol=o.symbol))
+    missing = []
+    for oid in sorted(set(protected) - set(venue)):
+        owner = book.owner(oid)
+        if owner is not None and owner.qty:
+            missing.append(ProtectorMismatch(problem=MISSING, order_id=oid, strategy=owner.strategy, symbol=owner.symbol))
+    return (*stray, *missing)
 
 
 def check_positions(book: PositionBook, adapter: BrokerAdapter) -> None:

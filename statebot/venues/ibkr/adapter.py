@@ -9,7 +9,18 @@ What it guarantees on top of the library:
 
 - Orders carry their purpose: ``orderRef`` is
   ``statebot:<purpose>:<strategy>:<client_order_id>``, so after a reconnect (or
-  a restart) the orders TWS still works are recognised and rebuilt.
+  a restart) the orders TWS still works are recognised and rebuilt, protective
+  ones (purpose ``protect``) with their time in force and OCA group.
+- Brackets (``submit_bracket``) are IB parent/child orders: the entry first
+  with ``transmit=False``, then the stop and the target with ``parentId`` the
+  entry's IB order id, one ``ocaGroup`` (``ocaType`` 2: a fill reduces the
+  sibling, with overfill protection), good-till-cancelled; only the last one
+  placed has ``transmit=True``, so TWS sends the three together and no entry
+  can fill before its stop exists. TWS activates the children when the entry
+  fills and keeps them working whether or not the bot is connected.
+  ``modify`` changes a working order's size and price in place (the same
+  order id placed again), as the runner does to shrink a bracket's children
+  to what a partly filled entry filled.
 - Every execution is applied once (``ExecutionLedger``): repeats, the replay of
   the day's executions after a reconnect and corrections (a correction that
   changes the quantity becomes a ``Fill`` of the difference; one that changes
@@ -48,14 +59,18 @@ from statebot.core.instruments import InstrumentSpec, instrument
 from statebot.core.orders import (
     ACCEPTED,
     CANCELLED,
+    DAY,
     FILLED,
+    GTC,
     LIMIT,
     MARKET,
     PARTIALLY_FILLED,
+    PROTECT,
     PURPOSES,
     REJECTED,
     STOP,
     SUBMITTED,
+    BracketOrder,
     BrokerEvent,
     Fill,
     OrderRequest,
@@ -65,6 +80,8 @@ from statebot.core.orders import (
 PAPER_PORT = 7497
 LIVE_PORT = 7496
 ORDER_REF_PREFIX = "statebot"
+OCA_REDUCE_WITH_BLOCK = 2
+"""IB ``ocaType``: a fill of one order of the group reduces the others by its size, with overfill protection."""
 NOT_A_REJECT = frozenset({0, 202, 10147, 10148})
 """Error codes on a cancelled trade that do not make it a reject (cancel acknowledgements)."""
 
@@ -160,6 +177,7 @@ class IBKRAdapter:
         self._contracts: dict[str, Any] = {}  # statebot symbol -> qualified IB contract
         self._orders: dict[str, OrderRequest] = {}  # client_order_id -> request
         self._trades: dict[str, Any] = {}  # client_order_id -> IB trade
+        self._client_ids: dict[int, str] = {}  # IB order id -> client_order_id (a bracket child names its parent so)
         self._last_status: dict[str, tuple[str, int, int]] = {}
         self._ledger = ExecutionLedger()
         self._held: dict[str, tuple[ExecutionChange, dt.datetime]] = {}  # exec_id -> fill waiting for its commission
@@ -319,6 +337,7 @@ class IBKRAdapter:
                 continue
             purpose, strategy, client_order_id = parsed
             self._trades[client_order_id] = trade
+            self._client_ids[int(trade.order.orderId)] = client_order_id
             if client_order_id not in self._orders:
                 rebuilt = self._rebuild(trade, purpose, strategy, client_order_id)
                 if rebuilt is not None:
@@ -345,8 +364,13 @@ class IBKRAdapter:
         kind = {"MKT": MARKET, "LMT": LIMIT, "STP": STOP}.get(trade.order.orderType, MARKET)
         limit = spec.to_ticks(Decimal(repr(trade.order.lmtPrice))) if kind == LIMIT else None
         stop = spec.to_ticks(Decimal(repr(trade.order.auxPrice))) if kind == STOP else None
+        if purpose == PROTECT and kind == MARKET:
+            return None  # not an order statebot sends: leave it to reconciliation
+        parent = self._client_ids.get(int(trade.order.parentId or 0)) if purpose == PROTECT else None
         return OrderRequest(client_order_id=client_order_id, strategy=strategy, symbol=symbol, qty=qty, kind=kind,
-                            purpose=purpose, limit_ticks=limit, stop_ticks=stop)
+                            purpose=purpose, limit_ticks=limit, stop_ticks=stop,
+                            tif=GTC if trade.order.tif == GTC else DAY, parent_id=parent,
+                            oca_group=(trade.order.ocaGroup or None) if purpose == PROTECT else None)
 
     # ------------------------------------------------------------------ BrokerAdapter
 
@@ -371,12 +395,68 @@ class IBKRAdapter:
         self._orders[order.client_order_id] = order
         trade = self.ib.placeOrder(self._contracts[order.symbol], self._ib_order(order))
         self._trades[order.client_order_id] = trade
+        self._client_ids[int(trade.order.orderId)] = order.client_order_id
+
+    def submit_bracket(self, bracket: BracketOrder) -> None:
+        """Place ``bracket`` as IB parent/child orders (see the module docstring); ``AdapterUnavailable`` when
+        disconnected. A refusal (read-only, a duplicate id, an unknown symbol) refuses every order of it, each
+        reported REJECTED from ``drain()``, none sent."""
+        self._require_connected("submit_bracket")
+        orders = bracket.orders
+        reason = ""
+        if self.readonly:
+            reason = "read-only connection: orders are not sent"
+        elif any(o.client_order_id in self._orders for o in orders):
+            reason = f"duplicate client_order_id in bracket {bracket.entry.client_order_id!r}"
+        elif bracket.entry.symbol not in self._contracts:
+            reason = f"symbol {bracket.entry.symbol!r} is not traded by this adapter ({', '.join(self.symbols)})"
+        if reason:
+            for o in orders:
+                self._events.append(OrderStatus(order_id=o.client_order_id, status=REJECTED, filled=0,
+                                                remaining=abs(o.qty), at=self._clock(), reason=reason))
+            return
+        contract = self._contracts[bracket.entry.symbol]
+        parent = self._ib_order(bracket.entry)
+        parent.orderId = self.ib.client.getReqId()
+        ib_orders = [parent]
+        for child in bracket.protectors:
+            placed = self._ib_order(child)
+            placed.parentId = parent.orderId
+            placed.ocaGroup = child.oca_group or ""
+            placed.ocaType = OCA_REDUCE_WITH_BLOCK
+            ib_orders.append(placed)
+        for placed in ib_orders:
+            placed.transmit = placed is ib_orders[-1]
+        for order, placed in zip(orders, ib_orders):
+            self._orders[order.client_order_id] = order
+            trade = self.ib.placeOrder(contract, placed)
+            self._trades[order.client_order_id] = trade
+            self._client_ids[int(trade.order.orderId)] = order.client_order_id
+
+    def modify(self, order: OrderRequest) -> None:
+        """Send ``order``'s size and price for the working order of the same client id (IB's modify: the same
+        order placed again with its order id, parent and OCA group unchanged); an order already ended (or
+        unknown) is left alone. ``AdapterUnavailable`` when disconnected."""
+        self._require_connected("modify")
+        trade = self._trades.get(order.client_order_id)
+        if self.readonly or trade is None or trade.isDone():
+            return
+        spec = self._specs[order.symbol]
+        placed = trade.order
+        placed.totalQuantity = abs(order.qty)
+        if order.kind == STOP and order.stop_ticks is not None:
+            placed.auxPrice = float(spec.from_ticks(order.stop_ticks))
+        elif order.kind == LIMIT and order.limit_ticks is not None:
+            placed.lmtPrice = float(spec.from_ticks(order.limit_ticks))
+        placed.transmit = True
+        self._orders[order.client_order_id] = order
+        self.ib.placeOrder(trade.contract, placed)
 
     def _ib_order(self, order: OrderRequest) -> Any:
         lib = self._library()
         spec = self._specs[order.symbol]
         action, qty = ("BUY" if order.qty > 0 else "SELL"), abs(order.qty)
-        tags = {"orderRef": order_ref(order), "tif": "DAY"}
+        tags = {"orderRef": order_ref(order), "tif": order.tif}
         if self.account:
             tags["account"] = self.account
         if order.kind == LIMIT:
@@ -420,7 +500,10 @@ class IBKRAdapter:
 
     def open_orders(self) -> tuple[OrderRequest, ...]:
         self._pump("open_orders")
-        return tuple(self._orders[oid] for oid, trade in self._trades.items() if not trade.isDone() and oid in self._orders)
+        ended = (FILLED, CANCELLED, REJECTED)
+        # an order that ended while we were away keeps its old trade object: its synthesized end counts too
+        return tuple(self._orders[oid] for oid, trade in self._trades.items()
+                     if not trade.isDone() and oid in self._orders and self._last_status.get(oid, ("",))[0] not in ended)
 
     def drain(self) -> list[BrokerEvent]:
         """Let the library read what TWS sent, then return every status and fill since the last call."""

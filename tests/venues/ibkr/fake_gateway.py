@@ -21,7 +21,11 @@ Messages understood from the client (id, name, reply):
 ====  ========================  =============================================
   3   placeOrder                the order's script (default: openOrder +
                                 orderStatus Submitted, or PreSubmitted for a
-                                child of a bracket); see "Scripting orders"
+                                child of a bracket); see "Scripting orders".
+                                An order with transmit=0 is held, silent,
+                                until an order of its bracket (its child, or
+                                a sibling child) arrives with transmit=1;
+                                then each runs its script in placement order
   4   cancelOrder               orderStatus Cancelled + error 202 (children
                                 of a parent are cancelled too); error 10147
                                 for an unknown id, 10148 for a done order
@@ -102,7 +106,9 @@ leaves the order silent (PendingSubmit forever). Steps:
   execution of ``qty`` (default: all that remains): execDetails, openOrder,
   orderStatus (Filled, or Submitted with the filled quantity on a partial
   fill) and, unless ``commission`` is None, a commissionReport. Positions
-  move; a fully filled bracket child cancels its siblings (OCA).
+  move; a fully filled bracket child cancels its siblings, and so does any
+  order fully filled that shares a non-empty ``ocaGroup`` (OCA); a parent's
+  first fill activates its PreSubmitted children (orderStatus Submitted).
 - ``Commission(commission, exec_id=None)``: a commissionReport on its own
   (default: for the order's last execution).
 - ``RepeatExec(exec_id=None)``: the same execDetails again (same execId).
@@ -458,6 +464,7 @@ class FakeGateway:
         self._exec_seq = itertools.count(1)
         self._session_numbers = itertools.count(1)
         self._scripts: list[tuple[Callable[[PlacedOrder], bool] | None, tuple[Step, ...]]] = []
+        self._untransmitted: list[PlacedOrder] = []  # placed with transmit=0, waiting for their bracket's last order
         self._positions: dict[tuple[str, int], tuple[FakeContract, Decimal, Decimal]] = {}
         self._account_values: dict[str, str] = {
             "NetLiquidation": "100000.00",
@@ -986,8 +993,15 @@ class FakeGateway:
         )
         with self._cond:
             self.orders[(client_id, order_id)] = order
-            steps = self._take_script(order)
-        await self._run_steps(order, steps)
+            if not order.transmit:
+                self._untransmitted.append(order)
+                return
+            waiting = [o for o in self._untransmitted if o.client_id == client_id and order.parent_id
+                       and (o.order_id == order.parent_id or o.parent_id == order.parent_id)]
+            self._untransmitted = [o for o in self._untransmitted if o not in waiting]
+            scripted = [(o, self._take_script(o)) for o in (*waiting, order)]
+        for placed, steps in scripted:
+            await self._run_steps(placed, steps)
 
     def _take_script(self, order: PlacedOrder) -> Sequence[Step]:
         for index, (match, steps) in enumerate(self._scripts):
@@ -1036,7 +1050,9 @@ class FakeGateway:
     async def _run_steps(self, order: PlacedOrder, steps: Sequence[Step]) -> None:
         for step in steps:
             if isinstance(step, Accept):
-                order.status = step.status or ("PreSubmitted" if order.parent_id else "Submitted")
+                parent = self._find_order(order.parent_id, order.client_id) if order.parent_id else None
+                waiting = parent is not None and parent.filled == 0  # a child works once its parent executed
+                order.status = step.status or ("PreSubmitted" if waiting else "Submitted")
                 await self._broadcast_order(order)
             elif isinstance(step, Fill):
                 await self._fill(order, step)
@@ -1094,9 +1110,15 @@ class FakeGateway:
         if commission is not None:
             await self._broadcast(self._commission_fields(exec_id, commission, step.realized_pnl), client_id=order.client_id)
         await self._push_position(order.account, order.contract.con_id)
-        if order.status == "Filled" and order.parent_id:
+        for child in list(self.orders.values()):
+            if child.parent_id == order.order_id and child.client_id == order.client_id and child.status == "PreSubmitted":
+                child.status = "Submitted"  # the parent executed: its children are active now
+                await self._broadcast_order(child)
+        if order.status == "Filled" and (order.parent_id or order.oca_group):
             for sibling in list(self.orders.values()):
-                if sibling is not order and sibling.parent_id == order.parent_id and sibling.client_id == order.client_id and not sibling.is_done:
+                same_bracket = order.parent_id and sibling.parent_id == order.parent_id
+                same_oca = order.oca_group and sibling.oca_group == order.oca_group
+                if sibling is not order and (same_bracket or same_oca) and sibling.client_id == order.client_id and not sibling.is_done:
                     await self._cancel(sibling)
 
     def _move_position(self, order: PlacedOrder, qty: Decimal, price: Decimal) -> None:

@@ -141,7 +141,10 @@ def harness_for(lib: ModuleType, gateway: FakeGateway, tmp_path: Path) -> Iterat
 
 
 def fill_every_order(gateway: FakeGateway) -> None:
-    gateway.order_policy = lambda order: [Accept(), GatewayFill(price=PRICE)]
+    """Every order fills at once at PRICE, but for protective stops and targets (the market never reaches
+    them here): those are only accepted, and work at the gateway until cancelled."""
+    gateway.order_policy = lambda order: ([Accept()] if ":protect:" in order.order_ref
+                                          else [Accept(), GatewayFill(price=PRICE)])
 
 
 @pytest.mark.invariant("a PAPER session on IB enters, flattens before the close and ends flat with the kill switch armed",
@@ -228,7 +231,7 @@ def outage(start: dt.datetime, end: dt.datetime) -> Callable[[Harness], None]:
 
 
 def first_flatten_stays_working(gateway: FakeGateway) -> None:
-    """Entries fill; the first flatten order is accepted but never fills; later ones fill."""
+    """Entries fill; the first flatten order is accepted but never fills; later ones fill; protective orders rest."""
     flattens = {"n": 0}
 
     def policy(order: Any) -> list[Any]:
@@ -236,6 +239,8 @@ def first_flatten_stays_working(gateway: FakeGateway) -> None:
             flattens["n"] += 1
             if flattens["n"] == 1:
                 return [Accept()]
+        if ":protect:" in order.order_ref:
+            return [Accept()]  # protective stops rest at the gateway; the market never reaches them here
         return [Accept(), GatewayFill(price=PRICE)]
 
     gateway.order_policy = policy
@@ -326,3 +331,24 @@ def test_on_the_roll_date_a_flat_bot_switches_to_the_next_contract(lib: ModuleTy
     assert h.ib.contract("MES").localSymbol == "MESH7"
     requested = [m for m in gateway.received("reqRealTimeBars")]
     assert len(requested) == 2
+
+
+def test_the_stop_at_ib_moves_to_its_distance_from_the_entry_fill(harness_for: Callable[..., Harness],
+                                                                  gateway: FakeGateway) -> None:
+    """The signal's bar closed at 6000.00 (the stop 4 ticks under it: 5999.00) and the entry for 3 filled at 6000.50:
+    once it filled the runner modifies the stop at IB (the same order id placed again) to 5999.50, 4 ticks from the
+    fill, with its size, parent and OCA group unchanged; the shutdown's flatten then cancels it before closing."""
+    gateway.order_policy = lambda order: ([Accept()] if ":protect:" in order.order_ref
+                                          else [Accept(), GatewayFill(price="6000.50")])
+    h = harness_for(PAPER)
+    h.run_until(dt.datetime(2026, 11, 23, 20, 53, tzinfo=UTC))
+    [stop] = [o for o in gateway.orders.values() if ":protect:" in o.order_ref]
+    assert (stop.aux_price, stop.quantity, stop.oca_group) == (Decimal("5999.50"), 3, "oca-r1-1")
+    assert stop.parent_id == next(o.order_id for o in gateway.orders.values() if ":entry:" in o.order_ref)
+    [moved] = h.events("ORDER_MODIFY_REQUESTED")
+    assert (moved["payload"]["order_id"], moved["payload"]["price"], moved["payload"]["qty"]) == ("r1-1-stop", "5999.50", -3)
+    cancels = h.events("ORDER_CANCEL_REQUESTED")
+    assert moved["seq"] < cancels[0]["seq"] and stop.status == "Cancelled"
+    assert h.events("KILL_SWITCH") == [] and h.runner.position_qty == 0
+    assert gateway.unknown_messages() == []
+    verify(h.tmp / "events.jsonl")
