@@ -48,6 +48,7 @@ delayed fill of its entry (the order the venue filled them in).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_FLOOR, Decimal
@@ -174,6 +175,32 @@ class _Working:
         return abs(self.order.qty) - self.filled
 
 
+@attrs.frozen
+class _Band:
+    """The prices a bar of one symbol must reach for a working order to fill: a sell stop or a buy limit
+    fills only when the bar's low reaches its price, a buy stop or a sell limit only when its high does, a
+    market order on any bar. A bar whose low is above ``low_price`` and whose high is below ``high_price``
+    fills nothing, and is not worked (the same fills, reports and draws of the seeded generator as working
+    it: an order that does not fill draws nothing). Each bound is a full tick inside the trigger nearest
+    to the bar (whichever way ``to_ticks`` rounds the bar's price, it lands short of the trigger); orders
+    not yet due and bracket children with nothing to close count too: a band is never narrower than the
+    fill rules."""
+
+    low_price: float
+    high_price: float
+
+
+def _exact_float(tick_size: Decimal) -> float:
+    """``tick_size`` as a float when a float holds it exactly and multiples of it too (1/2^k or a power of
+    two: 0.25, 0.5, 1), else 0.0."""
+    num, den = tick_size.as_integer_ratio()
+    return float(tick_size) if den & (den - 1) == 0 and num & (num - 1) == 0 else 0.0
+
+
+_EVERY_BAR = _Band(low_price=math.inf, high_price=-math.inf)
+"""The band of a symbol whose orders must be worked on every bar (a market order working, or a tick size
+a float does not hold exactly)."""
+
 _DAWN = dt.datetime.min.replace(tzinfo=dt.UTC)
 """Before every venue time: the first bar re-reads the disconnect windows."""
 
@@ -231,6 +258,10 @@ class SimBroker:
         self._bars: dict[str, int] = {}
         self._bar_count = 0
         self._working: dict[str, _Working] = {}
+        # per symbol, the ticks a bar's low and high must reach for any working order to fill
+        # (``_bands``), recomputed after ``_working`` changed: a bar inside them works nothing
+        self._bands: dict[str, _Band] = {}
+        self._bands_of: int = -1
         # id -> venue time of its submission, oldest first: what duplicates are checked against
         self._recent_ids: dict[str, dt.datetime] = {}
         self._book: dict[str, int] = {}
@@ -360,6 +391,7 @@ class SimBroker:
             return
         works_from = self._bars.get(order.symbol, 0) + 1 + self.latency_bars
         self._working[oid] = _Working(order, works_from)
+        self._bands_of = -1
         self._events.append(OrderStatus(order_id=oid, status=ACCEPTED, filled=0, remaining=abs(order.qty), at=at))
 
     def _forget_ids_before(self, cutoff: dt.datetime) -> None:
@@ -381,6 +413,7 @@ class SimBroker:
     def _cancel_now(self, order_id: str, reason: str = "cancelled on request") -> None:
         working = self._working.pop(order_id, None)
         if working is not None:
+            self._bands_of = -1
             self._report_terminal(OrderStatus(order_id=order_id, status=CANCELLED, filled=working.filled,
                                               remaining=working.remaining, at=self._time(), reason=reason))
             group = working.bracket
@@ -463,7 +496,15 @@ class SimBroker:
         self._delayed = still
 
     def _work(self, bar: Bar, count: int) -> tuple[Fill, ...]:
-        due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
+        if self._bands_of != len(self._working):
+            self._bands = self._trigger_bands()
+            self._bands_of = len(self._working)
+        band = self._bands.get(bar.symbol)
+        if band is None:
+            return ()  # nothing works in this symbol
+        if band.low_price < bar.low and bar.high < band.high_price:
+            return ()  # the bar reached no stop and no limit, and no market order works
+        due =         due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
         if not due:
             return ()
         executed = []
@@ -489,6 +530,36 @@ class SimBroker:
         for oid, working, price in reached.values():
             executed.append(self._execute(oid, working, price))
         return tuple(executed)
+
+    def _trigger_bands(self) -> dict[str, _Band]:
+        """Per symbol with a working order, the prices a bar must reach for any of them to fill (``_Band``)."""
+        triggers: dict[str, tuple[float, float]] = {}
+        for working in self._working.values():
+            order = working.order
+            low, high = triggers.get(order.symbol, (-math.inf, math.inf))
+            if order.kind == MARKET:
+                low = math.inf
+            else:
+                price = order.stop_ticks if order.kind == STOP else order.limit_ticks
+                assert price is not None
+                if (order.kind == STOP) == (order.side < 0):
+                    low = max(low, price)
+                else:
+                    high = min(high, price)
+            triggers[order.symbol] = (low, high)
+        bands = {}
+        for symbol, (low, high) in triggers.items():
+            try:
+                per_tick = _exact_float(instrument(symbol, self._instruments).tick_size)
+            except UnknownInstrument:
+                per_tick = 0.0
+            if not per_tick or low == math.inf:
+                bands[symbol] = _EVERY_BAR
+            else:
+                # a full tick inside each trigger: a price past it lands past the trigger whichever way
+                # ``to_ticks`` rounds it; and a low of at least one tick is a positive price
+                bands[symbol] = _Band(low_price=(max(low, 0) + 1) * per_tick, high_price=(high - 1) * per_tick)
+        return bands
 
     def _reached_first(self, order: OrderRequest) -> bool:
         """Of a bracket's stop and target both reached in one bar, whether ``order`` is assumed first."""
@@ -539,6 +610,7 @@ class SimBroker:
         done = working.remaining == 0
         if done:
             del self._working[oid]
+            self._bands_of = -1
         report = OrderStatus(order_id=oid, status=FILLED if done else PARTIALLY_FILLED,
                              filled=working.filled, remaining=working.remaining, at=at)
         if done:
