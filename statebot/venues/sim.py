@@ -150,6 +150,44 @@ BOTH_REACHED = ("stop", "target")
 the default) or ``target``."""
 
 
+# The venue's own reports, built without the validators of ``OrderStatus`` and ``Fill``: every value is
+# one this venue made or checked already (the id of an order it accepted, whose ``OrderRequest`` was
+# validated; its counts, non-negative ints; a non-zero signed quantity; integer ticks; its venue time, a
+# validated bar's aware end or the aware ``start``; a finite non-negative Decimal commission, else the
+# validating constructor is used). A venue that reads reports from outside (IBKR) validates each one.
+_new = object.__new__
+_set_status_id, _set_status, _set_filled, _set_remaining, _set_status_at, _set_reason = (
+    vars(OrderStatus)[name].__set__ for name in ("order_id", "status", "filled", "remaining", "at", "reason"))
+_set_exec_id, _set_order_id, _set_strategy, _set_symbol, _set_qty, _set_price, _set_commission, _set_fill_at = (
+    vars(Fill)[name].__set__
+    for name in ("exec_id", "order_id", "strategy", "symbol", "qty", "price_ticks", "commission", "at"))
+
+
+def _status(order_id: str, status: str, filled: int, remaining: int, at: dt.datetime, reason: str = "") -> OrderStatus:
+    report = _new(OrderStatus)
+    _set_status_id(report, order_id)
+    _set_status(report, status)
+    _set_filled(report, filled)
+    _set_remaining(report, remaining)
+    _set_status_at(report, at)
+    _set_reason(report, reason)
+    return report
+
+
+def _fill(exec_id: str, order_id: str, strategy: str, symbol: str, qty: int, price_ticks: int, commission: Decimal,
+          at: dt.datetime) -> Fill:
+    fill = _new(Fill)
+    _set_exec_id(fill, exec_id)
+    _set_order_id(fill, order_id)
+    _set_strategy(fill, strategy)
+    _set_symbol(fill, symbol)
+    _set_qty(fill, qty)
+    _set_price(fill, price_ticks)
+    _set_commission(fill, commission)
+    _set_fill_at(fill, at)
+    return fill
+
+
 @attrs.define
 class _Bracket:
     """What the venue tracks of one bracket: its entry's fill, its children's executions, and the bar count
@@ -392,7 +430,7 @@ class SimBroker:
         works_from = self._bars.get(order.symbol, 0) + 1 + self.latency_bars
         self._working[oid] = _Working(order, works_from)
         self._bands_of = -1
-        self._events.append(OrderStatus(order_id=oid, status=ACCEPTED, filled=0, remaining=abs(order.qty), at=at))
+        self._events.append(_status(oid, ACCEPTED, 0, abs(order.qty), at))
 
     def _forget_ids_before(self, cutoff: dt.datetime) -> None:
         recent = self._recent_ids
@@ -414,8 +452,7 @@ class SimBroker:
         working = self._working.pop(order_id, None)
         if working is not None:
             self._bands_of = -1
-            self._report_terminal(OrderStatus(order_id=order_id, status=CANCELLED, filled=working.filled,
-                                              remaining=working.remaining, at=self._time(), reason=reason))
+            self._report_terminal(_status(order_id, CANCELLED, working.filled, working.remaining, self._time(), reason))
             group = working.bracket
             if group is not None and group.entry == order_id:
                 self._entry_ended(group)
@@ -601,18 +638,18 @@ class SimBroker:
         if month != self._month:
             # commission tiers count the volume of the calendar month of the fill
             self._month, self._month_volume = month, 0
-        fill = Fill(
-            exec_id=f"sim-{self._execs}", order_id=oid, strategy=order.strategy, symbol=order.symbol,
-            qty=order.side * qty, price_ticks=price, at=at,
-            commission=self.commission.per_side(order.symbol, qty, month_volume=self._month_volume),
-        )
+        commission = self.commission.per_side(order.symbol, qty, month_volume=self._month_volume)
+        if commission.__class__ is Decimal and commission.is_finite() and commission >= 0:
+            fill = _fill(f"sim-{self._execs}", oid, order.strategy, order.symbol, order.side * qty, price, commission, at)
+        else:  # a commission model's odd value: the validating constructor converts it or names it
+            fill = Fill(exec_id=f"sim-{self._execs}", order_id=oid, strategy=order.strategy, symbol=order.symbol,
+                        qty=order.side * qty, price_ticks=price, at=at, commission=commission)
         self._month_volume += qty
         done = working.remaining == 0
         if done:
             del self._working[oid]
             self._bands_of = -1
-        report = OrderStatus(order_id=oid, status=FILLED if done else PARTIALLY_FILLED,
-                             filled=working.filled, remaining=working.remaining, at=at)
+        report = _status(oid, FILLED if done else PARTIALLY_FILLED, working.filled, working.remaining, at)
         if done:
             self._report_terminal(report)
         else:
