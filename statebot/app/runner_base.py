@@ -162,13 +162,14 @@ class RunnerBase:
 
     def _log_positions(self, t: dt.datetime) -> None:
         logged = self._positions_logged
-        for m in self.book.machines():
+        for m in self.book.machines_view():
+            state = m.state
             key = (m.strategy, m.symbol)
             before = logged.get(key, FLAT)
-            if m.state != before:
+            if state != before:
                 self._log(t, POSITION_TRANSITION, {"strategy": m.strategy, "symbol": m.symbol, "from": before,
-                                                   "to": m.state, "qty": m.qty})
-                logged[key] = m.state
+                                                   "to": state, "qty": m.qty})
+                logged[key] = state
 
     def _log(self, t: dt.datetime, type: str, payload: Mapping[str, Any]) -> None:
         """Append one event: the write-ahead record of a change. A write that fails raises

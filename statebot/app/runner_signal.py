@@ -26,7 +26,11 @@ from statebot.core.strategy.protocol import Signal, StrategyContext
 from statebot.core.time.clock import Bar
 
 _new = object.__new__
-_set = object.__setattr__
+_set_now, _set_symbol, _set_tick_size, _set_qty, _set_state, _set_may_enter, _set_session = (
+    vars(StrategyContext)[name].__set__
+    for name in ("now", "symbol", "tick_size", "position_qty", "session_state", "may_enter", "session"))
+"""The slots of ``StrategyContext`` (attrs makes it slotted), each set through its own descriptor:
+cheaper than ``object.__setattr__`` by name, and the frozen class's ``__setattr__`` is not called."""
 
 
 def _context(now: dt.datetime, symbol: str, tick_size: Decimal, qty: int, state: str, may_enter: bool,
@@ -34,13 +38,13 @@ def _context(now: dt.datetime, symbol: str, tick_size: Decimal, qty: int, state:
     """A ``StrategyContext`` built without re-running its validators: every value here was
     validated already (the bar's aware end, the instrument's tick size), and this runs per bar."""
     ctx = _new(StrategyContext)
-    _set(ctx, "now", now)
-    _set(ctx, "symbol", symbol)
-    _set(ctx, "tick_size", tick_size)
-    _set(ctx, "position_qty", qty)
-    _set(ctx, "session_state", state)
-    _set(ctx, "may_enter", may_enter)
-    _set(ctx, "session", session)
+    _set_now(ctx, now)
+    _set_symbol(ctx, symbol)
+    _set_tick_size(ctx, tick_size)
+    _set_qty(ctx, qty)
+    _set_state(ctx, state)
+    _set_may_enter(ctx, may_enter)
+    _set_session(ctx, session)
     return ctx
 
 
@@ -57,30 +61,39 @@ class SignalHandling(RunnerBase):
         except Exception as exc:  # a strategy bug must not stop the loop; it is logged, the bar skipped
             self._strategy_error(t, exc)
             return Decision(action=SKIP, reason="strategy_error", detail=str(exc))
-        # while flattening the flattener owns the venue until it reports flat: it closes by the
-        # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
-        if m.qty and m.state == OPEN and not self.flatten_coordinator.flattening:
-            hit = self.brackets.hit(self._key, bar)
-            if hit:
-                return self.brackets.exit(m, bar, t, hit)
-        if signal is None:
-            return NO_SIGNAL
+        # read once after the strategy: nothing below changes the machine before the bracket's
+        # exit or the entry, each of which returns
+        qty = m.qty
+        if not qty:
+            if signal is None:  # the quiet bar: nothing held, nothing asked
+                return NO_SIGNAL
+            held = 0
+        else:
+            # while flattening the flattener owns the venue until it reports flat: it closes by the
+            # venue's quantity, and a strategy exit beside it (a stop, a reversal) could close twice
+            if m.state == OPEN and not self.flatten_coordinator.flattening:
+                hit = self.brackets.hit(self._key, bar)
+                if hit:
+                    return self.brackets.exit(m, bar, t, hit)
+            if signal is None:
+                return NO_SIGNAL
+            held = 1 if qty > 0 else -1
         if not isinstance(signal, Signal):
             self._strategy_error(t, TypeError(f"on_bar returned {signal!r}, not a Signal or None"))
             return Decision(action=SKIP, reason="strategy_error")
-        held = (m.qty > 0) - (m.qty < 0)
         if signal.side == FLAT_SIDE:
             return self._go_flat(m, bar, t) if held else NO_SIGNAL
         if held == signal.side:
             return Decision(action=HOLD, reason="already_held")
+        state = m.state
         if held:
-            if m.state != OPEN:
-                return Decision(action=HOLD, reason="order_working", detail=m.state)
+            if state != OPEN:
+                return Decision(action=HOLD, reason="order_working", detail=state)
             if self.flatten_coordinator.flattening:
                 return FLATTENING_HOLD
             return self.brackets.exit(m, bar, t, "reversal")
-        if m.state != FLAT or not m.may_enter():
-            return Decision(action=HOLD, reason="order_working", detail=m.state)
+        if state != FLAT or not m.may_enter():
+            return Decision(action=HOLD, reason="order_working", detail=state)
         return self._enter(m, signal, bar, t, may_enter)
 
     def _go_flat(self, m: PositionMachine, bar: Bar, t: dt.datetime) -> Decision:

@@ -105,7 +105,7 @@ class VenueSync(RunnerBase):
             elif event.status == CANCELLED:
                 self._log(t, ORDER_CANCELLED, {"order_id": event.order_id, "reason": event.reason, "filled": event.filled})
         try:
-            applied = self.book.apply((event,))
+            applied, m = self.book.apply_one(event)
         except (StatebotError, ValueError) as exc:
             self._error(t, "apply", exc)
             self._trip(STATE_UNTRUSTED, t, f"a venue report could not be applied: {exc}")
@@ -119,7 +119,8 @@ class VenueSync(RunnerBase):
             self._log_positions(t)
             return
         if isinstance(event, Fill) and not applied.duplicates:
-            m = self.book.owner(event.order_id)
+            # the machine that took it, as the book found it (the order's owner before and after
+            # the fill is the same: an order that ends stays known among its machine's ended orders)
             self._log(t, FILL, {
                 "order_id": event.order_id, "exec_id": event.exec_id, "strategy": event.strategy, "symbol": event.symbol,
                 "side": "BUY" if event.qty > 0 else "SELL", "qty": event.qty,

@@ -51,6 +51,7 @@ delayed fill of its entry (the order the venue filled them in).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_FLOOR, Decimal
@@ -152,6 +153,44 @@ BOTH_REACHED = ("stop", "target")
 the default) or ``target``."""
 
 
+# The venue's own reports, built without the validators of ``OrderStatus`` and ``Fill``: every value is
+# one this venue made or checked already (the id of an order it accepted, whose ``OrderRequest`` was
+# validated; its counts, non-negative ints; a non-zero signed quantity; integer ticks; its venue time, a
+# validated bar's aware end or the aware ``start``; a finite non-negative Decimal commission, else the
+# validating constructor is used). A venue that reads reports from outside (IBKR) validates each one.
+_new = object.__new__
+_set_status_id, _set_status, _set_filled, _set_remaining, _set_status_at, _set_reason = (
+    vars(OrderStatus)[name].__set__ for name in ("order_id", "status", "filled", "remaining", "at", "reason"))
+_set_exec_id, _set_order_id, _set_strategy, _set_symbol, _set_qty, _set_price, _set_commission, _set_fill_at = (
+    vars(Fill)[name].__set__
+    for name in ("exec_id", "order_id", "strategy", "symbol", "qty", "price_ticks", "commission", "at"))
+
+
+def _status(order_id: str, status: str, filled: int, remaining: int, at: dt.datetime, reason: str = "") -> OrderStatus:
+    report = _new(OrderStatus)
+    _set_status_id(report, order_id)
+    _set_status(report, status)
+    _set_filled(report, filled)
+    _set_remaining(report, remaining)
+    _set_status_at(report, at)
+    _set_reason(report, reason)
+    return report
+
+
+def _fill(exec_id: str, order_id: str, strategy: str, symbol: str, qty: int, price_ticks: int, commission: Decimal,
+          at: dt.datetime) -> Fill:
+    fill = _new(Fill)
+    _set_exec_id(fill, exec_id)
+    _set_order_id(fill, order_id)
+    _set_strategy(fill, strategy)
+    _set_symbol(fill, symbol)
+    _set_qty(fill, qty)
+    _set_price(fill, price_ticks)
+    _set_commission(fill, commission)
+    _set_fill_at(fill, at)
+    return fill
+
+
 @attrs.define
 class _Bracket:
     """What the venue tracks of one bracket: its entry's fill, its children's executions, and the bar count
@@ -176,6 +215,32 @@ class _Working:
     def remaining(self) -> int:
         return abs(self.order.qty) - self.filled
 
+
+@attrs.frozen
+class _Band:
+    """The prices a bar of one symbol must reach for a working order to fill: a sell stop or a buy limit
+    fills only when the bar's low reaches its price, a buy stop or a sell limit only when its high does, a
+    market order on any bar. A bar whose low is above ``low_price`` and whose high is below ``high_price``
+    fills nothing, and is not worked (the same fills, reports and draws of the seeded generator as working
+    it: an order that does not fill draws nothing). Each bound is a full tick inside the trigger nearest
+    to the bar (whichever way ``to_ticks`` rounds the bar's price, it lands short of the trigger); orders
+    not yet due and bracket children with nothing to close count too: a band is never narrower than the
+    fill rules."""
+
+    low_price: float
+    high_price: float
+
+
+def _exact_float(tick_size: Decimal) -> float:
+    """``tick_size`` as a float when a float holds it exactly and multiples of it too (1/2^k or a power of
+    two: 0.25, 0.5, 1), else 0.0."""
+    num, den = tick_size.as_integer_ratio()
+    return float(tick_size) if den & (den - 1) == 0 and num & (num - 1) == 0 else 0.0
+
+
+_EVERY_BAR = _Band(low_price=math.inf, high_price=-math.inf)
+"""The band of a symbol whose orders must be worked on every bar (a market order working, or a tick size
+a float does not hold exactly)."""
 
 _DAWN = dt.datetime.min.replace(tzinfo=dt.UTC)
 """Before every venue time: the first bar re-reads the disconnect windows."""
@@ -234,6 +299,10 @@ class SimBroker:
         self._bars: dict[str, int] = {}
         self._bar_count = 0
         self._working: dict[str, _Working] = {}
+        # per symbol, the ticks a bar's low and high must reach for any working order to fill
+        # (``_bands``), recomputed after ``_working`` changed: a bar inside them works nothing
+        self._bands: dict[str, _Band] = {}
+        self._bands_of: int = -1
         # id -> venue time of its submission, oldest first: what duplicates are checked against
         self._recent_ids: dict[str, dt.datetime] = {}
         self._book: dict[str, int] = {}
@@ -378,7 +447,8 @@ class SimBroker:
             return
         works_from = self._bars.get(order.symbol, 0) + 1 + self.latency_bars
         self._working[oid] = _Working(order, works_from)
-        self._events.append(OrderStatus(order_id=oid, status=ACCEPTED, filled=0, remaining=abs(order.qty), at=at))
+        self._bands_of = -1
+        self._events.append(_status(oid, ACCEPTED, 0, abs(order.qty), at))
 
     def modify(self, order: OrderRequest) -> None:
         """Give a working order ``order``'s size and prices (same client order id), from the next bar on; an
@@ -409,8 +479,8 @@ class SimBroker:
     def _cancel_now(self, order_id: str, reason: str = "cancelled on request") -> None:
         working = self._working.pop(order_id, None)
         if working is not None:
-            self._report_terminal(OrderStatus(order_id=order_id, status=CANCELLED, filled=working.filled,
-                                              remaining=working.remaining, at=self._time(), reason=reason))
+            self._bands_of = -1
+            self._report_terminal(_status(order_id, CANCELLED, working.filled, working.remaining, self._time(), reason))
             group = working.bracket
             if group is not None and group.entry == order_id:
                 self._entry_ended(group)
@@ -491,7 +561,15 @@ class SimBroker:
         self._delayed = still
 
     def _work(self, bar: Bar, count: int) -> tuple[Fill, ...]:
-        due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
+        if self._bands_of != len(self._working):
+            self._bands = self._trigger_bands()
+            self._bands_of = len(self._working)
+        band = self._bands.get(bar.symbol)
+        if band is None:
+            return ()  # nothing works in this symbol
+        if band.low_price < bar.low and bar.high < band.high_price:
+            return ()  # the bar reached no stop and no limit, and no market order works
+        due =         due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
         if not due:
             return ()
         executed = []
@@ -517,6 +595,36 @@ class SimBroker:
         for oid, working, price in reached.values():
             executed.append(self._execute(oid, working, price))
         return tuple(executed)
+
+    def _trigger_bands(self) -> dict[str, _Band]:
+        """Per symbol with a working order, the prices a bar must reach for any of them to fill (``_Band``)."""
+        triggers: dict[str, tuple[float, float]] = {}
+        for working in self._working.values():
+            order = working.order
+            low, high = triggers.get(order.symbol, (-math.inf, math.inf))
+            if order.kind == MARKET:
+                low = math.inf
+            else:
+                price = order.stop_ticks if order.kind == STOP else order.limit_ticks
+                assert price is not None
+                if (order.kind == STOP) == (order.side < 0):
+                    low = max(low, price)
+                else:
+                    high = min(high, price)
+            triggers[order.symbol] = (low, high)
+        bands = {}
+        for symbol, (low, high) in triggers.items():
+            try:
+                per_tick = _exact_float(instrument(symbol, self._instruments).tick_size)
+            except UnknownInstrument:
+                per_tick = 0.0
+            if not per_tick or low == math.inf:
+                bands[symbol] = _EVERY_BAR
+            else:
+                # a full tick inside each trigger: a price past it lands past the trigger whichever way
+                # ``to_ticks`` rounds it; and a low of at least one tick is a positive price
+                bands[symbol] = _Band(low_price=(max(low, 0) + 1) * per_tick, high_price=(high - 1) * per_tick)
+        return bands
 
     def _reached_first(self, order: OrderRequest) -> bool:
         """Of a bracket's stop and target both reached in one bar, whether ``order`` is assumed first."""
@@ -558,17 +666,18 @@ class SimBroker:
         if month != self._month:
             # commission tiers count the volume of the calendar month of the fill
             self._month, self._month_volume = month, 0
-        fill = Fill(
-            exec_id=f"sim-{self._execs}", order_id=oid, strategy=order.strategy, symbol=order.symbol,
-            qty=order.side * qty, price_ticks=price, at=at,
-            commission=self.commission.per_side(order.symbol, qty, month_volume=self._month_volume),
-        )
+        commission = self.commission.per_side(order.symbol, qty, month_volume=self._month_volume)
+        if commission.__class__ is Decimal and commission.is_finite() and commission >= 0:
+            fill = _fill(f"sim-{self._execs}", oid, order.strategy, order.symbol, order.side * qty, price, commission, at)
+        else:  # a commission model's odd value: the validating constructor converts it or names it
+            fill = Fill(exec_id=f"sim-{self._execs}", order_id=oid, strategy=order.strategy, symbol=order.symbol,
+                        qty=order.side * qty, price_ticks=price, at=at, commission=commission)
         self._month_volume += qty
         done = working.remaining == 0
         if done:
             del self._working[oid]
-        report = OrderStatus(order_id=oid, status=FILLED if done else PARTIALLY_FILLED,
-                             filled=working.filled, remaining=working.remaining, at=at)
+            self._bands_of = -1
+        report = _status(oid, FILLED if done else PARTIALLY_FILLED, working.filled, working.remaining, at)
         if done:
             self._report_terminal(report)
         else:

@@ -149,10 +149,10 @@ def test_a_venue_report_the_machines_refuse_trips_the_kill_switch(tmp_path: Path
     assert runner.killswitch_state == "ARMED"
     venue.extra.append(OrderStatus(order_id="late-report", status="CANCELLED", filled=0, remaining=1, at=et("2026-11-24", "10:01")))
 
-    def refusing_apply(batch):  # type: ignore[no-untyped-def]
-        return Applied(errors=tuple((e, InvalidTransition("position", "FLAT", "order_ended")) for e in batch))
+    def refusing_apply_one(event):  # type: ignore[no-untyped-def]
+        return Applied(errors=((event, InvalidTransition("position", "FLAT", "order_ended")),)), None
 
-    monkeypatch.setattr(runner.book, "apply", refusing_apply)
+    monkeypatch.setattr(runner.book, "apply_one", refusing_apply_one)  # the runner applies one report at a time
     drive(runner, sim, minute_bars("2026-11-24", "10:02", "10:04"))
     assert runner.killswitch_state == "TRIPPED"
     assert [e["payload"]["reason"] for e in events(tmp_path, "KILL_SWITCH")][0] == "state_untrusted"

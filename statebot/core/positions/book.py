@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, ValuesView
 from decimal import ROUND_HALF_EVEN
 
 import attrs
@@ -115,6 +115,11 @@ class PositionBook:
 
     def machines(self) -> tuple[PositionMachine, ...]:
         return tuple(self._machines.values())
+
+    def machines_view(self) -> ValuesView[PositionMachine]:
+        """``machines()`` as a view of the book, not a copy (walked after every report): the book
+        must not gain a machine while it is walked."""
+        return self._machines.values()
 
     def owner(self, order_id: str) -> PositionMachine | None:
         """The machine that knows ``order_id`` (``PositionMachine.knows``: live, or among its
@@ -219,41 +224,62 @@ class PositionBook:
         anomalies: list[OverFill] = []
         errors: list[tuple[BrokerEvent, Exception]] = []
         for event in events:
-            m = self.owner(event.order_id)
-            if m is None:
-                if isinstance(event, Fill) and not event.strategy and FLATTENER_ORDER_ID.search(event.order_id):
-                    if not self._take_unowned(event):
-                        duplicates.append(event)
-                        continue
-                    closed.extend(self._match_unowned(event.symbol))
-                elif isinstance(event, Fill) and self._seen_by_a_machine(event):
-                    # a repeat of an order no machine remembers (a snapshot keeps execution
-                    # ids, not ended orders): already applied, so a duplicate, not a stranger
-                    duplicates.append(event)
-                    continue
-                unrouted.append(event)
-                continue
-            try:
-                if isinstance(event, OrderStatus):
-                    m.on_status(event)
-                elif m.seen(event.exec_id):
-                    duplicates.append(event)
-                else:
-                    trade = m.on_fill(event)
-                    if trade is not None:
-                        closed.append(trade)
-                    if event.symbol in self._unowned:
-                        closed.extend(self._match_unowned(event.symbol))
-            except OverFill as exc:
-                anomalies.append(exc)
-                if exc.closed is not None:
-                    closed.append(exc.closed)  # type: ignore[arg-type]
-            except (StatebotError, ValueError) as exc:
-                errors.append((event, exc))
+            self._route(event, self.owner(event.order_id), closed, duplicates, unrouted, anomalies, errors)
         if not (closed or duplicates or unrouted or anomalies or errors):
             return _APPLIED_QUIETLY  # most reports (a status, a fill that opens) leave nothing to say
         return Applied(closed=tuple(closed), duplicates=tuple(duplicates), unrouted=tuple(unrouted),
                        anomalies=tuple(anomalies), errors=tuple(errors))
+
+    def apply_one(self, event: BrokerEvent) -> tuple[Applied, PositionMachine | None]:
+        """``apply((event,))``, and the machine that owns ``event``'s order (None: unrouted), found
+        once for both (the runner logs a fill with whether it was routed)."""
+        m = self.owner(event.order_id)
+        closed: list[ClosedTrade] = []
+        duplicates: list[Fill] = []
+        unrouted: list[BrokerEvent] = []
+        anomalies: list[OverFill] = []
+        errors: list[tuple[BrokerEvent, Exception]] = []
+        self._route(event, m, closed, duplicates, unrouted, anomalies, errors)
+        if not (closed or duplicates or unrouted or anomalies or errors):
+            return _APPLIED_QUIETLY, m
+        return Applied(closed=tuple(closed), duplicates=tuple(duplicates), unrouted=tuple(unrouted),
+                       anomalies=tuple(anomalies), errors=tuple(errors)), m
+
+    def _route(self, event: BrokerEvent, m: PositionMachine | None, closed: list[ClosedTrade], duplicates: list[Fill],
+               unrouted: list[BrokerEvent], anomalies: list[OverFill],
+               errors: list[tuple[BrokerEvent, Exception]]) -> None:
+        """Apply one event to ``m``, the machine that owns its order (None: no machine knows it), adding
+        what it did to the lists ``apply`` reports."""
+        if m is None:
+            if isinstance(event, Fill) and not event.strategy and FLATTENER_ORDER_ID.search(event.order_id):
+                if not self._take_unowned(event):
+                    duplicates.append(event)
+                    return
+                closed.extend(self._match_unowned(event.symbol))
+            elif isinstance(event, Fill) and self._seen_by_a_machine(event):
+                # a repeat of an order no machine remembers (a snapshot keeps execution
+                # ids, not ended orders): already applied, so a duplicate, not a stranger
+                duplicates.append(event)
+                return
+            unrouted.append(event)
+            return
+        try:
+            if isinstance(event, OrderStatus):
+                m.on_status(event)
+            elif m.seen(event.exec_id):
+                duplicates.append(event)
+            else:
+                trade = m.on_fill(event)
+                if trade is not None:
+                    closed.append(trade)
+                if event.symbol in self._unowned:
+                    closed.extend(self._match_unowned(event.symbol))
+        except OverFill as exc:
+            anomalies.append(exc)
+            if exc.closed is not None:
+                closed.append(exc.closed)  # type: ignore[arg-type]
+        except (StatebotError, ValueError) as exc:
+            errors.append((event, exc))
 
 
 _APPLIED_QUIETLY = Applied()
