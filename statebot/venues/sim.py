@@ -459,6 +459,7 @@ class SimBroker:
         if working is None or abs(order.qty) < working.filled or order.side != working.order.side:
             return
         working.order = order
+        self._bands_of = -1  # its trigger moved: the quiet-bar band is computed again
 
     def _forget_ids_before(self, cutoff: dt.datetime) -> None:
         recent = self._recent_ids
@@ -569,7 +570,7 @@ class SimBroker:
             return ()  # nothing works in this symbol
         if band.low_price < bar.low and bar.high < band.high_price:
             return ()  # the bar reached no stop and no limit, and no market order works
-        due =         due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
+        due = [(oid, w) for oid, w in self._working.items() if w.order.symbol == bar.symbol and w.works_from <= count]
         if not due:
             return ()
         executed = []

@@ -283,3 +283,19 @@ def test_a_modified_stop_works_with_its_new_size_and_price_and_a_venue_cancel_is
     again.reconnect()
     assert [(e.order_id, e.status, e.reason) for e in again.drain() if isinstance(e, OrderStatus)][-1] == \
         ("e1-target", CANCELLED, "risk check")
+
+
+def test_a_stop_moved_after_quiet_bars_triggers_at_its_new_price() -> None:
+    """A bar that reaches no working trigger is not worked; a ``modify`` that moves a stop changes what
+    the next bar must reach, so a bar through the new price fills it even after bars seen as quiet."""
+    sim = broker()
+    b = long_bracket(qty=1, target=None)
+    sim.submit_bracket(b)
+    sim.on_bar(bar(1, o=5000.0, h=5001.0, low=4999.5))
+    sim.on_bar(bar(2, o=5000.0, h=5000.5, low=4999.0))  # inside the stop at 4997.50: nothing works
+    sim.drain()
+    [stop] = b.protectors
+    sim.modify(OrderRequest(client_order_id=stop.client_order_id, strategy="s1", symbol="MES", qty=-1, kind="STOP",
+                            purpose="protect", stop_ticks=19997, tif="GTC", parent_id="e1", oca_group=stop.oca_group))
+    [executed] = sim.on_bar(bar(3, o=5000.0, h=5000.0, low=4999.0))  # through 4999.25, above the old stop
+    assert (executed.order_id, executed.qty, executed.price_ticks) == ("e1-stop", -1, 19997)
