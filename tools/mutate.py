@@ -109,6 +109,8 @@ def prepare(rel: Path, tests: list[Path]) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".hypothesis")
     shutil.copytree(ROOT / "statebot", work / "statebot", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    # some tests load a tool (tests/core/fsm/test_table_mutation_generator.py reads tools/mutate_tables.py)
+    shutil.copytree(ROOT / "tools", work / "tools", ignore=ignore)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
     pytest_opts = project["tool"]["pytest"]["ini_options"]
     lines = ["[tool.pytest.ini_options]"]
@@ -118,6 +120,7 @@ def prepare(rel: Path, tests: list[Path]) -> Path:
         "",
         "[tool.mutmut]",
         'source_paths = ["statebot"]',
+        'also_copy = ["tools"]',
         f"only_mutate = {json.dumps([rel.as_posix()])}",
         f"pytest_add_cli_args_test_selection = {json.dumps([t.as_posix() for t in tests])}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]',
