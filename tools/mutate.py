@@ -166,6 +166,11 @@ def _alarm(signum, frame):
 
 signal.signal(signal.SIGALRM, _alarm)
 limit, tests, names = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3:]
+# import the package and the tests once with no mutant active, as mutmut's own run does:
+# code that runs at import time (the specs built by the fsm modules) is never mutated
+os.environ["MUTANT_UNDER_TEST"] = ""
+code = int(pytest.main(["-q", "--collect-only", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header", *tests]))
+print("RECHECK " + json.dumps(["", code]), flush=True)
 for name in names:
     os.environ["MUTANT_UNDER_TEST"] = name
     signal.alarm(limit)
@@ -192,6 +197,10 @@ def recheck(rel: Path, work: Path, tests: list[Path], statuses: dict[str, str], 
     command = [sys.executable, "-c", _RECHECK, str(limit), ",".join(t.as_posix() for t in tests), *names]
     done = subprocess.run(command, cwd=mutants, env=env, capture_output=True, text=True)
     codes = dict(json.loads(line[len("RECHECK "):]) for line in done.stdout.splitlines() if line.startswith("RECHECK "))
+    baseline = codes.pop("", None)
+    if baseline != 0:
+        tail = (done.stderr or done.stdout)[-2000:]
+        raise UsageError(f"--recheck: the tests named do not collect without a mutant (pytest exit {baseline}): {tail}")
     if set(codes) != set(names):
         tail = (done.stderr or done.stdout)[-2000:]
         raise UsageError(f"--recheck ran {len(codes)} of {len(names)} mutants (exit {done.returncode}): {tail}")
