@@ -100,7 +100,7 @@ def load_equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
     return found
 
 
-def prepare(rel: Path, tests: list[Path]) -> Path:
+def prepare(rel: Path, tests: list[Path], timeout_multiplier: float = 3.0) -> Path:
     """A fresh scratch copy of the package and tests with a mutmut section for this module only."""
     work = SCRATCH / dotted(rel)
     if work.exists():
@@ -121,6 +121,7 @@ def prepare(rel: Path, tests: list[Path]) -> Path:
         "[tool.mutmut]",
         'source_paths = ["statebot"]',
         'also_copy = ["tools"]',
+        f"timeout_multiplier = {timeout_multiplier}",
         f"only_mutate = {json.dumps([rel.as_posix()])}",
         f"pytest_add_cli_args_test_selection = {json.dumps([t.as_posix() for t in tests])}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]',
@@ -248,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="+", type=Path, help="test files or folders (default: the mirror folder)")
     parser.add_argument("--children", type=int, default=1, help="parallel mutant runs (default 1: a shared machine)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds before the mutmut run is abandoned")
+    parser.add_argument("--timeout-multiplier", type=float, default=3.0,
+                        help="a mutant whose tests use more than 2 x this x (their CPU seconds + 1) is a timeout "
+                             "(counted as killed; mutmut's own default, 15, lets a mutant that loops forever "
+                             "hold the one worker for many minutes)")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 when the score is below this")
     parser.add_argument("--report", action="store_true", help="report the last run's results again without rerunning")
     parser.add_argument("--no-tables", action="store_true", help="skip the transition-table mutations for fsm modules")
@@ -271,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.recheck:
                 recheck(rel, work, args.recheck, results(work))
         else:
-            work = prepare(rel, tests)
+            work = prepare(rel, tests, args.timeout_multiplier)
             print(f"mutating {rel} against {' '.join(t.as_posix() for t in tests)} in {work.relative_to(ROOT)}/", flush=True)
             run_mutmut(work, args.children, args.timeout)
         score = report(rel, results(work), equivalents, work)
