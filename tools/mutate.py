@@ -256,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 when the score is below this")
     parser.add_argument("--report", action="store_true", help="report the last run's results again without rerunning")
     parser.add_argument("--no-tables", action="store_true", help="skip the transition-table mutations for fsm modules")
+    parser.add_argument("--resume", action="store_true",
+                        help="carry on with an interrupted run in the scratch copy (every verdict kept but timeouts, "
+                             "which are rerun under --timeout-multiplier)")
     parser.add_argument("--recheck", nargs="+", type=Path, metavar="TEST",
                         help="run the last run's survivors again against these (new) test files and record the kills")
     args = parser.parse_args(argv)
@@ -275,6 +278,16 @@ def main(argv: list[str] | None = None) -> int:
                     raise UsageError(f"--recheck: no such test file {test}")
             if args.recheck:
                 recheck(rel, work, args.recheck, results(work))
+        elif args.resume:
+            work = SCRATCH / dotted(rel)
+            config = work / "pyproject.toml"
+            if not (work / "mutants").is_dir() or not config.is_file():
+                raise UsageError(f"--resume: no earlier run of {rel} in {work.relative_to(ROOT)}/")
+            text = re.sub(r"(?m)^timeout_multiplier = .*$", f"timeout_multiplier = {args.timeout_multiplier}",
+                          config.read_text("utf-8"))
+            config.write_text(text, "utf-8")
+            print(f"resuming the run of {rel} in {work.relative_to(ROOT)}/", flush=True)
+            run_mutmut(work, args.children, args.timeout)
         else:
             work = prepare(rel, tests, args.timeout_multiplier)
             print(f"mutating {rel} against {' '.join(t.as_posix() for t in tests)} in {work.relative_to(ROOT)}/", flush=True)
