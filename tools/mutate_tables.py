@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", help="only this spec name")
     parser.add_argument("--list", action="store_true", help="list the mutations, run nothing")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per mutant run")
+    parser.add_argument("--verbose", "-v", action="store_true", help="print every mutant's outcome as it comes")
     args = parser.parse_args(argv)
     chosen = specs()
     if args.module:
@@ -211,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         if outcome == "survived" and mutant.id in equivalents:
             outcome = "equivalent"
         counts[outcome] = counts.get(outcome, 0) + 1
+        if args.verbose and outcome != "survived":
+            print(f"  {outcome} {mutant.id}", flush=True)
         if outcome == "survived":
             survivors.append(mutant.id)
             print(f"  SURVIVED {mutant.id}", flush=True)
