@@ -186,8 +186,8 @@ for name in names:
 
 
 def recheck(rel: Path, work: Path, tests: list[Path], statuses: dict[str, str], limit: int = 120) -> int:
-    """Run the surviving mutants of ``rel`` against ``tests``; mark the ones a test fails on as
-    killed in mutmut's results. Returns how many were killed."""
+    """Run the surviving mutants of ``rel`` (and those an interrupted run had not reached) against
+    ``tests``; mark the ones a test fails on as killed in mutmut's results. Returns how many were killed."""
     prefix = dotted(rel) + "."
     names = sorted(n for n, s in statuses.items() if n.startswith(prefix) and s not in KILLED)
     mutants = work / "mutants"
@@ -223,19 +223,26 @@ def report(rel: Path, statuses: dict[str, str], equivalents: dict[str, str], wor
     prefix = dotted(rel) + "."
     mine = {name: status for name, status in statuses.items() if name.startswith(prefix)}
     not_run = sorted(n for n, s in mine.items() if s in NOT_RUN)
-    if not_run:
-        raise UsageError(f"{len(not_run)} mutants of {rel} were not run (e.g. {not_run[0]}); rerun")
-    killed = sorted(n for n, s in mine.items() if s in KILLED)
-    equivalent = sorted(n for n, s in mine.items() if s not in KILLED and n in equivalents)
-    survivors = sorted(n for n, s in mine.items() if s not in KILLED and n not in equivalents)
+    run = {n: s for n, s in mine.items() if s not in NOT_RUN}
+    killed = sorted(n for n, s in run.items() if s in KILLED)
+    equivalent = sorted(n for n, s in run.items() if s not in KILLED and n in equivalents)
+    survivors = sorted(n for n, s in run.items() if s not in KILLED and n not in equivalents)
     stale = sorted(n for n in equivalents if n.startswith(prefix) and (n not in mine or mine[n] in KILLED))
-    counted = len(mine) - len(equivalent)
+    counted = len(run) - len(equivalent)
     score = 100.0 * len(killed) / counted if counted else 100.0
     for name in survivors:
         print(f"  SURVIVED ({mine[name]}) {name}")
         print(diff(work, name))
     for name in stale:
         print(f"  STALE equivalent entry {name}: {'killed' if name in mine else 'no such mutant'}; remove it")
+    if not_run:
+        # an interrupted run (or one rechecked before it finished): the score is over the mutants judged so far
+        print(
+            f"{rel}: PARTIAL: {len(not_run)} of {len(mine)} mutants not run yet (--resume carries on); "
+            f"of the {len(run)} run: {len(killed)} killed, {len(equivalent)} equivalent, "
+            f"{len(survivors)} surviving -> partial score {score:.1f}%"
+        )
+        return 0.0
     print(
         f"{rel}: {len(mine)} mutants, {len(killed)} killed, {len(equivalent)} equivalent, "
         f"{len(survivors)} surviving -> score {score:.1f}%"
@@ -257,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="report the last run's results again without rerunning")
     parser.add_argument("--no-tables", action="store_true", help="skip the transition-table mutations for fsm modules")
     parser.add_argument("--resume", action="store_true",
-                        help="carry on with an interrupted run in the scratch copy (every verdict kept but timeouts, "
-                             "which are rerun under --timeout-multiplier)")
+                        help="carry on with an interrupted run in the scratch copy (every verdict kept; the timeouts "
+                             "run again when --timeout-multiplier changed)")
+    parser.add_argument("--recheck-limit", type=int, default=120,
+                        help="seconds one mutant's --recheck session may take before it counts as a timeout (killed)")
     parser.add_argument("--recheck", nargs="+", type=Path, metavar="TEST",
                         help="run the last run's survivors again against these (new) test files and record the kills")
     args = parser.parse_args(argv)
@@ -277,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not (ROOT / test).is_file():
                     raise UsageError(f"--recheck: no such test file {test}")
             if args.recheck:
-                recheck(rel, work, args.recheck, results(work))
+                recheck(rel, work, args.recheck, results(work), args.recheck_limit)
         elif args.resume:
             work = SCRATCH / dotted(rel)
             config = work / "pyproject.toml"
