@@ -331,3 +331,24 @@ def test_the_accepted_time_and_each_transition_s_time_are_in_utc_whatever_the_pr
     fired = m.advance(et(24, 9, 45))
     assert m.time is not None and m.time.tzinfo is dt.timezone.utc and m.time == et(24, 9, 45)
     assert [e.at.tzinfo for e in fired] == [dt.timezone.utc, dt.timezone.utc]
+
+
+def test_a_machine_given_a_session_schedule_runs_on_that_schedule() -> None:
+    from statebot.core.time.schedule import SessionSchedule
+
+    schedule = SessionSchedule(FixedHoursCalendar(), flatten_lead=dt.timedelta(minutes=10))
+    m = SessionMachine(schedule)
+    assert m.schedule is schedule
+    m.advance(et(24, 15, 49))
+    assert [e.dest for e in m.advance(et(24, 15, 50))] == [FLATTENING]
+
+
+def test_placed_after_more_than_a_week_without_sessions_the_machine_waits_for_the_next_one() -> None:
+    """Nothing loaded around the first time (every day of the week before it a holiday): the
+    machine stays CLOSED and walks the first session after that time when it comes."""
+    closed = frozenset(dt.date(2026, 11, 24) - dt.timedelta(days=n) for n in range(10))
+    m = SessionMachine(FixedHoursCalendar(holidays=closed))
+    assert m.advance(et(24, 12, 0)) == () and m.state == CLOSED and m.session is None
+    assert m.next_change is not None and m.next_change.astimezone(NY) == et(25, 0, 0)
+    fired = m.advance(et(25, 10, 0))
+    assert [(e.dest, e.session) for e in fired] == [(PRE_OPEN, dt.date(2026, 11, 25)), (TRADING, dt.date(2026, 11, 25))]
