@@ -100,7 +100,7 @@ def load_equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
     return found
 
 
-def prepare(rel: Path, tests: list[Path]) -> Path:
+def prepare(rel: Path, tests: list[Path], timeout_multiplier: float = 3.0) -> Path:
     """A fresh scratch copy of the package and tests with a mutmut section for this module only."""
     work = SCRATCH / dotted(rel)
     if work.exists():
@@ -109,6 +109,8 @@ def prepare(rel: Path, tests: list[Path]) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".hypothesis")
     shutil.copytree(ROOT / "statebot", work / "statebot", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    # some tests load a tool (tests/core/fsm/test_table_mutation_generator.py reads tools/mutate_tables.py)
+    shutil.copytree(ROOT / "tools", work / "tools", ignore=ignore)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
     pytest_opts = project["tool"]["pytest"]["ini_options"]
     lines = ["[tool.pytest.ini_options]"]
@@ -118,6 +120,8 @@ def prepare(rel: Path, tests: list[Path]) -> Path:
         "",
         "[tool.mutmut]",
         'source_paths = ["statebot"]',
+        'also_copy = ["tools"]',
+        f"timeout_multiplier = {timeout_multiplier}",
         f"only_mutate = {json.dumps([rel.as_posix()])}",
         f"pytest_add_cli_args_test_selection = {json.dumps([t.as_posix() for t in tests])}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]',
@@ -163,6 +167,11 @@ def _alarm(signum, frame):
 
 signal.signal(signal.SIGALRM, _alarm)
 limit, tests, names = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3:]
+# import the package and the tests once with no mutant active, as mutmut's own run does:
+# code that runs at import time (the specs built by the fsm modules) is never mutated
+os.environ["MUTANT_UNDER_TEST"] = ""
+code = int(pytest.main(["-q", "--collect-only", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header", *tests]))
+print("RECHECK " + json.dumps(["", code]), flush=True)
 for name in names:
     os.environ["MUTANT_UNDER_TEST"] = name
     signal.alarm(limit)
@@ -177,8 +186,8 @@ for name in names:
 
 
 def recheck(rel: Path, work: Path, tests: list[Path], statuses: dict[str, str], limit: int = 120) -> int:
-    """Run the surviving mutants of ``rel`` against ``tests``; mark the ones a test fails on as
-    killed in mutmut's results. Returns how many were killed."""
+    """Run the surviving mutants of ``rel`` (and those an interrupted run had not reached) against
+    ``tests``; mark the ones a test fails on as killed in mutmut's results. Returns how many were killed."""
     prefix = dotted(rel) + "."
     names = sorted(n for n, s in statuses.items() if n.startswith(prefix) and s not in KILLED)
     mutants = work / "mutants"
@@ -189,6 +198,10 @@ def recheck(rel: Path, work: Path, tests: list[Path], statuses: dict[str, str], 
     command = [sys.executable, "-c", _RECHECK, str(limit), ",".join(t.as_posix() for t in tests), *names]
     done = subprocess.run(command, cwd=mutants, env=env, capture_output=True, text=True)
     codes = dict(json.loads(line[len("RECHECK "):]) for line in done.stdout.splitlines() if line.startswith("RECHECK "))
+    baseline = codes.pop("", None)
+    if baseline != 0:
+        tail = (done.stderr or done.stdout)[-2000:]
+        raise UsageError(f"--recheck: the tests named do not collect without a mutant (pytest exit {baseline}): {tail}")
     if set(codes) != set(names):
         tail = (done.stderr or done.stdout)[-2000:]
         raise UsageError(f"--recheck ran {len(codes)} of {len(names)} mutants (exit {done.returncode}): {tail}")
@@ -210,19 +223,26 @@ def report(rel: Path, statuses: dict[str, str], equivalents: dict[str, str], wor
     prefix = dotted(rel) + "."
     mine = {name: status for name, status in statuses.items() if name.startswith(prefix)}
     not_run = sorted(n for n, s in mine.items() if s in NOT_RUN)
-    if not_run:
-        raise UsageError(f"{len(not_run)} mutants of {rel} were not run (e.g. {not_run[0]}); rerun")
-    killed = sorted(n for n, s in mine.items() if s in KILLED)
-    equivalent = sorted(n for n, s in mine.items() if s not in KILLED and n in equivalents)
-    survivors = sorted(n for n, s in mine.items() if s not in KILLED and n not in equivalents)
+    run = {n: s for n, s in mine.items() if s not in NOT_RUN}
+    killed = sorted(n for n, s in run.items() if s in KILLED)
+    equivalent = sorted(n for n, s in run.items() if s not in KILLED and n in equivalents)
+    survivors = sorted(n for n, s in run.items() if s not in KILLED and n not in equivalents)
     stale = sorted(n for n in equivalents if n.startswith(prefix) and (n not in mine or mine[n] in KILLED))
-    counted = len(mine) - len(equivalent)
+    counted = len(run) - len(equivalent)
     score = 100.0 * len(killed) / counted if counted else 100.0
     for name in survivors:
         print(f"  SURVIVED ({mine[name]}) {name}")
         print(diff(work, name))
     for name in stale:
         print(f"  STALE equivalent entry {name}: {'killed' if name in mine else 'no such mutant'}; remove it")
+    if not_run:
+        # an interrupted run (or one rechecked before it finished): the score is over the mutants judged so far
+        print(
+            f"{rel}: PARTIAL: {len(not_run)} of {len(mine)} mutants not run yet (--resume carries on); "
+            f"of the {len(run)} run: {len(killed)} killed, {len(equivalent)} equivalent, "
+            f"{len(survivors)} surviving -> partial score {score:.1f}%"
+        )
+        return 0.0
     print(
         f"{rel}: {len(mine)} mutants, {len(killed)} killed, {len(equivalent)} equivalent, "
         f"{len(survivors)} surviving -> score {score:.1f}%"
@@ -236,9 +256,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="+", type=Path, help="test files or folders (default: the mirror folder)")
     parser.add_argument("--children", type=int, default=1, help="parallel mutant runs (default 1: a shared machine)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds before the mutmut run is abandoned")
+    parser.add_argument("--timeout-multiplier", type=float, default=3.0,
+                        help="a mutant whose tests use more than 2 x this x (their CPU seconds + 1) is a timeout "
+                             "(counted as killed; mutmut's own default, 15, lets a mutant that loops forever "
+                             "hold the one worker for many minutes)")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 when the score is below this")
     parser.add_argument("--report", action="store_true", help="report the last run's results again without rerunning")
     parser.add_argument("--no-tables", action="store_true", help="skip the transition-table mutations for fsm modules")
+    parser.add_argument("--resume", action="store_true",
+                        help="carry on with an interrupted run in the scratch copy (every verdict kept; the timeouts "
+                             "run again when --timeout-multiplier changed)")
+    parser.add_argument("--recheck-limit", type=int, default=120,
+                        help="seconds one mutant's --recheck session may take before it counts as a timeout (killed)")
     parser.add_argument("--recheck", nargs="+", type=Path, metavar="TEST",
                         help="run the last run's survivors again against these (new) test files and record the kills")
     args = parser.parse_args(argv)
@@ -257,9 +286,19 @@ def main(argv: list[str] | None = None) -> int:
                 if not (ROOT / test).is_file():
                     raise UsageError(f"--recheck: no such test file {test}")
             if args.recheck:
-                recheck(rel, work, args.recheck, results(work))
+                recheck(rel, work, args.recheck, results(work), args.recheck_limit)
+        elif args.resume:
+            work = SCRATCH / dotted(rel)
+            config = work / "pyproject.toml"
+            if not (work / "mutants").is_dir() or not config.is_file():
+                raise UsageError(f"--resume: no earlier run of {rel} in {work.relative_to(ROOT)}/")
+            text = re.sub(r"(?m)^timeout_multiplier = .*$", f"timeout_multiplier = {args.timeout_multiplier}",
+                          config.read_text("utf-8"))
+            config.write_text(text, "utf-8")
+            print(f"resuming the run of {rel} in {work.relative_to(ROOT)}/", flush=True)
+            run_mutmut(work, args.children, args.timeout)
         else:
-            work = prepare(rel, tests)
+            work = prepare(rel, tests, args.timeout_multiplier)
             print(f"mutating {rel} against {' '.join(t.as_posix() for t in tests)} in {work.relative_to(ROOT)}/", flush=True)
             run_mutmut(work, args.children, args.timeout)
         score = report(rel, results(work), equivalents, work)

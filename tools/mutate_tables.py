@@ -11,8 +11,9 @@ installed before any test is collected (the machine class's dispatch is
 recompiled from it, every module-level name bound to the original spec is
 rebound), against that machine's tests, stopping at the first failure.
 
-A mutant whose spec the MachineSpec checks or ``transitions`` refuse is killed
-at construction. A surviving mutant is printed; a survivor that no behaviour
+A mutant whose spec the MachineSpec checks or ``transitions`` refuse, or that the
+machine class would refuse when defined (it executes an effect no row asks for any
+more), is killed at construction. A surviving mutant is printed; a survivor that no behaviour
 can observe is listed in ``tools/equivalent_table_mutants.txt`` as
 ``<mutant id>  # <one-line reason>``. Exit status 1 when a mutant survives
 that is not listed there, 2 for a bad argument.
@@ -133,6 +134,20 @@ def install(mutant: TableMutant) -> None:
                 value.__init_subclass__()  # recompiles _DISPATCH from the class's own SPEC
 
 
+def refused_by_a_machine_class(original, mutated) -> bool:  # type: ignore[no-untyped-def]
+    """True when a machine class running ``original`` would refuse ``mutated`` when defined: it executes
+    an effect (``OWN_EFFECTS``) that no row of the mutated table asks for any more (``TableMachine``'s check)."""
+    from statebot.core.fsm.table import TableMachine
+
+    classes = list(TableMachine.__subclasses__())
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if cls.__dict__.get("SPEC") is original and set(cls.OWN_EFFECTS) - set(mutated.actions):
+            return True
+    return False
+
+
 def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
     """pytest plugin hook: install the mutant named in the environment before collection."""
     text = os.environ.get(ENV)
@@ -163,9 +178,12 @@ def run(mutant: TableMutant, timeout: int) -> str:
     try:
         from statebot.core.fsm.table import validate_with_transitions
 
-        validate_with_transitions(mutated_spec(spec, mutant))
+        mutated = mutated_spec(spec, mutant)
+        validate_with_transitions(mutated)
     except (ValueError, TypeError, Exception) as exc:  # noqa: BLE001 - any refusal of the spec kills it
         del exc
+        return "refused"
+    if refused_by_a_machine_class(spec, mutated):
         return "refused"
     env = dict(os.environ, **{ENV: mutant.id}, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(ROOT / "tools"))
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "mutate_tables",
@@ -187,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", help="only this spec name")
     parser.add_argument("--list", action="store_true", help="list the mutations, run nothing")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per mutant run")
+    parser.add_argument("--verbose", "-v", action="store_true", help="print every mutant's outcome as it comes")
     args = parser.parse_args(argv)
     chosen = specs()
     if args.module:
@@ -212,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         if outcome == "survived" and mutant.id in equivalents:
             outcome = "equivalent"
         counts[outcome] = counts.get(outcome, 0) + 1
+        if args.verbose and outcome != "survived":
+            print(f"  {outcome} {mutant.id}", flush=True)
         if outcome == "survived":
             survivors.append(mutant.id)
             print(f"  SURVIVED {mutant.id}", flush=True)

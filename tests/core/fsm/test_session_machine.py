@@ -281,3 +281,74 @@ def test_a_missing_or_negative_flatten_lead_is_a_config_error() -> None:
         SessionMachine(flatten_lead=None)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="must not be negative"):
         SessionMachine(flatten_lead=dt.timedelta(minutes=-1))
+
+
+def test_a_stale_time_is_rejected_as_not_after_previous_naming_both_times() -> None:
+    m = SessionMachine()
+    m.advance(et(24, 15, 54))
+    with pytest.raises(BarRejected) as rejected:
+        m.advance(et(24, 15, 0))
+    assert rejected.value.reason == "not_after_previous"
+    assert str(rejected.value) == "time 2026-11-24T20:00:00+00:00 is not after the last seen 2026-11-24T20:54:00+00:00"
+
+
+@pytest.mark.parametrize("placed", [False, True])
+def test_a_naive_time_is_rejected_not_read_as_local_time(placed: bool) -> None:
+    m = SessionMachine()
+    if placed:
+        m.advance(et(24, 15, 0))
+    with pytest.raises(BarRejected) as rejected:
+        m.advance(dt.datetime(2026, 11, 24, 15, 30))
+    assert rejected.value.reason == "naive_datetime"
+    assert m.time == (et(24, 15, 0) if placed else None)
+
+
+def test_a_machine_that_has_no_time_yet_knows_no_session_no_next_change_and_skipped_nothing() -> None:
+    m = SessionMachine()
+    assert (m.state, m.time, m.session, m.next_change, m.skipped) == (CLOSED, None, None, None, ())
+
+
+def test_starting_after_the_close_the_session_is_that_day_s_and_the_next_change_the_next_day_s_start() -> None:
+    m = SessionMachine()
+    m.advance(et(24, 20, 0))
+    assert m.session is not None and m.session.date == dt.date(2026, 11, 24)
+    assert m.next_change == m.schedule.next_after(m.session, et(24, 20, 0)).day_start
+    assert m.next_change is not None and m.next_change.date() == dt.date(2026, 11, 25)
+
+
+def test_each_transition_names_its_trigger_source_destination_session_and_due_instant() -> None:
+    m = SessionMachine()
+    fired = m.advance(et(24, 8, 0)) + m.advance(et(24, 16, 30))
+    assert [(e.trigger, e.source, e.dest) for e in fired] == [
+        ("start_day", CLOSED, PRE_OPEN), ("open", PRE_OPEN, TRADING),
+        ("flatten", TRADING, FLATTENING), ("close", FLATTENING, CLOSED)]
+    assert {e.session for e in fired} == {dt.date(2026, 11, 24)}
+    assert [e.due.astimezone(NY).time() for e in fired[1:]] == [dt.time(9, 30), dt.time(15, 55), dt.time(16, 0)]
+
+
+def test_the_accepted_time_and_each_transition_s_time_are_in_utc_whatever_the_process_zone(process_tz: str) -> None:
+    m = SessionMachine()
+    fired = m.advance(et(24, 9, 45))
+    assert m.time is not None and m.time.tzinfo is dt.timezone.utc and m.time == et(24, 9, 45)
+    assert [e.at.tzinfo for e in fired] == [dt.timezone.utc, dt.timezone.utc]
+
+
+def test_a_machine_given_a_session_schedule_runs_on_that_schedule() -> None:
+    from statebot.core.time.schedule import SessionSchedule
+
+    schedule = SessionSchedule(FixedHoursCalendar(), flatten_lead=dt.timedelta(minutes=10))
+    m = SessionMachine(schedule)
+    assert m.schedule is schedule
+    m.advance(et(24, 15, 49))
+    assert [e.dest for e in m.advance(et(24, 15, 50))] == [FLATTENING]
+
+
+def test_placed_after_more_than_a_week_without_sessions_the_machine_waits_for_the_next_one() -> None:
+    """Nothing loaded around the first time (every day of the week before it a holiday): the
+    machine stays CLOSED and walks the first session after that time when it comes."""
+    closed = frozenset(dt.date(2026, 11, 24) - dt.timedelta(days=n) for n in range(10))
+    m = SessionMachine(FixedHoursCalendar(holidays=closed))
+    assert m.advance(et(24, 12, 0)) == () and m.state == CLOSED and m.session is None
+    assert m.next_change is not None and m.next_change.astimezone(NY) == et(25, 0, 0)
+    fired = m.advance(et(25, 10, 0))
+    assert [(e.dest, e.session) for e in fired] == [(PRE_OPEN, dt.date(2026, 11, 25)), (TRADING, dt.date(2026, 11, 25))]

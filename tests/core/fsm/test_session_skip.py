@@ -39,3 +39,18 @@ def test_without_skip_missed_every_session_is_walked() -> None:
     m.advance(_at("2026-11-23", 17))
     fired = m.advance(_at("2026-11-25", 10))
     assert m.skipped == () and {tr.session.isoformat() for tr in fired} == {"2026-11-24", "2026-11-25"}
+
+
+def test_a_session_closing_exactly_at_the_time_is_a_whole_missed_session_and_is_passed_over() -> None:
+    m = SessionMachine()
+    m.advance(_at("2026-11-23", 17))
+    fired = m.advance(_at("2026-11-24", 16), skip_missed=True)  # Tuesday's close, to the second
+    assert fired == () and [s.date.isoformat() for s in m.skipped] == ["2026-11-24"]
+    assert m.state == CLOSED
+
+
+def test_after_passing_sessions_over_the_machine_s_session_is_the_last_one_passed_over() -> None:
+    m = SessionMachine()
+    m.advance(_at("2026-11-23", 17))
+    m.advance(_at("2026-11-25", 20), skip_missed=True)  # Tuesday and Wednesday passed over; evening, before Friday
+    assert m.state == CLOSED and m.session is not None and m.session.date == dt.date(2026, 11, 25)

@@ -6,6 +6,7 @@ import pytest
 
 from statebot import (
     OPEN,
+    Adopted,
     ConfigError,
     InvalidTransition,
     Mismatch,
@@ -87,3 +88,28 @@ def test_adoption_refused_by_a_machine_already_holding_adopts_nothing() -> None:
         adopt_broker_positions(book, {"ES": 1, "MES": 1}, strategy="s", prices_ticks={"ES": 24000, "MES": 20000},
                                at=T0, mode="OBSERVE")
     assert book.expected_positions() == {"MES": 1}
+
+
+def test_adoption_refused_by_a_holding_machine_names_the_machine_its_state_and_the_trigger() -> None:
+    book = PositionBook()
+    adopt_broker_positions(book, {"MES": 1}, strategy="s", prices_ticks={"MES": 20000}, at=T0, mode="OBSERVE")
+    with pytest.raises(InvalidTransition) as refused:
+        adopt_broker_positions(book, {"MES": 1}, strategy="s", prices_ticks={"MES": 20000}, at=T0, mode="OBSERVE")
+    assert (refused.value.machine, refused.value.state, refused.value.trigger) == ("position", OPEN, "adopt")
+    assert str(refused.value) == "position: trigger 'adopt' is not allowed in state OPEN"
+
+
+def test_each_adoption_record_states_strategy_symbol_quantity_reference_price_and_time() -> None:
+    book = PositionBook()
+    adopted = adopt_broker_positions(book, {"MES": -2, "ES": 3}, strategy="observer",
+                                     prices_ticks={"MES": 20000, "ES": 24000}, at=at(5), mode="OBSERVE")
+    assert adopted == (
+        Adopted(strategy="observer", symbol="ES", qty=3, price_ticks=24000, at=at(5)),
+        Adopted(strategy="observer", symbol="MES", qty=-2, price_ticks=20000, at=at(5)),
+    )
+
+
+def test_an_adopted_position_is_held_since_the_adoption_time() -> None:
+    book = PositionBook()
+    adopt_broker_positions(book, {"MES": 1}, strategy="s", prices_ticks={"MES": 20000}, at=at(5), mode="OBSERVE")
+    assert book.machine("s", "MES").opened_at == at(5)

@@ -73,3 +73,30 @@ def test_pass_only_when_both_scores_are_finite_and_high_enough(dvs: object, eqs:
         d = Decimal(repr(v)) if isinstance(v, float) else v
         return bool(d.is_finite() and d >= Decimal(t))  # type: ignore[union-attr]
     assert check_quality(dvs, eqs).passed == (ok(dvs, "0.80") and ok(eqs, "0.75"))
+
+
+def test_integer_scores_are_whole_numbers() -> None:
+    assert check_gate(DVS, 1, "0.80").passed
+    r = check_gate(DVS, 0, "0.80")
+    assert (r.passed, r.reason, r.value) == (False, BELOW_THRESHOLD, 0)
+
+
+def test_thresholds_of_zero_and_one_are_allowed() -> None:
+    assert check_gate(EQS, Decimal("0"), 0).passed
+    assert check_gate(EQS, Decimal("1"), 1).passed
+    assert not check_gate(EQS, Decimal("0.999"), "1").passed
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [("1.5", "DVS threshold '1.5' must be between 0 and 1"),
+     ("-0.1", "DVS threshold '-0.1' must be between 0 and 1"),
+     (Decimal("NaN"), "DVS threshold Decimal('NaN') must be between 0 and 1"),
+     ("x", "DVS threshold 'x' is not a number"),
+     (0.8, "DVS threshold 0.8 must be a Decimal, int or decimal string"),
+     (True, "DVS threshold True must be a Decimal, int or decimal string")],
+)
+def test_a_bad_threshold_is_refused_in_one_line_naming_the_gate_and_the_value(bad: object, message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        check_gate(DVS, Decimal("0.9"), bad)  # type: ignore[arg-type]
+    assert str(refused.value) == message
