@@ -43,7 +43,8 @@ def test_a_runner_with_its_flatten_disabled_is_caught_with_the_steps_that_show_i
         run_state_machine_as_test(SmaCrossBot, settings=settings(kit_settings(), max_examples=50, database=None))
     assert time.monotonic() - began < CAP_S
     steps = "\n".join(getattr(caught.value, "__notes__", []))  # Hypothesis attaches the shrunk steps
-    assert "state = SmaCrossBot()" in steps and "state.bars(" in steps, steps
+    # the clock reaches the close by bars or by heartbeats alone (a flat bot needs no bar to be flattened)
+    assert "state = SmaCrossBot()" in steps and ("state.bars(" in steps or "state.heartbeat(" in steps), steps
     print(steps, caught.value, sep="\n")
 
 
