@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from statebot import AdapterUnavailable, OrderRequest, PositionBook, SimBroker, flatten_positions
+from statebot import AdapterUnavailable, ConfigError, OrderRequest, PositionBook, SimBroker, flatten_positions
 from tests.positions_helpers import T0, bar, order
 
 
@@ -177,3 +177,27 @@ def test_an_unowned_closing_order_the_adapter_cannot_send_raises_and_journals_no
     with pytest.raises(AdapterUnavailable):
         flatten_positions(SubmitDown(sim), new_id=iter(["f1"]).__next__, book=PositionBook(), at=T0, record=journal)
     assert [t for t, _ in journal.events] == ["ORDER_SUBMITTED"]
+
+
+def test_a_one_lot_short_is_closed_by_a_buy() -> None:
+    sim = SimBroker(start=T0)
+    sim.submit(order(-1, strategy="outsider"))
+    sim.on_bar(bar(1))
+    journal = Journal()
+    flatten_positions(sim, new_id=iter(["f1"]).__next__, record=journal)
+    assert [(p["side"], p["qty"]) for _, p in journal.events] == [("BUY", 1)]
+
+
+def test_a_symbol_in_scope_whose_closing_order_still_works_waits() -> None:
+    sim = SimBroker(start=T0 - dt.timedelta(minutes=1), latency_bars=5)
+    sim.submit(order(2, strategy="outsider"))
+    for i in range(7):
+        sim.on_bar(bar(i))
+    sim.submit(order(-2, "flatten", oid="closing", strategy=""))
+    attempt = flatten_positions(sim, new_id=iter(["f1"]).__next__, symbols={"MES"})
+    assert attempt.waiting == ("MES",) and attempt.submitted == () and attempt.cancelled == ()
+
+
+def test_without_the_time_a_book_is_refused_with_the_reason() -> None:
+    with pytest.raises(ConfigError, match=r"^flatten_positions with a book needs at= \(the time of refused orders\)$"):
+        flatten_positions(SimBroker(start=T0), new_id=iter(["f"]).__next__, book=PositionBook())

@@ -212,3 +212,16 @@ def test_a_machine_refusing_during_a_step_is_reported_with_the_kind_of_refusal()
     m.venue_not_working = refuse  # type: ignore[method-assign]
     step = Flattener(sim, book=book, backoff=NO_WAIT).step(secs(60))
     assert step.error == "ValueError: refused"
+
+
+def test_a_step_with_a_symbol_to_close_again_and_another_whose_order_expired_names_both_problems() -> None:
+    sim = holding("MES", "MNQ", latency_bars=100)
+    flattener = Flattener(sim, backoff=NO_WAIT)
+    flattener.step(secs(1))  # flatten-1 closes MES, flatten-2 MNQ
+    sim.cancel("flatten-1")  # someone cancels the MES closing order at the venue
+    assert flattener.step(secs(2)).error.startswith("MES still held")  # flatten-3 closes MES again
+    flattener.step(secs(3))
+    sim.cancel("flatten-3")
+    step = flattener.step(secs(4))
+    assert step.error == ("MES still held after a closing order ended (rejected, cancelled or partly filled): "
+                          "closing again; MNQ: a closing order did not fill within 3 steps and was cancelled")
