@@ -225,3 +225,13 @@ def test_a_step_with_a_symbol_to_close_again_and_another_whose_order_expired_nam
     step = flattener.step(secs(4))
     assert step.error == ("MES still held after a closing order ended (rejected, cancelled or partly filled): "
                           "closing again; MNQ: a closing order did not fill within 3 steps and was cancelled")
+
+
+def test_a_closing_order_that_ended_does_not_stop_the_expiry_of_the_ones_after_it() -> None:
+    sim = holding("MES", "MNQ", latency_bars=100)
+    flattener = Flattener(sim, backoff=NO_WAIT, resend_after_steps=1)
+    flattener.step(secs(1))  # flatten-1 closes MES, flatten-2 MNQ
+    sim.cancel("flatten-1")
+    step = flattener.step(secs(2))
+    assert "MNQ: a closing order did not fill within 1 steps and was cancelled" in step.error
+    assert "flatten-2" not in {o.client_order_id for o in sim.open_orders()}
