@@ -30,6 +30,7 @@ def test_a_one_lot_short_entrys_bracket_is_short_with_no_target_no_ref_and_no_sl
 @pytest.mark.parametrize("payload, message", [
     ({"qty": "two", "stop_ticks": 8}, "qty 'two' is not an integer"),
     ({"qty": True, "stop_ticks": 8}, "qty True is not an integer"),
+    ({"qty": "X2", "stop_ticks": 8}, "qty 'X2' is not an integer"),
     ({"qty": 1, "stop_ticks": 8.5}, "stop_ticks 8.5 is not an integer"),
     ({"qty": 1, "stop_ticks": 8, "target_ticks": "x"}, "target_ticks 'x' is not an integer"),
     ({"qty": 1, "stop_ticks": 8, "ref_ticks": "1.5"}, "ref_ticks '1.5' is not an integer"),
@@ -82,3 +83,5 @@ def test_a_bracket_survives_a_checkpoint_round_trip() -> None:
     assert d == {"strategy": "s1", "symbol": "MES", "side": -1, "stop_ticks": 8, "target_ticks": None,
                  "expected_slippage_ticks": "1.25", "entry_ref_ticks": 20010, "exit_ref_ticks": 19990}
     assert Bracket.from_dict({**d, "side": "-1", "stop_ticks": "8"}) == b
+    with_target = attrs_evolve(b, target_ticks=12)
+    assert Bracket.from_dict(with_target.to_dict("s1", "MES")) == with_target
