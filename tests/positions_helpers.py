@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from statebot import Bar, Fill, OrderRequest, OrderStatus, PositionMachine, instrument
+from statebot import Bar, Fill, OrderRequest, OrderStatus, PositionBook, PositionMachine, SimBroker, instrument
 
 T0 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
 _ids = itertools.count(1)
@@ -39,3 +39,16 @@ def status(o: OrderRequest, name: str, filled: int = 0, minute: int = 1, reason:
 def bar(i: int, o: float = 5000.0, h: float = 5002.0, low: float = 4998.0, c: float = 5001.0, symbol: str = "MES") -> Bar:
     """The bar ending ``i`` minutes after T0."""
     return Bar(symbol=symbol, end=T0 + dt.timedelta(minutes=i), open=o, high=h, low=low, close=c)
+
+
+def entered(qty: int) -> tuple[SimBroker, PositionBook, PositionMachine]:
+    """A book whose s1/MES entry for ``qty`` filled at a simulated venue on its first bar."""
+    sim = SimBroker(start=T0 - dt.timedelta(minutes=1))
+    book = PositionBook()
+    m = book.machine("s1", "MES")
+    entry = order(qty)
+    m.submit_entry(entry)
+    sim.submit(entry)
+    sim.on_bar(bar(0))
+    book.apply(sim.drain())
+    return sim, book, m

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from statebot import AdapterUnavailable, ConfigError, OrderRequest, PositionBook, SimBroker, flatten_positions
-from tests.positions_helpers import T0, bar, order
+from tests.positions_helpers import T0, bar, entered, order
 
 
 class Journal:
@@ -33,14 +33,7 @@ class SubmitDown:
 
 
 def long_two() -> tuple[SimBroker, PositionBook]:
-    sim = SimBroker(start=T0 - dt.timedelta(minutes=1))
-    book = PositionBook()
-    m = book.machine("s1", "MES")
-    o = order(2)
-    m.submit_entry(o)
-    sim.submit(o)
-    sim.on_bar(bar(0))
-    book.apply(sim.drain())
+    sim, book, _ = entered(2)
     return sim, book
 
 

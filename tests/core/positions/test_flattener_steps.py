@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from statebot import AdapterUnavailable, Backoff, Flattener, FlattenStep, KillSwitch, OrderRequest, PositionBook, SimBroker
+from statebot import AdapterUnavailable, Backoff, Flattener, FlattenStep, KillSwitch, OrderRequest, SimBroker
 from statebot.core.positions.flatten import FlattenAttempt
 from statebot.errors import StatebotError
-from tests.positions_helpers import T0, bar, order
+from tests.positions_helpers import T0, bar, entered, order
 
 NO_WAIT = Backoff(first=dt.timedelta(0), factor=1, cap=dt.timedelta(0))
 WAIT = Backoff(first=dt.timedelta(seconds=30), factor=1, cap=dt.timedelta(seconds=30))
@@ -150,14 +150,7 @@ def test_the_flatteners_journal_gets_its_closing_orders_and_the_cancel_of_an_unf
 
 
 def test_an_unfilled_closing_order_of_a_machine_is_marked_at_the_machine_when_it_is_cancelled() -> None:
-    sim = SimBroker(start=T0 - dt.timedelta(minutes=1))
-    book = PositionBook()
-    m = book.machine("s1", "MES")
-    entry = order(1)
-    m.submit_entry(entry)
-    sim.submit(entry)
-    sim.on_bar(bar(0))
-    book.apply(sim.drain())
+    sim, book, m = entered(1)
     sim.latency_bars = 100
     flattener = Flattener(sim, book=book, backoff=NO_WAIT)
     for s in range(1, 5):
@@ -196,14 +189,7 @@ def test_a_closing_order_sent_by_an_attempt_cut_short_is_tracked_sent_once_and_c
 
 
 def test_a_machine_refusing_during_a_step_is_reported_with_the_kind_of_refusal() -> None:
-    sim = SimBroker(start=T0 - dt.timedelta(minutes=1))
-    book = PositionBook()
-    m = book.machine("s1", "MES")
-    entry = order(1)
-    m.submit_entry(entry)
-    sim.submit(entry)
-    sim.on_bar(bar(0))
-    book.apply(sim.drain())
+    sim, book, m = entered(1)
     m.submit_exit(order(-1, "exit"))  # recorded, never sent
 
     def refuse(order_id: str) -> None:
