@@ -26,7 +26,7 @@ import datetime as dt
 from decimal import Decimal
 
 from statebot.core.time.clock import Bar
-from statebot.core.strategy.builtin._params import optional_positive_int, positive_int, score
+from statebot.core.strategy.builtin._params import optional_positive_int, positive_int, score, slippage_ticks
 from statebot.core.strategy.protocol import LONG, SHORT, Signal, StrategyContext, price_ticks
 
 
@@ -55,7 +55,7 @@ class OpeningRangeBreakout:
         self.stop_ticks = optional_positive_int("orb stop_ticks", stop_ticks)
         self.max_stop_ticks = optional_positive_int("orb max_stop_ticks", max_stop_ticks)
         self.target_ticks = optional_positive_int("orb target_ticks", target_ticks)
-        self.expected_slippage_ticks = score("orb expected_slippage_ticks", expected_slippage_ticks)
+        self.expected_slippage_ticks = slippage_ticks("orb expected_slippage_ticks", expected_slippage_ticks)
         self.tier = tier
         self.dvs = score("orb dvs", dvs)
         self.eqs = score("orb eqs", eqs)

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from statebot.core.time.clock import Bar
 from statebot.errors import ConfigError
-from statebot.core.strategy.builtin._params import optional_positive_int, positive_int, score
+from statebot.core.strategy.builtin._params import optional_positive_int, positive_int, score, slippage_ticks
 from statebot.core.strategy.protocol import LONG, SHORT, Signal, StrategyContext, price_ticks
 
 
@@ -53,7 +53,7 @@ class SmaCross:
             raise ConfigError(f"sma-cross fast {fast} must be less than slow {slow}")
         self.stop_ticks = positive_int("sma-cross stop_ticks", stop_ticks)
         self.target_ticks = optional_positive_int("sma-cross target_ticks", target_ticks)
-        self.expected_slippage_ticks = score("sma-cross expected_slippage_ticks", expected_slippage_ticks)
+        self.expected_slippage_ticks = slippage_ticks("sma-cross expected_slippage_ticks", expected_slippage_ticks)
         self.tier = tier
         self.dvs = score("sma-cross dvs", dvs)
         self.eqs = score("sma-cross eqs", eqs)
