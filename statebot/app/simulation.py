@@ -24,7 +24,7 @@ from statebot.core.time.clock import Bar
 from statebot.errors import EventLogError
 from statebot.journal.log import KILL_SWITCH, THROTTLE_TRANSITION
 from statebot.journal.replay import run_record
-from statebot.app.runner import ENTER, BotRunner
+from statebot.app.runner import ENTER, SKIP, BotRunner
 from statebot.app.simstats import Trade, TradeStats, trade_stats
 from statebot.core.engine.fold import outcome_from_payload
 from statebot.core.learning.outcomes import TradeOutcome
@@ -51,7 +51,11 @@ class SimulationResult:
     fall of cumulative net P&L from its running peak (trade by trade, >= 0); ``stats``
     the statistics of the trades (``statebot.app.simstats.TradeStats``).
     ``decisions`` counts (action, reason) pairs; entries are counted under
-    ("ENTER", "signal"), as the signal's free-text reason is kept in the event log.
+    ("ENTER", "signal"), as the signal's free-text reason is kept in the event log;
+    ``refusals`` the SKIPs among them by reason, as ``statebot sim`` prints them.
+    ``closes`` maps each session that closed during the run (ISO date) to whether the bot
+    was flat at its close: False when the runner's check at that close found a position
+    held (by the machines or at the venue) and tripped the kill switch.
     """
 
     bars: int
@@ -67,6 +71,13 @@ class SimulationResult:
     final_equity: Decimal
     events: int
     stats: TradeStats
+    closes: Mapping[str, bool] = attrs.field(factory=dict)
+
+    @property
+    def refusals(self) -> dict[str, int]:
+        """The refused entries (SKIP decisions) by reason, largest first, ties by reason."""
+        skipped = [(reason, n) for (action, reason), n in self.decisions.items() if action == SKIP]
+        return dict(sorted(skipped, key=lambda kv: (-kv[1], kv[0])))
 
 
 def simulate(bars: Iterable[Bar], runner: BotRunner, broker: SimBroker) -> SimulationResult:
@@ -116,6 +127,7 @@ def summarize(path: str | os.PathLike[str], *, after_seq: int = 0, bars: int = 0
         throttle_events=tuple({**p, "at": ts} for ts, p in history.of_type(THROTTLE_TRANSITION)),
         kill_switch_events=tuple({**p, "at": ts} for ts, p in history.of_type(KILL_SWITCH)),
         final_equity=final if final is not None else Decimal(0), events=history.events, stats=trade_stats(typed),
+        closes=dict(history.closes),
     )
 
 

@@ -110,3 +110,24 @@ def test_flat_at_close_comes_from_the_runners_check_at_each_close_in_the_log(tmp
     assert not report.flat_at_every_close
     rows = summary_table(report).splitlines()[-3:]
     assert [row.split()[3] for row in rows] == ["NO", "yes", "yes"], rows
+    # and the Python API's summary says the same
+    assert summarize(path).closes == {"2026-11-23": False, "2026-11-24": True, "2026-11-25": True}
+    assert summarize(path, after_seq=3).closes == {"2026-11-24": True, "2026-11-25": True}
+
+
+def test_the_python_summary_counts_refusals_by_reason_as_the_cli_does(tmp_path: Path) -> None:
+    from statebot.app.simrun import Refusals
+    from statebot.app.runner import ENTER, SKIP, Decision
+
+    decisions = {(ENTER, "signal"): 3, (SKIP, "gate_DVS"): 2, (SKIP, "throttled"): 5, ("HOLD", "no_signal"): 40,
+                 (SKIP, "cutoff"): 2}
+    counted = Refusals()
+    for (action, reason), n in decisions.items():
+        for _ in range(n):
+            counted.count(Decision(action=action, reason=reason))
+    sim = broker()
+    runner = make_runner(tmp_path, SmaCross(fast=5, slow=20), sim)
+    runner.close()
+    result = summarize(tmp_path / "events.jsonl", decisions=decisions)
+    assert result.refusals == counted.by_reason() == {"throttled": 5, "cutoff": 2, "gate_DVS": 2}
+    assert list(result.refusals) == ["throttled", "cutoff", "gate_DVS"]  # largest first, ties by reason
