@@ -116,11 +116,13 @@ def test_the_timeline_keeps_each_transition_with_its_type_in_order() -> None:
 
 
 def test_each_close_is_flat_unless_the_check_at_it_tripped() -> None:
-    h = history(session(1, "TRADING"), kill(2, POSITION_HELD_AT_CLOSE),  # not at a close: no close to mark
-                session(3, "CLOSED"), kill(4, MANUAL),  # another reason: still flat
-                session(5, "PRE_OPEN", "2026-11-25"), session(6, "CLOSED", "2026-11-25"), kill(7, POSITION_HELD_AT_CLOSE),
-                session(8, "CLOSED", None))
-    assert h.closes == [("2026-11-24", True), ("2026-11-25", False), ("", True)]
+    h = history(session(1, "CLOSED", "2026-11-23"), session(2, "PRE_OPEN"),
+                session(3, "TRADING"), kill(4, POSITION_HELD_AT_CLOSE),  # not at a close: no close to mark
+                session(5, "CLOSED"), kill(6, MANUAL),  # another reason: still flat
+                session(7, "PRE_OPEN", "2026-11-25"), session(8, "CLOSED", "2026-11-25"), kill(9, POSITION_HELD_AT_CLOSE),
+                session(10, "CLOSED", None))
+    # the third close is the one marked: the last kept, not any other
+    assert h.closes == [("2026-11-23", True), ("2026-11-24", True), ("2026-11-25", False), ("", True)]
 
 
 def test_a_trip_after_the_session_moved_on_from_its_close_marks_nothing() -> None:
