@@ -803,7 +803,27 @@ class EventLog:
                     _aware(None, None, ts)
                     ts = _fixed_offset(ts)
                 plain, payload_json = template.fill(payload)
-                return self._emit(ts, template.type, plain, payload_json, template.type_json)
+                last, config_hash = self._last, self.config_hash
+                if (last is None or config_hash is not self._config_hash_seen or ts.__class__ is not dt.datetime
+                        or self._broken is not None):
+                    return self._emit(ts, template.type, plain, payload_json, template.type_json)
+                # _emit's common case, inlined: the chain under way, a str config hash already seen (the same
+                # line and event; a log that refuses appends goes the long way, to raise what it raises)
+                if ts is not self._ts_seen:
+                    seen = _iso_seen
+                    self._ts_seen, self._ts_json = ts, _json_str(seen[1] if ts is seen[0] else ts.isoformat())
+                event, line = _sealed(last.seq + 1, ts, self._ts_json, template.type, plain, payload_json,
+                                      config_hash, self._config_json, last.hash, self._key, template.type_json)
+                if self._live:
+                    self._write_all(line)
+                    self._unsynced += 1
+                else:
+                    self._buffer.append(line)
+                    self._buffered += len(line)
+                    if self._buffered >= _BUFFER_BYTES:
+                        self._flush()
+                self._last = event
+                return event
         if self._pending is not None:
             _aware(None, None, ts)  # checked first here, as it always was
         stored_ts, plain, payload_json = _prepare(ts, type, payload or {}, self.extra_types)
