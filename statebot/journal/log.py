@@ -311,7 +311,7 @@ def _joiner(pieces: list[str], order: list[int]) -> Callable[..., str]:
     bound = ", ".join(f"p{j}=pieces[{j}]" for j in range(len(pieces)))
     body = "".join(f"{{p{j}}}{{v{i}}}" for j, i in enumerate(order)) + f"{{p{len(order)}}}"
     namespace: dict[str, Any] = {"pieces": pieces}
-    exec(f"def join({values}{', ' if values else ''}{bound}):\n    return f'{body}'\n", namespace)  # noqa: S102
+    exec(f"def join({values}{', ' if values else ''}{bound}):\n    return f'{body}'\n", namespace)
     join: Callable[..., str] = namespace["join"]
     return join
 
