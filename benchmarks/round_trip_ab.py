@@ -1,9 +1,10 @@
 """The round trip and the quiet bar, this tree against a git revision, in alternating warm processes.
 
-Run:  python benchmarks/round_trip_ab.py --before REV [--rounds 12] [--year 2025] [--months 1]
+Run:  python benchmarks/round_trip_ab.py --before REV [--after REV] [--rounds 12] [--year 2025] [--months 1]
 
 Exports ``REV`` (``git archive``) into a temporary folder and starts two worker processes,
-one importing statebot from that copy and one from this tree. Each worker builds the same
+one importing statebot from that copy and one from this tree (or from ``--after REV``, exported
+too: the working tree can then change while the benchmark runs). Each worker builds the same
 bars (seeded synthetic one-minute bars on XNYS, January by default) and the benchmark's
 equal-work configuration (``benchmarks/sim_throughput.py``: ``EQUAL_WORK``, simulation
 durability, sma-cross with a stop too wide to be hit), then, once per round, runs the full
@@ -108,6 +109,7 @@ def median(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--before", required=True, metavar="REV", help="the git revision to compare with")
+    parser.add_argument("--after", metavar="REV", help="compare with this revision instead of the working tree")
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--months", type=int, default=1, help="months of bars from January (default 1)")
@@ -116,7 +118,9 @@ def main() -> None:
     from benchmarks.sim_throughput import EQUAL_WORK, EQUAL_WORK_STOP_TICKS
 
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {f"before ({args.before})": export(args.before, Path(tmp) / "before"), "now": ROOT}
+        after = ROOT if args.after is None else export(args.after, Path(tmp) / "after")
+        trees = {f"before ({args.before})": export(args.before, Path(tmp) / "before"),
+                 "now" if args.after is None else f"after ({args.after})": after}
         workers: dict[str, subprocess.Popen[str]] = {}
         for label, tree in trees.items():
             workers[label] = subprocess.Popen(

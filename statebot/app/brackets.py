@@ -239,21 +239,20 @@ class Brackets:
     def hit(self, key: tuple[str, str], bar: Bar) -> str | None:
         """``"stop"`` or ``"target"`` when the closed ``bar`` reached the bracket of ``key``, else None."""
         b = self.by_key.get(key)
-        if b is None or b.stop_price is None:
+        if b is None:
             return None
-        if self.venue_held and self.protection.working_stop(*key) is not None:
-            return None  # the venue holds the stop: it acts intrabar, not at this bar's close
+        stop, target = b.stop_price, b.target_price
+        if stop is None:
+            return None
+        # the bar's prices first: most held bars reach neither, and the desk's answer (a pure lookup)
+        # matters only for one that does
         if b.side > 0:
-            if bar.low <= b.stop_price:
-                return "stop"
-            if b.target_price is not None and bar.high >= b.target_price:
-                return "target"
+            hit = "stop" if bar.low <= stop else "target" if target is not None and bar.high >= target else None
         else:
-            if bar.high >= b.stop_price:
-                return "stop"
-            if b.target_price is not None and bar.low <= b.target_price:
-                return "target"
-        return None
+            hit = "stop" if bar.high >= stop else "target" if target is not None and bar.low <= target else None
+        if hit is not None and self.venue_held and self.protection.working_stop(*key) is not None:
+            return None  # the venue holds the stop: it acts intrabar, not at this bar's close
+        return hit
 
     def exit(self, m: PositionMachine, bar: Bar, t: dt.datetime, reason: str) -> Decision:
         """Close ``m``'s whole position with one exit order at ``t`` (``reason``: stop, target,

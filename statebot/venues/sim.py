@@ -51,6 +51,7 @@ delayed fill of its entry (the order the venue filled them in).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import random
 from collections.abc import Iterable, Mapping
@@ -231,6 +232,7 @@ class _Band:
     high_price: float
 
 
+@functools.lru_cache(maxsize=64)
 def _exact_float(tick_size: Decimal) -> float:
     """``tick_size`` as a float when a float holds it exactly and multiples of it too (1/2^k or a power of
     two: 0.25, 0.5, 1), else 0.0."""
@@ -437,9 +439,9 @@ class SimBroker:
         if not reason and self._reject_next > 0:
             self._reject_next -= 1
             reason = "simulated reject (scheduled)"
-        elif not reason and n in self.faults.reject_submissions:
+        elif not reason and n in self._faults.reject_submissions:
             reason = f"simulated reject (submission {n})"
-        elif not reason and self.faults.reject_p and self._rng.random() < self.faults.reject_p:
+        elif not reason and self._faults.reject_p and self._rng.random() < self._faults.reject_p:
             reason = "simulated reject (random)"
         if reason:
             self._events.append(OrderStatus(order_id=oid, status=REJECTED, filled=0, remaining=abs(order.qty),
@@ -471,9 +473,9 @@ class SimBroker:
 
     def cancel(self, order_id: str) -> None:
         self._require_connected("cancel")
-        if self.faults.cancel_latency_bars:
+        if self._faults.cancel_latency_bars:
             if order_id in self._working:
-                self._cancels.append((self._bar_count + self.faults.cancel_latency_bars, order_id))
+                self._cancels.append((self._bar_count + self._faults.cancel_latency_bars, order_id))
             return
         self._cancel_now(order_id)
 
@@ -498,7 +500,7 @@ class SimBroker:
 
     def _report_terminal(self, status: OrderStatus) -> None:
         self._events.append(status)
-        if self.faults.stale_status_p and self._rng.random() < self.faults.stale_status_p:
+        if self._faults.stale_status_p and self._rng.random() < self._faults.stale_status_p:
             self._events.append(attrs.evolve(status, status=ACCEPTED, filled=0,
                                              remaining=status.filled + status.remaining, reason=""))
 
@@ -517,7 +519,8 @@ class SimBroker:
         return tuple(w.order for w in self._working.values())
 
     def drain(self) -> list[BrokerEvent]:
-        self._require_connected("drain")
+        if not self._connected:  # _require_connected, inline: drain runs on every bar
+            self._require_connected("drain")
         events, self._events = self._events, []
         return events
 
@@ -653,7 +656,7 @@ class SimBroker:
         return min(o, stop) - self.slippage.adverse_ticks(h - lo, self._rng) if lo <= stop else None
 
     def _execute(self, oid: str, working: _Working, price: int) -> Fill:
-        order, faults, rng = working.order, self.faults, self._rng
+        order, faults, rng = working.order, self._faults, self._rng
         group = working.bracket
         child = group is not None and group.entry != oid
         qty = self._may_execute(working, group) if child and group is not None else working.remaining
@@ -723,5 +726,5 @@ class SimBroker:
         return self._now
 
     def _require_connected(self, call: str) -> None:
-        if not self.connected:
+        if not self._connected:
             raise AdapterUnavailable(f"simulated venue is disconnected; {call} not done")

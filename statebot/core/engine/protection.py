@@ -204,9 +204,13 @@ class ProtectionDesk:
             size = -qty if abs(order.qty) > abs(qty) else order.qty
             if order.kind == STOP:
                 price = order.stop_ticks if stop_ticks is None else stop_ticks
+                if size == order.qty and price == order.stop_ticks:
+                    continue  # already these terms (most entries fill at their reference price)
                 new = attrs.evolve(order, qty=size, stop_ticks=price)
             else:
                 price = order.limit_ticks if target_ticks is None else target_ticks
+                if size == order.qty and price == order.limit_ticks:
+                    continue
                 new = attrs.evolve(order, qty=size, limit_ticks=price)
             if new != order:
                 out.append(new)
@@ -323,7 +327,8 @@ class ProtectionDesk:
             more = executor(held)
             transitions.extend(more.transitions)
             commands.extend(more.commands)
-        self._prune(held.order)
+        if not held.machine.live:  # a live protector keeps its bracket (``_prune`` would find it)
+            self._prune(held.order)
         return Changes(transitions=tuple(transitions), commands=tuple(commands))
 
     def _prune(self, order: OrderRequest) -> None:
