@@ -156,3 +156,11 @@ def test_a_bad_reset_record_is_named_by_its_index(record: object, message: str) 
 def test_a_reset_record_with_no_previous_reason_is_accepted() -> None:
     machine = ThrottleMachine.from_dict("orb", RULES, saved(resets=[{**GOOD_RESET, "from_reason": None}]))
     assert machine.resets[0]["from_reason"] is None
+
+
+def test_a_reset_record_without_its_time_is_refused() -> None:
+    # an operator reset is recorded with its note and time: a record that lost its time is not one
+    record = {**GOOD_RESET, "at": None}
+    assert str(refused(saved(resets=[GOOD_RESET, record]))) == (
+        "throttle of 'orb'.resets[1].at None must be an ISO-8601 time: a reset is recorded with its time"
+    )
