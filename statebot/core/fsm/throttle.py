@@ -456,11 +456,13 @@ class ThrottleMachine(TableMachine):
         if not isinstance(resets, list):
             raise StateCorrupt(f"{what}.resets must be a list", reason="malformed")
         for i, r in enumerate(resets):
-            rec = f.mapping(r, f"{what}.resets[{i}]")
-            f.time(rec, "at", f"{what}.resets[{i}]")
-            f.text(rec, "note", f"{what}.resets[{i}]")
-            f.text(rec, "from_state", f"{what}.resets[{i}]")
-            f.text(rec, "from_reason", f"{what}.resets[{i}]", optional=True)
+            where = f"{what}.resets[{i}]"
+            rec = f.mapping(r, where)
+            if f.time(rec, "at", where) is None:
+                raise StateCorrupt(f"{where}.at None must be an ISO-8601 time: a reset is recorded with its time", reason="malformed")
+            f.text(rec, "note", where)
+            f.text(rec, "from_state", where)
+            f.text(rec, "from_reason", where, optional=True)
             machine.resets.append({k: rec[k] for k in ("at", "note", "from_state", "from_reason")})
         if state == THROTTLED and machine.reason is None:
             raise StateCorrupt(f"{what}: THROTTLED without a recorded reason", reason="malformed")
