@@ -4,11 +4,13 @@ again (and why, word for word), and what the desk then still holds."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from statebot.core.engine.protection import CANCEL, SEND, TRIP, Changes, Command, ProtectionDesk, ProtectorChange
 from statebot.core.fsm.protector import CANCELLED, CANCELLING, PENDING, REJECTED, TRIGGERED, WORKING
-from statebot.core.orders import GTC, PROTECT, STOP, OrderRequest
+from statebot.core.orders import GTC, PROTECT, STOP, Fill, OrderRequest
 from statebot.core.positions.book import PositionBook
 from tests.core.engine.protection_helpers import T0, Rig
 
@@ -223,6 +225,7 @@ def test_a_partly_executed_protector_missing_at_the_venue_keeps_its_count() -> N
 def test_cancelling_a_positions_protectors_logs_and_asks_for_each_with_the_reason_given() -> None:
     r = Rig().opened()
     r.send("f1", 1, strategy="s2")
+    r.send("g1", 1, symbol="MNQ")
     changes = r.desk.cancel("s1", "MES", "session flatten")
     assert changes == Changes(
         transitions=(change("e1-stop", "cancel_asked", WORKING, CANCELLING),
@@ -230,6 +233,8 @@ def test_cancelling_a_positions_protectors_logs_and_asks_for_each_with_the_reaso
         commands=(Command(kind=CANCEL, order_id="e1-stop", reason="session flatten"),
                   Command(kind=CANCEL, order_id="e1-target", reason="session flatten")))
     assert {o.client_order_id: m.state for o, m in r.desk.protectors("s2")} == {"f1-stop": PENDING, "f1-target": PENDING}
+    assert {o.client_order_id: m.state for o, m in r.desk.protectors("s1", "MNQ")} == {"g1-stop": PENDING,
+                                                                                       "g1-target": PENDING}
 
 
 def test_strays_are_the_working_protectors_of_positions_that_hold_nothing_and_enter_nothing() -> None:
@@ -254,3 +259,61 @@ def test_a_desk_refuses_an_unknown_reaction_to_a_lost_stop() -> None:
         ProtectionDesk(PositionBook(), on_lost="retry")
     desk = ProtectionDesk(PositionBook())
     assert (desk.on_lost, desk.new_id) == (TRIP, None)
+
+
+def test_a_cancel_sent_through_the_position_machine_before_the_acknowledgement_is_logged_as_asked() -> None:
+    r = Rig()
+    r.book.machine("s1", "MES").request_cancel("e1-stop")
+    changes = r.status("e1-stop", "CANCELLED")
+    assert changes == Changes(transitions=(change("e1-stop", "cancel_asked", PENDING, CANCELLING),
+                                           change("e1-stop", "ended", CANCELLING, CANCELLED, needed=True)))
+
+
+def test_the_rest_of_a_partly_executed_stop_lost_while_contracts_remain_trips() -> None:
+    r = Rig(2).opened()
+    r.fill("e1-stop", -1)  # one contract closed; the stop's own fill does not make it unneeded
+    changes = r.status("e1-stop", "CANCELLED", filled=1)
+    assert changes == Changes(transitions=(change("e1-stop", "ended", TRIGGERED, CANCELLED, needed=True),),
+                              commands=(Command(kind=TRIP, reason="protective stop e1-stop of s1/MES lost"),))
+
+
+def test_a_protector_without_an_oca_group_cancels_no_other_when_it_executes() -> None:
+    desk = ProtectionDesk(PositionBook())
+    lone = [OrderRequest(client_order_id=oid, strategy="s1", symbol="MES", qty=-1, kind=STOP, purpose=PROTECT,
+                         stop_ticks=19990, tif=GTC) for oid in ("p1", "p2")]
+    desk.sent(lone)
+    changes = desk.on_event(Fill(exec_id="x1", order_id="p1", strategy="s1", symbol="MES", qty=-1, price_ticks=19990,
+                                 commission=Decimal("0.5"), at=T0))
+    assert changes == Changes(transitions=(ProtectorChange(order_id="p1", strategy="s1", symbol="MES",
+                                                           trigger="executed", source=PENDING, dest=TRIGGERED,
+                                                           filled=1),))
+    assert not desk.knows("p1") and desk.knows("p2")  # a protector without a group is a bracket of its own
+    assert [m.state for _, m in desk.protectors()] == [PENDING]
+
+
+def test_a_refusal_of_a_protector_that_already_ended_changes_nothing() -> None:
+    r = Rig().opened()
+    r.status("e1-target", "CANCELLED")  # its bracket is held on: the stop still works
+    assert r.status("e1-target", "REJECTED") == Changes()
+    assert states(r) == {"e1-stop": WORKING, "e1-target": CANCELLED}
+
+
+def test_an_ended_bracket_leaves_nothing_behind_not_even_its_spent_resend() -> None:
+    r = Rig(on_lost="resend").opened()
+    r.status("e1-stop", "CANCELLED")  # sent again as again-1: the group's one resend is spent
+    r.status("again-1", "ACCEPTED")
+    r.fill("e1-target", -1)  # the target closes the position; again-1 is cancelled (one-cancels-other)
+    r.status("again-1", "CANCELLED")
+    assert r.desk.protectors() == ()
+    # a later bracket under the same group name starts afresh: its lost stop is sent again, not tripped
+    entry = OrderRequest(client_order_id="e2", strategy="s1", symbol="MES", qty=1)
+    stop = OrderRequest(client_order_id="e2-stop", strategy="s1", symbol="MES", qty=-1, kind=STOP, purpose=PROTECT,
+                        stop_ticks=19990, tif=GTC, parent_id="e2", oca_group="oca-e1")
+    m = r.book.machine("s1", "MES")
+    m.submit_entry(entry)
+    m.submit_protectors((stop,))
+    r.desk.sent((stop,))
+    r.orders.update({"e2": entry, "e2-stop": stop})
+    r.fill("e2", 1)
+    r.status("e2-stop", "ACCEPTED")
+    assert [c.kind for c in r.status("e2-stop", "CANCELLED").commands] == [SEND]

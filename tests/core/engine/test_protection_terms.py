@@ -108,10 +108,20 @@ def test_a_protector_being_cancelled_or_partly_executed_is_not_refitted() -> Non
     r.fill("e1-stop", -1)  # the target is being cancelled (OCA), the stop executed part
     assert [m.state for _, m in r.desk.protectors()] == ["TRIGGERED", CANCELLING]
     assert refit_pairs(r, 1, 19980, 20040) == []
-    r2 = Rig(2).opened()
-    r2.send("f1", 1, symbol="MNQ")
-    assert r2.desk.refit("s1", "MNQ", 0) == () and [o.client_order_id for o in r2.desk.refit("s1", "MES", 1)] == [
-        "e1-stop", "e1-target"]
+
+
+def test_a_protector_that_no_longer_works_is_passed_over_and_the_next_refitted() -> None:
+    r = Rig(3).opened()
+    r.status("e1-stop", "CANCELLED")  # lost (the desk trips): the target still works
+    assert refit_pairs(r, 1) == [("e1-target", -1, 20020)]
+
+
+def test_only_the_named_positions_protectors_are_refitted() -> None:
+    r = Rig(2).opened()
+    r.send("f1", 2, symbol="MNQ")  # the same strategy in another symbol
+    r.send("g1", 2, strategy="s2")  # another strategy in the same symbol
+    assert [o.client_order_id for o in r.desk.refit("s1", "MES", 1)] == ["e1-stop", "e1-target"]
+    assert [o.client_order_id for o in r.desk.refit("s2", "MES", 1)] == ["g1-stop", "g1-target"]
 
 
 def test_a_logged_modification_changes_the_desk_and_the_position_machine() -> None:
