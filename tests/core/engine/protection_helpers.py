@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -115,4 +116,58 @@ def desk_only(book: PositionBook | None = None, on_lost: str = "trip") -> Protec
     return ProtectionDesk(book or PositionBook(), on_lost=on_lost, new_id=lambda: f"again-{next(ids)}")
 
 
-__all__ = ["Desk", "Event", "OrderStatus", "desk_only"]
+
+
+class Rig:
+    """A book and its desk moved by hand-made venue reports, no venue in between: bracket ``e1`` of s1/MES
+    (entry ``qty``, stop 10 ticks away from 20000, target 20 ticks the other way) recorded as the runner
+    records it. ``report`` applies an event to the book, then to the desk, and returns the desk's changes."""
+
+    def __init__(self, qty: int = 1, *, on_lost: str = "trip", target: bool = True,
+                 new_id: Callable[[], str] | None | str = "again") -> None:
+        self.book = PositionBook()
+        ids = itertools.count(1)
+        make = (lambda: f"again-{next(ids)}") if new_id == "again" else new_id
+        self.desk = ProtectionDesk(self.book, on_lost=on_lost, new_id=make)  # type: ignore[arg-type]
+        self.orders: dict[str, OrderRequest] = {}
+        self._execs = itertools.count(1)
+        self.bracket = self.send("e1", qty, target=target)
+
+    def send(self, oid: str, qty: int, *, target: bool = True, strategy: str = "s1", symbol: str = "MES",
+             kind: str = "MARKET") -> BracketOrder:
+        side = 1 if qty > 0 else -1
+        entry = OrderRequest(client_order_id=oid, strategy=strategy, symbol=symbol, qty=qty, kind=kind,
+                             limit_ticks=20000 if kind == "LIMIT" else None)
+        b = BracketOrder.around(entry, stop_ticks=20000 - 10 * side, target_ticks=20000 + 20 * side if target else None)
+        m = self.book.machine(strategy, symbol)
+        m.submit_entry(b.entry)
+        m.submit_protectors(b.protectors)
+        self.desk.sent(b.protectors)
+        for order in b.orders:
+            self.orders[order.client_order_id] = order
+        return b
+
+    def report(self, event: Fill | OrderStatus) -> Changes:
+        self.book.apply((event,))
+        return self.desk.on_event(event)
+
+    def status(self, oid: str, name: str, filled: int = 0, reason: str = "") -> Changes:
+        return self.report(OrderStatus(order_id=oid, status=name, filled=filled, remaining=0, at=T0, reason=reason))
+
+    def fill(self, oid: str, qty: int, ticks: int = 20000) -> Changes:
+        o = self.orders[oid]
+        return self.report(Fill(exec_id=f"x{next(self._execs)}", order_id=oid, strategy=o.strategy, symbol=o.symbol,
+                                qty=qty, price_ticks=ticks, commission=Decimal("0.5"), at=T0))
+
+    def opened(self) -> Rig:
+        """The entry filled in full, both protectors acknowledged."""
+        self.fill("e1", self.bracket.entry.qty)
+        for order in self.bracket.protectors:
+            self.status(order.client_order_id, "ACCEPTED")
+        return self
+
+
+T0 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
+
+
+__all__ = ["T0", "Desk", "Event", "OrderStatus", "Rig", "desk_only"]
