@@ -161,3 +161,13 @@ def test_the_logged_extras_of_a_protective_order() -> None:
                                                         "tif": GTC, "parent_id": "e1", "oca_group": "oca-e1"}
     assert order_payload(target, lambda t: t) == {"kind": LIMIT, "price_ticks": 20020, "price": "20020", "tif": GTC,
                                                    "parent_id": "e1", "oca_group": "oca-e1"}
+
+
+def test_a_target_already_at_its_terms_does_not_end_the_refit_of_a_stop_sent_again_after_it() -> None:
+    r = Rig(3, on_lost="resend").opened()
+    r.status("e1-stop", "CANCELLED")  # lost: sent again as again-1, after the target in the desk's order
+    r.status("again-1", "ACCEPTED")
+    assert [o.client_order_id for o, _ in r.desk.protectors("s1", "MES")] == ["e1-stop", "e1-target", "again-1"]
+    # the target keeps its terms; the stop sent again moves
+    assert refit_pairs(r, 3, stop=19995) == [("again-1", -3, 19995)]
+    assert refit_pairs(r, 1) == [("e1-target", -1, 20020), ("again-1", -1, 19990)]
