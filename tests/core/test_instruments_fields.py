@@ -108,3 +108,19 @@ def test_non_negative_money_refuses_a_negative_amount_and_keeps_zero() -> None:
     assert non_negative_money("0", "cost") == Decimal(0)
     with refused("cost '-1' must not be negative"):
         non_negative_money("-1", "cost")
+
+
+def test_non_negative_money_names_what_in_the_refusals_it_passes_on() -> None:
+    with refused("cost 0.5 must be a Decimal, int or string, not a float"):
+        non_negative_money(0.5, "cost")
+    with refused("cost 'x' is not a number"):
+        non_negative_money("x", "cost")
+
+
+def test_an_unnamed_amount_is_called_amount() -> None:
+    with refused("amount 'x' is not a number"):
+        to_money("x")
+    with refused("amount 'x' is not a number"):
+        non_negative_money("x")
+    with refused("amount '-1' must not be negative"):
+        non_negative_money("-1")
