@@ -117,3 +117,36 @@ def test_iso_writes_what_the_readers_read_back() -> None:
     assert f.time({"at": f.iso(at)}, "at", W) == at
     assert f.iso(dt.date(2026, 11, 24)) == "2026-11-24"
     assert f.iso(None) is None
+
+
+def test_count_has_no_minimum_unless_given() -> None:
+    assert f.count({"n": 0}, "n", W) == 0
+
+
+@pytest.mark.parametrize("read", [f.decimal, f.text, f.time, f.date])
+def test_every_reader_names_what_lacks_the_key(read: Any) -> None:
+    with corrupt(f"{W} lacks 'k'"):
+        read({}, "k", W)
+
+
+def test_date_names_the_field_that_is_not_a_string() -> None:
+    with corrupt(f"{W}.d 20261124 must be a string"):
+        f.date({"d": 20261124}, "d", W)
+
+
+@pytest.mark.parametrize(("read", "data"), [
+    (lambda d: f.mapping(d, W), [1]),
+    (lambda d: f.field(d, "k", W), {}),
+    (lambda d: f.count(d, "k", W), {"k": -1}),
+    (lambda d: f.decimal(d, "k", W), {"k": 1}),
+    (lambda d: f.decimal(d, "k", W), {"k": "x"}),
+    (lambda d: f.decimal(d, "k", W), {"k": "NaN"}),
+    (lambda d: f.text(d, "k", W), {"k": 1}),
+    (lambda d: f.time(d, "k", W), {"k": "yesterday"}),
+    (lambda d: f.time(d, "k", W), {"k": "2026-11-24T16:00:00"}),
+    (lambda d: f.date(d, "k", W), {"k": "soon"}),
+], ids=["mapping", "field", "count", "decimal-type", "decimal-number", "decimal-finite", "text", "time-iso", "time-naive", "date"])
+def test_every_refusal_is_malformed(read: Any, data: object) -> None:
+    with pytest.raises(StateCorrupt) as caught:
+        read(data)
+    assert caught.value.reason == "malformed"
