@@ -7,9 +7,11 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 from statebot.core.orders import (
+    ORDER_KINDS,
     GTC,
     LIMIT,
     PROTECT,
@@ -18,8 +20,10 @@ from statebot.core.orders import (
     Fill,
     OrderRequest,
     OrderStatus,
+    _exactly,
+    _one_of,
 )
-from statebot.errors import ConfigError
+from statebot.errors import BarRejected, ConfigError
 
 AT = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)
 
@@ -251,3 +255,58 @@ def test_a_bracket_target_lies_on_the_winning_side_of_its_stop(qty: int, stop: i
     else:
         with refused(f"bracket 'e': the target {target} must lie on the winning side of the stop {stop}"):
             BracketOrder.around(entry(qty), stop_ticks=stop, target_ticks=target)
+
+
+# -- the times and the commission, by name ----------------------------------------
+
+
+class NoOffset(dt.tzinfo):
+    """A zone that gives no offset: a time in it is as naive as one with no zone."""
+
+    def utcoffset(self, when: dt.datetime | None) -> None:
+        return None
+
+
+@pytest.mark.parametrize("make", [status, fill])
+def test_a_time_in_a_zone_without_an_offset_is_naive(make: Any) -> None:
+    with pytest.raises(BarRejected, match=re.escape("at 2026-11-24T15:00:00 is naive; statebot needs timezone-aware times") + "$"):
+        make(at=AT.replace(tzinfo=NoOffset()))
+
+
+@pytest.mark.parametrize("make", [status, fill])
+def test_an_aware_clock_time_is_not_a_datetime(make: Any) -> None:
+    value = dt.time(15, tzinfo=dt.timezone.utc)
+    with pytest.raises(BarRejected, match=re.escape(f"at {value!r} is not a datetime") + "$"):
+        make(at=value)
+
+
+def test_a_fill_commission_refusal_names_the_commission() -> None:
+    with refused("commission Decimal('-0.01') must not be negative"):
+        fill(commission=Decimal("-0.01"))
+    with refused("commission 'x' is not a number"):
+        fill(commission="x")
+
+
+# -- the validator factories (run when the classes are built), called afresh ---------
+
+
+def test_exactly_skips_its_check_only_for_the_exact_type() -> None:
+    calls: list[tuple[object, object, object]] = []
+    validate = _exactly(int, lambda instance, attribute, value: calls.append((instance, attribute, value)))
+    validate("self", "attr", 3)
+    assert calls == []
+    for value in [IntLike(3), True, "3"]:
+        validate("self", "attr", value)
+    assert calls == [("self", "attr", IntLike(3)), ("self", "attr", True), ("self", "attr", "3")]
+
+
+def test_one_of_refuses_with_the_attrs_error_what_is_not_exactly_an_option() -> None:
+    kind = attrs.fields(OrderRequest).kind
+    validate = _one_of(ORDER_KINDS)
+    validate(None, kind, "LIMIT")
+    validate(None, kind, StrLike("LIMIT"))
+    for value in ["LIMT", StrLike("limit"), 5, None]:
+        message = f"'kind' must be in ('MARKET', 'LIMIT', 'STOP') (got {value!r})"
+        with pytest.raises(ValueError) as caught:
+            validate(None, kind, value)
+        assert caught.value.args[0] == message
