@@ -180,9 +180,16 @@ class InstrumentSpec:
         """
         if not strict and price.__class__ is float and (per_tick := _binary_tick(self.tick_size)) and math.isfinite(price):
             # a tick of 1/2^k divides a float exactly, and a halfway quotient comes only from a
-            # price that is itself exact: the same ticks as the Decimal path, without Decimals
+            # price that is itself exact: the same ticks as the Decimal path, without Decimals.
+            # q's distance from its whole part is exact too; q + 0.5 is not (0.49999999999999994
+            # + 0.5 is 1.0 in floats)
             q = price / per_tick
-            whole = int(q + 0.5) if q >= 0 else -int(0.5 - q)
+            size = -q if q < 0 else q
+            whole = int(size)
+            if size - whole >= 0.5:
+                whole += 1
+            if q < 0:
+                whole = -whole
             if whole > 0 or self.nonpositive_prices:
                 return whole
         exact = _as_decimal(price) / self.tick_size
