@@ -16,6 +16,7 @@ from statebot import (
     UnknownInstrument,
     instrument,
 )
+from statebot.core.instruments import _equity_index
 
 
 @pytest.mark.parametrize(
@@ -134,3 +135,10 @@ def test_a_spec_whose_tick_value_is_not_tick_size_times_multiplier_is_refused() 
 def test_flatten_before_is_the_cash_or_the_futures_close() -> None:
     with pytest.raises(ConfigError, match="flatten_before 'noon' must be one of cash_close, futures_close"):
         InstrumentSpec(symbol="X", tick_size="0.25", tick_value="1.25", multiplier="5", flatten_before="noon")
+
+
+@pytest.mark.parametrize("symbol", sorted(BUILTIN_INSTRUMENTS))
+def test_the_builtins_factory_called_afresh_builds_each_builtin(symbol: str) -> None:
+    # the built-ins are built at import; this runs their factory again, field for field
+    spec = BUILTIN_INSTRUMENTS[symbol]
+    assert _equity_index(spec.symbol, spec.exchange, str(spec.tick_size), str(spec.multiplier), str(spec.tick_value)) == spec

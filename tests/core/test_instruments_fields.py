@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from statebot import ConfigError, InstrumentSpec
+from statebot import ConfigError, InstrumentSpec, OffTickPrice, UnknownInstrument, instrument
 from statebot.core.instruments import normalized_roll_months
 from statebot.core.money import non_negative_money, to_money
 
@@ -124,3 +124,25 @@ def test_an_unnamed_amount_is_called_amount() -> None:
         non_negative_money("x")
     with refused("amount '-1' must not be negative"):
         non_negative_money("-1")
+
+
+@pytest.mark.parametrize("key", ["tick_size", "tick_value", "multiplier"])
+def test_a_float_economics_field_is_refused_by_name(key: str) -> None:
+    with refused(f"{key} 0.5 must be a Decimal, int or string, not a float"):
+        spec(**{key: 0.5})
+
+
+def test_a_price_that_is_not_a_number_is_refused_naming_it() -> None:
+    with pytest.raises(OffTickPrice, match=r"^price '5000' is not a number$"):
+        spec().to_ticks("5000")  # type: ignore[arg-type]
+
+
+def test_pnl_names_a_quantity_that_is_not_a_whole_number() -> None:
+    with refused("qty 1.5 must be a signed integer number of contracts"):
+        spec().pnl(1, 2, 1.5)  # type: ignore[arg-type]
+
+
+def test_an_unknown_instrument_lists_the_known_ones_comma_separated() -> None:
+    with pytest.raises(UnknownInstrument, match="^" + re.escape(
+            "unknown instrument 'ZZ'; known: ES, M2K, MES, MNQ, MYM, NQ, RTY, XYZ, YM") + "$"):
+        instrument("ZZ", {"XYZ": spec()})
