@@ -4,7 +4,8 @@ While installed, the first signal only sets ``signum`` (and prints one line);
 the command stops at its next safe point (between bars), flushes the event
 log, closes the runner and exits ``128 + signum`` (130 for SIGINT, 143 for
 SIGTERM: ``statebot.cli.exit_codes``). A repeated signal calls ``on_repeat``
-(``statebot run``: cut the shutdown flatten's wait short) and never raises.
+(``statebot run``: cut the shutdown flatten's wait short) and never raises, even
+after the command has finished stopping (the handler then stays installed until the process exits).
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ class StopSignals:
             self._previous[sig] = signal.signal(sig, self._handle)
 
     def restore(self) -> None:
+        """Put the previous handlers back, unless a stop was asked for: then the command is about to exit
+        ``128 + signum``, and a repeat in that gap is only noted (never a kill by the signal, never
+        ``on_repeat``: nothing is left to cut short)."""
+        if self.signum is not None:
+            self.on_repeat = None
+            return
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous.clear()
