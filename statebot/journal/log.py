@@ -814,16 +814,7 @@ class EventLog:
                     self._ts_seen, self._ts_json = ts, _json_str(seen[1] if ts is seen[0] else ts.isoformat())
                 event, line = _sealed(last.seq + 1, ts, self._ts_json, template.type, plain, payload_json,
                                       config_hash, self._config_json, last.hash, self._key, template.type_json)
-                if self._live:
-                    self._write_all(line)
-                    self._unsynced += 1
-                else:
-                    self._buffer.append(line)
-                    self._buffered += len(line)
-                    if self._buffered >= _BUFFER_BYTES:
-                        self._flush()
-                self._last = event
-                return event
+                return self._put(line, event)
         if self._pending is not None:
             _aware(None, None, ts)  # checked first here, as it always was
         stored_ts, plain, payload_json = _prepare(ts, type, payload or {}, self.extra_types)
@@ -873,6 +864,12 @@ class EventLog:
             line = canonical_json(fields) + b"\n"
         if self._broken is not None:
             raise self._refused()
+        return self._put(line, event)
+
+    def _put(self, line: bytes, event: Event) -> Event:
+        """Write ``line`` as the durability asks (live: to the file now, fsynced at ``commit``; simulation:
+        buffered, flushed by size and at ``sync``/``close``) and make ``event`` the head of the chain:
+        the one place both append paths write."""
         if self._live:
             self._write_all(line)
             self._unsynced += 1
