@@ -31,6 +31,15 @@ def fill(o: OrderRequest, qty: int, ticks: int = 20000, exec_id: str | None = No
                 symbol=o.symbol, qty=qty, price_ticks=ticks, commission=Decimal(commission), at=at(minute))
 
 
+def held(qty: int, ticks: int = 20000, minute: int = 1) -> PositionMachine:
+    """A position machine of s1/MES whose market entry of ``qty`` (signed) filled in full at ``ticks``."""
+    m = machine()
+    entry = order(qty)
+    m.submit_entry(entry)
+    m.on_fill(fill(entry, qty, ticks=ticks, minute=minute))
+    return m
+
+
 def status(o: OrderRequest, name: str, filled: int = 0, minute: int = 1, reason: str = "") -> OrderStatus:
     return OrderStatus(order_id=o.client_order_id, status=name, filled=filled, remaining=abs(o.qty) - filled,
                        at=at(minute), reason=reason)

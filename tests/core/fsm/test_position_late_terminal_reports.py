@@ -5,20 +5,12 @@ exit, ENTERING for an entry), from whichever state it was in."""
 from __future__ import annotations
 
 from statebot import ENTERING, EXITING, FLAT, OPEN
-from statebot.core.fsm.position import PositionMachine
-from tests.positions_helpers import fill, machine, order, status
+from tests.positions_helpers import fill, held, machine, order, status
 
-
-def long_(qty: int) -> PositionMachine:
-    m = machine()
-    entry = order(qty)
-    m.submit_entry(entry)
-    m.on_fill(fill(entry, qty))
-    return m
 
 
 def test_an_exit_cancelled_then_reported_filled_waits_in_exiting_for_its_fill() -> None:
-    m = long_(2)
+    m = held(2)
     exit_ = order(-1, "exit")
     m.submit_exit(exit_)
     m.on_status(status(exit_, "CANCELLED"))
@@ -30,7 +22,7 @@ def test_an_exit_cancelled_then_reported_filled_waits_in_exiting_for_its_fill() 
 
 
 def test_a_closed_position_whose_exit_is_then_reported_filled_further_waits_in_exiting() -> None:
-    m = long_(2)
+    m = held(2)
     exit_ = order(-2, "exit")
     m.submit_exit(exit_)
     m.on_fill(fill(exit_, -1))

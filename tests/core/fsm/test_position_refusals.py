@@ -11,16 +11,8 @@ from decimal import Decimal
 import pytest
 
 from statebot import ENTERING, FLAT, OPEN, Fill, InvalidTransition, OverFill
-from statebot.core.fsm.position import PositionMachine
-from tests.positions_helpers import at, fill, machine, order, status
+from tests.positions_helpers import at, fill, held, machine, order, status
 
-
-def long_(qty: int, ticks: int = 20000, minute: int = 1) -> PositionMachine:
-    m = machine()
-    entry = order(qty)
-    m.submit_entry(entry)
-    m.on_fill(fill(entry, qty, ticks=ticks, minute=minute, commission="0.57"))
-    return m
 
 
 def flattener(qty: int, ticks: int = 20010, minute: int = 5, symbol: str = "MES", commission: str = "0.57") -> Fill:
@@ -37,7 +29,7 @@ def test_an_exit_with_nothing_held_is_refused_naming_state_and_trigger() -> None
 
 
 def test_cancel_entry_outside_entering_is_refused_naming_state_and_trigger() -> None:
-    m = long_(1)
+    m = held(1)
     with pytest.raises(InvalidTransition, match=r"^position: trigger 'cancel_entry' is not allowed in state OPEN$"):
         m.cancel_entry()
 
@@ -51,7 +43,7 @@ def test_unknown_orders_are_named_in_the_key_error() -> None:
 
 
 def test_a_fill_of_another_symbol_is_refused_naming_both() -> None:
-    m = long_(1)
+    m = held(1)
     o = order(1, symbol="ES")
     with pytest.raises(ValueError, match=r"^fill x\w+ of ES sent to the MES position$"):
         m.on_fill(fill(o, 1))
@@ -83,7 +75,7 @@ def test_cancelling_an_entry_with_nothing_filled_waits_for_the_venue() -> None:
 
 
 def test_a_cancel_request_for_an_unknown_order_changes_nothing() -> None:
-    m = long_(1)
+    m = held(1)
     m.request_cancel("never-sent")
     assert (m.state, m.qty, m.live_orders()) == (OPEN, 1, ())
 
@@ -94,7 +86,7 @@ def test_a_cancel_request_for_an_unknown_order_changes_nothing() -> None:
 def test_a_closing_fill_that_reverses_the_position_is_raised_as_through_zero() -> None:
     """Long 2; exit A for 2 is listed as no longer working, exit B for 2 replaces it. A's late fill
     of 1 and B's fill of 2 take the position 2 -> 1 -> -1: B is within its size, but it reversed."""
-    m = long_(2)
+    m = held(2)
     a = order(-2, "exit")
     m.submit_exit(a)
     m.venue_not_working(a.client_order_id)
@@ -138,7 +130,7 @@ def test_a_fill_against_the_order_s_direction_is_an_over_fill() -> None:
 
 def test_an_unowned_close_of_the_whole_position_closes_the_trade_at_its_price() -> None:
     """Long 2 at 20000 (0.57), the flattener sold 2 at 20010 (1.14): gross 10 x 2 x 1.25 = 25.00."""
-    m = long_(2)
+    m = held(2)
     trade = m.close_by_unowned(flattener(-2, commission="1.14"))
     assert trade is not None
     assert (trade.strategy, trade.symbol, trade.qty, trade.gross_pnl, trade.commission, trade.fills) == (
@@ -148,13 +140,13 @@ def test_an_unowned_close_of_the_whole_position_closes_the_trade_at_its_price() 
 
 
 def test_an_unowned_close_of_part_keeps_the_rest_open() -> None:
-    m = long_(3)
+    m = held(3)
     assert m.close_by_unowned(flattener(-1)) is None
     assert (m.state, m.qty) == (OPEN, 2)
 
 
 def test_an_unowned_close_at_the_instant_the_position_opened_is_accepted() -> None:
-    m = long_(1, minute=5)
+    m = held(1, minute=5)
     assert m.close_by_unowned(flattener(-1, minute=5)) is not None
 
 
@@ -169,14 +161,14 @@ def test_an_unowned_close_at_the_instant_the_position_opened_is_accepted() -> No
     ],
 )
 def test_an_unowned_close_that_cannot_have_closed_this_position_is_refused(why: str, position: int, unowned: Fill) -> None:
-    m = long_(position, minute=1) if position else machine()
+    m = held(position, minute=1) if position else machine()
     with pytest.raises(InvalidTransition, match=r"^position: trigger 'unowned_close' is not allowed in state (OPEN|FLAT)$"):
         m.close_by_unowned(unowned)
     assert m.qty == position, why
 
 
 def test_an_unowned_close_is_refused_while_an_order_of_the_position_is_live() -> None:
-    m = long_(2)
+    m = held(2)
     m.submit_exit(order(-1, "exit"))
     with pytest.raises(InvalidTransition, match="'unowned_close' is not allowed in state EXITING"):
         m.close_by_unowned(flattener(-1))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from statebot.core.fsm.position import EXITING, FLAT, OPEN, PositionMachine
+from statebot.core.fsm.position import EXITING, FLAT, OPEN
 from statebot.core.orders import GTC, PROTECT, STOP, OrderRequest
 from statebot.errors import InvalidTransition
-from tests.positions_helpers import fill, machine, order
+from tests.positions_helpers import fill, held, machine, order
 
 
 def stop(qty: int, oid: str = "again-1") -> OrderRequest:
@@ -16,16 +16,9 @@ def stop(qty: int, oid: str = "again-1") -> OrderRequest:
                         stop_ticks=19990, tif=GTC, oca_group="oca-e1")
 
 
-def long_(qty: int) -> PositionMachine:
-    m = machine()
-    entry = order(qty)
-    m.submit_entry(entry)
-    m.on_fill(fill(entry, qty))
-    return m
-
 
 def test_a_stop_sent_again_rests_beside_the_open_position() -> None:
-    m = long_(2)
+    m = held(2)
     m.submit_protectors((stop(-2),))
     assert m.state == OPEN and m.qty == 2
     assert m.working_protectors() == ("again-1",) and m.live_protectors() == ("again-1",)
@@ -37,7 +30,7 @@ def test_a_stop_is_not_sent_for_a_flat_or_exiting_position() -> None:
     m = machine()
     with pytest.raises(InvalidTransition, match=r"^position: trigger 'protect' is not allowed in state FLAT$"):
         m.submit_protectors((stop(-1),))
-    m = long_(1)
+    m = held(1)
     m.submit_exit(order(-1, "exit"))
     assert m.state == EXITING
     with pytest.raises(InvalidTransition, match=r"^position: trigger 'protect' is not allowed in state EXITING$"):
